@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The one error class of the package. Every failure a caller can cause or meet
+ * (bad input, a LAPACK failure, an unreadable file) arrives as a `DseError` with a
+ * stable `code`; messages name the parameter, what was expected and what arrived.
+ */
+
+/** Stable error codes. New codes may be added; existing ones never change meaning. */
+export type DseErrorCode =
+  | 'ERR_DSE_SHAPE' // matrix sizes or lengths that do not fit
+  | 'ERR_DSE_TYPE' // a value of the wrong JavaScript type
+  | 'ERR_DSE_NON_FINITE' // NaN or +-Infinity where finite numbers are needed
+  | 'ERR_DSE_OPTION' // an option out of range, of the wrong type, or unknown
+  | 'ERR_DSE_MEMORY' // the work would need more memory than allowed / allocation failed
+  | 'ERR_DSE_FORMAT' // a malformed .npy/.npz/.csv file or buffer
+  | 'ERR_DSE_CACHE' // an eigenvalue cache that cannot be read or written
+  | 'ERR_DSE_CACHE_STALE' // an eigenvalue cache made from other data or parameters
+  | 'ERR_DSE_NATIVE' // the native core failed (LAPACK info != 0, ...)
+  | 'ERR_DSE_LOAD' // the native addon could not be loaded
+  | 'ERR_DSE_IO'; // a file could not be read or written
+
+/**
+ * Error thrown (or rejected) by every function of the package.
+ *
+ * @example
+ * ```ts
+ * try { diffusionSpectralEntropySync([[1, 2]]); }
+ * catch (e) { if (e instanceof DseError) console.log(e.code); } // 'ERR_DSE_SHAPE'
+ * ```
+ */
+export class DseError extends Error {
+  /** Stable machine-readable code, e.g. `'ERR_DSE_SHAPE'`. */
+  readonly code: DseErrorCode;
+
+  constructor(code: DseErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DseError';
+    this.code = code;
+  }
+}
+
+/** Short, readable description of any value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return 'NaN';
+    return String(value);
+  }
+  if (typeof value === 'string') {
+    const s = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return JSON.stringify(s);
+  }
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'boolean' || typeof value === 'symbol') return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) {
+    const name = Object.prototype.toString.call(value).slice(8, -1);
+    return `a ${name} of length ${(value as unknown as { length?: number }).length ?? value.byteLength}`;
+  }
+  const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+  return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
+}
+
+/**
+ * Builds the standard message: `Expected <expected> for <parameter> but received <actual>`.
+ * Every validation error of the package goes through here so messages stay uniform.
+ */
+export function invalid(
+  code: DseErrorCode,
+  parameter: string,
+  expected: string,
+  actual: unknown,
+  hint?: string,
+): DseError {
+  const got = typeof actual === 'string' && actual.startsWith('\u0000') ? actual.slice(1) : describe(actual);
+  return new DseError(code, `Expected ${expected} for ${parameter} but received ${got}${hint ? `. ${hint}` : ''}`);
+}
+
+/** Marks a string as already described, so `invalid` prints it verbatim (e.g. a shape). */
+export function raw(text: string): string {
+  return `\u0000${text}`;
+}

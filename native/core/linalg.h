@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// Dense linear algebra used by the core. Every routine has two back ends: OpenBLAS/LAPACK
+// (when DSE_HAVE_LAPACK is defined at build time) and Eigen's own solvers, so the addon
+// builds and gives the same values on a machine without OpenBLAS, only slower.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+namespace dse {
+
+// A failure of a numerical routine (LAPACK info != 0, no convergence). The binding maps it
+// to DseError('ERR_DSE_NATIVE').
+struct NumericError : std::runtime_error {
+  explicit NumericError(const std::string& what) : std::runtime_error(what) {}
+};
+
+namespace linalg {
+
+// "OpenBLAS 0.3.21 (Cooperlake)" or "Eigen 3.4.0 (no BLAS)".
+std::string blasName();
+// "OpenBLAS LAPACK" or "Eigen".
+std::string lapackName();
+bool haveLapack();
+// Threads OpenBLAS may use for one call (1 with Eigen).
+int blasThreads();
+void setBlasThreads(int n);
+
+// C = A A^T for a row-major A (n x d, row stride lda >= d), C row-major n x n with both
+// triangles filled. One BLAS-3 call (dsyrk) with OpenBLAS.
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C);
+void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C);
+
+// Eigenvalues (ascending, into w[n]) of the symmetric n x n matrix A; A is destroyed.
+// Chooses the fastest driver for n (dsyevd for small n, the 2-stage driver for large n).
+void symEigvals(double* A, std::size_t n, double* w);
+void symEigvals(float* A, std::size_t n, float* w);
+
+// Eigenvalues of a general (non-symmetric) n x n row-major matrix A (destroyed):
+// real parts into wr[n], imaginary parts into wi[n], in LAPACK's order.
+void generalEigvals(double* A, std::size_t n, double* wr, double* wi);
+
+// The k largest eigenvalues (ascending, into w[k]) and their eigenvectors (column-major
+// n x k into Z, column j belongs to w[j]) of the symmetric n x n matrix A (destroyed).
+void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z);
+
+}  // namespace linalg
+}  // namespace dse
