@@ -27,22 +27,25 @@ bool haveLapack();
 int blasThreads();
 void setBlasThreads(int n);
 
-// C = A A^T for a row-major A (n x d, row stride lda >= d), C row-major n x n with both
-// triangles filled. One BLAS-3 call (dsyrk) with OpenBLAS.
+// C = A A^T for a row-major A (n x d, row stride lda >= d). C is column-major n x n and only
+// its upper triangle (C[i + j*n], i <= j) is written: half the flops and no transpose pass.
+// One BLAS-3 call (dsyrk) with OpenBLAS.
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C);
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C);
 
-// Eigenvalues (ascending, into w[n]) of the symmetric n x n matrix A; A is destroyed.
+// Eigenvalues (ascending, into w[n]) of the symmetric column-major n x n matrix A, read from
+// its upper triangle; A is destroyed.
 // Chooses the fastest driver for n (dsyevd for small n, the 2-stage driver for large n).
 void symEigvals(double* A, std::size_t n, double* w);
 void symEigvals(float* A, std::size_t n, float* w);
 
-// Eigenvalues of a general (non-symmetric) n x n row-major matrix A (destroyed):
+// Eigenvalues of a general (non-symmetric) column-major n x n matrix A (destroyed):
 // real parts into wr[n], imaginary parts into wi[n], in LAPACK's order.
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi);
 
 // The k largest eigenvalues (ascending, into w[k]) and their eigenvectors (column-major
-// n x k into Z, column j belongs to w[j]) of the symmetric n x n matrix A (destroyed).
+// n x k into Z, column j belongs to w[j]) of the symmetric column-major n x n matrix A
+// (upper triangle read; destroyed).
 void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z);
 
 }  // namespace linalg

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+// Registration only. The addon keeps no per-process mutable state of its own (the compute lock
+// in core/spectra.cc guards the cores, not data), so it is context-aware and loads in every
+// worker thread.
+#include <napi.h>
+
+#include "binding/bindings.h"
+
+namespace {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  dse::binding::registerInfo(env, exports);
+  dse::binding::registerSpectra(env, exports);
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(dse_dsmi, Init)

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+#include "common.h"
+
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "../core/linalg.h"
+#include "../core/spectra.h"
+
+namespace dse {
+namespace binding {
+
+Napi::Error makeError(Napi::Env env, const CodedError& e) {
+  Napi::Error err = Napi::Error::New(env, e.message);
+  err.Set("code", Napi::String::New(env, e.code));
+  return err;
+}
+
+void throwError(Napi::Env env, const std::string& code, const std::string& message) {
+  throw makeError(env, CodedError{code, message});
+}
+
+CodedError describeCurrentException() {
+  try {
+    throw;
+  } catch (const Cancelled&) {
+    return {"ABORT_ERR", "The operation was aborted"};
+  } catch (const std::bad_alloc&) {
+    return {"ERR_DSE_MEMORY", "Out of memory in the native core (std::bad_alloc); reduce maxN or use precision 'float32'"};
+  } catch (const NumericError& e) {
+    return {"ERR_DSE_NATIVE", e.what()};
+  } catch (const std::invalid_argument& e) {
+    return {"ERR_DSE_OPTION", e.what()};
+  } catch (const std::exception& e) {
+    return {"ERR_DSE_NATIVE", std::string("Native core failure: ") + e.what()};
+  } catch (...) {
+    return {"ERR_DSE_NATIVE", "Native core failure of unknown kind"};
+  }
+}
+
+std::size_t sizeArg(Napi::Env env, const Napi::Value& value, const char* what) {
+  if (!value.IsNumber()) throwError(env, "ERR_DSE_TYPE", std::string("native: ") + what + " must be a number");
+  const double v = value.As<Napi::Number>().DoubleValue();
+  if (!(v >= 0) || v != std::floor(v) || v > 9007199254740991.0)
+    throwError(env, "ERR_DSE_SHAPE", std::string("native: ") + what + " must be a non-negative integer");
+  return static_cast<std::size_t>(v);
+}
+
+double numberArg(Napi::Env env, const Napi::Value& value, const char* what) {
+  if (!value.IsNumber()) throwError(env, "ERR_DSE_TYPE", std::string("native: ") + what + " must be a number");
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+InputMatrix matrixView(Napi::Env env, const Napi::Value& data, const Napi::Value& rows, const Napi::Value& cols) {
+  InputMatrix m;
+  m.rows = sizeArg(env, rows, "rows");
+  m.cols = sizeArg(env, cols, "cols");
+  if (!data.IsTypedArray()) throwError(env, "ERR_DSE_TYPE", "native: X must be a Float64Array or Float32Array");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* ptr = nullptr;
+  napi_value arraybuffer;
+  size_t byteOffset = 0;
+  // The C call gives the element pointer directly, for ArrayBuffer and SharedArrayBuffer views alike.
+  if (napi_get_typedarray_info(env, data, &type, &length, &ptr, &arraybuffer, &byteOffset) != napi_ok)
+    throwError(env, "ERR_DSE_TYPE", "native: X is not a readable typed array");
+  if (type != napi_float64_array && type != napi_float32_array)
+    throwError(env, "ERR_DSE_TYPE", "native: X must be a Float64Array or Float32Array");
+  m.isFloat32 = type == napi_float32_array;
+  if (m.cols != 0 && m.rows > length / m.cols)
+    throwError(env, "ERR_DSE_SHAPE", "native: X holds fewer than rows * cols values");
+  if (length != m.rows * m.cols) throwError(env, "ERR_DSE_SHAPE", "native: X length != rows * cols");
+  if (length > 0 && ptr == nullptr) throwError(env, "ERR_DSE_TYPE", "native: X's ArrayBuffer is detached");
+  m.data = ptr;
+  return m;
+}
+
+InputMatrix matrixCopy(const InputMatrix& view, std::vector<unsigned char>& storage) {
+  const std::size_t bytes = view.rows * view.cols * (view.isFloat32 ? 4 : 8);
+  storage.resize(bytes);
+  if (bytes) std::memcpy(storage.data(), view.data, bytes);
+  InputMatrix copy = view;
+  copy.data = storage.data();
+  return copy;
+}
+
+std::vector<std::int32_t> indexArray(Napi::Env env, const Napi::Value& value, std::size_t limit, const char* what) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throwError(env, "ERR_DSE_TYPE", std::string("native: ") + what + " must be an Int32Array");
+  auto arr = value.As<Napi::Int32Array>();
+  std::vector<std::int32_t> out(arr.Data(), arr.Data() + arr.ElementLength());
+  for (std::int32_t i : out)
+    if (i < 0 || static_cast<std::size_t>(i) >= limit)
+      throwError(env, "ERR_DSE_SHAPE", std::string("native: ") + what + " holds a row index out of range");
+  return out;
+}
+
+}  // namespace binding
+}  // namespace dse

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+// N-API glue shared by the bindings: typed-array views, errors with a stable code, and the
+// mapping of C++ exceptions to those codes. TypeScript has validated every argument already;
+// the checks here only keep a wrong internal call from reading out of bounds.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "../core/kernel.h"
+
+namespace dse {
+namespace binding {
+
+// An error whose `code` is one of the package's DseError codes; lib/native.ts turns it into a
+// DseError (and 'ABORT_ERR' into an AbortError).
+struct CodedError {
+  std::string code;
+  std::string message;
+};
+
+Napi::Error makeError(Napi::Env env, const CodedError& e);
+[[noreturn]] void throwError(Napi::Env env, const std::string& code, const std::string& message);
+
+// Maps the exception in flight (called inside a catch block) to a code and a message.
+CodedError describeCurrentException();
+
+// A row-major float64/float32 matrix viewed in place (no copy) from a typed array.
+InputMatrix matrixView(Napi::Env env, const Napi::Value& data, const Napi::Value& rows, const Napi::Value& cols);
+
+// The same matrix copied into `storage` (as float64 or float32 bytes, as it came), for async work
+// that must not read caller memory the caller may mutate, transfer or let go of meanwhile.
+InputMatrix matrixCopy(const InputMatrix& view, std::vector<unsigned char>& storage);
+
+// Int32Array -> vector of indices, each checked against [0, limit).
+std::vector<std::int32_t> indexArray(Napi::Env env, const Napi::Value& value, std::size_t limit, const char* what);
+
+std::size_t sizeArg(Napi::Env env, const Napi::Value& value, const char* what);
+double numberArg(Napi::Env env, const Napi::Value& value, const char* what);
+
+}  // namespace binding
+}  // namespace dse

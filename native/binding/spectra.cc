@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+// spectra / spectraAsync / spectraBytes: the batch primitive of native/core/spectra.h.
+//   spectra(X, rows, cols, subsets: Int32Array[] | null, opts) -> Float64Array[]
+//   spectraAsync(X, rows, cols, subsets, opts, cancelFlag?, onProgress?) -> Promise<Float64Array[]>
+//   opts = { kind: 0 diffusion | 1 gaussian | 2 anisotropic | 3 knn, sigma, knn,
+//            precision: 0 float64 | 1 float32, output: 0 eigenvalues | 1 entry entropy, maxThreads }
+#include "bindings.h"
+
+#include <memory>
+
+#include "../core/parallel.h"
+#include "../core/spectra.h"
+#include "common.h"
+#include "worker.h"
+
+namespace dse {
+namespace binding {
+
+namespace {
+
+struct Plan {
+  BatchRequest request;
+  std::vector<std::vector<std::int32_t>> indices;  // owns what request.subsets points into
+  std::vector<unsigned char> xCopy;                // async only
+  std::size_t maxThreads = 0;
+};
+
+void parsePlan(const Napi::CallbackInfo& info, Plan& plan) {
+  Napi::Env env = info.Env();
+  plan.request.X = matrixView(env, info[0], info[1], info[2]);
+  const std::size_t n = plan.request.X.rows;
+  if (info[3].IsArray()) {
+    auto list = info[3].As<Napi::Array>();
+    plan.indices.reserve(list.Length());
+    for (uint32_t i = 0; i < list.Length(); ++i) plan.indices.push_back(indexArray(env, list.Get(i), n, "subset"));
+    for (const auto& s : plan.indices) plan.request.subsets.push_back(Subset{s.data(), s.size()});
+  } else {
+    plan.request.subsets.push_back(Subset{nullptr, n});
+  }
+  if (!info[4].IsObject()) throwError(env, "ERR_DSE_TYPE", "native: options object expected");
+  auto o = info[4].As<Napi::Object>();
+  const std::size_t kind = sizeArg(env, o.Get("kind"), "kind");
+  if (kind > 3) throwError(env, "ERR_DSE_OPTION", "native: unknown kernel kind");
+  plan.request.kernel.kind = static_cast<KernelKind>(kind);
+  plan.request.kernel.sigma = numberArg(env, o.Get("sigma"), "sigma");
+  plan.request.kernel.knn = sizeArg(env, o.Get("knn"), "knn");
+  if (plan.request.kernel.knn < 1) plan.request.kernel.knn = 1;
+  plan.request.precision = sizeArg(env, o.Get("precision"), "precision") == 1 ? Precision::Float32 : Precision::Float64;
+  plan.request.output = sizeArg(env, o.Get("output"), "output") == 1 ? Output::EntryEntropy : Output::Eigenvalues;
+  plan.maxThreads = o.Has("maxThreads") && o.Get("maxThreads").IsNumber() ? sizeArg(env, o.Get("maxThreads"), "maxThreads") : 0;
+  for (const auto& s : plan.request.subsets)
+    if (s.size == 0) throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
+}
+
+Napi::Value toJs(Napi::Env env, const std::vector<std::vector<double>>& results) {
+  auto out = Napi::Array::New(env, results.size());
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto arr = Napi::Float64Array::New(env, results[i].size());
+    std::copy(results[i].begin(), results[i].end(), arr.Data());
+    out.Set(static_cast<uint32_t>(i), arr);
+  }
+  return out;
+}
+
+Napi::Value Spectra(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Plan plan;
+  parsePlan(info, plan);
+  std::vector<std::vector<double>> results;
+  try {
+    ComputeLock lock(nullptr);
+    Control control;
+    control.maxThreads = plan.maxThreads;
+    results = runSpectra(plan.request, control);
+  } catch (...) {
+    throw makeError(env, describeCurrentException());
+  }
+  return toJs(env, results);
+}
+
+Napi::Value SpectraAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto plan = std::make_shared<Plan>();
+  parsePlan(info, *plan);
+  plan->request.X = matrixCopy(plan->request.X, plan->xCopy);
+  auto results = std::make_shared<std::vector<std::vector<double>>>();
+  return TaskWorker::Start(
+      env, info[5], info[6],
+      [plan, results](const TaskContext& ctx) {
+        ComputeLock lock(ctx.cancel);
+        Control control;
+        control.cancel = ctx.cancel;
+        control.progress = ctx.progress;
+        control.maxThreads = plan->maxThreads;
+        *results = runSpectra(plan->request, control);
+      },
+      [results](Napi::Env env) { return toJs(env, *results); });
+}
+
+Napi::Value SpectraBytes(const Napi::CallbackInfo& info) {
+  Plan plan;
+  parsePlan(info, plan);
+  const std::size_t threads = plan.maxThreads ? std::min(plan.maxThreads, hardwareThreads()) : hardwareThreads();
+  return Napi::Number::New(info.Env(), estimateSpectraBytes(plan.request, threads));
+}
+
+}  // namespace
+
+void registerSpectra(Napi::Env env, Napi::Object exports) {
+  exports.Set("spectra", Napi::Function::New(env, Spectra, "spectra"));
+  exports.Set("spectraAsync", Napi::Function::New(env, SpectraAsync, "spectraAsync"));
+  exports.Set("spectraBytes", Napi::Function::New(env, SpectraBytes, "spectraBytes"));
+}
+
+}  // namespace binding
+}  // namespace dse

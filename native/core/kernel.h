@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// Kernels of one (sub)matrix of X, built in place in one m x m buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dse {
+
+enum class KernelKind {
+  Diffusion,    // K = D^-1/2 G D^-1/2, the symmetric form of the diffusion operator
+  Gaussian,     // G = exp(-|xi - xj|^2 / (2 sigma^2)) / (sigma sqrt(2 pi))
+  Anisotropic,  // the same K as Diffusion (the reference's anisotropic adjacency)
+  Knn,          // A_ij = 1 if |xi - xj| <= the knn-th smallest distance of row i (self included)
+};
+
+struct KernelSpec {
+  KernelKind kind = KernelKind::Diffusion;
+  double sigma = 10;
+  std::size_t knn = 10;
+};
+
+// A row-major matrix of the caller's: float64 or float32, read in place.
+struct InputMatrix {
+  const void* data = nullptr;
+  bool isFloat32 = false;
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+};
+
+// Builds the kernel of the rows `subset` of X (all rows when subset is null) into M
+// (column-major m x m, m = subset size). Symmetric kernels fill the upper triangle only; the
+// kNN adjacency fills the whole matrix. `threads` bounds the threads used here and by BLAS.
+// T is the working precision (double or float); `scratch` is reused between calls.
+template <typename T>
+void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m, const KernelSpec& spec, T* M,
+                 std::size_t threads);
+
+// True when the m x m column-major matrix M equals its transpose exactly.
+template <typename T>
+bool isSymmetric(const T* M, std::size_t m);
+
+// The reference's matrix-entry entropy of the kernel K held in M's upper triangle:
+// P = diag(1 / rowsum K) K, p = |P_ij| / sum |P|, H = -sum (p + eps) log2(p + eps) over all m^2
+// entries, eps = 2^-52.
+template <typename T>
+double entryEntropy(const T* M, std::size_t m, std::size_t threads);
+
+}  // namespace dse

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+// The one batch primitive: for each subset of the rows of X, build its kernel and return its
+// eigenvalues (or its matrix-entry entropy). All of a call's subsets are scheduled together
+// over the cores: a large matrix gets every core through a threaded BLAS/LAPACK, many small
+// ones run side by side with one single-threaded LAPACK each, never both at once.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <vector>
+
+#include "kernel.h"
+
+namespace dse {
+
+enum class Output {
+  Eigenvalues,   // ascending eigenvalues (moduli, for a non-symmetric kNN adjacency)
+  EntryEntropy,  // one value: the reference's matrix-entry entropy
+};
+
+enum class Precision { Float64, Float32 };
+
+// Thrown when the caller's cancellation flag is seen set at a checkpoint.
+struct Cancelled : std::exception {
+  const char* what() const noexcept override { return "cancelled"; }
+};
+
+struct Subset {
+  const std::int32_t* rows = nullptr;  // null: all rows of X, in order
+  std::size_t size = 0;
+};
+
+struct BatchRequest {
+  InputMatrix X;
+  std::vector<Subset> subsets;
+  KernelSpec kernel;
+  Precision precision = Precision::Float64;
+  Output output = Output::Eigenvalues;
+};
+
+struct Control {
+  // Polled between subsets and between the stages of a subset; non-zero means stop.
+  const std::atomic<std::int32_t>* cancel = nullptr;
+  // Called (serialised, from a worker thread) each time a subset finishes.
+  std::function<void(std::size_t done, std::size_t total)> progress;
+  // Upper bound on threads; 0 = all hardware threads.
+  std::size_t maxThreads = 0;
+};
+
+// Runs the batch. One result vector per subset, in the order of request.subsets. Throws
+// NumericError, std::bad_alloc or Cancelled.
+std::vector<std::vector<double>> runSpectra(const BatchRequest& request, const Control& control);
+
+// Bytes of working memory the batch needs at its peak (kernel buffers of the subsets that run
+// at the same time, gathered rows, LAPACK workspace), for the memory guard in TypeScript.
+double estimateSpectraBytes(const BatchRequest& request, std::size_t threads);
+
+// Serialises heavy native work across every call in the process (all addon instances and
+// worker threads): the cores are shared, so running two batches at once would only
+// oversubscribe them. Waits in short slices so that a cancelled waiter leaves promptly.
+class ComputeLock {
+ public:
+  explicit ComputeLock(const std::atomic<std::int32_t>* cancel);
+  ~ComputeLock();
+  ComputeLock(const ComputeLock&) = delete;
+  ComputeLock& operator=(const ComputeLock&) = delete;
+};
+
+inline bool isCancelled(const std::atomic<std::int32_t>* cancel) {
+  return cancel && cancel->load(std::memory_order_relaxed) != 0;
+}
+inline void checkpoint(const std::atomic<std::int32_t>* cancel) {
+  if (isCancelled(cancel)) throw Cancelled();
+}
+
+}  // namespace dse
