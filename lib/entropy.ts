@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Diffusion spectral entropy (DSE), adjacency spectral entropy (ASE), classic Shannon entropy
+ * (CSE) and the matrix-entry entropy, as the Python reference `dse-dsmi` computes them:
+ * validate -> subsample (Python's random.sample) -> native spectra -> entropy in bits.
+ */
+import { DseError, invalid, raw } from './errors';
+import { KernelCode, type NativeSpectraOptions } from './native';
+import { runAsync, runSync, callerStack, type Plan, type AsyncControl } from './plan';
+import { PythonRandom } from './random';
+import {
+  toMatrix,
+  readOptions,
+  positiveNumber,
+  nonNegativeNumber,
+  integerAtLeast,
+  integerAtLeastOrNull,
+  boolean,
+  seed,
+  oneOf,
+  optionalSignal,
+  type Matrix,
+  type MatrixLike,
+  type OptionSpec,
+} from './validate';
+
+/** numpy's `np.finfo(float).eps`, added to every probability before the logarithm. */
+export const EPS = 2 ** -52;
+
+/** Working precision of the kernel and the eigensolver. */
+export type Precision = 'float64' | 'float32';
+
+/** Options of {@link diffusionSpectralEntropy}; each maps to the Python keyword in snake_case. */
+export interface DiffusionSpectralEntropyOptions {
+  /** `gaussian_kernel_sigma`: bandwidth of the Gaussian kernel. Default 10. */
+  gaussianKernelSigma?: number;
+  /** `t`: power of the diffusion eigenvalues (diffusion time). Default 1. */
+  t?: number;
+  /** `max_N`: rows above this are subsampled with Python's `random.sample`. Default 10000; `null` = no limit. */
+  maxN?: number | null;
+  /** `random_seed`: seed for the subsample (number or bigint). Default 0; `null` = unseeded. */
+  randomSeed?: number | bigint | null;
+  /** `classic_shannon_entropy`: histogram entropy of the binned vectors instead of DSE. Default false. */
+  classicShannonEntropy?: boolean;
+  /** `matrix_entry_entropy`: entropy of the diffusion matrix's entries instead of its eigenvalues. Default false. */
+  matrixEntryEntropy?: boolean;
+  /** `num_bins_per_dim`: bins per dimension for the classic Shannon entropy. Default 2. */
+  numBinsPerDim?: number;
+  /** `verbose`: print progress to stderr. Default false. */
+  verbose?: boolean;
+  /** Not in the reference: `'float32'` runs the kernel and the eigensolver in single precision. Default `'float64'`. */
+  precision?: Precision;
+}
+
+/** Options of {@link adjacencySpectralEntropy}. */
+export interface AdjacencySpectralEntropyOptions {
+  /** `gaussian_kernel_sigma`. Default 10. */
+  gaussianKernelSigma?: number;
+  /** `anisotropic`: use the normalised kernel D^-1/2 G D^-1/2. Default false. */
+  anisotropic?: boolean;
+  /** `use_knn`: binarised kNN adjacency (ignores sigma). Default false. */
+  useKnn?: boolean;
+  /** `knn`: neighbours per row, self included. Default 10. */
+  knn?: number;
+  /** `max_N`. Default 10000; `null` = no limit. */
+  maxN?: number | null;
+  /** `random_seed`. Default 0; `null` = unseeded. */
+  randomSeed?: number | bigint | null;
+  /** `verbose`. Default false. */
+  verbose?: boolean;
+  /** Not in the reference: working precision. Default `'float64'`. */
+  precision?: Precision;
+}
+
+/** Options of {@link diffusionEigenvalues}. */
+export interface DiffusionEigenvaluesOptions {
+  /** Bandwidth of the Gaussian kernel. Default 10. */
+  gaussianKernelSigma?: number;
+  /** Working precision. Default `'float64'`. */
+  precision?: Precision;
+}
+
+/** Options of {@link spectralEntropy}. */
+export interface SpectralEntropyOptions {
+  /** Power applied to |eigenvalue| before normalising. Default 1. */
+  t?: number;
+}
+
+type Resolved<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
+type DseResolved = Resolved<DiffusionSpectralEntropyOptions>;
+type AseResolved = Resolved<AdjacencySpectralEntropyOptions>;
+
+const common = {
+  gaussianKernelSigma: positiveNumber(10),
+  maxN: integerAtLeastOrNull(10000, 1),
+  randomSeed: seed(0),
+  verbose: boolean(false),
+  precision: oneOf<Precision>('float64', ['float64', 'float32']),
+};
+
+export const DSE_SPEC: OptionSpec<DseResolved> = {
+  ...common,
+  t: nonNegativeNumber(1),
+  classicShannonEntropy: boolean(false),
+  matrixEntryEntropy: boolean(false),
+  numBinsPerDim: integerAtLeast(2, 1),
+};
+
+export const ASE_SPEC: OptionSpec<AseResolved> = {
+  ...common,
+  anisotropic: boolean(false),
+  useKnn: boolean(false),
+  knn: integerAtLeast(10, 1),
+};
+
+const asyncSpec = { signal: optionalSignal() };
+
+// ---------------------------------------------------------------------------------------------
+// Pieces shared with the mutual-information plans
+
+/** Python's global `random` generator: seeded calls re-seed it, unseeded calls continue it. */
+let pythonGlobal: PythonRandom | undefined;
+export function pythonGlobalRandom(): PythonRandom {
+  return (pythonGlobal ??= new PythonRandom(null));
+}
+
+/**
+ * The reference's subsampling: with more than `maxN` rows, `random.seed(seed)` (skipped for a
+ * null seed) then `random.sample(range(N), maxN)`. Returns the row indices, or null for all rows.
+ */
+export function subsampleRows(n: number, maxN: number | null, randomSeed: number | bigint | null): Int32Array | null {
+  if (maxN === null || n <= maxN) return null;
+  const rng = pythonGlobalRandom();
+  if (randomSeed !== null) rng.seed(randomSeed);
+  return Int32Array.from(rng.sample(n, maxN));
+}
+
+/** Sum with Neumaier compensation: near-exact, so the order of terms does not matter. */
+export function accurateSum(values: ArrayLike<number>): number {
+  let sum = 0;
+  let c = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    const t = sum + v;
+    c += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
+    sum = t;
+  }
+  return sum + c;
+}
+
+/** -sum (p + eps) log2(p + eps), the reference's last step, for probabilities p. */
+export function entropyBits(p: ArrayLike<number>): number {
+  const terms = new Float64Array(p.length);
+  for (let i = 0; i < p.length; i++) {
+    const q = p[i] + EPS;
+    terms[i] = q * Math.log2(q);
+  }
+  return -accurateSum(terms);
+}
+
+function probabilitiesFromEigenvalues(eigenvalues: ArrayLike<number>, t: number, name: string): Float64Array {
+  const n = eigenvalues.length;
+  const ev = new Float64Array(n);
+  for (let i = 0; i < n; i++) ev[i] = Math.abs(eigenvalues[i]) ** t;
+  let sum = accurateSum(ev);
+  if (!Number.isFinite(sum)) {
+    // |lambda|^t overflowed; the same distribution, computed relative to the largest modulus.
+    let max = 0;
+    for (let i = 0; i < n; i++) max = Math.max(max, Math.abs(eigenvalues[i]));
+    for (let i = 0; i < n; i++) ev[i] = (Math.abs(eigenvalues[i]) / max) ** t;
+    sum = accurateSum(ev);
+  }
+  if (!(sum > 0) || !Number.isFinite(sum))
+    throw new DseError(
+      'ERR_DSE_NON_FINITE',
+      `Expected ${name} with a positive sum of |eigenvalue|^t but received a sum of ${sum}: the entropy is undefined`,
+    );
+  for (let i = 0; i < n; i++) ev[i] /= sum;
+  return ev;
+}
+
+/**
+ * The entropy (bits) of a spectrum: p = |lambda|^t / sum |lambda|^t, then
+ * -sum (p + eps) log2(p + eps), exactly the last step of the reference's DSE.
+ *
+ * @example
+ * ```ts
+ * spectralEntropy(new Float64Array([1, 1, 0, 0]));        // ~1 bit
+ * spectralEntropy(new Float64Array([1, 0.5]), { t: 2 }); // 0.7219...
+ * ```
+ */
+export function spectralEntropy(eigenvalues: ArrayLike<number>, options?: SpectralEntropyOptions): number {
+  const { t } = readOptions(options, { t: nonNegativeNumber(1) }, 'spectralEntropy');
+  if (eigenvalues === null || typeof eigenvalues !== 'object' || typeof (eigenvalues as ArrayLike<number>).length !== 'number')
+    throw invalid('ERR_DSE_TYPE', 'eigenvalues', 'a Float64Array or an array of numbers', eigenvalues);
+  if (eigenvalues.length === 0) throw invalid('ERR_DSE_SHAPE', 'eigenvalues', 'at least 1 value', raw('an empty array'));
+  for (let i = 0; i < eigenvalues.length; i++) {
+    const v = eigenvalues[i];
+    if (typeof v !== 'number') throw invalid('ERR_DSE_TYPE', `eigenvalues[${i}]`, 'a number', v);
+    if (!Number.isFinite(v)) throw invalid('ERR_DSE_NON_FINITE', `eigenvalues[${i}]`, 'a finite number', v);
+  }
+  return entropyBits(probabilitiesFromEigenvalues(eigenvalues, t, 'eigenvalues'));
+}
+
+/** Rows `subset` of X as a new contiguous Float64Array matrix (small, TypeScript-side uses only). */
+export function gatherRows(X: Matrix, subset: ArrayLike<number> | null): Matrix {
+  if (!subset) return X;
+  const { cols } = X;
+  const data = new Float64Array(subset.length * cols);
+  for (let r = 0; r < subset.length; r++) {
+    const from = subset[r] * cols;
+    for (let c = 0; c < cols; c++) data[r * cols + c] = X.data[from + c];
+  }
+  return { data, rows: subset.length, cols };
+}
+
+/**
+ * Classic Shannon entropy: min-max scale each column, bin with numpy's
+ * `digitize(v, linspace(0, 1, bins + 1)[:-1])`, count identical rows, p = count / N.
+ * A constant column (0/0 in the reference) puts every row in one bin, as it does there, but
+ * without producing NaN.
+ */
+export function classicShannonEntropy(X: Matrix, subset: ArrayLike<number> | null, bins: number): number {
+  const m = gatherRows(X, subset);
+  const { rows, cols, data } = m;
+  const step = 1 / bins;
+  const edges = new Float64Array(bins);
+  for (let b = 0; b < bins; b++) edges[b] = b * step;
+  const codes = new Int32Array(rows * cols);
+  for (let c = 0; c < cols; c++) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let r = 0; r < rows; r++) {
+      const v = data[r * cols + c];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const range = hi - lo;
+    for (let r = 0; r < rows; r++) {
+      if (!(range > 0)) {
+        codes[r * cols + c] = bins; // NaN in the reference, which digitize puts past the last edge
+        continue;
+      }
+      const v = (data[r * cols + c] - lo) / range;
+      // digitize: the number of edges <= v (edges ascending)
+      let k = 0;
+      while (k < bins && edges[k] <= v) k++;
+      codes[r * cols + c] = k;
+    }
+  }
+  const counts = new Map<string, number>();
+  for (let r = 0; r < rows; r++) {
+    const key = codes.subarray(r * cols, (r + 1) * cols).join(',');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const p = new Float64Array(counts.size);
+  let i = 0;
+  // numpy's unique() sorts the rows; the entropy does not depend on the order.
+  for (const count of counts.values()) p[i++] = count / rows;
+  return entropyBits(p);
+}
+
+function log(verbose: boolean, message: string): void {
+  if (verbose) process.stderr.write(`dse-dsmi: ${message}\n`);
+}
+
+function nativeOptions(kind: KernelCode, sigma: number, knn: number, precision: Precision, entry = false): NativeSpectraOptions {
+  return { kind, sigma, knn, precision: precision === 'float32' ? 1 : 0, output: entry ? 1 : 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans
+
+export function* dsePlan(X: Matrix, o: DseResolved): Plan<number> {
+  const rows = subsampleRows(X.rows, o.maxN, o.randomSeed);
+  if (o.classicShannonEntropy) {
+    log(o.verbose, 'Computing Classic Shannon Entropy...');
+    return classicShannonEntropy(X, rows, o.numBinsPerDim);
+  }
+  log(o.verbose, 'Computing Diffusion Spectral Entropy...');
+  const subsets = rows ? [rows] : null;
+  if (o.matrixEntryEntropy) {
+    const [h] = yield { X, subsets, options: nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision, true) };
+    return h[0];
+  }
+  const [ev] = yield { X, subsets, options: nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision) };
+  log(o.verbose, 'Eigenvalues computed.');
+  return entropyBits(probabilitiesFromEigenvalues(ev, o.t, 'the diffusion eigenvalues'));
+}
+
+function aseKernel(o: AseResolved): KernelCode {
+  if (o.useKnn) return KernelCode.Knn;
+  return o.anisotropic ? KernelCode.Anisotropic : KernelCode.Gaussian;
+}
+
+export function* asePlan(X: Matrix, o: AseResolved): Plan<number> {
+  const rows = subsampleRows(X.rows, o.maxN, o.randomSeed);
+  const n = rows ? rows.length : X.rows;
+  if (o.useKnn && o.knn > n)
+    throw invalid('ERR_DSE_OPTION', 'knn', `an integer <= the number of rows used (${n})`, o.knn);
+  log(o.verbose, 'Computing adjacency matrix and its eigenvalues...');
+  const [ev] = yield { X, subsets: rows ? [rows] : null, options: nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision) };
+  return entropyBits(probabilitiesFromEigenvalues(ev, 1, 'the adjacency eigenvalues'));
+}
+
+function* eigenvaluesPlan(X: Matrix, sigma: number, precision: Precision): Plan<Float64Array> {
+  const [ev] = yield { X, subsets: null, options: nativeOptions(KernelCode.Diffusion, sigma, 1, precision) };
+  return ev;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public functions
+
+/**
+ * Diffusion Spectral Entropy of the rows of X (the reference's `diffusion_spectral_entropy`),
+ * computed on a worker thread. Also the classic Shannon entropy and the matrix-entry entropy,
+ * selected by options as in the reference.
+ *
+ * @example
+ * ```ts
+ * import { diffusionSpectralEntropy } from 'dse-dsmi';
+ * const X = { data: new Float64Array(1000 * 64).map(Math.random), rows: 1000, cols: 64 };
+ * const bits = await diffusionSpectralEntropy(X, { gaussianKernelSigma: 10, t: 1 });
+ * ```
+ */
+export async function diffusionSpectralEntropy(
+  X: MatrixLike,
+  options?: DiffusionSpectralEntropyOptions & Pick<AsyncControl, 'signal'>,
+): Promise<number> {
+  const stack = callerStack();
+  const { signal, ...o } = readOptions(options, { ...DSE_SPEC, ...asyncSpec }, 'diffusionSpectralEntropy');
+  const m = toMatrix(X, 'X');
+  return runAsync(() => dsePlan(m, o), { signal }, stack);
+}
+
+/**
+ * Synchronous {@link diffusionSpectralEntropy}: blocks the calling thread.
+ *
+ * @example
+ * ```ts
+ * const bits = diffusionSpectralEntropySync([[0, 0], [1, 0], [0, 1], [1, 1]], { gaussianKernelSigma: 1 });
+ * ```
+ */
+export function diffusionSpectralEntropySync(X: MatrixLike, options?: DiffusionSpectralEntropyOptions): number {
+  const o = readOptions(options, DSE_SPEC, 'diffusionSpectralEntropySync');
+  return runSync(dsePlan(toMatrix(X, 'X'), o));
+}
+
+/**
+ * Adjacency Spectral Entropy (the reference's `adjacency_spectral_entropy`): the entropy of the
+ * eigenvalue moduli of the Gaussian affinity, its anisotropic normalisation, or the binarised
+ * kNN adjacency (non-symmetric: general eigenvalues).
+ *
+ * @example
+ * ```ts
+ * const bits = await adjacencySpectralEntropy(X, { useKnn: true, knn: 10 });
+ * ```
+ */
+export async function adjacencySpectralEntropy(
+  X: MatrixLike,
+  options?: AdjacencySpectralEntropyOptions & Pick<AsyncControl, 'signal'>,
+): Promise<number> {
+  const stack = callerStack();
+  const { signal, ...o } = readOptions(options, { ...ASE_SPEC, ...asyncSpec }, 'adjacencySpectralEntropy');
+  const m = toMatrix(X, 'X');
+  return runAsync(() => asePlan(m, o), { signal }, stack);
+}
+
+/**
+ * Synchronous {@link adjacencySpectralEntropy}.
+ *
+ * @example
+ * ```ts
+ * const bits = adjacencySpectralEntropySync(X, { gaussianKernelSigma: 2, anisotropic: true });
+ * ```
+ */
+export function adjacencySpectralEntropySync(X: MatrixLike, options?: AdjacencySpectralEntropyOptions): number {
+  const o = readOptions(options, ASE_SPEC, 'adjacencySpectralEntropySync');
+  return runSync(asePlan(toMatrix(X, 'X'), o));
+}
+
+/**
+ * Eigenvalues of the symmetric diffusion kernel K = D^-1/2 G D^-1/2 of all rows of X, ascending.
+ * They equal those of the row-stochastic diffusion matrix P; the largest is 1.
+ *
+ * @example
+ * ```ts
+ * const ev = await diffusionEigenvalues(X, { gaussianKernelSigma: 1 });
+ * ev[ev.length - 1]; // 1 (up to rounding)
+ * ```
+ */
+export async function diffusionEigenvalues(
+  X: MatrixLike,
+  options?: DiffusionEigenvaluesOptions & Pick<AsyncControl, 'signal'>,
+): Promise<Float64Array> {
+  const stack = callerStack();
+  const { signal, gaussianKernelSigma, precision } = readOptions(
+    options,
+    { gaussianKernelSigma: positiveNumber(10), precision: common.precision, ...asyncSpec },
+    'diffusionEigenvalues',
+  );
+  const m = toMatrix(X, 'X');
+  return runAsync(() => eigenvaluesPlan(m, gaussianKernelSigma, precision), { signal }, stack);
+}
+
+/**
+ * Synchronous {@link diffusionEigenvalues}.
+ *
+ * @example
+ * ```ts
+ * const ev = diffusionEigenvaluesSync([[0], [1], [3]], { gaussianKernelSigma: 1 });
+ * ```
+ */
+export function diffusionEigenvaluesSync(X: MatrixLike, options?: DiffusionEigenvaluesOptions): Float64Array {
+  const { gaussianKernelSigma, precision } = readOptions(
+    options,
+    { gaussianKernelSigma: positiveNumber(10), precision: common.precision },
+    'diffusionEigenvaluesSync',
+  );
+  return runSync(eigenvaluesPlan(toMatrix(X, 'X'), gaussianKernelSigma, precision));
+}

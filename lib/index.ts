@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+/**
+ * dse-dsmi: Diffusion Spectral Entropy and Diffusion Spectral Mutual Information for Node.js.
+ * Public exports only; see README.md for the API reference.
+ */
+export { DseError, type DseErrorCode } from './errors';
+export type { Matrix, MatrixLike, TensorLike } from './validate';
+export {
+  diffusionSpectralEntropy,
+  diffusionSpectralEntropySync,
+  adjacencySpectralEntropy,
+  adjacencySpectralEntropySync,
+  diffusionEigenvalues,
+  diffusionEigenvaluesSync,
+  spectralEntropy,
+  type DiffusionSpectralEntropyOptions,
+  type AdjacencySpectralEntropyOptions,
+  type DiffusionEigenvaluesOptions,
+  type SpectralEntropyOptions,
+  type Precision,
+} from './entropy';
+export { pythonRandomSample, PythonRandom } from './random';
+export { buildInfo, type BuildInfo } from './info';

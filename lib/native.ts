@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Loads the native addon (a prebuild from `prebuilds/`, else `build/Release`) through
+ * node-gyp-build, declares its typed interface, and turns its errors into `DseError`s.
+ */
+import * as path from 'path';
+import { DseError, type DseErrorCode } from './errors';
+
+/** Kernel kinds, as the native core numbers them. */
+export const enum KernelCode {
+  Diffusion = 0,
+  Gaussian = 1,
+  Anisotropic = 2,
+  Knn = 3,
+}
+
+/** Options of one native batch. */
+export interface NativeSpectraOptions {
+  kind: KernelCode;
+  sigma: number;
+  knn: number;
+  /** 0 = float64, 1 = float32 */
+  precision: 0 | 1;
+  /** 0 = eigenvalues, 1 = matrix-entry entropy (one value per subset) */
+  output: 0 | 1;
+  /** Upper bound on threads (0 = all cores). */
+  maxThreads?: number;
+}
+
+/** What the compiled addon exports; the loaded module is cast to this once, here. */
+export interface NativeBinding {
+  buildInfo(): { blas: string; lapack: string; threads: number; openblas: boolean; sanitize?: boolean };
+  spectra(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeSpectraOptions,
+  ): Float64Array[];
+  spectraAsync(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeSpectraOptions,
+    cancelFlag: Int32Array | null,
+    onProgress: ((done: number, total: number) => void) | null,
+  ): Promise<Float64Array[]>;
+  spectraBytes(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeSpectraOptions,
+  ): number;
+}
+
+/** The package root (one level above dist/ or lib/). */
+export const packageRoot = path.resolve(__dirname, '..');
+
+let binding: NativeBinding | undefined;
+let bindingPath: string | undefined;
+
+function loadError(cause: unknown): DseError {
+  const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  return new DseError(
+    'ERR_DSE_LOAD',
+    [
+      `Could not load the dse-dsmi native addon for ${process.platform}-${process.arch} (Node ${process.version}, N-API 8): ${reason}`,
+      'Possible fixes:',
+      '- Reinstall so that the prebuilt binary is picked up: `npm install dse-dsmi` (prebuilds ship for linux-x64).',
+      '- Or build from source: `npm rebuild dse-dsmi --build-from-source` (needs a C++17 compiler, make, python3).',
+      '- For fast LAPACK install OpenBLAS first (Debian/Ubuntu: `apt-get install libopenblas-dev`); without it the',
+      "  source build uses Eigen's own solvers (same values, slower).",
+    ].join('\n'),
+    { cause },
+  );
+}
+
+/** The loaded addon (loaded on first use). Throws `DseError('ERR_DSE_LOAD')` with advice. */
+export function native(): NativeBinding {
+  if (binding) return binding;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const load = require('node-gyp-build') as ((dir: string) => unknown) & { resolve(dir: string): string };
+    bindingPath = load.resolve(packageRoot);
+    binding = load(packageRoot) as NativeBinding;
+  } catch (e) {
+    throw loadError(e);
+  }
+  return binding;
+}
+
+/** Where the addon was loaded from: 'prebuild' (prebuilds/) or 'build' (compiled here). */
+export function bindingSource(): 'prebuild' | 'build' {
+  native();
+  return bindingPath && bindingPath.split(path.sep).includes('prebuilds') ? 'prebuild' : 'build';
+}
+
+/** The error the browser/Node AbortController world expects. */
+export function abortError(signal?: AbortSignal): Error {
+  const reason = signal?.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  const err = new Error('The operation was aborted', reason !== undefined ? { cause: reason } : undefined);
+  err.name = 'AbortError';
+  (err as Error & { code: string }).code = 'ABORT_ERR';
+  return err;
+}
+
+const KNOWN_CODES = new Set<string>([
+  'ERR_DSE_SHAPE',
+  'ERR_DSE_TYPE',
+  'ERR_DSE_NON_FINITE',
+  'ERR_DSE_OPTION',
+  'ERR_DSE_MEMORY',
+  'ERR_DSE_FORMAT',
+  'ERR_DSE_CACHE',
+  'ERR_DSE_CACHE_STALE',
+  'ERR_DSE_NATIVE',
+  'ERR_DSE_LOAD',
+  'ERR_DSE_IO',
+]);
+
+/**
+ * Converts whatever the addon threw into a `DseError` (or an AbortError), keeping `stack`
+ * (the caller's, for async calls: captured before the native call was queued).
+ */
+export function fromNative(e: unknown, stack?: string, signal?: AbortSignal): Error {
+  if (e instanceof DseError) return e;
+  const code = (e as { code?: unknown })?.code;
+  let out: Error;
+  if (code === 'ABORT_ERR') out = abortError(signal);
+  else {
+    const message = e instanceof Error ? e.message : String(e);
+    out = new DseError(
+      typeof code === 'string' && KNOWN_CODES.has(code) ? (code as DseErrorCode) : 'ERR_DSE_NATIVE',
+      message.replace(/^native: /, 'internal: '),
+      { cause: e },
+    );
+  }
+  if (stack) out.stack = `${out.name}: ${out.message}\n${stack.split('\n').slice(1).join('\n')}`;
+  return out;
+}

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+/**
+ * One definition, two drivers. Each public function is written once, as a generator (a
+ * "plan") that yields the native batches it needs and receives their results. `runSync`
+ * drives a plan through the synchronous native entry; `runAsync` through the worker-thread
+ * entry, with cancellation and progress. No function's logic exists twice.
+ */
+import { native, fromNative, abortError, type NativeSpectraOptions } from './native';
+import type { Matrix } from './validate';
+
+/** One native batch: the spectra (or entry entropies) of subsets of the rows of X. */
+export interface SpectraRequest {
+  X: Matrix;
+  /** null: one subset of all rows. */
+  subsets: Int32Array[] | null;
+  options: NativeSpectraOptions;
+}
+
+/** A plan yields batches and returns the function's result. */
+export type Plan<R> = Generator<SpectraRequest, R, Float64Array[]>;
+
+/** Options every async function accepts besides its own. */
+export interface AsyncControl {
+  /** Aborts the call: the promise rejects with an `AbortError` and native work stops at its next checkpoint. */
+  signal?: AbortSignal;
+  /** Called on the main thread as the subsets of a batch finish. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Runs a plan on the calling thread. */
+export function runSync<R>(plan: Plan<R>): R {
+  let step = plan.next();
+  while (!step.done) {
+    const { X, subsets, options } = step.value;
+    let result: Float64Array[];
+    try {
+      result = native().spectra(X.data, X.rows, X.cols, subsets, options);
+    } catch (e) {
+      throw fromNative(e);
+    }
+    step = plan.next(result);
+  }
+  return step.value;
+}
+
+/**
+ * Runs a plan with every batch on a libuv worker thread; the event loop stays free.
+ * `stack` is the caller's stack, captured before anything was queued, so that a rejection
+ * points at the caller's line rather than at this file.
+ */
+export async function runAsync<R>(makePlan: () => Plan<R>, control: AsyncControl, stack: string | undefined): Promise<R> {
+  const { signal, onProgress } = control;
+  if (signal?.aborted) throw abortError(signal);
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  let rejectAbort: ((e: Error) => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => (rejectAbort = reject));
+  aborted.catch(() => undefined);
+  const onAbort = () => {
+    Atomics.store(flag, 0, 1);
+    rejectAbort?.(abortError(signal));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const plan = makePlan();
+    let step = plan.next();
+    while (!step.done) {
+      if (signal?.aborted) throw abortError(signal);
+      const { X, subsets, options } = step.value;
+      let result: Float64Array[];
+      try {
+        const work = native().spectraAsync(X.data, X.rows, X.cols, subsets, options, flag, onProgress ?? null);
+        // Settle at once on abort; the native task notices the flag at its next checkpoint.
+        result = await (signal ? Promise.race([work, aborted]) : work);
+      } catch (e) {
+        throw fromNative(e, stack, signal);
+      }
+      step = plan.next(result);
+    }
+    return step.value;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The caller's stack, for async errors (sharp does the same). */
+export function callerStack(): string | undefined {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, callerStack);
+  // Drop the frame of the public async function itself.
+  return holder.stack;
+}

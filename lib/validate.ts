@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Everything a caller passes is checked here, before any native call: matrices become
+ * contiguous row-major Float64Array/Float32Array views (no copy when they already are), and
+ * option objects are read against a spec (types, ranges, defaults, unknown names).
+ */
+import { DseError, describe, invalid, raw } from './errors';
+
+/** A dense row-major matrix: `data[i * cols + j]` is row i, column j. */
+export interface Matrix {
+  data: Float64Array | Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** An object with a 2-D `shape` and `dataSync()`, such as a TensorFlow.js tensor. */
+export interface TensorLike {
+  shape: number[];
+  dataSync(): ArrayLike<number>;
+}
+
+/** What the functions accept as a matrix: a `Matrix`, an array of equal-length rows, or a tensor. */
+export type MatrixLike = Matrix | number[][] | TensorLike;
+
+/** A checked matrix: contiguous, finite, rows >= 1, cols >= 1. */
+export type CheckedMatrix = Matrix;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+function typeName(v: unknown): string {
+  return Object.prototype.toString.call(v).slice(8, -1);
+}
+
+/** True for a Float64Array or Float32Array, across realms (jest, worker threads). */
+export function isFloatArray(v: unknown): v is Float64Array | Float32Array {
+  const t = typeName(v);
+  return t === 'Float64Array' || t === 'Float32Array';
+}
+
+function checkDimension(value: unknown, name: string, what: string): number {
+  if (typeof value !== 'number') throw invalid('ERR_DSE_TYPE', name, `a number of ${what}`, value);
+  if (!Number.isInteger(value) || value < 0 || value > MAX_SAFE)
+    throw invalid('ERR_DSE_SHAPE', name, `a non-negative integer number of ${what}`, value);
+  return value;
+}
+
+function isDetached(data: ArrayBufferView): boolean {
+  const buf = data.buffer as ArrayBuffer & { detached?: boolean };
+  if (typeof buf.detached === 'boolean') return buf.detached;
+  return buf.byteLength === 0 && data.byteLength === 0;
+}
+
+/** Scans for NaN / +-Infinity; names the first one by row and column. */
+export function checkFinite(m: Matrix, name: string): void {
+  const { data, cols } = m;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) {
+      const r = Math.floor(i / cols);
+      const c = i - r * cols;
+      throw new DseError(
+        'ERR_DSE_NON_FINITE',
+        `Expected finite numbers in ${name} but received ${describe(v)} at row ${r}, column ${c}`,
+      );
+    }
+  }
+}
+
+function fromRows(rows: unknown[], name: string): Matrix {
+  const n = rows.length;
+  if (n === 0) throw invalid('ERR_DSE_SHAPE', name, 'at least 1 row', raw('an empty array'));
+  const first = rows[0];
+  if (!Array.isArray(first) && !ArrayBuffer.isView(first))
+    throw invalid('ERR_DSE_TYPE', `${name}[0]`, 'an array of numbers (one row)', first);
+  const cols = (first as ArrayLike<number>).length;
+  if (cols === 0) throw invalid('ERR_DSE_SHAPE', name, 'at least 1 column', raw(`shape [${n}, 0]`));
+  if (n * cols > 2 ** 31 * 8) throw invalid('ERR_DSE_SHAPE', name, 'a matrix that fits in memory', raw(`shape [${n}, ${cols}]`));
+  const data = new Float64Array(n * cols);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as ArrayLike<unknown>;
+    if (!Array.isArray(row) && !ArrayBuffer.isView(row))
+      throw invalid('ERR_DSE_TYPE', `${name}[${i}]`, 'an array of numbers (one row)', row);
+    if (row.length !== cols)
+      throw invalid('ERR_DSE_SHAPE', `${name}[${i}]`, `${cols} values like row 0 (rows must have equal length)`, raw(`${row.length}`));
+    for (let j = 0; j < cols; j++) {
+      const v = row[j];
+      if (typeof v !== 'number') throw invalid('ERR_DSE_TYPE', `${name}[${i}][${j}]`, 'a number', v);
+      data[i * cols + j] = v;
+    }
+  }
+  return { data, rows: n, cols };
+}
+
+/**
+ * Turns a `MatrixLike` into a checked `Matrix`: a Float64Array/Float32Array (the caller's own
+ * buffer, not a copy, when it already is one), `rows * cols` values, all finite.
+ */
+export function toMatrix(X: unknown, name = 'X'): Matrix {
+  if (X === null || X === undefined || typeof X !== 'object')
+    throw invalid('ERR_DSE_TYPE', name, 'a matrix ({ data, rows, cols }, number[][] or a 2-D tensor)', X);
+  let m: Matrix;
+  if (Array.isArray(X)) {
+    m = fromRows(X, name);
+  } else if (isTensorLike(X)) {
+    m = fromTensor(X, name);
+  } else {
+    const o = X as Record<string, unknown>;
+    if (!('data' in o) || !('rows' in o) || !('cols' in o))
+      throw invalid('ERR_DSE_TYPE', name, 'a matrix ({ data, rows, cols }, number[][] or a 2-D tensor)', X);
+    const rows = checkDimension(o.rows, `${name}.rows`, 'rows');
+    const cols = checkDimension(o.cols, `${name}.cols`, 'columns');
+    let data = o.data as unknown;
+    if (Array.isArray(data)) {
+      for (let i = 0; i < data.length; i++)
+        if (typeof data[i] !== 'number') throw invalid('ERR_DSE_TYPE', `${name}.data[${i}]`, 'a number', data[i]);
+      data = Float64Array.from(data as number[]);
+    } else if (!isFloatArray(data)) {
+      throw invalid(
+        'ERR_DSE_TYPE',
+        `${name}.data`,
+        'a Float64Array or Float32Array',
+        data,
+        ArrayBuffer.isView(data) ? 'Convert it first, e.g. Float64Array.from(data)' : undefined,
+      );
+    }
+    const arr = data as Float64Array | Float32Array;
+    if (rows * cols > 0 && isDetached(arr))
+      throw invalid('ERR_DSE_TYPE', `${name}.data`, 'a typed array with a live buffer', raw('a view of a detached (transferred) ArrayBuffer'));
+    if (rows * cols > MAX_SAFE || arr.length !== rows * cols)
+      throw invalid('ERR_DSE_SHAPE', `${name}.data`, `rows * cols = ${rows} * ${cols} = ${rows * cols} values`, raw(`${arr.length}`));
+    m = { data: arr, rows, cols };
+  }
+  if (m.rows < 1) throw invalid('ERR_DSE_SHAPE', name, 'at least 1 row', raw(`shape [${m.rows}, ${m.cols}]`));
+  if (m.cols < 1) throw invalid('ERR_DSE_SHAPE', name, 'at least 1 column', raw(`shape [${m.rows}, ${m.cols}]`));
+  checkFinite(m, name);
+  return m;
+}
+
+function isTensorLike(X: object): X is TensorLike {
+  const o = X as Partial<TensorLike>;
+  return Array.isArray(o.shape) && typeof o.dataSync === 'function';
+}
+
+function fromTensor(X: TensorLike, name: string): Matrix {
+  const shape = X.shape;
+  if (shape.length !== 2) throw invalid('ERR_DSE_SHAPE', `${name}.shape`, 'a 2-D shape [rows, cols]', raw(`[${shape.join(', ')}]`));
+  const rows = checkDimension(shape[0], `${name}.shape[0]`, 'rows');
+  const cols = checkDimension(shape[1], `${name}.shape[1]`, 'columns');
+  const values = X.dataSync();
+  const data = isFloatArray(values) ? values : Float64Array.from(values as ArrayLike<number>);
+  if (data.length !== rows * cols)
+    throw invalid('ERR_DSE_SHAPE', `${name}.dataSync()`, `${rows * cols} values`, raw(`${data.length}`));
+  return { data, rows, cols };
+}
+
+/** Row subset as a new contiguous matrix (used only where a caller-side copy is unavoidable). */
+export function shapeOf(m: Matrix): string {
+  return `[${m.rows}, ${m.cols}]`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+/** One option: how to read it and its default. */
+export interface OptionRule<V> {
+  default: V;
+  /** Throws a DseError naming `name` when `value` is not acceptable. */
+  parse(value: unknown, name: string): V;
+}
+
+export type OptionSpec<T> = { [K in keyof T]: OptionRule<T[K]> };
+
+/**
+ * Reads `options` against `spec`: unknown names are an error, `undefined` takes the default,
+ * every value is checked. Getters that throw become `ERR_DSE_OPTION`.
+ */
+export function readOptions<T extends object>(options: unknown, spec: OptionSpec<T>, fn: string): T {
+  if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options)))
+    throw invalid('ERR_DSE_TYPE', `${fn} options`, 'an object or undefined', options);
+  const out = {} as T;
+  const given = (options ?? {}) as Record<string, unknown>;
+  let keys: string[];
+  try {
+    keys = Object.keys(given);
+  } catch (e) {
+    throw new DseError('ERR_DSE_OPTION', `Could not read the options of ${fn}: ${(e as Error)?.message ?? e}`);
+  }
+  for (const key of keys) {
+    if (!Object.prototype.hasOwnProperty.call(spec, key)) {
+      const known = Object.keys(spec).sort().join(', ');
+      throw new DseError('ERR_DSE_OPTION', `Unknown option "${key}" for ${fn}. Known options: ${known}`);
+    }
+  }
+  for (const key of Object.keys(spec) as (keyof T & string)[]) {
+    let value: unknown;
+    try {
+      value = given[key];
+    } catch (e) {
+      throw new DseError('ERR_DSE_OPTION', `Could not read option ${key} of ${fn}: its getter threw ${(e as Error)?.message ?? e}`);
+    }
+    const rule = spec[key];
+    out[key] = value === undefined ? rule.default : rule.parse(value, key);
+  }
+  return out;
+}
+
+function rule<V>(def: V, parse: (value: unknown, name: string) => V): OptionRule<V> {
+  return { default: def, parse };
+}
+
+/** A finite number > 0. */
+export const positiveNumber = (def: number): OptionRule<number> =>
+  rule(def, (v, name) => {
+    if (typeof v !== 'number') throw invalid('ERR_DSE_OPTION', name, 'a finite number > 0', v);
+    if (!Number.isFinite(v) || !(v > 0)) throw invalid('ERR_DSE_OPTION', name, 'a finite number > 0', v);
+    return v;
+  });
+
+/** A finite number >= 0. */
+export const nonNegativeNumber = (def: number): OptionRule<number> =>
+  rule(def, (v, name) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalid('ERR_DSE_OPTION', name, 'a finite number >= 0', v);
+    return v;
+  });
+
+/** An integer >= min. */
+export const integerAtLeast = (def: number, min: number): OptionRule<number> =>
+  rule(def, (v, name) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      throw invalid('ERR_DSE_OPTION', name, `an integer >= ${min}`, v);
+    return v;
+  });
+
+/** An integer >= min, or null for "no limit". */
+export const integerAtLeastOrNull = (def: number | null, min: number): OptionRule<number | null> =>
+  rule(def, (v, name) => {
+    if (v === null) return null;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      throw invalid('ERR_DSE_OPTION', name, `an integer >= ${min}, or null for no limit`, v);
+    return v;
+  });
+
+export const boolean = (def: boolean): OptionRule<boolean> =>
+  rule(def, (v, name) => {
+    if (typeof v !== 'boolean') throw invalid('ERR_DSE_OPTION', name, 'true or false', v);
+    return v;
+  });
+
+/** A seed for Python's random.seed: an integer (number or bigint), or null for unseeded. */
+export const seed = (def: number | bigint | null): OptionRule<number | bigint | null> =>
+  rule(def, (v, name) => {
+    if (v === null || typeof v === 'bigint') return v;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v))
+      throw invalid('ERR_DSE_OPTION', name, 'an integer (a safe-integer number or a bigint), or null for unseeded', v);
+    return v;
+  });
+
+export const oneOf = <V extends string>(def: V, values: readonly V[]): OptionRule<V> =>
+  rule(def, (v, name) => {
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+      throw invalid('ERR_DSE_OPTION', name, `one of ${values.map((x) => `'${x}'`).join(', ')}`, v);
+    return v as V;
+  });
+
+export const optionalFunction = <F extends (...args: never[]) => unknown>(): OptionRule<F | undefined> =>
+  rule<F | undefined>(undefined, (v, name) => {
+    if (typeof v !== 'function') throw invalid('ERR_DSE_OPTION', name, 'a function', v);
+    return v as F;
+  });
+
+export const optionalSignal = (): OptionRule<AbortSignal | undefined> =>
+  rule<AbortSignal | undefined>(undefined, (v, name) => {
+    const s = v as AbortSignal;
+    if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function')
+      throw invalid('ERR_DSE_OPTION', name, 'an AbortSignal', v);
+    return s;
+  });
+
+export const optionalString = (): OptionRule<string | undefined> =>
+  rule<string | undefined>(undefined, (v, name) => {
+    if (typeof v !== 'string' || v.length === 0) throw invalid('ERR_DSE_OPTION', name, 'a non-empty string (a file path)', v);
+    return v;
+  });
