@@ -70,6 +70,17 @@ inline T distance(T dot, T ni, T nj) {
   return std::sqrt(d2 > T(0) ? d2 : T(0));
 }
 
+// Splits the columns of an upper triangle into a fixed number of contiguous blocks of about
+// equal area. The split depends on m only, never on the thread count.
+std::vector<std::size_t> triangleBlocks(std::size_t m) {
+  const std::size_t nb = std::max<std::size_t>(1, std::min<std::size_t>(16, m / 32));
+  std::vector<std::size_t> b(nb + 1);
+  for (std::size_t k = 0; k <= nb; ++k)
+    b[k] = static_cast<std::size_t>(std::llround(static_cast<double>(m) * std::sqrt(static_cast<double>(k) / nb)));
+  b[nb] = m;
+  return b;
+}
+
 // Column j of the upper triangle (entries i <= j) turned into Gaussian affinities in place.
 template <typename T>
 void gaussianColumn(T* col, std::size_t j, const T* norms, T twoSigma2, T scale) {
@@ -89,30 +100,34 @@ void buildGaussianLike(T* M, std::size_t m, const Rows<T>& rows, const KernelSpe
   const T twoSigma2 = T(2) * (sigma * sigma);
   const T scale = sigma * std::sqrt(T(2) * T(kPi));
   const bool normalise = spec.kind == KernelKind::Diffusion || spec.kind == KernelKind::Anisotropic;
-  // Row sums from the triangle: entry (i, j), i < j, adds to row i and to row j. Each worker
-  // accumulates privately; the sums are combined afterwards.
-  const std::size_t workers = std::max<std::size_t>(1, std::min(threads, (m + kColumnChunk - 1) / kColumnChunk));
-  std::vector<double> partial(normalise ? workers * m : 0, 0.0);
-  parallelFor(workers, m, kColumnChunk, [&](std::size_t j, std::size_t w) {
-    T* col = M + j * m;
-    gaussianColumn(col, j, rows.norms.data(), twoSigma2, scale);
-    if (!normalise) return;
-    double* acc = partial.data() + w * m;
-    double colSum = 0;
-    for (std::size_t i = 0; i < j; ++i) {
-      acc[i] += col[i];
-      colSum += col[i];
+  // Row sums from the triangle: entry (i, j), i < j, adds to row i and to row j. Each block of
+  // columns accumulates privately and the blocks are combined in a fixed order, so the sums
+  // (and every result) are the same bits whatever the number of threads or their timing.
+  const auto blocks = triangleBlocks(m);
+  const std::size_t nb = blocks.size() - 1;
+  std::vector<double> partial(normalise ? nb * m : 0, 0.0);
+  parallelFor(threads, nb, 1, [&](std::size_t b, std::size_t) {
+    double* acc = normalise ? partial.data() + b * m : nullptr;
+    for (std::size_t j = blocks[b]; j < blocks[b + 1]; ++j) {
+      T* col = M + j * m;
+      gaussianColumn(col, j, rows.norms.data(), twoSigma2, scale);
+      if (!normalise) continue;
+      double colSum = 0;
+      for (std::size_t i = 0; i < j; ++i) {
+        acc[i] += col[i];
+        colSum += col[i];
+      }
+      acc[j] += colSum + col[j];
     }
-    acc[j] += colSum + col[j];
   });
   if (!normalise) return;
   std::vector<T> r(m);
   for (std::size_t i = 0; i < m; ++i) {
     double d = 0;
-    for (std::size_t w = 0; w < workers; ++w) d += partial[w * m + i];
+    for (std::size_t b = 0; b < nb; ++b) d += partial[b * m + i];
     r[i] = static_cast<T>(1.0 / std::sqrt(d));
   }
-  parallelFor(workers, m, kColumnChunk, [&](std::size_t j, std::size_t) {
+  parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) {
     T* col = M + j * m;
     const T rj = r[j];
     for (std::size_t i = 0; i <= j; ++i) col[i] = (r[i] * col[i]) * rj;
@@ -183,36 +198,35 @@ double entryEntropy(const T* M, std::size_t m, std::size_t threads) {
     s[j] += colSum + col[j];
   }
   // Total mass of |P|; each off-diagonal K_ij appears as P_ij = K_ij / s_i and P_ji = K_ij / s_j.
-  const std::size_t workers = std::max<std::size_t>(1, threads);
-  std::vector<double> part(workers, 0.0);
-  parallelFor(workers, m, kColumnChunk, [&](std::size_t j, std::size_t w) {
+  // Per-column partial sums, reduced in column order: the same bits for any thread count.
+  std::vector<double> perColumn(m);
+  parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) {
     const T* col = M + j * m;
     double acc = std::abs(static_cast<double>(col[j])) / s[j];
     for (std::size_t i = 0; i < j; ++i) {
       const double k = std::abs(static_cast<double>(col[i]));
       acc += k / s[i] + k / s[j];
     }
-    part[w] += acc;
+    perColumn[j] = acc;
   });
   double total = 0;
-  for (double p : part) total += p;
+  for (double p : perColumn) total += p;
   const double eps = std::ldexp(1.0, -52);
-  std::fill(part.begin(), part.end(), 0.0);
   auto term = [&](double p) {
     const double q = p / total + eps;
     return q * std::log2(q);
   };
-  parallelFor(workers, m, kColumnChunk, [&](std::size_t j, std::size_t w) {
+  parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) {
     const T* col = M + j * m;
     double acc = term(std::abs(static_cast<double>(col[j])) / s[j]);
     for (std::size_t i = 0; i < j; ++i) {
       const double k = std::abs(static_cast<double>(col[i]));
       acc += term(k / s[i]) + term(k / s[j]);
     }
-    part[w] += acc;
+    perColumn[j] = acc;
   });
   double h = 0;
-  for (double p : part) h += p;
+  for (double p : perColumn) h += p;
   return -h;
 }
 

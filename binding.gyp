@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: MIT
+# node-gyp build of the same addon as CMakeLists.txt (node-gyp-build falls back to it when no
+# prebuild matches). Keep the two in step. Environment: DSE_BLAS=none builds with Eigen only;
+# DSE_OPENBLAS_LIB=/path/to/libopenblas.{a,so} picks the library.
+{
+  "variables": {
+    "openblas_lib%": "<!(node native/find-openblas.js)"
+  },
+  "targets": [
+    {
+      "target_name": "dse_dsmi",
+      "sources": [
+        "native/addon.cc",
+        "native/binding/common.cc",
+        "native/binding/info.cc",
+        "native/binding/spectra.cc",
+        "native/binding/worker.cc",
+        "native/core/gfortran_stub.c",
+        "native/core/kernel.cc",
+        "native/core/linalg.cc",
+        "native/core/spectra.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native/vendor/eigen"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "EIGEN_MPL2_ONLY"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++14", "-std=gnu++17"],
+      "cflags": ["-O3", "-fno-math-errno", "-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-fno-math-errno", "-fvisibility=hidden"],
+      "ldflags": ["-Wl,-z,now", "-static-libstdc++", "-static-libgcc"],
+      "conditions": [
+        ["openblas_lib!=''", {
+          "defines": ["DSE_HAVE_LAPACK"],
+          "libraries": ["<(openblas_lib)", "-lpthread", "-lm"],
+          "ldflags": ["-Wl,--exclude-libs,ALL"]
+        }]
+      ],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+      }
+    }
+  ]
+}

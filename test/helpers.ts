@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+// Shared by the tests: golden fixtures, matrices from .npy files, error assertions.
+import * as fs from 'fs';
+import * as path from 'path';
+import { readNpy } from '../lib/io/npy';
+import type { Matrix } from '../lib/validate';
+
+export const FIXTURES = path.join(__dirname, 'fixtures');
+
+export interface GoldenCase {
+  name: string;
+  fn: string;
+  args: { embeddingVectors: string; referenceVectors?: string };
+  options: Record<string, unknown>;
+  expected: { value: number; clusters?: string; sampledIndices?: string };
+  rtol: number;
+}
+
+export interface Golden {
+  cases: GoldenCase[];
+  kernelEigenvalues: { X: string; gaussianKernelSigma: number; eigenvalues: string }[];
+  eigvalCache: {
+    X: string;
+    gaussianKernelSigma: number;
+    t: number;
+    eigvalSavePrecision: string;
+    file: string;
+    valueWhenSaving: number;
+    valueFromCache: number;
+  }[];
+  pythonRandomSample: { seed: number; n: number; k: number; sample: number[] }[];
+}
+
+export const golden: Golden = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'cases.json'), 'utf8'));
+export const goldenFloat32: Record<string, number> = JSON.parse(
+  fs.readFileSync(path.join(FIXTURES, 'golden_float32.json'), 'utf8'),
+);
+
+/** A fixture .npy as a float64 row-major Matrix (1-D arrays become one column). */
+export function loadMatrix(file: string): Matrix {
+  const a = readNpy(path.join(FIXTURES, file));
+  const rows = a.shape[0];
+  const cols = a.shape.length > 1 ? a.shape[1] : 1;
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = Number(a.data[i]);
+  return { data, rows, cols };
+}
+
+/** A fixture .npy's values as plain numbers. */
+export function loadValues(file: string): number[] {
+  const a = readNpy(path.join(FIXTURES, file));
+  return Array.from(a.data as ArrayLike<number | bigint>, (v) => Number(v));
+}
+
+export function toFloat32(m: Matrix): Matrix {
+  return { data: Float32Array.from(m.data), rows: m.rows, cols: m.cols };
+}
+
+/** |actual - expected| <= rtol * |expected| + atol, with a readable failure. */
+export function expectClose(actual: number, expected: number, rtol: number, atol = 1e-10): void {
+  const err = Math.abs(actual - expected);
+  const bound = rtol * Math.abs(expected) + atol;
+  if (!(err <= bound)) {
+    throw new Error(`expected ${expected} within ${bound} (rtol ${rtol}) but got ${actual} (off by ${err})`);
+  }
+}
+
+/** Calls fn, expecting a DseError with `code` whose message matches `message`. */
+export function expectDseError(fn: () => unknown, code: string, message?: RegExp): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  assertDseError(caught, code, message);
+}
+
+export async function expectDseRejection(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  let caught: unknown;
+  try {
+    await p;
+  } catch (e) {
+    caught = e;
+  }
+  assertDseError(caught, code, message);
+}
+
+function assertDseError(caught: unknown, code: string, message?: RegExp): void {
+  if (caught === undefined) throw new Error(`expected a DseError ${code} but nothing was thrown`);
+  const e = caught as { name?: string; code?: string; message?: string };
+  expect(e.name).toBe('DseError');
+  expect(e.code).toBe(code);
+  if (message) expect(e.message).toMatch(message);
+}
+
+/** Two labelings describe the same partition (labels may be permuted). */
+export function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  const ab = new Map<number, number>();
+  const ba = new Map<number, number>();
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (ab.has(x) && ab.get(x) !== y) return false;
+    if (ba.has(y) && ba.get(y) !== x) return false;
+    ab.set(x, y);
+    ba.set(y, x);
+  }
+  return true;
+}
+
+/** Deterministic uniform matrix (a small LCG), for tests that need data of a given size. */
+export function uniformMatrix(rows: number, cols: number, seed = 1): Matrix {
+  const data = new Float64Array(rows * cols);
+  let s = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s / 2 ** 32;
+  }
+  return { data, rows, cols };
+}
