@@ -21,3 +21,4 @@ export {
 } from './entropy';
 export { pythonRandomSample, PythonRandom } from './random';
 export { buildInfo, type BuildInfo } from './info';
+export { readNpy, type NpyArray, type NpyDtype } from './io/npy';
