@@ -11,10 +11,12 @@
       "target_name": "dse_dsmi",
       "sources": [
         "native/addon.cc",
+        "native/binding/cluster.cc",
         "native/binding/common.cc",
         "native/binding/info.cc",
         "native/binding/spectra.cc",
         "native/binding/worker.cc",
+        "native/core/cluster.cc",
         "native/core/gfortran_stub.c",
         "native/core/kernel.cc",
         "native/core/linalg.cc",

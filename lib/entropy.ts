@@ -6,7 +6,7 @@
  */
 import { DseError, invalid, raw } from './errors';
 import { KernelCode, type NativeSpectraOptions } from './native';
-import { runAsync, runSync, callerStack, type Plan, type AsyncControl } from './plan';
+import { runAsync, runSync, callerStack, spectra, type Plan, type AsyncControl } from './plan';
 import { PythonRandom } from './random';
 import {
   toMatrix,
@@ -158,7 +158,7 @@ export function entropyBits(p: ArrayLike<number>): number {
   return -accurateSum(terms);
 }
 
-function probabilitiesFromEigenvalues(eigenvalues: ArrayLike<number>, t: number, name: string): Float64Array {
+export function probabilitiesFromEigenvalues(eigenvalues: ArrayLike<number>, t: number, name: string): Float64Array {
   const n = eigenvalues.length;
   const ev = new Float64Array(n);
   for (let i = 0; i < n; i++) ev[i] = Math.abs(eigenvalues[i]) ** t;
@@ -260,11 +260,11 @@ export function classicShannonEntropy(X: Matrix, subset: ArrayLike<number> | nul
   return entropyBits(p);
 }
 
-function log(verbose: boolean, message: string): void {
+export function log(verbose: boolean, message: string): void {
   if (verbose) process.stderr.write(`dse-dsmi: ${message}\n`);
 }
 
-function nativeOptions(kind: KernelCode, sigma: number, knn: number, precision: Precision, entry = false): NativeSpectraOptions {
+export function nativeOptions(kind: KernelCode, sigma: number, knn: number, precision: Precision, entry = false): NativeSpectraOptions {
   return { kind, sigma, knn, precision: precision === 'float32' ? 1 : 0, output: entry ? 1 : 0 };
 }
 
@@ -280,15 +280,15 @@ export function* dsePlan(X: Matrix, o: DseResolved): Plan<number> {
   log(o.verbose, 'Computing Diffusion Spectral Entropy...');
   const subsets = rows ? [rows] : null;
   if (o.matrixEntryEntropy) {
-    const [h] = yield { X, subsets, options: nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision, true) };
+    const [h] = yield* spectra(X, subsets, nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision, true));
     return h[0];
   }
-  const [ev] = yield { X, subsets, options: nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision) };
+  const [ev] = yield* spectra(X, subsets, nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision));
   log(o.verbose, 'Eigenvalues computed.');
   return entropyBits(probabilitiesFromEigenvalues(ev, o.t, 'the diffusion eigenvalues'));
 }
 
-function aseKernel(o: AseResolved): KernelCode {
+export function aseKernel(o: Pick<AseResolved, "useKnn" | "anisotropic">): KernelCode {
   if (o.useKnn) return KernelCode.Knn;
   return o.anisotropic ? KernelCode.Anisotropic : KernelCode.Gaussian;
 }
@@ -299,12 +299,12 @@ export function* asePlan(X: Matrix, o: AseResolved): Plan<number> {
   if (o.useKnn && o.knn > n)
     throw invalid('ERR_DSE_OPTION', 'knn', `an integer <= the number of rows used (${n})`, o.knn);
   log(o.verbose, 'Computing adjacency matrix and its eigenvalues...');
-  const [ev] = yield { X, subsets: rows ? [rows] : null, options: nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision) };
+  const [ev] = yield* spectra(X, rows ? [rows] : null, nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision));
   return entropyBits(probabilitiesFromEigenvalues(ev, 1, 'the adjacency eigenvalues'));
 }
 
 function* eigenvaluesPlan(X: Matrix, sigma: number, precision: Precision): Plan<Float64Array> {
-  const [ev] = yield { X, subsets: null, options: nativeOptions(KernelCode.Diffusion, sigma, 1, precision) };
+  const [ev] = yield* spectra(X, null, nativeOptions(KernelCode.Diffusion, sigma, 1, precision));
   return ev;
 }
 

@@ -19,6 +19,16 @@ export {
   type SpectralEntropyOptions,
   type Precision,
 } from './entropy';
+export {
+  diffusionSpectralMutualInformation,
+  diffusionSpectralMutualInformationSync,
+  adjacencySpectralMutualInformation,
+  adjacencySpectralMutualInformationSync,
+  type MutualInformationResult,
+  type DiffusionSpectralMutualInformationOptions,
+  type AdjacencySpectralMutualInformationOptions,
+} from './mi';
+export { spectralClustering, spectralClusteringSync, type Reference, type SpectralClusteringOptions } from './clusters';
 export { pythonRandomSample, PythonRandom } from './random';
 export { buildInfo, type BuildInfo } from './info';
 export { readNpy, type NpyArray, type NpyDtype } from './io/npy';

@@ -46,6 +46,15 @@ export interface NativeBinding {
     cancelFlag: Int32Array | null,
     onProgress: ((done: number, total: number) => void) | null,
   ): Promise<Float64Array[]>;
+  spectralClustering(Y: Float64Array | Float32Array, rows: number, cols: number, nClusters: number, nNeighbors: number): Int32Array;
+  spectralClusteringAsync(
+    Y: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    nClusters: number,
+    nNeighbors: number,
+    cancelFlag: Int32Array | null,
+  ): Promise<Int32Array>;
   spectraBytes(
     X: Float64Array | Float32Array,
     rows: number,

@@ -10,14 +10,48 @@ import type { Matrix } from './validate';
 
 /** One native batch: the spectra (or entry entropies) of subsets of the rows of X. */
 export interface SpectraRequest {
+  op: 'spectra';
   X: Matrix;
   /** null: one subset of all rows. */
   subsets: Int32Array[] | null;
   options: NativeSpectraOptions;
 }
 
-/** A plan yields batches and returns the function's result. */
-export type Plan<R> = Generator<SpectraRequest, R, Float64Array[]>;
+/** Spectral clustering of the rows of Y (scikit-learn's nearest-neighbours + cluster_qr). */
+export interface ClusterRequest {
+  op: 'cluster';
+  Y: Matrix;
+  nClusters: number;
+  nNeighbors: number;
+}
+
+export type NativeRequest = SpectraRequest | ClusterRequest;
+/** What each request gives back: eigenvalue arrays for spectra, labels for clustering. */
+export type NativeResult = Float64Array[] | Int32Array;
+
+/** A plan yields native requests and returns the function's result. */
+export type Plan<R> = Generator<NativeRequest, R, NativeResult>;
+
+/** Inside a plan: run one spectra batch. */
+export function* spectra(X: Matrix, subsets: Int32Array[] | null, options: NativeSpectraOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
+  return (yield { op: 'spectra', X, subsets, options }) as Float64Array[];
+}
+
+/** Inside a plan: cluster the rows of Y. */
+export function* cluster(Y: Matrix, nClusters: number, nNeighbors: number): Generator<NativeRequest, Int32Array, NativeResult> {
+  return (yield { op: 'cluster', Y, nClusters, nNeighbors }) as Int32Array;
+}
+
+function runNativeSync(r: NativeRequest): NativeResult {
+  if (r.op === 'cluster') return native().spectralClustering(r.Y.data, r.Y.rows, r.Y.cols, r.nClusters, r.nNeighbors);
+  return native().spectra(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
+}
+
+function runNativeAsync(r: NativeRequest, flag: Int32Array, onProgress: AsyncControl['onProgress']): Promise<NativeResult> {
+  if (r.op === 'cluster')
+    return native().spectralClusteringAsync(r.Y.data, r.Y.rows, r.Y.cols, r.nClusters, r.nNeighbors, flag);
+  return native().spectraAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options, flag, onProgress ?? null);
+}
 
 /** Options every async function accepts besides its own. */
 export interface AsyncControl {
@@ -31,10 +65,9 @@ export interface AsyncControl {
 export function runSync<R>(plan: Plan<R>): R {
   let step = plan.next();
   while (!step.done) {
-    const { X, subsets, options } = step.value;
-    let result: Float64Array[];
+    let result: NativeResult;
     try {
-      result = native().spectra(X.data, X.rows, X.cols, subsets, options);
+      result = runNativeSync(step.value);
     } catch (e) {
       throw fromNative(e);
     }
@@ -65,10 +98,9 @@ export async function runAsync<R>(makePlan: () => Plan<R>, control: AsyncControl
     let step = plan.next();
     while (!step.done) {
       if (signal?.aborted) throw abortError(signal);
-      const { X, subsets, options } = step.value;
-      let result: Float64Array[];
+      let result: NativeResult;
       try {
-        const work = native().spectraAsync(X.data, X.rows, X.cols, subsets, options, flag, onProgress ?? null);
+        const work = runNativeAsync(step.value, flag, onProgress);
         // Settle at once on abort; the native task notices the flag at its next checkpoint.
         result = await (signal ? Promise.race([work, aborted]) : work);
       } catch (e) {

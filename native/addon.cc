@@ -10,6 +10,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dse::binding::registerInfo(env, exports);
   dse::binding::registerSpectra(env, exports);
+  dse::binding::registerCluster(env, exports);
   return exports;
 }
 }  // namespace

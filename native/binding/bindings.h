@@ -9,6 +9,7 @@ namespace binding {
 
 void registerSpectra(Napi::Env env, Napi::Object exports);
 void registerInfo(Napi::Env env, Napi::Object exports);
+void registerCluster(Napi::Env env, Napi::Object exports);
 
 }  // namespace binding
 }  // namespace dse

@@ -32,9 +32,11 @@ void TaskWorker::Execute(const ExecutionProgress& progress) {
   TaskContext ctx;
   ctx.cancel = cancel_;
   if (!onProgress_.IsEmpty()) {
-    ctx.progress = [&progress](std::size_t done, std::size_t total) {
+    ctx.progress = [this, &progress](std::size_t done, std::size_t total) {
+      total_ = total;
+      done_ = done;
       Progress p{static_cast<std::uint32_t>(done), static_cast<std::uint32_t>(total)};
-      progress.Send(&p, 1);
+      progress.Send(&p, 1);  // a wake-up; dropped when one is already pending
     };
   }
   try {
@@ -45,13 +47,17 @@ void TaskWorker::Execute(const ExecutionProgress& progress) {
   }
 }
 
-void TaskWorker::OnProgress(const Progress* data, size_t count) {
+void TaskWorker::OnProgress(const Progress*, size_t) { FlushProgress(); }
+
+void TaskWorker::FlushProgress() {
   if (onProgress_.IsEmpty()) return;
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
-  for (size_t i = 0; i < count; ++i) {
+  const std::size_t done = done_.load(), total = total_.load();
+  while (delivered_ < done) {
+    ++delivered_;
     try {
-      onProgress_.Call({Napi::Number::New(env, data[i].done), Napi::Number::New(env, data[i].total)});
+      onProgress_.Call({Napi::Number::New(env, static_cast<double>(delivered_)), Napi::Number::New(env, static_cast<double>(total))});
     } catch (const Napi::Error&) {
       // A throwing progress callback must not take the computation down with it.
     }
@@ -59,6 +65,7 @@ void TaskWorker::OnProgress(const Progress* data, size_t count) {
 }
 
 void TaskWorker::OnOK() {
+  FlushProgress();
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   try {

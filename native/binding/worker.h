@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The one AsyncWorker of the addon: runs a plain C++ task on the libuv pool and settles a
 // Promise. The task owns copies of everything it reads (no JS object is touched off the main
-// thread); progress is queued to the main thread and every report arrives before the Promise
-// settles; a cancellation flag (an Int32Array on a SharedArrayBuffer, pinned here) is polled
+// thread); progress reaches the main thread as subsets finish (node-addon-api's queue holds one
+// pending report and drops the rest, so the worker keeps the count and the main thread reports
+// every step up to it, the last ones at the latest just before the Promise settles); a cancellation flag (an Int32Array on a SharedArrayBuffer, pinned here) is polled
 // by the task at its checkpoints.
 #pragma once
 
@@ -51,6 +52,10 @@ class TaskWorker : public Napi::AsyncProgressQueueWorker<Progress> {
   Napi::FunctionReference onProgress_;
   const std::atomic<std::int32_t>* cancel_ = nullptr;
   CodedError error_;
+  std::atomic<std::size_t> done_{0};
+  std::atomic<std::size_t> total_{0};
+  std::size_t delivered_ = 0;  // main thread only
+  void FlushProgress();
 };
 
 }  // namespace binding

@@ -12,6 +12,7 @@
 #include <functional>
 #include <vector>
 
+#include "cluster.h"  // dse::Cancelled
 #include "kernel.h"
 
 namespace dse {
@@ -22,11 +23,6 @@ enum class Output {
 };
 
 enum class Precision { Float64, Float32 };
-
-// Thrown when the caller's cancellation flag is seen set at a checkpoint.
-struct Cancelled : std::exception {
-  const char* what() const noexcept override { return "cancelled"; }
-};
 
 struct Subset {
   const std::int32_t* rows = nullptr;  // null: all rows of X, in order

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+/**
+ * The reference's step 1 of DSMI: from the reference values (labels, scalars or vectors) to one
+ * cluster label per row. Discrete labels are used as they are; continuous scalars are min-max
+ * binned as numpy's `digitize` does; vectors go through spectral clustering (native).
+ */
+import { DseError, invalid, raw } from './errors';
+import { cluster, runAsync, runSync, callerStack, type Plan, type AsyncControl } from './plan';
+import { toMatrix, readOptions, integerAtLeast, optionalSignal, isFloatArray, type Matrix, type MatrixLike } from './validate';
+
+/** What DSMI accepts as the reference: a matrix [N, D'] or one value per row. */
+export type Reference = MatrixLike | ArrayLike<number> | BigInt64Array | BigUint64Array;
+
+/** The reference as a float64 matrix, with what numpy would call its dtype kind. */
+export interface ParsedReference {
+  values: Matrix;
+  /** numpy would see an integer dtype: integer typed arrays, or plain numbers that are all integers. */
+  integer: boolean;
+}
+
+const INTEGER_ARRAYS = new Set([
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'BigInt64Array',
+  'BigUint64Array',
+]);
+
+function typeName(v: unknown): string {
+  return Object.prototype.toString.call(v).slice(8, -1);
+}
+
+function column(values: ArrayLike<number | bigint>, name: string, integerTyped: boolean): ParsedReference {
+  const n = values.length;
+  if (n === 0) throw invalid('ERR_DSE_SHAPE', name, 'one value per row of X', raw('an empty array'));
+  const data = new Float64Array(n);
+  let allIntegers = true;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    let x: number;
+    if (typeof v === 'bigint') {
+      x = Number(v);
+      if (!Number.isSafeInteger(x)) throw invalid('ERR_DSE_SHAPE', `${name}[${i}]`, 'a label within +-2^53', raw(`${v}n`));
+    } else if (typeof v === 'number') {
+      x = v;
+    } else {
+      throw invalid('ERR_DSE_TYPE', `${name}[${i}]`, 'a number', v);
+    }
+    if (!Number.isFinite(x))
+      throw new DseError('ERR_DSE_NON_FINITE', `Expected finite numbers in ${name} but received ${x} at index ${i}`);
+    if (allIntegers && !Number.isInteger(x)) allIntegers = false;
+    data[i] = x;
+  }
+  return { values: { data, rows: n, cols: 1 }, integer: integerTyped || (allIntegers && !isFloatArray(values)) };
+}
+
+/** Reads the reference argument of DSMI/ASMI. */
+export function parseReference(reference: unknown, name = 'reference'): ParsedReference {
+  if (reference === null || reference === undefined || typeof reference !== 'object')
+    throw invalid('ERR_DSE_TYPE', name, 'labels (an array or typed array), or a matrix [N, D\']', reference);
+  const t = typeName(reference);
+  if (INTEGER_ARRAYS.has(t)) return column(reference as ArrayLike<number | bigint>, name, true);
+  if (t === 'Float64Array' || t === 'Float32Array') return column(reference as ArrayLike<number>, name, false);
+  if (Array.isArray(reference)) {
+    if (reference.length > 0 && (Array.isArray(reference[0]) || ArrayBuffer.isView(reference[0]))) {
+      const m = toMatrix(reference, name);
+      // A list of integer lists is an integer array to numpy.
+      let integer = true;
+      for (let i = 0; i < m.data.length && integer; i++) integer = Number.isInteger(m.data[i]);
+      return { values: m, integer };
+    }
+    return column(reference as unknown[] as number[], name, false);
+  }
+  const tensor = reference as { shape?: unknown; dataSync?: () => unknown };
+  if (Array.isArray(tensor.shape) && typeof tensor.dataSync === 'function') {
+    if (tensor.shape.length === 1) {
+      const values = tensor.dataSync() as ArrayLike<number>;
+      return column(values, name, INTEGER_ARRAYS.has(typeName(values)));
+    }
+    const values = tensor.dataSync();
+    return { values: toMatrix(reference, name), integer: INTEGER_ARRAYS.has(typeName(values)) };
+  }
+  return { values: toMatrix(reference, name), integer: false };
+}
+
+/**
+ * Labels given by the caller (discrete references, precomputed clusters): integers in the
+ * int32 range, one per row.
+ */
+export function integerLabels(values: ArrayLike<number>, name: string, why: string): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+      throw invalid('ERR_DSE_TYPE', `${name}[${i}]`, `an integer label in the int32 range (${why})`, v);
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Continuous scalars -> bins 1..nClusters: min-max scale, then numpy's
+ * `digitize(v, linspace(0, 1, nClusters + 1)[:-1])`. A constant reference (0/0 in the reference,
+ * which digitize puts past the last edge) puts every row in bin nClusters.
+ */
+export function binScalars(values: ArrayLike<number>, nClusters: number): Int32Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < lo) lo = values[i];
+    if (values[i] > hi) hi = values[i];
+  }
+  const range = hi - lo;
+  const step = 1 / nClusters;
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    if (!(range > 0)) {
+      out[i] = nClusters;
+      continue;
+    }
+    const v = (values[i] - lo) / range;
+    let k = 0;
+    while (k < nClusters && k * step <= v) k++;
+    out[i] = k;
+  }
+  return out;
+}
+
+/** Sorted distinct labels with their counts, as `np.unique(labels, return_counts=True)`. */
+export function uniqueCounts(labels: Int32Array): { values: number[]; counts: number[] } {
+  const counts = new Map<number, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  const values = [...counts.keys()].sort((a, b) => a - b);
+  return { values, counts: values.map((v) => counts.get(v)!) };
+}
+
+/** Options of {@link spectralClustering}. */
+export interface SpectralClusteringOptions {
+  /** Number of clusters. Default 10. */
+  nClusters?: number;
+  /** Neighbours of the kNN connectivity graph, self included. Default 10. */
+  nNeighbors?: number;
+}
+
+export const CLUSTER_SPEC = {
+  nClusters: integerAtLeast(10, 1),
+  nNeighbors: integerAtLeast(10, 1),
+};
+
+/** Checks nClusters / nNeighbors against the number of rows. */
+export function checkClusterSizes(n: number, nClusters: number, nNeighbors: number, what: string): void {
+  // scikit-learn's eigensolver needs k < n: it fails for k >= n.
+  if (nClusters >= n) throw invalid('ERR_DSE_OPTION', 'nClusters', `an integer < the number of rows of ${what} (${n})`, nClusters);
+  if (nNeighbors > n) throw invalid('ERR_DSE_OPTION', 'nNeighbors', `an integer <= the number of rows of ${what} (${n})`, nNeighbors);
+}
+
+function* clusterPlan(Y: Matrix, nClusters: number, nNeighbors: number): Plan<Int32Array> {
+  return yield* cluster(Y, nClusters, nNeighbors);
+}
+
+/**
+ * Spectral clustering of the rows of Y, as scikit-learn's
+ * `SpectralClustering(n_clusters, affinity='nearest_neighbors', n_neighbors, assign_labels='cluster_qr',
+ * random_state=0)` computes it (the same partition): kNN connectivity graph including self,
+ * symmetrised, normalised Laplacian embedding, cluster_qr. Labels 0..nClusters-1.
+ *
+ * @example
+ * ```ts
+ * const labels = await spectralClustering(images, { nClusters: 10 });
+ * ```
+ */
+export async function spectralClustering(
+  Y: MatrixLike,
+  options?: SpectralClusteringOptions & Pick<AsyncControl, 'signal'>,
+): Promise<Int32Array> {
+  const stack = callerStack();
+  const { nClusters, nNeighbors, signal } = readOptions(options, { ...CLUSTER_SPEC, signal: optionalSignal() }, 'spectralClustering');
+  const m = toMatrix(Y, 'Y');
+  checkClusterSizes(m.rows, nClusters, nNeighbors, 'Y');
+  return runAsync(() => clusterPlan(m, nClusters, nNeighbors), { signal }, stack);
+}
+
+/**
+ * Synchronous {@link spectralClustering}.
+ *
+ * @example
+ * ```ts
+ * const labels = spectralClusteringSync(Y, { nClusters: 3, nNeighbors: 10 });
+ * ```
+ */
+export function spectralClusteringSync(Y: MatrixLike, options?: SpectralClusteringOptions): Int32Array {
+  const { nClusters, nNeighbors } = readOptions(options, CLUSTER_SPEC, 'spectralClusteringSync');
+  const m = toMatrix(Y, 'Y');
+  checkClusterSizes(m.rows, nClusters, nNeighbors, 'Y');
+  return runSync(clusterPlan(m, nClusters, nNeighbors));
+}

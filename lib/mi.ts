@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Diffusion / adjacency spectral mutual information, the reference's recipe to the letter:
+ * clusters of the reference -> for each cluster c, the entropy of X's rows in c and the mean
+ * entropy of `numRepetitions` random subsets of the same size (re-seeded per cluster) ->
+ * MI = sum_c (n_c / N) (H_random - H_c). Every subset's spectrum comes from ONE native batch,
+ * scheduled over the cores.
+ */
+import { DseError, invalid } from './errors';
+import {
+  DSE_SPEC,
+  ASE_SPEC,
+  aseKernel,
+  classicShannonEntropy,
+  entropyBits,
+  log,
+  nativeOptions,
+  probabilitiesFromEigenvalues,
+  pythonGlobalRandom,
+} from './entropy';
+import { KernelCode } from './native';
+import { cluster, spectra, runAsync, runSync, callerStack, type Plan, type AsyncControl, type NativeRequest, type NativeResult } from './plan';
+import {
+  binScalars,
+  checkClusterSizes,
+  integerLabels,
+  parseReference,
+  uniqueCounts,
+  type ParsedReference,
+  type Reference,
+} from './clusters';
+import {
+  toMatrix,
+  readOptions,
+  integerAtLeast,
+  optionalFunction,
+  optionalSignal,
+  type Matrix,
+  type MatrixLike,
+  type OptionRule,
+} from './validate';
+import type { Precision } from './entropy';
+
+/** The reference's inner entropy calls keep their default `max_N`: larger subsets are subsampled. */
+const INNER_MAX_N = 10000;
+
+/** Result of DSMI / ASMI. */
+export interface MutualInformationResult {
+  /** The mutual information in bits (can be slightly negative, as in the reference). */
+  value: number;
+  /** The cluster label of each row that was used: the labels themselves for a discrete
+   * reference, bins 1..nClusters for continuous scalars, 0..nClusters-1 from spectral clustering. */
+  clusters: Int32Array;
+}
+
+interface MiCommonOptions {
+  /** `reference_discrete`: treat the reference as labels. Default: inferred (one column of integers). */
+  referenceDiscrete?: boolean | null;
+  /** `gaussian_kernel_sigma`. Default 10. */
+  gaussianKernelSigma?: number;
+  /** `num_repetitions`: random subsets per cluster for the unconditional entropy. Default 5. */
+  numRepetitions?: number;
+  /** `n_clusters`: clusters for a continuous reference. Default 10. */
+  nClusters?: number;
+  /** `precomputed_clusters`: one integer label per row, used instead of binning/clustering a continuous reference. */
+  precomputedClusters?: ArrayLike<number> | null;
+  /** `random_seed`. Default 0; `null` = unseeded. */
+  randomSeed?: number | bigint | null;
+  /** `verbose`. Default false. */
+  verbose?: boolean;
+  /** Working precision. Default `'float64'`. */
+  precision?: Precision;
+}
+
+/** Options of {@link diffusionSpectralMutualInformation}. */
+export interface DiffusionSpectralMutualInformationOptions extends MiCommonOptions {
+  /** `t`: diffusion time. Default 1. */
+  t?: number;
+  /** `classic_shannon_entropy`: CSMI instead of DSMI. Default false. */
+  classicShannonEntropy?: boolean;
+  /** `matrix_entry_entropy`. Default false. */
+  matrixEntryEntropy?: boolean;
+  /** `num_bins_per_dim` (CSE). Default 2. */
+  numBinsPerDim?: number;
+}
+
+/** Options of {@link adjacencySpectralMutualInformation}. */
+export interface AdjacencySpectralMutualInformationOptions extends MiCommonOptions {
+  /** `use_knn`. Default false. */
+  useKnn?: boolean;
+  /** `anisotropic`. Default false. */
+  anisotropic?: boolean;
+  /** Neighbours of the kNN adjacency (the reference always uses 10). Default 10. */
+  knn?: number;
+}
+
+/** Options only the Promise forms take. */
+export type MiAsyncOptions = AsyncControl;
+
+const nullableBoolean: OptionRule<boolean | null> = {
+  default: null,
+  parse(v, name) {
+    if (v === null || typeof v === 'boolean') return v;
+    throw invalid('ERR_DSE_OPTION', name, 'true, false or null (inferred)', v);
+  },
+};
+
+const labelsOption: OptionRule<ArrayLike<number> | null> = {
+  default: null,
+  parse(v, name) {
+    if (v === null) return null;
+    if (typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number')
+      throw invalid('ERR_DSE_OPTION', name, 'an array of integer labels, one per row', v);
+    return v as ArrayLike<number>;
+  },
+};
+
+const { maxN: _dseMaxN, ...dseRest } = DSE_SPEC;
+const { maxN: _aseMaxN, ...aseRest } = ASE_SPEC;
+
+const MI_COMMON = {
+  referenceDiscrete: nullableBoolean,
+  numRepetitions: integerAtLeast(5, 1),
+  nClusters: integerAtLeast(10, 1),
+  precomputedClusters: labelsOption,
+};
+
+const DSMI_SPEC = { ...dseRest, ...MI_COMMON };
+const ASMI_SPEC = { ...aseRest, ...MI_COMMON };
+const ASYNC_SPEC = { signal: optionalSignal(), onProgress: optionalFunction<(done: number, total: number) => void>() };
+
+type DsmiResolved = ReturnType<typeof resolveDsmi>;
+type AsmiResolved = ReturnType<typeof resolveAsmi>;
+
+function resolveDsmi(options: unknown, fn: string) {
+  return readOptions(options, DSMI_SPEC, fn);
+}
+function resolveAsmi(options: unknown, fn: string) {
+  return readOptions(options, ASMI_SPEC, fn);
+}
+
+/** Step 1: the cluster label of every row. */
+function* clustersOf(
+  ref: ParsedReference,
+  n: number,
+  o: { referenceDiscrete: boolean | null; nClusters: number; precomputedClusters: ArrayLike<number> | null },
+): Generator<NativeRequest, Int32Array, NativeResult> {
+  const { values } = ref;
+  const discrete = o.referenceDiscrete ?? (values.cols === 1 && ref.integer);
+  if (discrete) {
+    if (values.cols !== 1)
+      throw invalid('ERR_DSE_SHAPE', 'reference', 'one label per row (shape [N] or [N, 1]) when referenceDiscrete is true', `\u0000shape [${values.rows}, ${values.cols}]`);
+    return integerLabels(values.data, 'reference', 'referenceDiscrete is true; pass referenceDiscrete: false to bin continuous values');
+  }
+  if (o.precomputedClusters) {
+    if (o.precomputedClusters.length !== n)
+      throw invalid('ERR_DSE_SHAPE', 'precomputedClusters', `one label per row of X (${n})`, `\u0000${o.precomputedClusters.length} labels`);
+    return integerLabels(o.precomputedClusters, 'precomputedClusters', 'cluster labels');
+  }
+  if (o.nClusters > n) throw invalid('ERR_DSE_OPTION', 'nClusters', `an integer <= the number of rows (${n})`, o.nClusters);
+  if (values.cols === 1) return binScalars(values.data, o.nClusters);
+  checkClusterSizes(values.rows, o.nClusters, 10, 'reference');
+  return yield* cluster(values, o.nClusters, 10);
+}
+
+/** Rows of `base` picked by `pick` (both index arrays). */
+function compose(base: Int32Array, pick: number[]): Int32Array {
+  const out = new Int32Array(pick.length);
+  for (let i = 0; i < pick.length; i++) out[i] = base[pick[i]];
+  return out;
+}
+
+export interface SubsetPlan {
+  values: number[];
+  counts: number[];
+  /** conditional subset of cluster c at [c], then its random subsets. */
+  subsets: Int32Array[];
+}
+
+/**
+ * Step 2's row subsets, drawn exactly as the reference draws them from Python's global
+ * generator: the inner entropy call of a subset larger than 10000 rows re-seeds it with 0 and
+ * subsamples; each cluster re-seeds it with `randomSeed` before its random subsets.
+ */
+export function subsetPlan(labels: Int32Array, randomSeed: number | bigint | null, repetitions: number): SubsetPlan {
+  const n = labels.length;
+  const { values, counts } = uniqueCounts(labels);
+  const rng = pythonGlobalRandom();
+  const inner = (rows: Int32Array): Int32Array => {
+    if (rows.length <= INNER_MAX_N) return rows;
+    rng.seed(0);
+    return compose(rows, rng.sample(rows.length, INNER_MAX_N));
+  };
+  const subsets: Int32Array[] = [];
+  values.forEach((c, k) => {
+    const rows = new Int32Array(counts[k]);
+    let j = 0;
+    for (let i = 0; i < n; i++) if (labels[i] === c) rows[j++] = i;
+    subsets.push(inner(rows));
+    if (randomSeed !== null) rng.seed(randomSeed);
+    for (let r = 0; r < repetitions; r++) {
+      subsets.push(inner(Int32Array.from(rng.sample(n, counts[k]))));
+    }
+  });
+  return { values, counts, subsets };
+}
+
+/** Step 3: MI = sum_c (n_c / N) (mean random entropy - conditional entropy). */
+function combine(plan: SubsetPlan, entropies: number[], repetitions: number): number {
+  const total = plan.counts.reduce((a, b) => a + b, 0);
+  let mi = 0;
+  plan.counts.forEach((count, k) => {
+    const base = k * (repetitions + 1);
+    let sum = 0;
+    for (let r = 1; r <= repetitions; r++) sum += entropies[base + r];
+    mi += (count / total) * (sum / repetitions - entropies[base]);
+  });
+  return mi;
+}
+
+function checkInputs(X: Matrix, ref: ParsedReference): void {
+  if (ref.values.rows !== X.rows)
+    throw invalid('ERR_DSE_SHAPE', 'reference', `one row per row of X (${X.rows})`, `\u0000${ref.values.rows} rows`);
+}
+
+function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<MutualInformationResult> {
+  checkInputs(X, ref);
+  log(o.verbose, 'DSMI: preparing clusters...');
+  const labels = yield* clustersOf(ref, X.rows, o);
+  const plan = subsetPlan(labels, o.randomSeed, o.numRepetitions);
+  log(o.verbose, `DSMI: ${plan.values.length} clusters, ${plan.subsets.length} entropies`);
+  let entropies: number[];
+  if (o.classicShannonEntropy) {
+    entropies = plan.subsets.map((rows) => classicShannonEntropy(X, rows, o.numBinsPerDim));
+  } else {
+    const results = yield* spectra(X, plan.subsets, nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision, o.matrixEntryEntropy));
+    entropies = results.map((r) =>
+      o.matrixEntryEntropy ? r[0] : entropyBits(probabilitiesFromEigenvalues(r, o.t, 'the diffusion eigenvalues')),
+    );
+  }
+  return { value: combine(plan, entropies, o.numRepetitions), clusters: labels };
+}
+
+function* asmiPlan(X: Matrix, ref: ParsedReference, o: AsmiResolved): Plan<MutualInformationResult> {
+  checkInputs(X, ref);
+  log(o.verbose, 'ASMI: preparing clusters...');
+  const labels = yield* clustersOf(ref, X.rows, o);
+  const plan = subsetPlan(labels, o.randomSeed, o.numRepetitions);
+  if (o.useKnn) {
+    const smallest = Math.min(...plan.subsets.map((s) => s.length));
+    if (smallest < o.knn)
+      throw new DseError(
+        'ERR_DSE_OPTION',
+        `Expected every cluster to have at least knn = ${o.knn} rows for the kNN adjacency but the smallest has ${smallest}` +
+          ' (the Python reference fails here too). Use fewer clusters or a smaller knn.',
+      );
+  }
+  const results = yield* spectra(X, plan.subsets, nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision));
+  const entropies = results.map((r) => entropyBits(probabilitiesFromEigenvalues(r, 1, 'the adjacency eigenvalues')));
+  return { value: combine(plan, entropies, o.numRepetitions), clusters: labels };
+}
+
+function split<T extends { signal?: AbortSignal; onProgress?: (d: number, t: number) => void }>(o: T) {
+  const { signal, onProgress, ...rest } = o;
+  return { control: { signal, onProgress }, rest };
+}
+
+/**
+ * Diffusion Spectral Mutual Information DSMI(X; reference) in bits, the reference's
+ * `diffusion_spectral_mutual_information`. `reference` holds one row per row of X: class labels
+ * (discrete), continuous scalars (binned into `nClusters`) or vectors (spectral clustering).
+ *
+ * @example
+ * ```ts
+ * const { value, clusters } = await diffusionSpectralMutualInformation(Z, labels, { gaussianKernelSigma: 10 });
+ * ```
+ */
+export async function diffusionSpectralMutualInformation(
+  X: MatrixLike,
+  reference: Reference,
+  options?: DiffusionSpectralMutualInformationOptions & MiAsyncOptions,
+): Promise<MutualInformationResult> {
+  const stack = callerStack();
+  const { control, rest } = split(readOptions(options, { ...DSMI_SPEC, ...ASYNC_SPEC }, 'diffusionSpectralMutualInformation'));
+  const m = toMatrix(X, 'X');
+  const ref = parseReference(reference);
+  return runAsync(() => dsmiPlan(m, ref, rest), control, stack);
+}
+
+/**
+ * Synchronous {@link diffusionSpectralMutualInformation}.
+ *
+ * @example
+ * ```ts
+ * const { value } = diffusionSpectralMutualInformationSync(Z, new Int32Array(labels));
+ * ```
+ */
+export function diffusionSpectralMutualInformationSync(
+  X: MatrixLike,
+  reference: Reference,
+  options?: DiffusionSpectralMutualInformationOptions,
+): MutualInformationResult {
+  const o = resolveDsmi(options, 'diffusionSpectralMutualInformationSync');
+  return runSync(dsmiPlan(toMatrix(X, 'X'), parseReference(reference), o));
+}
+
+/**
+ * Adjacency Spectral Mutual Information (the reference's `adjacency_spectral_mutual_information`):
+ * the same recipe with the adjacency spectral entropy (Gaussian, anisotropic or kNN).
+ *
+ * @example
+ * ```ts
+ * const { value } = await adjacencySpectralMutualInformation(Z, labels, { useKnn: true });
+ * ```
+ */
+export async function adjacencySpectralMutualInformation(
+  X: MatrixLike,
+  reference: Reference,
+  options?: AdjacencySpectralMutualInformationOptions & MiAsyncOptions,
+): Promise<MutualInformationResult> {
+  const stack = callerStack();
+  const { control, rest } = split(readOptions(options, { ...ASMI_SPEC, ...ASYNC_SPEC }, 'adjacencySpectralMutualInformation'));
+  const m = toMatrix(X, 'X');
+  const ref = parseReference(reference);
+  return runAsync(() => asmiPlan(m, ref, rest), control, stack);
+}
+
+/**
+ * Synchronous {@link adjacencySpectralMutualInformation}.
+ *
+ * @example
+ * ```ts
+ * const { value } = adjacencySpectralMutualInformationSync(Z, labels, { anisotropic: true });
+ * ```
+ */
+export function adjacencySpectralMutualInformationSync(
+  X: MatrixLike,
+  reference: Reference,
+  options?: AdjacencySpectralMutualInformationOptions,
+): MutualInformationResult {
+  const o = resolveAsmi(options, 'adjacencySpectralMutualInformationSync');
+  return runSync(asmiPlan(toMatrix(X, 'X'), parseReference(reference), o));
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+// Spectral clustering exactly as scikit-learn computes
+//   SpectralClustering(n_clusters=k, affinity='nearest_neighbors', n_neighbors=nNeighbors,
+//                      assign_labels='cluster_qr', random_state=0).fit_predict(Y)
+// for a dense float64 matrix. Two back ends: OpenBLAS/LAPACK (DSE_HAVE_LAPACK) and Eigen only;
+// both give the same partition.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+
+#include "linalg.h"  // dse::NumericError
+
+namespace dse {
+
+// Thrown by long-running core routines when their `cancelled` callback returns true.
+struct Cancelled : std::exception {
+  const char* what() const noexcept override { return "cancelled"; }
+};
+
+// Labels 0..k-1 into labels[n] (int32), as scikit-learn's SpectralClustering(n_clusters=k,
+// affinity='nearest_neighbors', n_neighbors=nNeighbors, assign_labels='cluster_qr') gives them
+// (the partition; label numbering as sklearn's argmax gives). Y is row-major n x d.
+//
+// Steps (all as in scikit-learn 1.x / SciPy):
+//  1. kneighbors_graph(Y, nNeighbors, include_self=True): the nNeighbors nearest rows of each
+//     row among all n rows (itself included, squared distances by the |x|^2 - 2 x.y + |y|^2
+//     decomposition when d > 15 as sklearn's brute force does, exact differences when sklearn
+//     would use its KD-tree); ties broken by the smaller index.
+//  2. affinity S = 0.5 (A + A^T); degree w_i = sum_{j != i} S_ij (diagonal excluded, as
+//     scipy.sparse.csgraph.laplacian); dd = sqrt(w) (1 for isolated nodes).
+//  3. The k eigenvectors of the smallest eigenvalues of L = I - D^-1/2 S_offdiag D^-1/2
+//     (= the k largest of M = D^-1/2 S_offdiag D^-1/2), divided by dd, sign-flipped.
+//  4. cluster_qr: QR with column pivoting of the embedding transposed, SVD of the k pivot
+//     rows, argmax of |vectors (U V^T)| per row.
+//
+// Throws std::invalid_argument for n < 2, d == 0, k == 0, k >= n (scikit-learn's ARPACK call
+// fails for k >= n as well), nNeighbors == 0 or nNeighbors > n, or a non-finite entry;
+// dse::NumericError on solver failure; dse::Cancelled when cancelled() returns true (polled
+// between stages and inside the long loops).
+void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k,
+                        std::size_t nNeighbors, int* labels,
+                        const std::function<bool()>& cancelled = {});
+
+}  // namespace dse

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  diffusionSpectralMutualInformation,
+  diffusionSpectralMutualInformationSync,
+  adjacencySpectralMutualInformation,
+  adjacencySpectralMutualInformationSync,
+  spectralClustering,
+  spectralClusteringSync,
+  diffusionSpectralEntropySync,
+} from '../lib';
+import { subsetPlan } from '../lib/mi';
+import { readNpy } from '../lib/io/npy';
+import type { Matrix } from '../lib/validate';
+import {
+  FIXTURES,
+  golden,
+  goldenFloat32,
+  loadMatrix,
+  loadValues,
+  toFloat32,
+  expectClose,
+  expectDseError,
+  expectDseRejection,
+  samePartition,
+  uniformMatrix,
+  type GoldenCase,
+} from './helpers';
+
+const cases = golden.cases.filter((c) => c.fn.endsWith('MutualInformation'));
+
+// The kNN adjacency's eigenvalues are ill-conditioned (see adjacencySpectralEntropy.test.ts), and
+// MI is a difference of entropies: numpy's own ASMI value moves by 2.1e-5 (relative) when each
+// subset's eigenvalues come from A.T instead of A. That is how far the golden value is defined.
+const KNN_MI_RTOL = 5e-5;
+const rtolOf = (c: GoldenCase) => (c.options.useKnn ? Math.max(c.rtol, KNN_MI_RTOL) : c.rtol);
+
+/** The reference argument as the golden .npy holds it: labels keep their integer type. */
+function loadReference(file: string): Float64Array | Uint8Array | BigInt64Array | Matrix {
+  const a = readNpy(path.join(FIXTURES, file));
+  if (a.shape.length === 2 && a.shape[1] > 1) return loadMatrix(file);
+  return a.data as Float64Array | Uint8Array | BigInt64Array;
+}
+
+function optionsOf(c: GoldenCase): Record<string, unknown> {
+  const o: Record<string, unknown> = { ...c.options };
+  if (typeof o.precomputedClusters === 'string') o.precomputedClusters = loadValues(o.precomputedClusters);
+  return o;
+}
+
+const fns = {
+  diffusionSpectralMutualInformation: [diffusionSpectralMutualInformation, diffusionSpectralMutualInformationSync],
+  adjacencySpectralMutualInformation: [adjacencySpectralMutualInformation, adjacencySpectralMutualInformationSync],
+} as const;
+
+describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformation', () => {
+  it('has the golden MI cases', () => {
+    expect(cases.length).toBe(11);
+  });
+
+  describe.each(cases.map((c) => [c.name, c] as const))('golden case %s', (_name, c) => {
+    const X = loadMatrix(c.args.embeddingVectors);
+    const ref = loadReference(c.args.referenceVectors!);
+    const [asyncFn, syncFn] = fns[c.fn as keyof typeof fns];
+
+    it('matches the value and the partition of the reference (async and sync)', async () => {
+      const a = await asyncFn(X, ref, optionsOf(c) as never);
+      const s = syncFn(X, ref, optionsOf(c) as never);
+      expectClose(a.value, c.expected.value, rtolOf(c));
+      expectClose(s.value, c.expected.value, rtolOf(c));
+      expect(s.value).toBe(a.value);
+      expect(Object.prototype.toString.call(a.clusters)).toBe('[object Int32Array]');
+      expect(a.clusters.length).toBe(X.rows);
+      if (c.expected.clusters) expect(samePartition(a.clusters, loadValues(c.expected.clusters))).toBe(true);
+    });
+
+    it('matches the reference run on float32-rounded X (Float32Array)', () => {
+      const s = syncFn(toFloat32(X), ref, optionsOf(c) as never);
+      expectClose(s.value, goldenFloat32[c.name], rtolOf(c));
+    });
+  });
+
+  it('draws the same subsets as the reference, including the re-seed of inner calls above 10000 rows', () => {
+    const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'mi_subsets.json'), 'utf8'));
+    for (const c of expected) {
+      const labels: number[] = [];
+      for (const [l, count] of c.labels.runs) for (let i = 0; i < count; i++) labels.push(l);
+      const plan = subsetPlan(Int32Array.from(labels), c.seed, c.reps);
+      expect(plan.subsets.length).toBe(c.subsets.length);
+      plan.subsets.forEach((s, i) => {
+        const e = c.subsets[i];
+        const arr = Array.from(s);
+        expect(arr.length).toBe(e.length);
+        expect(arr.slice(0, 5)).toEqual(e.head);
+        expect(arr.slice(-5)).toEqual(e.tail);
+        expect(arr.reduce((a, b) => a + b, 0)).toBe(e.sum);
+        let w = 0;
+        arr.forEach((v, j) => (w = (w + (j + 1) * v) % 1000000007));
+        expect(w).toBe(e.weighted);
+      });
+    }
+  });
+
+  describe("the paper's claims", () => {
+    // Four well-separated blobs in 8-D, 60 points each.
+    const k = 4;
+    const per = 60;
+    const X = uniformMatrix(k * per, 8, 5);
+    const labels = new Int32Array(k * per);
+    for (let i = 0; i < k * per; i++) {
+      labels[i] = Math.floor(i / per);
+      for (let j = 0; j < 8; j++) X.data[i * 8 + j] = X.data[i * 8 + j] * 0.5 + (j === labels[i] ? 40 : 0);
+    }
+
+    it('DSMI with the true labels approaches log2(k) as t grows', () => {
+      const values = [1, 4, 16, 64].map((t) => diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 2, t }).value);
+      for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThan(values[i - 1] - 1e-5);
+      expect(values[values.length - 1]).toBeGreaterThan(values[0]);
+      expect(Math.abs(values[values.length - 1] - Math.log2(k))).toBeLessThan(0.05);
+    });
+
+    it('DSMI with shuffled labels is about 0', () => {
+      const shuffled = Int32Array.from(labels);
+      // a fixed permutation (deterministic LCG Fisher-Yates)
+      let s = 12345;
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+        const j = s % (i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+      }
+      const { value } = diffusionSpectralMutualInformationSync(X, shuffled, { gaussianKernelSigma: 2, t: 16 });
+      expect(Math.abs(value)).toBeLessThan(0.1);
+    });
+
+    it('spectralClustering recovers the blobs (async and sync)', async () => {
+      const sync = spectralClusteringSync(X, { nClusters: k });
+      const promised = await spectralClustering(X, { nClusters: k });
+      expect(samePartition(sync, labels)).toBe(true);
+      expect(Array.from(promised)).toEqual(Array.from(sync));
+    });
+  });
+
+  describe('reference kinds', () => {
+    const X = loadMatrix('blobs.npy');
+    const labels = loadValues('labels_u8.npy');
+    it('infers discrete labels from number[] of integers and from integer typed arrays alike', () => {
+      const a = diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 2 });
+      const b = diffusionSpectralMutualInformationSync(X, Int32Array.from(labels), { gaussianKernelSigma: 2 });
+      const c = diffusionSpectralMutualInformationSync(X, labels.map((l) => [l]), { gaussianKernelSigma: 2 });
+      expect(b.value).toBe(a.value);
+      expect(c.value).toBe(a.value);
+      expect(Array.from(a.clusters)).toEqual(labels);
+    });
+    it('treats a Float64Array of integer values as continuous (as numpy would), unless referenceDiscrete', () => {
+      const f = Float64Array.from(labels);
+      const binned = diffusionSpectralMutualInformationSync(X, f, { gaussianKernelSigma: 2 });
+      const discrete = diffusionSpectralMutualInformationSync(X, f, { gaussianKernelSigma: 2, referenceDiscrete: true });
+      expect(Array.from(discrete.clusters)).toEqual(labels);
+      expect(Math.max(...binned.clusters)).toBe(10);
+      expect(Math.min(...binned.clusters)).toBe(1);
+    });
+    it('returns 0 (up to rounding) for a single class', () => {
+      const { value } = diffusionSpectralMutualInformationSync(X, new Int32Array(X.rows).fill(3), { gaussianKernelSigma: 2 });
+      expect(Math.abs(value)).toBeLessThan(1e-12);
+      const constant = diffusionSpectralMutualInformationSync(X, new Float64Array(X.rows).fill(0.5), { gaussianKernelSigma: 2 });
+      expect(Math.abs(constant.value)).toBeLessThan(1e-12);
+      expect(new Set(constant.clusters).size).toBe(1);
+    });
+    it('handles a cluster of one row: its entropy and its random subsets\' are ~0, so it adds nothing', () => {
+      const l = Int32Array.from(labels);
+      l[7] = 99;
+      const rest = Int32Array.from(labels);
+      const { value } = diffusionSpectralMutualInformationSync(X, l, { gaussianKernelSigma: 2 });
+      expect(Number.isFinite(value)).toBe(true);
+      expect(diffusionSpectralEntropySync(X.data.subarray(7 * X.cols, 8 * X.cols).length ? { data: X.data.slice(7 * X.cols, 8 * X.cols), rows: 1, cols: X.cols } : X)).toBeLessThan(1e-12);
+      expect(Math.abs(value - diffusionSpectralMutualInformationSync(X, rest, { gaussianKernelSigma: 2 }).value)).toBeLessThan(0.05);
+    });
+    it('rejects ASMI with useKnn when a cluster has fewer rows than knn (the reference crashes there)', () => {
+      const l = Int32Array.from(labels);
+      l[0] = 77;
+      expectDseError(() => adjacencySpectralMutualInformationSync(X, l, { useKnn: true }), 'ERR_DSE_OPTION', /at least knn = 10 rows .* smallest has 1/);
+    });
+    it('reports progress on the main thread, ending at the total', async () => {
+      const seen: [number, number][] = [];
+      await diffusionSpectralMutualInformation(X, labels, { gaussianKernelSigma: 2, onProgress: (d, t) => seen.push([d, t]) });
+      const total = new Set(labels).size * 6; // each label: 1 conditional + 5 random subsets
+      expect(seen.length).toBe(total);
+      expect(seen[seen.length - 1]).toEqual([total, total]);
+      seen.forEach(([d], i) => expect(d).toBe(i + 1));
+    });
+  });
+
+  describe('bad input', () => {
+    const X = uniformMatrix(40, 3);
+    const labels = Array.from({ length: 40 }, (_, i) => i % 4);
+    it('rejects a reference whose length differs from N', async () => {
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, labels.slice(1)), 'ERR_DSE_SHAPE', /one row per row of X \(40\) for reference but received 39 rows/);
+      await expectDseRejection(adjacencySpectralMutualInformation(X, labels.slice(2)), 'ERR_DSE_SHAPE', /received 38 rows/);
+    });
+    it('rejects NaN in labels or in a reference matrix', () => {
+      const l = [...labels];
+      l[5] = NaN;
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, l), 'ERR_DSE_NON_FINITE', /reference but received NaN at index 5/);
+      const R = uniformMatrix(40, 2);
+      R.data[3] = NaN;
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, R), 'ERR_DSE_NON_FINITE', /row 1, column 1/);
+    });
+    it('rejects nClusters < 1, nClusters > N and numRepetitions < 1', () => {
+      const scalars = Float64Array.from(labels, (v, i) => v + i / 100);
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, scalars, { nClusters: 0 }), 'ERR_DSE_OPTION', /integer >= 1 for nClusters but received 0/);
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, scalars, { nClusters: 41 }), 'ERR_DSE_OPTION', /<= the number of rows \(40\) for nClusters but received 41/);
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, labels, { numRepetitions: 0 }), 'ERR_DSE_OPTION', /integer >= 1 for numRepetitions but received 0/);
+      expectDseError(() => spectralClusteringSync(uniformMatrix(5, 2), { nClusters: 5 }), 'ERR_DSE_OPTION', /< the number of rows of Y \(5\) for nClusters but received 5/);
+    });
+    it('rejects precomputedClusters of the wrong length or non-integer', () => {
+      const scalars = Float64Array.from(labels, (v) => v + 0.5);
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, scalars, { precomputedClusters: [1, 2] }), 'ERR_DSE_SHAPE', /one label per row of X \(40\) for precomputedClusters but received 2 labels/);
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, scalars, { precomputedClusters: labels.map((v) => v + 0.5) }), 'ERR_DSE_TYPE', /precomputedClusters\[0\]/);
+    });
+    it('rejects float labels with referenceDiscrete: true, and a multi-column discrete reference', () => {
+      const floats = labels.map((v) => v + 0.25);
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, floats, { referenceDiscrete: true }), 'ERR_DSE_TYPE', /integer label .* for reference\[0\] but received 0\.25/);
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, uniformMatrix(40, 2), { referenceDiscrete: true }), 'ERR_DSE_SHAPE', /one label per row/);
+    });
+    it('rejects unknown options and wrong reference types', () => {
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, labels, { maxN: 10 } as never), 'ERR_DSE_OPTION', /Unknown option "maxN"/);
+      expectDseError(() => adjacencySpectralMutualInformationSync(X, labels, { t: 2 } as never), 'ERR_DSE_OPTION', /Unknown option "t"/);
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, null as never), 'ERR_DSE_TYPE', /for reference but received null/);
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, 'abc' as never), 'ERR_DSE_TYPE', /for reference/);
+    });
+  });
+});
