@@ -6,7 +6,7 @@
  */
 import { DseError, invalid, raw } from './errors';
 import { cluster, runAsync, runSync, callerStack, type Plan, type AsyncControl } from './plan';
-import { toMatrix, readOptions, integerAtLeast, optionalSignal, isFloatArray, type Matrix, type MatrixLike } from './validate';
+import { toMatrix, readOptions, integerAtLeast, optionalSignal, isFloatArray, memoryLimit, type Matrix, type MatrixLike } from './validate';
 
 /** What DSMI accepts as the reference: a matrix [N, D'] or one value per row. */
 export type Reference = MatrixLike | ArrayLike<number> | BigInt64Array | BigUint64Array;
@@ -144,11 +144,14 @@ export interface SpectralClusteringOptions {
   nClusters?: number;
   /** Neighbours of the kNN connectivity graph, self included. Default 10. */
   nNeighbors?: number;
+  /** Bytes this call may use. Default: setMemoryLimit's. */
+  memoryLimitBytes?: number | null;
 }
 
 export const CLUSTER_SPEC = {
   nClusters: integerAtLeast(10, 1),
   nNeighbors: integerAtLeast(10, 1),
+  memoryLimitBytes: memoryLimit(),
 };
 
 /** Checks nClusters / nNeighbors against the number of rows. */
@@ -178,10 +181,10 @@ export async function spectralClustering(
   options?: SpectralClusteringOptions & Pick<AsyncControl, 'signal'>,
 ): Promise<Int32Array> {
   const stack = callerStack();
-  const { nClusters, nNeighbors, signal } = readOptions(options, { ...CLUSTER_SPEC, signal: optionalSignal() }, 'spectralClustering');
+  const { nClusters, nNeighbors, signal, memoryLimitBytes } = readOptions(options, { ...CLUSTER_SPEC, signal: optionalSignal() }, 'spectralClustering');
   const m = toMatrix(Y, 'Y');
   checkClusterSizes(m.rows, nClusters, nNeighbors, 'Y');
-  return runAsync(() => clusterPlan(m, nClusters, nNeighbors), { signal }, stack);
+  return runAsync(() => clusterPlan(m, nClusters, nNeighbors), { signal, memoryLimitBytes }, stack);
 }
 
 /**
@@ -193,8 +196,8 @@ export async function spectralClustering(
  * ```
  */
 export function spectralClusteringSync(Y: MatrixLike, options?: SpectralClusteringOptions): Int32Array {
-  const { nClusters, nNeighbors } = readOptions(options, CLUSTER_SPEC, 'spectralClusteringSync');
+  const { nClusters, nNeighbors, memoryLimitBytes } = readOptions(options, CLUSTER_SPEC, 'spectralClusteringSync');
   const m = toMatrix(Y, 'Y');
   checkClusterSizes(m.rows, nClusters, nNeighbors, 'Y');
-  return runSync(clusterPlan(m, nClusters, nNeighbors));
+  return runSync(clusterPlan(m, nClusters, nNeighbors), { memoryLimitBytes });
 }

@@ -19,6 +19,7 @@ import {
   seed,
   oneOf,
   optionalSignal,
+  memoryLimit,
   type Matrix,
   type MatrixLike,
   type OptionSpec,
@@ -50,6 +51,8 @@ export interface DiffusionSpectralEntropyOptions {
   verbose?: boolean;
   /** Not in the reference: `'float32'` runs the kernel and the eigensolver in single precision. Default `'float64'`. */
   precision?: Precision;
+  /** Not in the reference: bytes this call may use; above, it fails with ERR_DSE_MEMORY. Default: setMemoryLimit's (80% of the machine). */
+  memoryLimitBytes?: number | null;
 }
 
 /** Options of {@link adjacencySpectralEntropy}. */
@@ -70,6 +73,8 @@ export interface AdjacencySpectralEntropyOptions {
   verbose?: boolean;
   /** Not in the reference: working precision. Default `'float64'`. */
   precision?: Precision;
+  /** Not in the reference: bytes this call may use; above, it fails with ERR_DSE_MEMORY. Default: setMemoryLimit's (80% of the machine). */
+  memoryLimitBytes?: number | null;
 }
 
 /** Options of {@link diffusionEigenvalues}. */
@@ -78,6 +83,8 @@ export interface DiffusionEigenvaluesOptions {
   gaussianKernelSigma?: number;
   /** Working precision. Default `'float64'`. */
   precision?: Precision;
+  /** Bytes this call may use. Default: setMemoryLimit's. */
+  memoryLimitBytes?: number | null;
 }
 
 /** Options of {@link spectralEntropy}. */
@@ -96,6 +103,7 @@ const common = {
   randomSeed: seed(0),
   verbose: boolean(false),
   precision: oneOf<Precision>('float64', ['float64', 'float32']),
+  memoryLimitBytes: memoryLimit(),
 };
 
 export const DSE_SPEC: OptionSpec<DseResolved> = {
@@ -330,7 +338,7 @@ export async function diffusionSpectralEntropy(
   const stack = callerStack();
   const { signal, ...o } = readOptions(options, { ...DSE_SPEC, ...asyncSpec }, 'diffusionSpectralEntropy');
   const m = toMatrix(X, 'X');
-  return runAsync(() => dsePlan(m, o), { signal }, stack);
+  return runAsync(() => dsePlan(m, o), { signal, memoryLimitBytes: o.memoryLimitBytes }, stack);
 }
 
 /**
@@ -343,7 +351,7 @@ export async function diffusionSpectralEntropy(
  */
 export function diffusionSpectralEntropySync(X: MatrixLike, options?: DiffusionSpectralEntropyOptions): number {
   const o = readOptions(options, DSE_SPEC, 'diffusionSpectralEntropySync');
-  return runSync(dsePlan(toMatrix(X, 'X'), o));
+  return runSync(dsePlan(toMatrix(X, 'X'), o), o);
 }
 
 /**
@@ -363,7 +371,7 @@ export async function adjacencySpectralEntropy(
   const stack = callerStack();
   const { signal, ...o } = readOptions(options, { ...ASE_SPEC, ...asyncSpec }, 'adjacencySpectralEntropy');
   const m = toMatrix(X, 'X');
-  return runAsync(() => asePlan(m, o), { signal }, stack);
+  return runAsync(() => asePlan(m, o), { signal, memoryLimitBytes: o.memoryLimitBytes }, stack);
 }
 
 /**
@@ -376,7 +384,7 @@ export async function adjacencySpectralEntropy(
  */
 export function adjacencySpectralEntropySync(X: MatrixLike, options?: AdjacencySpectralEntropyOptions): number {
   const o = readOptions(options, ASE_SPEC, 'adjacencySpectralEntropySync');
-  return runSync(asePlan(toMatrix(X, 'X'), o));
+  return runSync(asePlan(toMatrix(X, 'X'), o), o);
 }
 
 /**
@@ -394,13 +402,13 @@ export async function diffusionEigenvalues(
   options?: DiffusionEigenvaluesOptions & Pick<AsyncControl, 'signal'>,
 ): Promise<Float64Array> {
   const stack = callerStack();
-  const { signal, gaussianKernelSigma, precision } = readOptions(
+  const { signal, gaussianKernelSigma, precision, memoryLimitBytes } = readOptions(
     options,
-    { gaussianKernelSigma: positiveNumber(10), precision: common.precision, ...asyncSpec },
+    { gaussianKernelSigma: positiveNumber(10), precision: common.precision, memoryLimitBytes: memoryLimit(), ...asyncSpec },
     'diffusionEigenvalues',
   );
   const m = toMatrix(X, 'X');
-  return runAsync(() => eigenvaluesPlan(m, gaussianKernelSigma, precision), { signal }, stack);
+  return runAsync(() => eigenvaluesPlan(m, gaussianKernelSigma, precision), { signal, memoryLimitBytes }, stack);
 }
 
 /**
@@ -412,10 +420,10 @@ export async function diffusionEigenvalues(
  * ```
  */
 export function diffusionEigenvaluesSync(X: MatrixLike, options?: DiffusionEigenvaluesOptions): Float64Array {
-  const { gaussianKernelSigma, precision } = readOptions(
+  const { gaussianKernelSigma, precision, memoryLimitBytes } = readOptions(
     options,
-    { gaussianKernelSigma: positiveNumber(10), precision: common.precision },
+    { gaussianKernelSigma: positiveNumber(10), precision: common.precision, memoryLimitBytes: memoryLimit() },
     'diffusionEigenvaluesSync',
   );
-  return runSync(eigenvaluesPlan(toMatrix(X, 'X'), gaussianKernelSigma, precision));
+  return runSync(eigenvaluesPlan(toMatrix(X, 'X'), gaussianKernelSigma, precision), { memoryLimitBytes });
 }

@@ -31,4 +31,5 @@ export {
 export { spectralClustering, spectralClusteringSync, type Reference, type SpectralClusteringOptions } from './clusters';
 export { pythonRandomSample, PythonRandom } from './random';
 export { buildInfo, type BuildInfo } from './info';
+export { setMemoryLimit, getMemoryLimit } from './memory';
 export { readNpy, type NpyArray, type NpyDtype } from './io/npy';

@@ -70,6 +70,8 @@ interface MiCommonOptions {
   verbose?: boolean;
   /** Working precision. Default `'float64'`. */
   precision?: Precision;
+  /** Bytes this call may use; above, it fails with ERR_DSE_MEMORY. Default: setMemoryLimit's. */
+  memoryLimitBytes?: number | null;
 }
 
 /** Options of {@link diffusionSpectralMutualInformation}. */
@@ -260,9 +262,9 @@ function* asmiPlan(X: Matrix, ref: ParsedReference, o: AsmiResolved): Plan<Mutua
   return { value: combine(plan, entropies, o.numRepetitions), clusters: labels };
 }
 
-function split<T extends { signal?: AbortSignal; onProgress?: (d: number, t: number) => void }>(o: T) {
+function split<T extends { signal?: AbortSignal; onProgress?: (d: number, t: number) => void; memoryLimitBytes: number | null }>(o: T) {
   const { signal, onProgress, ...rest } = o;
-  return { control: { signal, onProgress }, rest };
+  return { control: { signal, onProgress, memoryLimitBytes: o.memoryLimitBytes }, rest };
 }
 
 /**
@@ -301,7 +303,7 @@ export function diffusionSpectralMutualInformationSync(
   options?: DiffusionSpectralMutualInformationOptions,
 ): MutualInformationResult {
   const o = resolveDsmi(options, 'diffusionSpectralMutualInformationSync');
-  return runSync(dsmiPlan(toMatrix(X, 'X'), parseReference(reference), o));
+  return runSync(dsmiPlan(toMatrix(X, 'X'), parseReference(reference), o), o);
 }
 
 /**
@@ -339,5 +341,5 @@ export function adjacencySpectralMutualInformationSync(
   options?: AdjacencySpectralMutualInformationOptions,
 ): MutualInformationResult {
   const o = resolveAsmi(options, 'adjacencySpectralMutualInformationSync');
-  return runSync(asmiPlan(toMatrix(X, 'X'), parseReference(reference), o));
+  return runSync(asmiPlan(toMatrix(X, 'X'), parseReference(reference), o), o);
 }

@@ -90,6 +90,13 @@ function loadError(cause: unknown): DseError {
 export function native(): NativeBinding {
   if (binding) return binding;
   try {
+    const override = process.env.DSE_ADDON_PATH;
+    if (override) {
+      // An explicit .node file (the sanitizer build of `npm run test:sanitize`, or a custom build).
+      bindingPath = path.resolve(override);
+      binding = require(bindingPath) as NativeBinding;
+      return binding;
+    }
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const load = require('node-gyp-build') as ((dir: string) => unknown) & { resolve(dir: string): string };
     bindingPath = load.resolve(packageRoot);

@@ -6,6 +6,7 @@
  * entry, with cancellation and progress. No function's logic exists twice.
  */
 import { native, fromNative, abortError, type NativeSpectraOptions } from './native';
+import { checkMemory } from './memory';
 import type { Matrix } from './validate';
 
 /** One native batch: the spectra (or entry entropies) of subsets of the rows of X. */
@@ -53,8 +54,37 @@ function runNativeAsync(r: NativeRequest, flag: Int32Array, onProgress: AsyncCon
   return native().spectraAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options, flag, onProgress ?? null);
 }
 
+/** Limits every runner applies to each native request. */
+export interface Limits {
+  /** Bytes one call may use (null/undefined: the process-wide limit, see setMemoryLimit). */
+  memoryLimitBytes?: number | null;
+}
+
+/** Estimated peak bytes of a request, and what dominates it. */
+function estimate(r: NativeRequest): { bytes: number; what: string } {
+  if (r.op === 'cluster') {
+    const n = r.Y.rows;
+    // the owned float64 copy of Y, the n x n dense normalised affinity and LAPACK workspace
+    return { bytes: n * r.Y.cols * 8 + 2 * n * n * 8 + 64 * n * 8, what: `spectral clustering of ${n} rows` };
+  }
+  const sizes = r.subsets ? r.subsets.map((s) => s.length) : [r.X.rows];
+  const m = Math.max(...sizes);
+  const item = r.options.precision === 1 ? 4 : 8;
+  // Sizes too large for any machine are refused before native is even asked to estimate.
+  const rough = m * m * item;
+  if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what: `a ${m} x ${m} kernel matrix` };
+  const bytes = native().spectraBytes(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
+  const kind = r.options.precision === 1 ? 'float32' : 'float64';
+  return { bytes, what: `a ${m} x ${m} ${kind} kernel matrix${sizes.length > 1 ? ` among ${sizes.length} subsets` : ''}` };
+}
+
+function guard(r: NativeRequest, limits: Limits | undefined): void {
+  const { bytes, what } = estimate(r);
+  checkMemory(bytes, limits?.memoryLimitBytes, what);
+}
+
 /** Options every async function accepts besides its own. */
-export interface AsyncControl {
+export interface AsyncControl extends Limits {
   /** Aborts the call: the promise rejects with an `AbortError` and native work stops at its next checkpoint. */
   signal?: AbortSignal;
   /** Called on the main thread as the subsets of a batch finish. */
@@ -62,9 +92,10 @@ export interface AsyncControl {
 }
 
 /** Runs a plan on the calling thread. */
-export function runSync<R>(plan: Plan<R>): R {
+export function runSync<R>(plan: Plan<R>, limits?: Limits): R {
   let step = plan.next();
   while (!step.done) {
+    guard(step.value, limits);
     let result: NativeResult;
     try {
       result = runNativeSync(step.value);
@@ -98,6 +129,7 @@ export async function runAsync<R>(makePlan: () => Plan<R>, control: AsyncControl
     let step = plan.next();
     while (!step.done) {
       if (signal?.aborted) throw abortError(signal);
+      guard(step.value, control);
       let result: NativeResult;
       try {
         const work = runNativeAsync(step.value, flag, onProgress);

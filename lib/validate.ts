@@ -281,3 +281,12 @@ export const optionalString = (): OptionRule<string | undefined> =>
     if (typeof v !== 'string' || v.length === 0) throw invalid('ERR_DSE_OPTION', name, 'a non-empty string (a file path)', v);
     return v;
   });
+
+/** A memory limit in bytes for one call, or null for the process-wide setting. */
+export const memoryLimit = (): OptionRule<number | null> =>
+  rule<number | null>(null, (v, name) => {
+    if (v === null) return null;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw invalid('ERR_DSE_OPTION', name, 'a finite number of bytes > 0, or null for the process-wide limit', v);
+    return v;
+  });
