@@ -143,6 +143,8 @@ const KNOWN_CODES = new Set<string>([
  */
 export function fromNative(e: unknown, stack?: string, signal?: AbortSignal): Error {
   if (e instanceof DseError) return e;
+  // The abort reason itself (a DOMException named AbortError, or the caller's own reason).
+  if (signal?.aborted && e === signal.reason) return abortError(signal);
   const code = (e as { code?: unknown })?.code;
   let out: Error;
   if (code === 'ABORT_ERR') out = abortError(signal);
