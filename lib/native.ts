@@ -70,25 +70,49 @@ export const packageRoot = path.resolve(__dirname, '..');
 let binding: NativeBinding | undefined;
 let bindingPath: string | undefined;
 
+/** The C library's version on Linux with glibc (e.g. '2.36'), else undefined. */
+function glibcVersion(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+    return header?.glibcVersionRuntime;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prebuilt binaries in the package (keep in step with README "## Install" and scripts/prebuilds.js). */
+const PREBUILT = 'linux-x64 with glibc >= 2.36';
+
 function loadError(cause: unknown): DseError {
   const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-  return new DseError(
-    'ERR_DSE_LOAD',
-    [
-      `Could not load the dse-dsmi native addon for ${process.platform}-${process.arch} (Node ${process.version}, N-API 8): ${reason}`,
-      'Possible fixes:',
-      '- Reinstall so that the prebuilt binary is picked up: `npm install dse-dsmi` (prebuilds ship for linux-x64).',
-      '- Or build from source: `npm rebuild dse-dsmi --build-from-source` (needs a C++17 compiler, make, python3).',
-      '- For fast LAPACK install OpenBLAS first (Debian/Ubuntu: `apt-get install libopenblas-dev`); without it the',
-      "  source build uses Eigen's own solvers (same values, slower).",
-    ].join('\n'),
-    { cause },
+  const glibc = glibcVersion();
+  const where = bindingPath ? ` from ${bindingPath}` : '';
+  const lines = [
+    `Could not load the dse-dsmi native addon${where} for ${process.platform}-${process.arch}` +
+      ` (Node ${process.version}, N-API 8${glibc ? `, glibc ${glibc}` : ''}): ${reason}`,
+  ];
+  if (process.env.DSE_ADDON_PATH) {
+    lines.push(`DSE_ADDON_PATH is set (${process.env.DSE_ADDON_PATH}): unset it to load the installed addon.`);
+  }
+  lines.push(
+    `Prebuilt binaries ship for ${PREBUILT}; anywhere else the addon is compiled when the package is installed.`,
+    'Possible fixes:',
+    '- Reinstall without skipping install scripts (no --ignore-scripts; approve dse-dsmi if your npm asks for',
+    '  allowScripts) so the prebuild is checked or the addon compiled: `npm install dse-dsmi`.',
+    '- Build from source: `npm_config_build_from_source=true npm rebuild dse-dsmi`. It needs a C++17 compiler, make',
+    '  and python3 (Debian/Ubuntu: `apt-get install g++ make python3`).',
+    '- For fast LAPACK install OpenBLAS before building (Debian/Ubuntu: `apt-get install libopenblas-dev`; elsewhere',
+    "  point DSE_OPENBLAS_LIB at libopenblas.a or .so); without it (or with DSE_BLAS=none) the addon uses Eigen's own",
+    '  solvers: the same values, slower.',
   );
+  return new DseError('ERR_DSE_LOAD', lines.join('\n'), { cause });
 }
 
 /** The loaded addon (loaded on first use). Throws `DseError('ERR_DSE_LOAD')` with advice. */
 export function native(): NativeBinding {
   if (binding) return binding;
+  bindingPath = undefined;
   try {
     const override = process.env.DSE_ADDON_PATH;
     if (override) {
