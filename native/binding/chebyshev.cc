@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// chebyshevMoments / chebyshevMomentsAsync / chebyshevBytes: native/core/chebyshev.h.
+//   chebyshevMoments(X, rows, cols, subsets: Int32Array[] | null, opts) -> Float64Array[]
+//   chebyshevMomentsAsync(X, rows, cols, subsets, opts, cancelFlag?, onProgress?) -> Promise<Float64Array[]>
+//   chebyshevBytes(m, cols, probes) -> number (peak working bytes for a largest subset of m rows)
+//   opts = { sigma, moments, probes, threshold, seedHi, seedLo (the seed's two 32-bit halves), maxThreads? }
+#include <memory>
+#include <vector>
+
+#include "../core/chebyshev.h"
+#include "../core/spectra.h"  // ComputeLock
+#include "bindings.h"
+#include "common.h"
+#include "worker.h"
+
+namespace dse {
+namespace binding {
+
+namespace {
+
+struct ChebyshevJob {
+  InputMatrix X;
+  std::vector<std::vector<std::int32_t>> indices;  // owns what subsets point into
+  std::vector<ChebyshevSubset> subsets;
+  ChebyshevSpec spec;
+  std::size_t maxThreads = 0;
+  std::vector<unsigned char> xCopy;  // async only
+  std::vector<std::vector<double>> results;
+};
+
+std::uint32_t word(Napi::Env env, const Napi::Value& v, const char* what) {
+  const std::size_t w = sizeArg(env, v, what);
+  if (w > 0xffffffffULL) throwError(env, "ERR_DSE_OPTION", std::string("native: ") + what + " must fit in 32 bits");
+  return static_cast<std::uint32_t>(w);
+}
+
+std::shared_ptr<ChebyshevJob> parseJob(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto job = std::make_shared<ChebyshevJob>();
+  job->X = matrixView(env, info[0], info[1], info[2]);
+  const std::size_t n = job->X.rows;
+  if (info[3].IsArray()) {
+    auto list = info[3].As<Napi::Array>();
+    job->indices.reserve(list.Length());
+    for (uint32_t i = 0; i < list.Length(); ++i) job->indices.push_back(indexArray(env, list.Get(i), n, "subset"));
+    for (const auto& s : job->indices) job->subsets.push_back(ChebyshevSubset{s.data(), s.size()});
+  } else {
+    job->subsets.push_back(ChebyshevSubset{nullptr, n});
+  }
+  for (const auto& s : job->subsets)
+    if (s.size == 0) throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
+  if (!info[4].IsObject()) throwError(env, "ERR_DSE_TYPE", "native: options object expected");
+  auto o = info[4].As<Napi::Object>();
+  job->spec.sigma = numberArg(env, o.Get("sigma"), "sigma");
+  if (!(job->spec.sigma > 0)) throwError(env, "ERR_DSE_OPTION", "native: sigma must be > 0");
+  job->spec.moments = sizeArg(env, o.Get("moments"), "moments");
+  job->spec.probes = sizeArg(env, o.Get("probes"), "probes");
+  if (job->spec.moments < 1 || job->spec.probes < 1)
+    throwError(env, "ERR_DSE_OPTION", "native: moments and probes must be >= 1");
+  job->spec.threshold = numberArg(env, o.Get("threshold"), "threshold");
+  job->spec.seed = (static_cast<std::uint64_t>(word(env, o.Get("seedHi"), "seedHi")) << 32) |
+                   word(env, o.Get("seedLo"), "seedLo");
+  job->maxThreads = o.Has("maxThreads") && o.Get("maxThreads").IsNumber() ? sizeArg(env, o.Get("maxThreads"), "maxThreads") : 0;
+  return job;
+}
+
+void run(ChebyshevJob& job, const TaskContext* ctx) {
+  ChebyshevControl control;
+  control.maxThreads = job.maxThreads;
+  if (ctx) {
+    control.cancel = ctx->cancel;
+    control.progress = ctx->progress;
+  }
+  ComputeLock lock(control.cancel);
+  job.results = runChebyshev(job.X, job.subsets, job.spec, control);
+}
+
+Napi::Value toJs(Napi::Env env, const std::vector<std::vector<double>>& results) {
+  auto out = Napi::Array::New(env, results.size());
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto arr = Napi::Float64Array::New(env, results[i].size());
+    std::copy(results[i].begin(), results[i].end(), arr.Data());
+    out.Set(static_cast<uint32_t>(i), arr);
+  }
+  return out;
+}
+
+Napi::Value ChebyshevMoments(const Napi::CallbackInfo& info) {
+  auto job = parseJob(info);
+  try {
+    run(*job, nullptr);
+  } catch (...) {
+    throw makeError(info.Env(), describeCurrentException());
+  }
+  return toJs(info.Env(), job->results);
+}
+
+Napi::Value ChebyshevMomentsAsync(const Napi::CallbackInfo& info) {
+  auto job = parseJob(info);
+  job->X = matrixCopy(job->X, job->xCopy);
+  return TaskWorker::Start(
+      info.Env(), info[5], info[6], [job](const TaskContext& ctx) { run(*job, &ctx); },
+      [job](Napi::Env env) { return toJs(env, job->results); });
+}
+
+Napi::Value ChebyshevBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::size_t m = sizeArg(env, info[0], "m");
+  const std::size_t cols = sizeArg(env, info[1], "cols");
+  const std::size_t probes = sizeArg(env, info[2], "probes");
+  return Napi::Number::New(env, estimateChebyshevBytes(m, cols, probes));
+}
+
+}  // namespace
+
+void registerChebyshev(Napi::Env env, Napi::Object exports) {
+  exports.Set("chebyshevMoments", Napi::Function::New(env, ChebyshevMoments, "chebyshevMoments"));
+  exports.Set("chebyshevMomentsAsync", Napi::Function::New(env, ChebyshevMomentsAsync, "chebyshevMomentsAsync"));
+  exports.Set("chebyshevBytes", Napi::Function::New(env, ChebyshevBytes, "chebyshevBytes"));
+}
+
+}  // namespace binding
+}  // namespace dse
