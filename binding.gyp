@@ -11,15 +11,19 @@
       "target_name": "dse_dsmi",
       "sources": [
         "native/addon.cc",
+        "native/binding/chebyshev.cc",
         "native/binding/cluster.cc",
         "native/binding/common.cc",
         "native/binding/info.cc",
+        "native/binding/slq.cc",
         "native/binding/spectra.cc",
         "native/binding/worker.cc",
+        "native/core/chebyshev.cc",
         "native/core/cluster.cc",
         "native/core/gfortran_stub.c",
         "native/core/kernel.cc",
         "native/core/linalg.cc",
+        "native/core/slq.cc",
         "native/core/spectra.cc"
       ],
       "include_dirs": [

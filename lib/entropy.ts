@@ -8,6 +8,8 @@ import { DseError, invalid, raw } from './errors';
 import { KernelCode, type NativeSpectraOptions } from './native';
 import { runAsync, runSync, callerStack, spectra, type Plan, type AsyncControl } from './plan';
 import { PythonRandom } from './random';
+import { cachedEigenvalues, cachePathOption, savePrecisionOption, matrixOrNull, type CacheSettings, type EigvalSavePrecision } from './cache';
+import { chebyshevSpectra } from './chebyshev';
 import {
   toMatrix,
   readOptions,
@@ -47,6 +49,20 @@ export interface DiffusionSpectralEntropyOptions {
   matrixEntryEntropy?: boolean;
   /** `num_bins_per_dim`: bins per dimension for the classic Shannon entropy. Default 2. */
   numBinsPerDim?: number;
+  /**
+   * `chebyshev_approx`: estimate the eigenvalues from Chebyshev moments (50 moments, 100 Rademacher
+   * probes seeded by `randomSeed`, kernel entries below 1e-3 zeroed) instead of computing them.
+   * Not recommended, as in the reference: see README. Always float64. Default false.
+   */
+  chebyshevApprox?: boolean;
+  /**
+   * `eigval_save_path`: a .npz eigenvalue cache. If the file exists its eigenvalues are used (X may
+   * then be null; a given X is checked against the file's fingerprint); otherwise they are
+   * computed, rounded to `eigvalSavePrecision` and saved there. Default null (no cache).
+   */
+  eigvalSavePath?: string | null;
+  /** `eigval_save_precision`: element type of the saved eigenvalues. Default `'float16'`. */
+  eigvalSavePrecision?: EigvalSavePrecision;
   /** `verbose`: print progress to stderr. Default false. */
   verbose?: boolean;
   /** Not in the reference: `'float32'` runs the kernel and the eigensolver in single precision. Default `'float64'`. */
@@ -69,6 +85,10 @@ export interface AdjacencySpectralEntropyOptions {
   maxN?: number | null;
   /** `random_seed`. Default 0; `null` = unseeded. */
   randomSeed?: number | bigint | null;
+  /** `eigval_save_path`: a .npz eigenvalue cache, as for {@link diffusionSpectralEntropy}. Default null. */
+  eigvalSavePath?: string | null;
+  /** `eigval_save_precision`. Default `'float16'`. */
+  eigvalSavePrecision?: EigvalSavePrecision;
   /** `verbose`. Default false. */
   verbose?: boolean;
   /** Not in the reference: working precision. Default `'float64'`. */
@@ -112,6 +132,9 @@ export const DSE_SPEC: OptionSpec<DseResolved> = {
   classicShannonEntropy: boolean(false),
   matrixEntryEntropy: boolean(false),
   numBinsPerDim: integerAtLeast(2, 1),
+  chebyshevApprox: boolean(false),
+  eigvalSavePath: cachePathOption,
+  eigvalSavePrecision: savePrecisionOption,
 };
 
 export const ASE_SPEC: OptionSpec<AseResolved> = {
@@ -119,6 +142,8 @@ export const ASE_SPEC: OptionSpec<AseResolved> = {
   anisotropic: boolean(false),
   useKnn: boolean(false),
   knn: integerAtLeast(10, 1),
+  eigvalSavePath: cachePathOption,
+  eigvalSavePrecision: savePrecisionOption,
 };
 
 const asyncSpec = { signal: optionalSignal() };
@@ -279,8 +304,21 @@ export function nativeOptions(kind: KernelCode, sigma: number, knn: number, prec
 // ---------------------------------------------------------------------------------------------
 // Plans
 
-export function* dsePlan(X: Matrix, o: DseResolved): Plan<number> {
-  const rows = subsampleRows(X.rows, o.maxN, o.randomSeed);
+export function* dsePlan(X: Matrix | null, o: DseResolved): Plan<number> {
+  if (o.eigvalSavePath !== null && (o.classicShannonEntropy || o.matrixEntryEntropy))
+    throw new DseError(
+      'ERR_DSE_OPTION',
+      `Expected eigvalSavePath only with the eigenvalue entropy but received it with ${o.classicShannonEntropy ? 'classicShannonEntropy' : 'matrixEntryEntropy'}: ` +
+        'that entropy uses no eigenvalues, so nothing would be cached (the Python reference ignores the path silently). Remove one of the two options',
+    );
+  // As in the reference, X = null (a cache hit) draws no subsample.
+  const rows = X ? subsampleRows(X.rows, o.maxN, o.randomSeed) : null;
+  if (!X) {
+    const ev = yield* cachedEigenvalues(null, null, dseCache(o), () => {
+      throw new Error('unreachable: no X and no cache');
+    });
+    return entropyBits(probabilitiesFromEigenvalues(ev, o.t, 'the cached diffusion eigenvalues'));
+  }
   if (o.classicShannonEntropy) {
     log(o.verbose, 'Computing Classic Shannon Entropy...');
     return classicShannonEntropy(X, rows, o.numBinsPerDim);
@@ -291,9 +329,45 @@ export function* dsePlan(X: Matrix, o: DseResolved): Plan<number> {
     const [h] = yield* spectra(X, subsets, nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision, true));
     return h[0];
   }
-  const [ev] = yield* spectra(X, subsets, nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision));
-  log(o.verbose, 'Eigenvalues computed.');
+  const ev = yield* cachedEigenvalues(X, rows, dseCache(o), function* () {
+    if (o.chebyshevApprox) {
+      log(o.verbose, 'Using Chebyshev approximation.');
+      const [approx] = yield* chebyshevSpectra(X, subsets, o.gaussianKernelSigma, o.randomSeed);
+      return approx;
+    }
+    const [exact] = yield* spectra(X, subsets, nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision));
+    log(o.verbose, 'Eigenvalues computed.');
+    return exact;
+  });
   return entropyBits(probabilitiesFromEigenvalues(ev, o.t, 'the diffusion eigenvalues'));
+}
+
+function dseCache(o: DseResolved): CacheSettings {
+  return {
+    path: o.eigvalSavePath,
+    savePrecision: o.eigvalSavePrecision,
+    kernel: 'diffusion',
+    gaussianKernelSigma: o.gaussianKernelSigma,
+    knn: null,
+    method: o.chebyshevApprox ? 'chebyshev' : 'exact',
+    probeSeed: o.randomSeed,
+    precision: o.chebyshevApprox ? 'float64' : o.precision,
+    verbose: o.verbose,
+  };
+}
+
+function aseCache(o: AseResolved): CacheSettings {
+  return {
+    path: o.eigvalSavePath,
+    savePrecision: o.eigvalSavePrecision,
+    kernel: o.useKnn ? 'knn' : o.anisotropic ? 'diffusion' : 'gaussian',
+    gaussianKernelSigma: o.useKnn ? null : o.gaussianKernelSigma,
+    knn: o.useKnn ? o.knn : null,
+    method: 'exact',
+    probeSeed: null,
+    precision: o.precision,
+    verbose: o.verbose,
+  };
 }
 
 export function aseKernel(o: Pick<AseResolved, "useKnn" | "anisotropic">): KernelCode {
@@ -301,13 +375,18 @@ export function aseKernel(o: Pick<AseResolved, "useKnn" | "anisotropic">): Kerne
   return o.anisotropic ? KernelCode.Anisotropic : KernelCode.Gaussian;
 }
 
-export function* asePlan(X: Matrix, o: AseResolved): Plan<number> {
-  const rows = subsampleRows(X.rows, o.maxN, o.randomSeed);
-  const n = rows ? rows.length : X.rows;
-  if (o.useKnn && o.knn > n)
-    throw invalid('ERR_DSE_OPTION', 'knn', `an integer <= the number of rows used (${n})`, o.knn);
-  log(o.verbose, 'Computing adjacency matrix and its eigenvalues...');
-  const [ev] = yield* spectra(X, rows ? [rows] : null, nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision));
+export function* asePlan(X: Matrix | null, o: AseResolved): Plan<number> {
+  // As in the reference, X = null (a cache hit) draws no subsample.
+  const rows = X ? subsampleRows(X.rows, o.maxN, o.randomSeed) : null;
+  const ev = yield* cachedEigenvalues(X, rows, aseCache(o), function* () {
+    const m = X!;
+    const n = rows ? rows.length : m.rows;
+    if (o.useKnn && o.knn > n)
+      throw invalid('ERR_DSE_OPTION', 'knn', `an integer <= the number of rows used (${n})`, o.knn);
+    log(o.verbose, 'Computing adjacency matrix and its eigenvalues...');
+    const [computed] = yield* spectra(m, rows ? [rows] : null, nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision));
+    return computed;
+  });
   return entropyBits(probabilitiesFromEigenvalues(ev, 1, 'the adjacency eigenvalues'));
 }
 
@@ -332,12 +411,12 @@ function* eigenvaluesPlan(X: Matrix, sigma: number, precision: Precision): Plan<
  * ```
  */
 export async function diffusionSpectralEntropy(
-  X: MatrixLike,
+  X: MatrixLike | null,
   options?: DiffusionSpectralEntropyOptions & Pick<AsyncControl, 'signal'>,
 ): Promise<number> {
   const stack = callerStack();
   const { signal, ...o } = readOptions(options, { ...DSE_SPEC, ...asyncSpec }, 'diffusionSpectralEntropy');
-  const m = toMatrix(X, 'X');
+  const m = matrixOrNull(X, o.eigvalSavePath, toMatrix);
   return runAsync(() => dsePlan(m, o), { signal, memoryLimitBytes: o.memoryLimitBytes }, stack);
 }
 
@@ -349,9 +428,9 @@ export async function diffusionSpectralEntropy(
  * const bits = diffusionSpectralEntropySync([[0, 0], [1, 0], [0, 1], [1, 1]], { gaussianKernelSigma: 1 });
  * ```
  */
-export function diffusionSpectralEntropySync(X: MatrixLike, options?: DiffusionSpectralEntropyOptions): number {
+export function diffusionSpectralEntropySync(X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions): number {
   const o = readOptions(options, DSE_SPEC, 'diffusionSpectralEntropySync');
-  return runSync(dsePlan(toMatrix(X, 'X'), o), o);
+  return runSync(dsePlan(matrixOrNull(X, o.eigvalSavePath, toMatrix), o), o);
 }
 
 /**
@@ -365,12 +444,12 @@ export function diffusionSpectralEntropySync(X: MatrixLike, options?: DiffusionS
  * ```
  */
 export async function adjacencySpectralEntropy(
-  X: MatrixLike,
+  X: MatrixLike | null,
   options?: AdjacencySpectralEntropyOptions & Pick<AsyncControl, 'signal'>,
 ): Promise<number> {
   const stack = callerStack();
   const { signal, ...o } = readOptions(options, { ...ASE_SPEC, ...asyncSpec }, 'adjacencySpectralEntropy');
-  const m = toMatrix(X, 'X');
+  const m = matrixOrNull(X, o.eigvalSavePath, toMatrix);
   return runAsync(() => asePlan(m, o), { signal, memoryLimitBytes: o.memoryLimitBytes }, stack);
 }
 
@@ -382,9 +461,9 @@ export async function adjacencySpectralEntropy(
  * const bits = adjacencySpectralEntropySync(X, { gaussianKernelSigma: 2, anisotropic: true });
  * ```
  */
-export function adjacencySpectralEntropySync(X: MatrixLike, options?: AdjacencySpectralEntropyOptions): number {
+export function adjacencySpectralEntropySync(X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions): number {
   const o = readOptions(options, ASE_SPEC, 'adjacencySpectralEntropySync');
-  return runSync(asePlan(toMatrix(X, 'X'), o), o);
+  return runSync(asePlan(matrixOrNull(X, o.eigvalSavePath, toMatrix), o), o);
 }
 
 /**

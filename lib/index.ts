@@ -29,7 +29,25 @@ export {
   type AdjacencySpectralMutualInformationOptions,
 } from './mi';
 export { spectralClustering, spectralClusteringSync, type Reference, type SpectralClusteringOptions } from './clusters';
+export { chebyshevEigenvalues, chebyshevEigenvaluesSync, type ChebyshevEigenvaluesOptions } from './chebyshev';
+export { readEigenvalueCache, type EigenvalueCacheFile, type CacheFingerprint, type EigvalSavePrecision } from './cache';
 export { pythonRandomSample, PythonRandom } from './random';
 export { buildInfo, type BuildInfo } from './info';
 export { setMemoryLimit, getMemoryLimit } from './memory';
 export { readNpy, type NpyArray, type NpyDtype } from './io/npy';
+export { DseTracker, type DseTrackerOptions, type TrackerRecordInput, type TrackerReportOptions, type TrackerLabels } from './tracker';
+export {
+  traceReport,
+  traceCsv,
+  renderReport,
+  writeReportFile,
+  renderLineCharts,
+  lineChartSpec,
+  type TraceRecord,
+  type TraceReportOptions,
+  type ReportDocument,
+  type ReportTable,
+  type LineChart,
+  type ChartPoint,
+} from './report';
+export { readCsv, parseCsv, writeCsv, type CsvMatrix } from './io/csv';

@@ -19,6 +19,7 @@ import {
   pythonGlobalRandom,
 } from './entropy';
 import { KernelCode } from './native';
+import { chebyshevSpectra } from './chebyshev';
 import { cluster, spectra, runAsync, runSync, callerStack, type Plan, type AsyncControl, type NativeRequest, type NativeResult } from './plan';
 import {
   binScalars,
@@ -84,6 +85,8 @@ export interface DiffusionSpectralMutualInformationOptions extends MiCommonOptio
   matrixEntryEntropy?: boolean;
   /** `num_bins_per_dim` (CSE). Default 2. */
   numBinsPerDim?: number;
+  /** `chebyshev_approx`: every entropy from Chebyshev-estimated eigenvalues (lib/chebyshev.ts), probes seeded by `randomSeed`. Default false. */
+  chebyshevApprox?: boolean;
 }
 
 /** Options of {@link adjacencySpectralMutualInformation}. */
@@ -117,8 +120,9 @@ const labelsOption: OptionRule<ArrayLike<number> | null> = {
   },
 };
 
-const { maxN: _dseMaxN, ...dseRest } = DSE_SPEC;
-const { maxN: _aseMaxN, ...aseRest } = ASE_SPEC;
+// Not the eigenvalue cache either: the reference's MI functions do not take it.
+const { maxN: _dseMaxN, eigvalSavePath: _dsePath, eigvalSavePrecision: _dseSave, ...dseRest } = DSE_SPEC;
+const { maxN: _aseMaxN, eigvalSavePath: _asePath, eigvalSavePrecision: _aseSave, ...aseRest } = ASE_SPEC;
 
 const MI_COMMON = {
   referenceDiscrete: nullableBoolean,
@@ -234,6 +238,9 @@ function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<Mutua
   let entropies: number[];
   if (o.classicShannonEntropy) {
     entropies = plan.subsets.map((rows) => classicShannonEntropy(X, rows, o.numBinsPerDim));
+  } else if (o.chebyshevApprox && !o.matrixEntryEntropy) {
+    const spectraOf = yield* chebyshevSpectra(X, plan.subsets, o.gaussianKernelSigma, o.randomSeed);
+    entropies = spectraOf.map((ev) => entropyBits(probabilitiesFromEigenvalues(ev, o.t, 'the diffusion eigenvalues')));
   } else {
     const results = yield* spectra(X, plan.subsets, nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision, o.matrixEntryEntropy));
     entropies = results.map((r) =>

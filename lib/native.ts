@@ -27,6 +27,22 @@ export interface NativeSpectraOptions {
   maxThreads?: number;
 }
 
+/** Options of one Chebyshev-moments batch (native/core/chebyshev.h). */
+export interface NativeChebyshevOptions {
+  sigma: number;
+  /** Moments c_0 .. c_{moments-1}. */
+  moments: number;
+  /** Rademacher probe vectors. */
+  probes: number;
+  /** Kernel entries below this in absolute value are zeroed first. */
+  threshold: number;
+  /** The probe generator's 64-bit seed, as two 32-bit halves. */
+  seedHi: number;
+  seedLo: number;
+  /** Upper bound on threads (0 = all cores). */
+  maxThreads?: number;
+}
+
 /** What the compiled addon exports; the loaded module is cast to this once, here. */
 export interface NativeBinding {
   buildInfo(): { blas: string; lapack: string; threads: number; openblas: boolean; sanitize?: boolean };
@@ -62,6 +78,24 @@ export interface NativeBinding {
     subsets: Int32Array[] | null,
     options: NativeSpectraOptions,
   ): number;
+  chebyshevMoments(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeChebyshevOptions,
+  ): Float64Array[];
+  chebyshevMomentsAsync(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeChebyshevOptions,
+    cancelFlag: Int32Array | null,
+    onProgress: ((done: number, total: number) => void) | null,
+  ): Promise<Float64Array[]>;
+  /** Peak working bytes of chebyshevMoments for a largest subset of m rows. */
+  chebyshevBytes(m: number, cols: number, probes: number): number;
 }
 
 /** The package root (one level above dist/ or lib/). */

@@ -5,7 +5,8 @@
  * drives a plan through the synchronous native entry; `runAsync` through the worker-thread
  * entry, with cancellation and progress. No function's logic exists twice.
  */
-import { native, fromNative, abortError, type NativeSpectraOptions } from './native';
+import { createHash, webcrypto } from 'crypto';
+import { native, fromNative, abortError, type NativeSpectraOptions, type NativeChebyshevOptions } from './native';
 import { checkMemory } from './memory';
 import type { Matrix } from './validate';
 
@@ -26,9 +27,25 @@ export interface ClusterRequest {
   nNeighbors: number;
 }
 
-export type NativeRequest = SpectraRequest | ClusterRequest;
-/** What each request gives back: eigenvalue arrays for spectra, labels for clustering. */
-export type NativeResult = Float64Array[] | Int32Array;
+/** Chebyshev moments of the filtered diffusion kernel of subsets of the rows of X (lib/chebyshev.ts). */
+export interface ChebyshevRequest {
+  op: 'chebyshev';
+  X: Matrix;
+  /** null: one subset of all rows. */
+  subsets: Int32Array[] | null;
+  options: NativeChebyshevOptions;
+}
+
+/** SHA-256 of some bytes (the eigenvalue cache's fingerprint of X), off the main thread when async. */
+export interface DigestRequest {
+  op: 'digest';
+  bytes: Uint8Array;
+}
+
+export type NativeRequest = SpectraRequest | ClusterRequest | ChebyshevRequest | DigestRequest;
+/** What each request gives back: eigenvalue arrays for spectra, labels for clustering, moment
+ * arrays for chebyshev, a lowercase hex string for digest. */
+export type NativeResult = Float64Array[] | Int32Array | string;
 
 /** A plan yields native requests and returns the function's result. */
 export type Plan<R> = Generator<NativeRequest, R, NativeResult>;
@@ -38,6 +55,16 @@ export function* spectra(X: Matrix, subsets: Int32Array[] | null, options: Nativ
   return (yield { op: 'spectra', X, subsets, options }) as Float64Array[];
 }
 
+/** Inside a plan: Chebyshev moments of the subsets' filtered diffusion kernels. */
+export function* chebyshevMoments(X: Matrix, subsets: Int32Array[] | null, options: NativeChebyshevOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
+  return (yield { op: 'chebyshev', X, subsets, options }) as Float64Array[];
+}
+
+/** Inside a plan: the SHA-256 of `bytes` as lowercase hex. */
+export function* digest(bytes: Uint8Array): Generator<NativeRequest, string, NativeResult> {
+  return (yield { op: 'digest', bytes }) as string;
+}
+
 /** Inside a plan: cluster the rows of Y. */
 export function* cluster(Y: Matrix, nClusters: number, nNeighbors: number): Generator<NativeRequest, Int32Array, NativeResult> {
   return (yield { op: 'cluster', Y, nClusters, nNeighbors }) as Int32Array;
@@ -45,12 +72,19 @@ export function* cluster(Y: Matrix, nClusters: number, nNeighbors: number): Gene
 
 function runNativeSync(r: NativeRequest): NativeResult {
   if (r.op === 'cluster') return native().spectralClustering(r.Y.data, r.Y.rows, r.Y.cols, r.nClusters, r.nNeighbors);
+  if (r.op === 'chebyshev') return native().chebyshevMoments(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
+  if (r.op === 'digest') return createHash('sha256').update(r.bytes).digest('hex');
   return native().spectra(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
 }
 
 function runNativeAsync(r: NativeRequest, flag: Int32Array, onProgress: AsyncControl['onProgress']): Promise<NativeResult> {
   if (r.op === 'cluster')
     return native().spectralClusteringAsync(r.Y.data, r.Y.rows, r.Y.cols, r.nClusters, r.nNeighbors, flag);
+  if (r.op === 'chebyshev')
+    return native().chebyshevMomentsAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options, flag, onProgress ?? null);
+  if (r.op === 'digest')
+    // WebCrypto hashes on the libuv pool: the event loop stays free for large matrices.
+    return webcrypto.subtle.digest('SHA-256', r.bytes).then((h) => Buffer.from(h).toString('hex'));
   return native().spectraAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options, flag, onProgress ?? null);
 }
 
@@ -62,6 +96,14 @@ export interface Limits {
 
 /** Estimated peak bytes of a request, and what dominates it. */
 function estimate(r: NativeRequest): { bytes: number; what: string } {
+  if (r.op === 'digest') return { bytes: 0, what: 'a SHA-256 digest' };
+  if (r.op === 'chebyshev') {
+    const m = Math.max(...(r.subsets ? r.subsets.map((s) => s.length) : [r.X.rows]));
+    const rough = m * m * 8;
+    const what = `a ${m} x ${m} float64 kernel matrix (Chebyshev moments)`;
+    if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what };
+    return { bytes: native().chebyshevBytes(m, r.X.cols, r.options.probes), what };
+  }
   if (r.op === 'cluster') {
     const n = r.Y.rows;
     // the owned float64 copy of Y, the n x n dense normalised affinity and LAPACK workspace

@@ -11,6 +11,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dse::binding::registerInfo(env, exports);
   dse::binding::registerSpectra(env, exports);
   dse::binding::registerCluster(env, exports);
+  dse::binding::registerChebyshev(env, exports);
+  dse::binding::registerSlq(env, exports);
   return exports;
 }
 }  // namespace

@@ -10,6 +10,8 @@ namespace binding {
 void registerSpectra(Napi::Env env, Napi::Object exports);
 void registerInfo(Napi::Env env, Napi::Object exports);
 void registerCluster(Napi::Env env, Napi::Object exports);
+void registerChebyshev(Napi::Env env, Napi::Object exports);
+void registerSlq(Napi::Env env, Napi::Object exports);
 
 }  // namespace binding
 }  // namespace dse

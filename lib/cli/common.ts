@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+/** Pieces the commands share: the measure kinds, flag applicability, paths, JSON output. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Option, type Command } from 'commander';
+import { UsageError, type CliIo } from './io';
+import { positive, nonNegative, count, countOrNone, seedValue } from './args';
+
+/** What is measured: the reference's entropy variants. */
+export type Kind = 'diffusion' | 'adjacency' | 'knn' | 'classic' | 'entry';
+
+/** Kinds with a one-line description (for --help). */
+export const KINDS: Record<Kind, string> = {
+  diffusion: 'diffusion spectral entropy (DSE / DSMI, the default)',
+  adjacency: 'spectral entropy of the Gaussian adjacency (ASE / ASMI), --anisotropic: normalised',
+  knn: 'spectral entropy of the binarised kNN adjacency (ASE / ASMI with use_knn)',
+  classic: 'classic Shannon entropy of the binned vectors (CSE / CSMI)',
+  entry: 'entropy of the diffusion matrix entries (DSE / DSMI with matrix_entry_entropy)',
+};
+
+/** Which kinds each kind-specific flag applies to (by commander's attribute name). */
+export const APPLIES_TO: Record<string, Kind[]> = {
+  sigma: ['diffusion', 'adjacency', 'entry'],
+  t: ['diffusion'],
+  anisotropic: ['adjacency'],
+  knn: ['knn'],
+  bins: ['classic'],
+  cache: ['diffusion', 'adjacency', 'knn'],
+  cachePrecision: ['diffusion', 'adjacency', 'knn'],
+  chebyshev: ['diffusion'],
+  precision: ['diffusion', 'adjacency', 'knn', 'entry'],
+};
+
+/** The "Kinds:" help section. */
+export function kindsHelp(): string {
+  return `\nKinds:\n${Object.entries(KINDS)
+    .map(([k, d]) => `  ${k.padEnd(10)} ${d}`)
+    .join('\n')}`;
+}
+
+/** Adds `--kind` and the flags of the measure's options to a command. */
+export function addMeasureOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--kind <kind>', 'what to measure (see Kinds below)').choices(Object.keys(KINDS)).default('diffusion'))
+    .addOption(new Option('--sigma <number>', 'Gaussian kernel bandwidth (gaussian_kernel_sigma)').argParser(positive).default(10))
+    .addOption(new Option('--t <number>', 'diffusion time: power of the eigenvalues (kind diffusion)').argParser(nonNegative).default(1))
+    .addOption(new Option('--anisotropic', 'normalised Gaussian kernel D^-1/2 G D^-1/2 (kind adjacency)').default(false))
+    .addOption(new Option('--knn <k>', 'neighbours per row, self included (kind knn)').argParser(count).default(10))
+    .addOption(new Option('--bins <n>', 'bins per dimension (kind classic: num_bins_per_dim)').argParser(count).default(2))
+    .addOption(new Option('--seed <n|none>', 'random seed (random_seed); "none" for unseeded').argParser(seedValue).default(0))
+    .addOption(new Option('--precision <precision>', 'working precision of the kernel and eigensolver').choices(['float64', 'float32']).default('float64'));
+}
+
+/** Flags the user typed that do not apply to `kind`: a usage error naming them. */
+export function checkApplicable(cmd: Command, kind: Kind): void {
+  for (const [name, kinds] of Object.entries(APPLIES_TO)) {
+    if (cmd.getOptionValueSource(name) === 'cli' && !kinds.includes(kind)) {
+      const flag = cmd.options.find((o) => o.attributeName() === name)?.long ?? name;
+      throw new UsageError(`${flag} does not apply to --kind ${kind} (it applies to --kind ${kinds.join(', ')})`);
+    }
+  }
+}
+
+/** Adds `--max-n`. */
+export function addMaxN(cmd: Command): Command {
+  return cmd.addOption(new Option('--max-n <n|none>', 'subsample more rows than this (max_N); "none" for no limit').argParser(countOrNone).default(10000));
+}
+
+/** Resolves a path given on the command line against the run's working folder. */
+export function resolvePath(io: CliIo, file: string): string {
+  return path.resolve(io.cwd, file);
+}
+
+/** Seconds since `start` (from process.hrtime.bigint()), to the millisecond. */
+export function secondsSince(start: bigint): number {
+  return Math.round(Number(process.hrtime.bigint() - start) / 1e6) / 1000;
+}
+
+/** JSON with bigints as strings, two-space indented, newline-terminated. */
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`;
+}
+
+/** The package's version, from its package.json. */
+export function packageVersion(): string {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version as string;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** The folder of the bundled data (data/digits_X.npy, data/digits_y.npy). */
+export function dataDir(): string {
+  return path.join(__dirname, '..', '..', 'data');
+}

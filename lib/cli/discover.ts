@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Finds the per-epoch embedding files of a training-log folder: one subfolder per layer or run
+ * (`runs/fc1/epoch_1.npy`, ...) and/or files directly in the folder (one series named after it).
+ * The epoch is the last number in the file name (`epoch_10.npy` -> 10; natural order otherwise).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { DseError } from '../errors';
+import { isMatrixFile } from './load';
+
+/** One embeddings file of a trace. */
+export interface EpochFile {
+  /** The layer or run: the subfolder's name, or the folder's own name for files directly in it. */
+  series: string;
+  /** The epoch: the last number in the file name, or its 1-based position when no file has one. */
+  epoch: number;
+  /** Absolute path. */
+  file: string;
+}
+
+/**
+ * Compares names the way people count: `epoch_2` before `epoch_10`.
+ *
+ * @example
+ * ```ts
+ * ['e10.npy', 'e2.npy'].sort(naturalCompare); // ['e2.npy', 'e10.npy']
+ * ```
+ */
+export function naturalCompare(a: string, b: string): number {
+  const ca = a.match(/\d+|\D+/g) ?? [];
+  const cb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
+    const x = ca[i];
+    const y = cb[i];
+    if (x === y) continue;
+    const dx = /^\d/.test(x);
+    const dy = /^\d/.test(y);
+    if (dx && dy) {
+      const nx = BigInt(x);
+      const ny = BigInt(y);
+      if (nx !== ny) return nx < ny ? -1 : 1;
+      if (x.length !== y.length) return x.length - y.length; // '01' after '1'
+      continue;
+    }
+    return x < y ? -1 : 1;
+  }
+  return ca.length - cb.length;
+}
+
+/** The last number in a file name without its extension (`epoch_010.npy` -> 10), or null. */
+export function epochOf(file: string): number | null {
+  const base = path.basename(file, path.extname(file));
+  const m = base.match(/(\d+)(?!.*\d)/);
+  return m ? Number(m[1]) : null;
+}
+
+function listMatrixFiles(dir: string, exclude: Set<string>): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => !e.name.startsWith('.') && (e.isFile() || e.isSymbolicLink()) && isMatrixFile(e.name))
+    .map((e) => path.join(dir, e.name))
+    .filter((f) => !exclude.has(path.resolve(f)) && fs.statSync(f).isFile())
+    .sort((a, b) => naturalCompare(path.basename(a), path.basename(b)));
+}
+
+function series(name: string, files: string[], root: string): EpochFile[] {
+  const epochs = files.map(epochOf);
+  const missing = files.filter((_f, i) => epochs[i] === null);
+  if (missing.length > 0 && missing.length < files.length)
+    throw new DseError(
+      'ERR_DSE_FORMAT',
+      `Expected a number (the epoch) in every file name of ${JSON.stringify(path.relative(root, path.dirname(files[0])) || '.')} but ${JSON.stringify(path.basename(missing[0]))} has none`,
+    );
+  const out = files.map((file, i) => ({ series: name, epoch: epochs[i] ?? i + 1, file }));
+  out.sort((a, b) => a.epoch - b.epoch || naturalCompare(a.file, b.file));
+  for (let i = 1; i < out.length; i++)
+    if (out[i].epoch === out[i - 1].epoch)
+      throw new DseError(
+        'ERR_DSE_FORMAT',
+        `Expected one file per epoch in series ${JSON.stringify(name)} but epoch ${out[i].epoch} has two: ${JSON.stringify(path.basename(out[i - 1].file))} and ${JSON.stringify(path.basename(out[i].file))}`,
+      );
+  return out;
+}
+
+/**
+ * The epoch files of a training-log folder, series by series (files directly in the folder
+ * first, then subfolders in natural order), each series in epoch order.
+ *
+ * @param dir - the folder
+ * @param exclude - files to skip (e.g. the labels and inputs when they sit in the same folder)
+ * @param display - how to name the folder in error messages (default: `dir`)
+ * @example
+ * ```ts
+ * discoverTrace('runs', ['runs/labels.npy']);
+ * // [{ series: 'fc1', epoch: 1, file: '/.../runs/fc1/epoch_1.npy' }, ...]
+ * ```
+ */
+export function discoverTrace(dir: string, exclude: string[] = [], display: string = dir): EpochFile[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    throw new DseError('ERR_DSE_IO', `Could not read the folder ${JSON.stringify(display)}: no such folder`);
+  }
+  if (!stat.isDirectory()) throw new DseError('ERR_DSE_IO', `Expected a folder of per-epoch embedding files but ${JSON.stringify(display)} is a file`);
+  const skip = new Set(exclude.map((f) => path.resolve(f)));
+  const root = path.resolve(dir);
+  const rootName = path.basename(root);
+  const subdirs = fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort(naturalCompare);
+  const out: EpochFile[] = [];
+  const top = listMatrixFiles(root, skip);
+  if (top.length > 0) out.push(...series(subdirs.includes(rootName) ? `${rootName} (top level)` : rootName, top, root));
+  for (const sub of subdirs) {
+    const files = listMatrixFiles(path.join(root, sub), skip);
+    if (files.length > 0) out.push(...series(sub, files, root));
+  }
+  if (out.length === 0)
+    throw new DseError(
+      'ERR_DSE_FORMAT',
+      `Expected per-epoch embedding files (.npy, .npz, .csv) in ${JSON.stringify(display)} or its subfolders but found none`,
+    );
+  return out;
+}

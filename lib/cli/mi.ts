@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/** `dse mi <X-file> <reference-file>`: DSMI (or ASMI, CSMI, matrix-entry DSMI) of two files. */
+import * as path from 'path';
+import { Option, type Command } from 'commander';
+import { diffusionSpectralMutualInformation, adjacencySpectralMutualInformation, type MutualInformationResult } from '../mi';
+import { uniqueCounts } from '../clusters';
+import { writeNpy } from '../io/npy';
+import { writeCsv } from '../io/csv';
+import type { CliIo } from './io';
+import { count, orNull, type None } from './args';
+import { addMeasureOptions, checkApplicable, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
+import { loadMatrix, loadReference, loadLabels } from './load';
+import { progressBar } from './progress';
+
+interface MiFlags {
+  kind: Kind;
+  sigma: number;
+  t: number;
+  seed: number | bigint | None;
+  anisotropic: boolean;
+  knn: number;
+  bins: number;
+  precision: 'float64' | 'float32';
+  discrete?: boolean;
+  continuous?: boolean;
+  nClusters: number;
+  repetitions: number;
+  clusters?: string;
+  saveClusters?: string;
+  key?: string;
+  referenceKey?: string;
+  json: boolean;
+}
+
+/**
+ * The library call a kind stands for, with every option it uses (without the clusters).
+ *
+ * @example
+ * ```ts
+ * miCall({ kind: 'classic', bins: 2, ... }); // { fn: 'diffusionSpectralMutualInformation', options: { classicShannonEntropy: true, ... } }
+ * ```
+ */
+export function miCall(f: MiFlags): { fn: 'diffusionSpectralMutualInformation' | 'adjacencySpectralMutualInformation'; options: Record<string, unknown> } {
+  const referenceDiscrete = f.discrete ? true : f.continuous || f.clusters !== undefined ? false : null;
+  const base = { referenceDiscrete, numRepetitions: f.repetitions, nClusters: f.nClusters, randomSeed: orNull(f.seed) };
+  switch (f.kind) {
+    case 'diffusion':
+      return { fn: 'diffusionSpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, t: f.t, ...base, precision: f.precision } };
+    case 'entry':
+      return { fn: 'diffusionSpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, matrixEntryEntropy: true, ...base, precision: f.precision } };
+    case 'classic':
+      return { fn: 'diffusionSpectralMutualInformation', options: { classicShannonEntropy: true, numBinsPerDim: f.bins, ...base } };
+    case 'adjacency':
+      return { fn: 'adjacencySpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, anisotropic: f.anisotropic, ...base, precision: f.precision } };
+    case 'knn':
+      return { fn: 'adjacencySpectralMutualInformation', options: { useKnn: true, knn: f.knn, ...base, precision: f.precision } };
+  }
+}
+
+function saveClusters(file: string, clusters: Int32Array): void {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.csv') writeCsv(file, ['cluster'], Array.from(clusters, (c) => [c]));
+  // A copy made here: the addon's own Int32Array may come from another realm (vm contexts, jest).
+  else writeNpy(file, { data: Int32Array.from(clusters) });
+}
+
+/** Registers `dse mi`. */
+export function registerMi(program: Command, io: CliIo): void {
+  const cmd = program
+    .command('mi')
+    .summary('diffusion spectral mutual information DSMI(X; reference) of two files')
+    .description(
+      'Diffusion spectral mutual information (or ASMI/CSMI, see --kind) between the rows of a matrix\n' +
+        'and a reference with one row per row: class labels (an integer column: discrete), continuous\n' +
+        'scalars (binned into --n-clusters) or vectors (spectral clustering into --n-clusters).\n' +
+        'Prints the value in bits, or JSON with --json.',
+    )
+    .argument('<X-file>', 'the embeddings: .npy, .npz or .csv, shape [N, D]')
+    .argument('<reference-file>', 'labels [N], scalars [N] or vectors [N, D\'] (.npy, .npz or .csv)');
+  addMeasureOptions(cmd);
+  cmd
+    .addOption(new Option('--discrete', 'the reference is class labels (reference_discrete=True); default: an integer column is').conflicts(['continuous', 'clusters']))
+    .addOption(new Option('--continuous', 'the reference is continuous: bin scalars, cluster vectors').conflicts('discrete'))
+    .addOption(new Option('--n-clusters <n>', 'clusters (bins) of a continuous reference').argParser(count).default(10))
+    .addOption(new Option('--repetitions <n>', 'random subsets per cluster (num_repetitions)').argParser(count).default(5))
+    .option('--clusters <file>', 'precomputed cluster labels of the reference, one per row (precomputed_clusters)')
+    .option('--save-clusters <file>', 'write the cluster labels used (.npy or .csv), to reuse with --clusters')
+    .option('--key <name>', 'array to read from X-file when it is a .npz')
+    .option('--reference-key <name>', 'array to read from reference-file when it is a .npz')
+    .option('--json', 'print JSON: value, options used, N, D, clusters, seconds', false)
+    .addHelpText('after', kindsHelp())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  dse mi embeddings.npy labels.npy\n  dse mi embeddings.npy images.npy --n-clusters 10 --save-clusters images_clusters.npy\n' +
+        '  dse mi embeddings_epoch2.npy images.npy --clusters images_clusters.npy --json',
+    )
+    .action(async (xFile: string, refFile: string, flags: MiFlags, command: Command) => {
+      checkApplicable(command, flags.kind);
+      const start = process.hrtime.bigint();
+      const X = loadMatrix(resolvePath(io, xFile), flags.key);
+      const ref = loadReference(resolvePath(io, refFile), flags.referenceKey);
+      const { fn, options } = miCall(flags);
+      if (flags.clusters !== undefined) options.precomputedClusters = loadLabels(resolvePath(io, flags.clusters));
+      const bar = progressBar(io, `dse mi (${flags.kind})`);
+      bar.start(1, 'clusters');
+      const onProgress = (done: number, total: number) => bar.update(done, 'entropies', total);
+      let result: MutualInformationResult;
+      try {
+        result =
+          fn === 'diffusionSpectralMutualInformation'
+            ? await diffusionSpectralMutualInformation(X, ref.reference, { ...options, onProgress } as Parameters<typeof diffusionSpectralMutualInformation>[2])
+            : await adjacencySpectralMutualInformation(X, ref.reference, { ...options, onProgress } as Parameters<typeof adjacencySpectralMutualInformation>[2]);
+      } finally {
+        bar.stop();
+      }
+      if (flags.saveClusters !== undefined) saveClusters(resolvePath(io, flags.saveClusters), result.clusters);
+      const seconds = secondsSince(start);
+      if (flags.json) {
+        const { values, counts } = uniqueCounts(result.clusters);
+        const shown = { ...options };
+        if (shown.precomputedClusters) shown.precomputedClusters = flags.clusters;
+        io.stdout.write(
+          toJson({
+            command: 'mi',
+            kind: flags.kind,
+            function: fn,
+            value: result.value,
+            xFile,
+            referenceFile: refFile,
+            N: X.rows,
+            D: X.cols,
+            referenceShape: ref.shape,
+            clusters: values.length,
+            clusterSizes: Object.fromEntries(values.map((v, i) => [String(v), counts[i]])),
+            options: shown,
+            seconds,
+          }),
+        );
+      } else io.stdout.write(`${result.value}\n`);
+    });
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Draws Vega-Lite specifications to SVG strings: `vegaLite.compile(spec)` then a headless
+ * `vega.View` (renderer 'none') and `view.toSVG()`. vega and vega-lite are ES modules with
+ * top-level await, which a CommonJS package cannot `require()`; they are imported in a
+ * short-lived worker thread, which also keeps the caller's event loop free while it draws.
+ */
+import { Worker } from 'worker_threads';
+import { pathToFileURL } from 'url';
+import { lineChartSpec, type LineChart } from './charts';
+
+// The worker: a plain CommonJS script (eval), so it needs no compiled file next to this one.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('worker_threads');
+(async () => {
+  const vega = await import(workerData.vegaUrl);
+  const vegaLite = await import(workerData.vegaLiteUrl);
+  const svgs = [];
+  for (const spec of workerData.specs) {
+    const compiled = vegaLite.compile(spec).spec;
+    const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
+    svgs.push(await view.toSVG());
+    view.finalize();
+  }
+  parentPort.postMessage({ svgs });
+})().catch((e) => parentPort.postMessage({ error: String((e && e.stack) || e) }));
+`;
+
+function moduleUrl(name: string): string {
+  let file: string;
+  try {
+    file = require.resolve(name);
+  } catch (e) {
+    throw new Error(`Could not find the "${name}" package, which draws the report charts: ${(e as Error).message}. Reinstall dse-dsmi's dependencies (npm install).`);
+  }
+  return pathToFileURL(file).href;
+}
+
+/**
+ * Compiles and draws Vega-Lite specifications to standalone SVG documents, in order.
+ *
+ * @param specs - Vega-Lite top-level specifications with inline data
+ * @returns one SVG string per specification
+ * @example
+ * ```ts
+ * const [svg] = await renderVegaLite([lineChartSpec(chart)]);
+ * ```
+ */
+export function renderVegaLite(specs: Record<string, unknown>[]): Promise<string[]> {
+  if (specs.length === 0) return Promise.resolve([]);
+  const workerData = { vegaUrl: moduleUrl('vega'), vegaLiteUrl: moduleUrl('vega-lite'), specs };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+    let settled = false;
+    const finish = (error: Error | null, svgs?: string[]) => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      if (error) reject(error);
+      else resolve(svgs!);
+    };
+    worker.on('message', (m: { svgs?: string[]; error?: string }) => {
+      if (m.error) finish(new Error(`Could not draw the report charts with vega: ${m.error}`));
+      else finish(null, m.svgs);
+    });
+    worker.on('error', (e) => finish(new Error(`Could not draw the report charts with vega: ${e.message}`)));
+    worker.on('exit', (code) => finish(new Error(`The chart worker stopped (exit code ${code}) before drawing the charts`)));
+  });
+}
+
+/**
+ * Makes the ids inside one SVG unique within a page holding several (vega numbers its clip
+ * paths and gradients from 1 in every drawing).
+ *
+ * @example
+ * ```ts
+ * prefixSvgIds('<clipPath id="clip1"/><g clip-path="url(#clip1)"/>', 'chart-2');
+ * // '<clipPath id="chart-2-clip1"/><g clip-path="url(#chart-2-clip1)"/>'
+ * ```
+ */
+export function prefixSvgIds(svg: string, prefix: string): string {
+  return svg
+    .replace(/\bid="([^"]+)"/g, (_m, id: string) => `id="${prefix}-${id}"`)
+    .replace(/url\(#([^)]+)\)/g, (_m, id: string) => `url(#${prefix}-${id})`)
+    .replace(/href="#([^"]+)"/g, (_m, id: string) => `href="#${prefix}-${id}"`);
+}
+
+/**
+ * Draws line charts to SVG strings (see {@link lineChartSpec} for their look).
+ *
+ * @param charts - the charts
+ * @returns one SVG string per chart
+ * @example
+ * ```ts
+ * const [svg] = await renderLineCharts([{ title: 'DSE(Z)', xTitle: 'Epoch', yTitle: 'bits', seriesTitle: 'Layer',
+ *   points: [{ x: 1, y: 3, series: 'fc' }, { x: 2, y: 4, series: 'fc' }] }]);
+ * ```
+ */
+export async function renderLineCharts(charts: LineChart[]): Promise<string[]> {
+  return renderVegaLite(charts.map(lineChartSpec));
+}
