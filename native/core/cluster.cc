@@ -6,12 +6,19 @@
 #include "cluster.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <functional>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -23,7 +30,6 @@
 #ifdef DSE_CLUSTER_PROFILE  // harness only: stage times on stderr
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #define DSE_PROF_T(name) auto name = std::chrono::steady_clock::now()
 #define DSE_PROF_PRINT(label, a, b) \
   std::fprintf(stderr, "  %-10s %8.1f ms\n", label, std::chrono::duration<double, std::milli>(b - a).count())
@@ -36,6 +42,7 @@
 // Fortran BLAS/LAPACK (LP64 integers). The trailing size_t arguments are the hidden lengths
 // of the CHARACTER arguments that gfortran-compiled LAPACK expects.
 extern "C" {
+double ddot_(const int* n, const double* x, const int* incx, const double* y, const int* incy);
 void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
             const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
             const double* beta, double* c, const int* ldc, std::size_t, std::size_t);
@@ -60,8 +67,20 @@ using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMaj
 using MapM = Eigen::Map<MatD, 0, Eigen::OuterStride<>>;
 using CMapM = Eigen::Map<const MatD, 0, Eigen::OuterStride<>>;
 
-// Shift-invert is used while the sparse factor has at most this many nonzeros per row.
-double kSiFillPerRow = 60;
+// Cost model of the eigensolver choice (see spectralClustering): the LDL^T factor is not
+// considered beyond kSiMaxFillPerRow nonzeros per row; factorisation flops weigh
+// kSiFactorWeight work units; shift-invert is assumed to need kSiRestarts restarts; it is
+// chosen up front when it costs at most kSiDirectRestarts Krylov restarts, and Krylov hands
+// over when its predicted remaining work exceeds kSiSwitchMargin times shift-invert's.
+constexpr double kSiMaxFillPerRow = 400;
+constexpr double kSiFactorWeight = 3;
+constexpr double kSiRestarts = 9;
+constexpr double kSiDirectRestarts = 3;
+constexpr double kSiSwitchMargin = 1.3;
+// Nor is a factorisation costing more flops than this (it cannot be cancelled midway).
+constexpr double kSiMaxFlops = 5e10;
+// Up to this n the eigenvectors come from a dense symmetric eigensolver.
+constexpr std::size_t kDenseMaxN = 200;
 
 void poll(const std::function<bool()>& cancelled) {
   if (cancelled && cancelled()) throw Cancelled();
@@ -75,16 +94,13 @@ int toInt(std::size_t v, const char* what) {
 
 // ------------------------------------------------------------------------------------------
 // Dense products (column-major). C = alpha * op(A) * op(B) + beta * C.
-void gemm(bool ta, bool tb, Index m, Index n, Index k, double alpha, const double* A, Index lda,
-          const double* B, Index ldb, double beta, double* C, Index ldc) {
+//
+// gemmEigen: Eigen's single-threaded product, for the small matrix-vector-like products
+// (one column against a basis, k x k matrices). Each threaded BLAS call wakes OpenBLAS's
+// worker threads, which then spin-wait between calls; not worth it for these.
+void gemmEigen(bool ta, bool tb, Index m, Index n, Index k, double alpha, const double* A,
+               Index lda, const double* B, Index ldb, double beta, double* C, Index ldc) {
   if (m == 0 || n == 0) return;
-#ifdef DSE_HAVE_LAPACK
-  const char ca = ta ? 'T' : 'N', cb = tb ? 'T' : 'N';
-  const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
-  const int ilda = static_cast<int>(lda), ildb = static_cast<int>(ldb),
-            ildc = static_cast<int>(ldc);
-  dgemm_(&ca, &cb, &im, &in, &ik, &alpha, A, &ilda, B, &ildb, &beta, C, &ildc, 1, 1);
-#else
   const Index ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
   CMapM a(A, ar, ac, Eigen::OuterStride<>(lda));
   CMapM b(B, br, bc, Eigen::OuterStride<>(ldb));
@@ -102,6 +118,20 @@ void gemm(bool ta, bool tb, Index m, Index n, Index k, double alpha, const doubl
     c.noalias() += alpha * a * b.transpose();
   else
     c.noalias() += alpha * a.transpose() * b.transpose();
+}
+
+// gemm: the BLAS when there is one (the large distance products), else Eigen.
+void gemm(bool ta, bool tb, Index m, Index n, Index k, double alpha, const double* A, Index lda,
+          const double* B, Index ldb, double beta, double* C, Index ldc) {
+  if (m == 0 || n == 0) return;
+#ifdef DSE_HAVE_LAPACK
+  const char ca = ta ? 'T' : 'N', cb = tb ? 'T' : 'N';
+  const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
+  const int ilda = static_cast<int>(lda), ildb = static_cast<int>(ldb),
+            ildc = static_cast<int>(ldc);
+  dgemm_(&ca, &cb, &im, &in, &ik, &alpha, A, &ilda, B, &ildb, &beta, C, &ildc, 1, 1);
+#else
+  gemmEigen(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 #endif
 }
 
@@ -163,140 +193,467 @@ struct Rng {
 };
 
 // ------------------------------------------------------------------------------------------
-// k nearest neighbours (sklearn's NearestNeighbors().fit(Y).kneighbors(Y, nn)).
-
-struct Cand {
-  double d;
-  int j;
-};
-inline bool candLess(double d1, int j1, double d2, int j2) {
-  return d1 < d2 || (d1 == d2 && j1 < j2);
+// Small parallel loop: fn(begin, end) over [0, total) in chunks, on up to maxThreads()
+// threads (the calling thread included). `cancelled` is polled only on the calling thread.
+unsigned maxThreads() {
+  const unsigned hw = std::thread::hardware_concurrency();
+  return std::max(1u, std::min(hw == 0 ? 1u : hw, 8u));
 }
 
-// Fixed-capacity max-heaps of candidates, one per row, ordered by (distance, index).
-class Heaps {
- public:
-  Heaps(std::size_t n, std::size_t cap)
-      : cap_(cap), d_(n * cap, std::numeric_limits<double>::infinity()),
-        j_(n * cap, std::numeric_limits<int>::max()) {}
-  inline void push(std::size_t row, double d, int j) {
-    double* hd = &d_[row * cap_];
-    int* hj = &j_[row * cap_];
-    if (!candLess(d, j, hd[0], hj[0])) return;
-    std::size_t i = 0;
+template <class Fn>
+void parallelChunks(std::size_t total, std::size_t chunk, unsigned nThreads, const Fn& fn,
+                    const std::function<bool()>& cancelled) {
+  if (total == 0) return;
+  nThreads = std::max(1u, std::min<unsigned>(nThreads, static_cast<unsigned>((total + chunk - 1) / chunk)));
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::atomic<bool> wasCancelled{false};
+  std::exception_ptr err;
+  std::mutex mu;
+  auto work = [&](unsigned tid, bool isMain) {
     for (;;) {
-      const std::size_t l = 2 * i + 1, r = l + 1;
-      std::size_t big = i;
-      double bd = d;
-      int bj = j;
-      if (l < cap_ && candLess(bd, bj, hd[l], hj[l])) { big = l; bd = hd[l]; bj = hj[l]; }
-      if (r < cap_ && candLess(bd, bj, hd[r], hj[r])) { big = r; }
-      if (big == i) break;
-      hd[i] = hd[big];
-      hj[i] = hj[big];
-      i = big;
+      if (stop.load(std::memory_order_relaxed)) return;
+      if (isMain && cancelled && cancelled()) {
+        wasCancelled = true;
+        stop = true;
+        return;
+      }
+      const std::size_t s0 = next.fetch_add(chunk);
+      if (s0 >= total) return;
+      try {
+        fn(tid, s0, std::min(total, s0 + chunk));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!err) err = std::current_exception();
+        stop = true;
+        return;
+      }
     }
-    hd[i] = d;
-    hj[i] = j;
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < nThreads; ++t) {
+    try {
+      pool.emplace_back(work, t, false);
+    } catch (...) {  // no more threads: the others (or this one) take the remaining chunks
+      break;
+    }
   }
-  double topD(std::size_t row) const { return d_[row * cap_]; }
-  int topJ(std::size_t row) const { return j_[row * cap_]; }
-  const double* dist(std::size_t row) const { return &d_[row * cap_]; }
-  const int* idx(std::size_t row) const { return &j_[row * cap_]; }
+  work(0, true);
+  for (auto& th : pool) th.join();
+  if (err) std::rethrow_exception(err);
+  if (wasCancelled) throw Cancelled();
+}
 
- private:
-  std::size_t cap_;
-  std::vector<double> d_;
-  std::vector<int> j_;
+// ------------------------------------------------------------------------------------------
+// k nearest neighbours, as sklearn's kneighbors_graph(Y, nn, include_self=True) finds them:
+// NearestNeighbors(algorithm='auto').fit(Y).kneighbors(Y, nn) with Y passed as the query, so
+// each point is its own neighbour at distance 0 like any other (duplicates compete with it).
+// Exact ties in distance are resolved as sklearn resolves them: its fixed-size max-heap
+// (sklearn.utils._heap.heap_push) receives the candidates in the same order, so the same
+// candidates survive.
+
+// sklearn.utils._heap.heap_push, verbatim: keep the `size` smallest values seen.
+inline void heapPush(double* values, std::int64_t* indices, std::size_t size, double val,
+                     std::int64_t valIdx) {
+  if (val >= values[0]) return;
+  values[0] = val;
+  indices[0] = valIdx;
+  std::size_t cur = 0;
+  for (;;) {
+    const std::size_t l = 2 * cur + 1, r = l + 1;
+    std::size_t sw;
+    if (l >= size) {
+      break;
+    } else if (r >= size) {
+      if (values[l] > val)
+        sw = l;
+      else
+        break;
+    } else if (values[l] >= values[r]) {
+      if (val < values[l])
+        sw = l;
+      else
+        break;
+    } else {
+      if (val < values[r])
+        sw = r;
+      else
+        break;
+    }
+    values[cur] = values[sw];
+    indices[cur] = indices[sw];
+    cur = sw;
+  }
+  values[cur] = val;
+  indices[cur] = valIdx;
+}
+
+// Heaps of `cap` entries for `rows` rows, initialised as sklearn does (DBL_MAX / inf).
+struct HeapSet {
+  std::size_t cap;
+  std::vector<double> d;
+  std::vector<std::int64_t> j;
+  HeapSet(std::size_t rows, std::size_t c, double init)
+      : cap(c), d(rows * c, init), j(rows * c, -1) {}
+  double* dist(std::size_t row) { return &d[row * cap]; }
+  std::int64_t* idx(std::size_t row) { return &j[row * cap]; }
 };
 
-double exactSqDist(const double* x, const double* y, std::size_t d) {
+// The floating-point operations below must be evaluated exactly as written (no fused
+// multiply-add) to reproduce sklearn's distances bit for bit.
+#if defined(__clang__)
+#define DSE_NO_CONTRACT _Pragma("clang fp contract(off)")
+#define DSE_NO_CONTRACT_FN
+#elif defined(__GNUC__)
+#define DSE_NO_CONTRACT
+#define DSE_NO_CONTRACT_FN __attribute__((optimize("fp-contract=off")))
+#else
+#define DSE_NO_CONTRACT
+#define DSE_NO_CONTRACT_FN
+#endif
+
+// sklearn's euclidean_rdist64: the squared distance summed in feature order.
+DSE_NO_CONTRACT_FN inline double rdist(const double* x1, const double* x2, std::size_t d) {
+  DSE_NO_CONTRACT
   double s = 0;
   for (std::size_t t = 0; t < d; ++t) {
-    const double u = x[t] - y[t];
+    const double u = x1[t] - x2[t];
     s += u * u;
   }
   return s;
 }
 
-// nbr[i*nn .. i*nn+nn) = the nn nearest rows of row i (itself normally among them).
-void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t nn,
-                      std::vector<int>& nbr, const std::function<bool()>& cancelled) {
-  // sklearn's algorithm='auto': brute force (squared distances |x|^2 - 2 x.y + |y|^2 from a
-  // GEMM, clamped at 0) when d > 15 or nn >= n // 2, else a KD-tree (exact distances).
-  const bool exact = !(d > 15 || nn >= n / 2);
-  const std::size_t cap = exact ? std::min(n, nn + 8) : nn;
-
-  std::vector<double> nrm(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double* x = Y + i * d;
-    double s = 0;
-    for (std::size_t t = 0; t < d; ++t) s += x[t] * x[t];
-    nrm[i] = s;
+// sklearn's KDTree (leaf_size 30), reproduced: the same node layout (n_levels, the array
+// heap of nodes), split dimension (first of largest spread), partition (std::nth_element
+// with sklearn's IndexComparator on int64 indices), node bounds, min_rdist, and depth-first
+// query order; the pushes reach the heap in sklearn's order.
+class SkKdTree {
+ public:
+  SkKdTree(const double* Y, std::size_t n, std::size_t d) : Y_(Y), d_(d), idx_(n) {
+    for (std::size_t i = 0; i < n; ++i) idx_[i] = static_cast<std::int64_t>(i);
+    const double leafSize = 30;
+    const int nLevels =
+        static_cast<int>(std::log2(std::max(1.0, static_cast<double>(n - 1) / leafSize)) + 1);
+    nNodes_ = (std::size_t{1} << nLevels) - 1;
+    nodes_.resize(nNodes_);
+    lo_.resize(nNodes_ * d_);
+    hi_.resize(nNodes_ * d_);
+    build(0, 0, n);
   }
 
-  Heaps heaps(n, cap);
+  void query(std::size_t q, double* hd, std::int64_t* hj, std::size_t cap) const {
+    const double* pt = Y_ + q * d_;
+    visit(0, pt, hd, hj, cap, minRdist(0, pt));
+  }
+
+ private:
+  struct Node {
+    std::size_t start = 0, end = 0;
+    bool leaf = true;
+  };
+
+  void build(std::size_t node, std::size_t start, std::size_t end) {
+    Node& nd = nodes_[node];
+    nd.start = start;
+    nd.end = end;
+    double* lo = &lo_[node * d_];
+    double* hi = &hi_[node * d_];
+    for (std::size_t t = 0; t < d_; ++t) {
+      lo[t] = std::numeric_limits<double>::infinity();
+      hi[t] = -std::numeric_limits<double>::infinity();
+    }
+    for (std::size_t p = start; p < end; ++p) {
+      const double* row = Y_ + static_cast<std::size_t>(idx_[p]) * d_;
+      for (std::size_t t = 0; t < d_; ++t) {
+        lo[t] = std::fmin(lo[t], row[t]);
+        hi[t] = std::fmax(hi[t], row[t]);
+      }
+    }
+    const std::size_t nPoints = end - start;
+    if (2 * node + 1 >= nNodes_ || nPoints < 2) {
+      nd.leaf = true;
+      return;
+    }
+    nd.leaf = false;
+    // find_node_split_dim
+    std::size_t jMax = 0;
+    double maxSpread = 0;
+    for (std::size_t t = 0; t < d_; ++t) {
+      double mx = Y_[static_cast<std::size_t>(idx_[start]) * d_ + t], mn = mx;
+      for (std::size_t p = start + 1; p < end; ++p) {
+        const double v = Y_[static_cast<std::size_t>(idx_[p]) * d_ + t];
+        mx = std::fmax(mx, v);
+        mn = std::fmin(mn, v);
+      }
+      const double spread = mx - mn;
+      if (spread > maxSpread) {
+        maxSpread = spread;
+        jMax = t;
+      }
+    }
+    // partition_node_indices
+    const std::size_t nMid = nPoints / 2;
+    const double* data = Y_;
+    const std::size_t nf = d_;
+    std::nth_element(idx_.begin() + static_cast<Index>(start),
+                     idx_.begin() + static_cast<Index>(start + nMid),
+                     idx_.begin() + static_cast<Index>(end),
+                     [data, nf, jMax](const std::int64_t& a, const std::int64_t& b) {
+                       const double av = data[static_cast<std::size_t>(a) * nf + jMax];
+                       const double bv = data[static_cast<std::size_t>(b) * nf + jMax];
+                       return av == bv ? a < b : av < bv;
+                     });
+    build(2 * node + 1, start, start + nMid);
+    build(2 * node + 2, start + nMid, end);
+  }
+
+  DSE_NO_CONTRACT_FN double minRdist(std::size_t node, const double* pt) const {
+    DSE_NO_CONTRACT
+    const double* lo = &lo_[node * d_];
+    const double* hi = &hi_[node * d_];
+    double r = 0.0;
+    for (std::size_t t = 0; t < d_; ++t) {
+      const double dLo = lo[t] - pt[t];
+      const double dHi = pt[t] - hi[t];
+      const double dd = (dLo + std::fabs(dLo)) + (dHi + std::fabs(dHi));
+      const double h = 0.5 * dd;
+      r += h * h;  // pow(0.5 * d, 2)
+    }
+    return r;
+  }
+
+  void visit(std::size_t node, const double* pt, double* hd, std::int64_t* hj, std::size_t cap,
+             double lb) const {
+    const Node& nd = nodes_[node];
+    if (lb > hd[0]) return;
+    if (nd.leaf) {
+      for (std::size_t p = nd.start; p < nd.end; ++p) {
+        const std::int64_t j = idx_[p];
+        heapPush(hd, hj, cap, rdist(pt, Y_ + static_cast<std::size_t>(j) * d_, d_), j);
+      }
+      return;
+    }
+    const std::size_t i1 = 2 * node + 1, i2 = i1 + 1;
+    const double lb1 = minRdist(i1, pt), lb2 = minRdist(i2, pt);
+    if (lb1 <= lb2) {
+      visit(i1, pt, hd, hj, cap, lb1);
+      visit(i2, pt, hd, hj, cap, lb2);
+    } else {
+      visit(i2, pt, hd, hj, cap, lb2);
+      visit(i1, pt, hd, hj, cap, lb1);
+    }
+  }
+
+  const double* Y_;
+  std::size_t d_;
+  std::size_t nNodes_ = 0;
+  std::vector<std::int64_t> idx_;
+  std::vector<Node> nodes_;
+  std::vector<double> lo_, hi_;
+};
+
+double sqNorm(const double* x, std::size_t d) {
+#ifdef DSE_HAVE_LAPACK
+  const int id = static_cast<int>(d), one = 1;
+  return ddot_(&id, x, &one, x, &one);  // as sklearn's _sqeuclidean_row_norms64 (BLAS ddot)
+#else
+  using Vec = Eigen::Matrix<double, Eigen::Dynamic, 1>;
+  const Eigen::Map<const Vec> v(x, static_cast<Index>(d));
+  return v.squaredNorm();
+#endif
+}
+
+// The number of OpenMP threads sklearn's pairwise-distance reductions use by default
+// (sklearn.utils._openmp_helpers._openmp_effective_n_threads): OMP_NUM_THREADS when set,
+// else the number of physical cores (at most the logical CPUs).
+std::size_t sklearnThreads() {
+  static const std::size_t cached = [] {
+    if (const char* e = std::getenv("OMP_NUM_THREADS")) {
+      const long v = std::strtol(e, nullptr, 10);
+      if (v > 0) return static_cast<std::size_t>(v);
+    }
+    const std::size_t logical = std::max(1u, std::thread::hardware_concurrency());
+    std::size_t physical = 0;
+#ifdef __linux__
+    std::vector<std::pair<long, long>> cores;
+    for (int cpu = 0, misses = 0; cpu < 4096 && misses < 64; ++cpu) {
+      const std::string dir = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
+      long pkg = -1, core = -1;
+      if (FILE* f = std::fopen((dir + "physical_package_id").c_str(), "r")) {
+        if (std::fscanf(f, "%ld", &pkg) != 1) pkg = -1;
+        std::fclose(f);
+      }
+      if (FILE* f = std::fopen((dir + "core_id").c_str(), "r")) {
+        if (std::fscanf(f, "%ld", &core) != 1) core = -1;
+        std::fclose(f);
+      }
+      if (core < 0) {
+        ++misses;
+        continue;
+      }
+      misses = 0;
+      if (std::find(cores.begin(), cores.end(), std::make_pair(pkg, core)) == cores.end())
+        cores.emplace_back(pkg, core);
+    }
+    physical = cores.size();
+#endif
+    return physical == 0 ? logical : std::min(logical, physical);
+  }();
+  return cached;
+}
+
+// nbr[i*nn .. i*nn+nn) = the nn neighbours of row i (in no particular order).
+void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t nn,
+                      std::vector<int>& nbr, const std::function<bool()>& cancelled) {
+  // sklearn's algorithm='auto': brute force when d > 15 or nn >= n // 2, else a KD-tree.
+  const bool brute = d > 15 || nn >= n / 2;
+  nbr.assign(n * nn, 0);
+
+  if (!brute) {
+    SkKdTree tree(Y, n, d);
+    const unsigned nt = n >= 1000 ? maxThreads() : 1u;
+    parallelChunks(
+        n, 256, nt,
+        [&](unsigned, std::size_t i0, std::size_t i1) {
+          std::vector<double> hd(nn);
+          std::vector<std::int64_t> hj(nn);
+          for (std::size_t i = i0; i < i1; ++i) {
+            std::fill(hd.begin(), hd.end(), std::numeric_limits<double>::infinity());
+            std::fill(hj.begin(), hj.end(), std::int64_t{0});
+            tree.query(i, hd.data(), hj.data(), nn);
+            for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = static_cast<int>(hj[t]);
+          }
+        },
+        cancelled);
+    return;
+  }
+
+  // Brute force, as sklearn's EuclideanArgKmin64: d_ij = max(0, (|x_i|^2 + (-2 x_i.x_j)) +
+  // |x_j|^2) with the middle term from a GEMM; candidates j pushed in increasing order
+  // (its 'parallel_on_X' strategy), or, for n <= 4 * 256 * threads (its 'parallel_on_Y'
+  // strategy, with sklearnThreads() OpenMP threads), into one heap per thread, each thread
+  // owning a static share of the 256-column chunks, merged in thread order.
+  const std::size_t chunk = 256;
+  const std::size_t ompThreads = sklearnThreads();
+  const std::size_t yChunks = (n + chunk - 1) / chunk;
+  const bool onY = !(4 * chunk * ompThreads < n);
+  const std::size_t nHeaps = onY ? std::min(yChunks, ompThreads) : 1;
+  std::vector<std::size_t> owner(n, 0);  // heap (thread) receiving candidate column j
+  if (onY) {
+    const std::size_t q = yChunks / nHeaps, r = yChunks % nHeaps;  // OpenMP static schedule
+    std::size_t c0 = 0;
+    for (std::size_t t = 0; t < nHeaps; ++t) {
+      const std::size_t cnt = q + (t < r ? 1 : 0);
+      for (std::size_t c = c0; c < c0 + cnt; ++c)
+        for (std::size_t j = c * chunk; j < std::min(n, (c + 1) * chunk); ++j) owner[j] = t;
+      c0 += cnt;
+    }
+  }
+  std::vector<HeapSet> heaps;
+  for (std::size_t t = 0; t < nHeaps; ++t)
+    heaps.emplace_back(n, nn, onY ? std::numeric_limits<double>::max() : std::numeric_limits<double>::infinity());
+
+  std::vector<double> nrm(n);
+  for (std::size_t i = 0; i < n; ++i) nrm[i] = sqNorm(Y + i * d, d);
+
+  // Tiles of rows I x columns J with J0 >= I0 cover the pairs j >= i once; the pushes for
+  // (i, j) and (j, i) both come from G_ij. Row r receives its candidates in increasing order:
+  // i < r from earlier tiles/rows, then itself and j > r from its own row. The GEMMs of a
+  // group of tiles are computed first (in parallel with Eigen's single-threaded GEMM; in
+  // sequence with OpenBLAS, which threads each call), then the pushes run in order.
+#ifdef DSE_HAVE_LAPACK
+  const unsigned ntb = 1;
+#else
+  const unsigned ntb = n >= 1000 ? maxThreads() : 1u;
+#endif
   const std::size_t bs = std::min<std::size_t>(n, 512);
-  std::vector<double> G(bs * bs);
+  const std::size_t group = 2 * static_cast<std::size_t>(ntb);
+  std::vector<std::vector<double>> G(group, std::vector<double>(bs * bs));
+  std::vector<double> top(n * nHeaps);  // mirrors each heap's root, for a fast reject
+  for (std::size_t t = 0; t < nHeaps; ++t)
+    for (std::size_t i = 0; i < n; ++i) top[i * nHeaps + t] = heaps[t].d[i * nn];
   for (std::size_t I0 = 0; I0 < n; I0 += bs) {
-    poll(cancelled);
     const std::size_t bi = std::min(bs, n - I0);
-    for (std::size_t J0 = I0; J0 < n; J0 += bs) {
-      const std::size_t bj = std::min(bs, n - J0);
-      // G (bj x bi, column-major) = -2 * Y_J Y_I^T: column a holds row I0+a against J0..J0+bj.
-      gemm(true, false, static_cast<Index>(bj), static_cast<Index>(bi), static_cast<Index>(d),
-           -2.0, Y + J0 * d, static_cast<Index>(d), Y + I0 * d, static_cast<Index>(d), 0.0,
-           G.data(), static_cast<Index>(bj));
-      for (std::size_t a = 0; a < bi; ++a) {
-        const std::size_t i = I0 + a;
-        const double ni = nrm[i];
-        const double* g = &G[a * bj];
-        const std::size_t b0 = (I0 == J0) ? a : 0;
-        for (std::size_t b = b0; b < bj; ++b) {
-          const std::size_t j = J0 + b;
-          const double nj = nrm[j];
-          const double dij = std::max(0.0, (ni + g[b]) + nj);
-          heaps.push(i, dij, static_cast<int>(j));
-          if (j != i) {
-            const double dji = std::max(0.0, (nj + g[b]) + ni);
-            heaps.push(j, dji, static_cast<int>(i));
+    for (std::size_t Jg = I0; Jg < n; Jg += group * bs) {
+      poll(cancelled);
+      const std::size_t nTiles = std::min(group, (n - Jg + bs - 1) / bs);
+      parallelChunks(
+          nTiles, 1, ntb,
+          [&](unsigned, std::size_t t0, std::size_t t1) {
+            for (std::size_t t = t0; t < t1; ++t) {
+              const std::size_t J0 = Jg + t * bs, bj = std::min(bs, n - J0);
+              // G (bj x bi, column-major) = -2 Y_J Y_I^T: column a: row I0+a against J0...
+              gemm(true, false, static_cast<Index>(bj), static_cast<Index>(bi),
+                   static_cast<Index>(d), -2.0, Y + J0 * d, static_cast<Index>(d), Y + I0 * d,
+                   static_cast<Index>(d), 0.0, G[t].data(), static_cast<Index>(bj));
+            }
+          },
+          {});
+      for (std::size_t t = 0; t < nTiles; ++t) {
+        const std::size_t J0 = Jg + t * bs, bj = std::min(bs, n - J0);
+        for (std::size_t a = 0; a < bi; ++a) {
+          const std::size_t i = I0 + a;
+          const double ni = nrm[i];
+          const double* g = &G[t][a * bj];
+          const std::size_t b0 = i >= J0 ? i - J0 : 0;
+          if (nHeaps == 1) {  // the common case, without the heap-owner lookups
+            HeapSet& h = heaps[0];
+            double topI = top[i];
+            for (std::size_t b = b0; b < bj; ++b) {
+              const std::size_t j = J0 + b;
+              const double nj = nrm[j];
+              const double dij = std::max(0.0, (ni + g[b]) + nj);
+              if (dij < topI) {
+                heapPush(h.dist(i), h.idx(i), nn, dij, static_cast<std::int64_t>(j));
+                topI = h.d[i * nn];
+              }
+              const double dji = std::max(0.0, (nj + g[b]) + ni);
+              if (dji < top[j] && j != i) {
+                heapPush(h.dist(j), h.idx(j), nn, dji, static_cast<std::int64_t>(i));
+                top[j] = h.d[j * nn];
+              }
+            }
+            top[i] = topI;
+            continue;
+          }
+          for (std::size_t b = b0; b < bj; ++b) {
+            const std::size_t j = J0 + b;
+            const double nj = nrm[j];
+            const double dij = std::max(0.0, (ni + g[b]) + nj);
+            const std::size_t hi = owner[j];
+            if (dij < top[i * nHeaps + hi]) {
+              HeapSet& h = heaps[hi];
+              heapPush(h.dist(i), h.idx(i), nn, dij, static_cast<std::int64_t>(j));
+              top[i * nHeaps + hi] = h.d[i * nn];
+            }
+            if (j != i) {
+              const double dji = std::max(0.0, (nj + g[b]) + ni);
+              const std::size_t hj = owner[i];
+              if (dji < top[j * nHeaps + hj]) {
+                HeapSet& h = heaps[hj];
+                heapPush(h.dist(j), h.idx(j), nn, dji, static_cast<std::int64_t>(i));
+                top[j * nHeaps + hj] = h.d[j * nn];
+              }
+            }
           }
         }
       }
     }
   }
-
-  nbr.assign(n * nn, 0);
-  std::vector<Cand> c(cap);
-  double maxNrm = 0;
-  for (double v : nrm) maxNrm = std::max(maxNrm, v);
-  const double eps = std::numeric_limits<double>::epsilon();
+  // Merge (parallel_on_Y): the per-thread heaps, in thread order and heap-array order.
+  std::vector<double> fd(nn);
+  std::vector<std::int64_t> fj(nn);
   for (std::size_t i = 0; i < n; ++i) {
-    const double* hd = heaps.dist(i);
-    const int* hj = heaps.idx(i);
-    if (!exact) {
-      for (std::size_t t = 0; t < cap; ++t) c[t] = {hd[t], hj[t]};
-    } else {
-      for (std::size_t t = 0; t < cap; ++t)
-        c[t] = {exactSqDist(Y + i * d, Y + static_cast<std::size_t>(hj[t]) * d, d), hj[t]};
+    if (nHeaps == 1) {
+      for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = static_cast<int>(heaps[0].j[i * nn + t]);
+      continue;
     }
-    std::sort(c.begin(), c.end(),
-              [](const Cand& x, const Cand& y) { return candLess(x.d, x.j, y.d, y.j); });
-    if (exact && cap < n) {
-      // Every row outside the candidates has an approximate distance >= the heap top; the
-      // approximation error is below errB. If that cannot prove them farther than the nn-th
-      // exact distance, scan the whole row exactly.
-      const double errB = 8.0 * static_cast<double>(d + 4) * eps * (nrm[i] + maxNrm) + 1e-300;
-      if (!(heaps.topD(i) - errB > c[nn - 1].d)) {
-        std::vector<Cand> all(n);
-        for (std::size_t j = 0; j < n; ++j)
-          all[j] = {exactSqDist(Y + i * d, Y + j * d, d), static_cast<int>(j)};
-        std::partial_sort(all.begin(), all.begin() + static_cast<Index>(nn), all.end(),
-                          [](const Cand& x, const Cand& y) { return candLess(x.d, x.j, y.d, y.j); });
-        for (std::size_t t = 0; t < nn; ++t) c[t] = all[t];
-      }
-    }
-    for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = c[t].j;
+    std::fill(fd.begin(), fd.end(), std::numeric_limits<double>::max());
+    std::fill(fj.begin(), fj.end(), std::int64_t{-1});
+    for (std::size_t t = 0; t < nHeaps; ++t)
+      for (std::size_t s2 = 0; s2 < nn; ++s2)
+        heapPush(fd.data(), fj.data(), nn, heaps[t].d[i * nn + s2], heaps[t].j[i * nn + s2]);
+    for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = static_cast<int>(fj[t]);
   }
 }
 
@@ -394,27 +751,20 @@ void spmm(const Csr& M, const double* X, double* Yout, Index b, std::vector<doub
   yr.resize(n * bb);
   for (std::size_t c = 0; c < bb; ++c)
     for (std::size_t i = 0; i < n; ++i) xr[i * bb + c] = X[c * n + i];
-  double acc[64];
-  for (std::size_t c0 = 0; c0 < bb; c0 += 64) {
-    const std::size_t cw = std::min<std::size_t>(64, bb - c0);
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t c = 0; c < cw; ++c) acc[c] = 0.0;
-      for (std::size_t e = M.ptr[i]; e < M.ptr[i + 1]; ++e) {
-        const double v = M.val[e];
-        const double* x = &xr[static_cast<std::size_t>(M.col[e]) * bb + c0];
-        for (std::size_t c = 0; c < cw; ++c) acc[c] += v * x[c];
-      }
-      for (std::size_t c = 0; c < cw; ++c) yr[i * bb + c0 + c] = acc[c];
-    }
+  using Arr = Eigen::Array<double, Eigen::Dynamic, 1>;
+  for (std::size_t i = 0; i < n; ++i) {
+    Eigen::Map<Arr> acc(&yr[i * bb], b);
+    acc.setZero();
+    for (std::size_t e = M.ptr[i]; e < M.ptr[i + 1]; ++e)
+      acc += M.val[e] * Eigen::Map<const Arr>(&xr[static_cast<std::size_t>(M.col[e]) * bb], b);
   }
   for (std::size_t c = 0; c < bb; ++c)
     for (std::size_t i = 0; i < n; ++i) Yout[c * n + i] = yr[i * bb + c];
 }
 
 double dot(const double* a, const double* b, std::size_t n) {
-  double s = 0;
-  for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
+  using Vec = Eigen::Matrix<double, Eigen::Dynamic, 1>;
+  return Eigen::Map<const Vec>(a, static_cast<Index>(n)).dot(Eigen::Map<const Vec>(b, static_cast<Index>(n)));
 }
 double nrm2(const double* a, std::size_t n) { return std::sqrt(dot(a, a, n)); }
 
@@ -436,18 +786,17 @@ void orthonormalize(const double* V, Index n, Index m, double* Z, Index bz, cons
       gemm(false, false, n, bz, m, -1.0, V, n, coef, m, 1.0, Z, n);
     }
   }
-  std::vector<double> cv(static_cast<std::size_t>(std::max<Index>(m, 1)));
+  std::vector<double> cv(static_cast<std::size_t>(std::max<Index>(m, bz) + 1));
   for (Index c = 0; c < bz; ++c) {
     double* z = Z + c * n;
     bool replaced = false;
     for (int attempt = 0; attempt < 6; ++attempt) {
       double before = nrm2(z, n);
       // Project out the previous columns of this block (twice).
-      for (int pass = 0; pass < 2; ++pass)
-        for (Index c2 = 0; c2 < c; ++c2) {
-          const double* q = Z + c2 * n;
-          const double h = dot(q, z, n);
-          for (Index i = 0; i < n; ++i) z[i] -= h * q[i];
+      if (c > 0)
+        for (int pass = 0; pass < 2; ++pass) {
+          gemmEigen(true, false, c, 1, n, 1.0, Z, n, z, n, 0.0, cv.data(), c);
+          gemmEigen(false, false, n, 1, c, -1.0, Z, n, cv.data(), c, 1.0, z, n);
         }
       double after = nrm2(z, n);
       const double ref = replaced ? 1.0 : norm0[c];
@@ -461,13 +810,13 @@ void orthonormalize(const double* V, Index n, Index m, double* Z, Index bz, cons
       // Re-project against V (cancellation in the in-block step).
       if (m > 0)
         for (int pass = 0; pass < 2; ++pass) {
-          gemm(true, false, m, 1, n, 1.0, V, n, z, n, 0.0, cv.data(), m);
-          gemm(false, false, n, 1, m, -1.0, V, n, cv.data(), m, 1.0, z, n);
+          gemmEigen(true, false, m, 1, n, 1.0, V, n, z, n, 0.0, cv.data(), m);
+          gemmEigen(false, false, n, 1, m, -1.0, V, n, cv.data(), m, 1.0, z, n);
         }
     }
     const double nz = nrm2(z, n);
     if (!(nz > 0) || !std::isfinite(nz)) throw NumericError("spectral embedding: orthogonalisation failed");
-    for (Index i = 0; i < n; ++i) z[i] /= nz;
+    Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, 1>>(z, n) /= nz;
   }
 }
 
@@ -475,15 +824,19 @@ void orthonormalize(const double* V, Index n, Index m, double* Z, Index bz, cons
 using BlockOp = std::function<void(const double* X, double* Y, Index b)>;
 
 // Shift-invert operator T = (L + sigma I)^-1 = ((1 + sigma) I - M)^-1 (L = I - M, the
-// normalised Laplacian with unit diagonal, as sklearn's ARPACK call uses with sigma = -1e-5,
-// i.e. L + 1e-5 I), by a sparse LDL^T factorisation with an AMD ordering. setup() declines
-// (returns false) when the factor would have more than maxFill nonzeros.
+// normalised Laplacian with unit diagonal; sklearn's ARPACK call uses sigma = -1e-5, i.e.
+// L + 1e-5 I), by a sparse LDL^T factorisation with an AMD ordering. analyze() orders and
+// counts the factor (nonzeros, flops) and gives up beyond maxFill nonzeros; factorize() then
+// computes it.
 class ShiftInvert {
  public:
   using SpMat = Eigen::SparseMatrix<double, Eigen::ColMajor, int>;
   using Perm = Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, int>;
 
-  bool setup(const Csr& M, double sigma, double maxFill, double* fillOut) {
+  double fill = 0;   // nonzeros of the factor below the diagonal
+  double flops = 0;  // ~ cost of the factorisation (sum of squared column counts)
+
+  bool analyze(const Csr& M, double sigma, double maxFill) {
     const int n = static_cast<int>(M.n);
     SpMat A(n, n);
     {
@@ -510,47 +863,83 @@ class ShiftInvert {
       amd(A, pinv_);
     }
     p_ = pinv_.inverse();
-    SpMat Ap;
-    Ap = A.selfadjointView<Eigen::Lower>().twistedBy(p_);
+    ap_ = A.selfadjointView<Eigen::Lower>().twistedBy(p_);
     // Column counts of the factor (elimination tree, row subtrees), stopping early.
-    {
-      std::vector<int> parent(n, -1), tag(n, -1);
-      double fill = 0;
-      for (int k = 0; k < n; ++k) {
-        tag[k] = k;
-        for (SpMat::InnerIterator it(Ap, k); it; ++it) {
-          int i = static_cast<int>(it.index());
-          if (i >= k) continue;
-          for (; tag[i] != k; i = parent[i]) {
-            if (parent[i] == -1) parent[i] = k;
-            fill += 1;
-            tag[i] = k;
-          }
-        }
-        if (fill > maxFill) {
-          if (fillOut) *fillOut = fill;
-          return false;
+    std::vector<int> parent(n, -1), tag(n, -1), cnt(n, 0);
+    fill = 0;
+    for (int k = 0; k < n; ++k) {
+      tag[k] = k;
+      for (SpMat::InnerIterator it(ap_, k); it; ++it) {
+        int i = static_cast<int>(it.index());
+        if (i >= k) continue;
+        for (; tag[i] != k; i = parent[i]) {
+          if (parent[i] == -1) parent[i] = k;
+          ++cnt[i];
+          fill += 1;
+          tag[i] = k;
         }
       }
-      if (fillOut) *fillOut = fill;
+      if (fill > maxFill) {
+        flops = std::numeric_limits<double>::infinity();
+        ap_ = SpMat();
+        return false;
+      }
     }
-    ldlt_.compute(Ap);
-    if (ldlt_.info() != Eigen::Success) throw NumericError("sparse LDL^T factorisation failed");
+    flops = 0;
+    for (int i = 0; i < n; ++i) flops += static_cast<double>(cnt[i]) * cnt[i];
+    if (flops > kSiMaxFlops) {
+      ap_ = SpMat();
+      return false;
+    }
     return true;
   }
 
-  void apply(const double* X, double* Y, Index b) const {
-    const Index n = p_.size();
-    Eigen::Map<const MatD> x(X, n, b);
-    Eigen::Map<MatD> y(Y, n, b);
-    MatD t = p_ * x;
-    t = ldlt_.solve(t);
-    y = pinv_ * t;
+  void factorize() {
+    ldlt_.compute(ap_);
+    if (ldlt_.info() != Eigen::Success) throw NumericError("sparse LDL^T factorisation failed");
+    ap_ = SpMat();
+  }
+
+  // Y = T X for a column-major block X (n x b). The solves with the factor P^T L D L^T P run
+  // on a row-major copy, so each entry of L is read once for all b columns.
+  void apply(const double* X, double* Y, Index b) {
+    const auto& Lm = ldlt_.matrixL().nestedExpression();  // unit lower, diagonal not stored
+    const auto& D = ldlt_.vectorD();
+    const Index n = Lm.rows();
+    const std::size_t bb = static_cast<std::size_t>(b);
+    const int* perm = p_.indices().data();
+    const int* Lp = Lm.outerIndexPtr();
+    const int* Lnz = Lm.innerNonZeroPtr();
+    const int* Li = Lm.innerIndexPtr();
+    const double* Lx = Lm.valuePtr();
+    buf_.resize(static_cast<std::size_t>(n) * bb);
+    double* x = buf_.data();
+    for (Index c = 0; c < b; ++c)
+      for (Index i = 0; i < n; ++i) x[static_cast<std::size_t>(perm[i]) * bb + c] = X[c * n + i];
+    using Arr = Eigen::Array<double, Eigen::Dynamic, 1>;
+    for (Index j = 0; j < n; ++j) {  // L z = x
+      Eigen::Map<const Arr> xj(x + j * bb, b);
+      const int e1 = Lnz ? Lp[j] + Lnz[j] : Lp[j + 1];
+      for (int e = Lp[j]; e < e1; ++e)
+        Eigen::Map<Arr>(x + static_cast<std::size_t>(Li[e]) * bb, b) -= Lx[e] * xj;
+    }
+    for (Index j = 0; j < n; ++j)  // D
+      Eigen::Map<Arr>(x + j * bb, b) *= 1.0 / D(j);
+    for (Index j = n - 1; j >= 0; --j) {  // L^T
+      Eigen::Map<Arr> xj(x + j * bb, b);
+      const int e1 = Lnz ? Lp[j] + Lnz[j] : Lp[j + 1];
+      for (int e = Lp[j]; e < e1; ++e)
+        xj -= Lx[e] * Eigen::Map<const Arr>(x + static_cast<std::size_t>(Li[e]) * bb, b);
+    }
+    for (Index c = 0; c < b; ++c)
+      for (Index i = 0; i < n; ++i) Y[c * n + i] = x[static_cast<std::size_t>(perm[i]) * bb + c];
   }
 
  private:
   Perm p_, pinv_;
+  SpMat ap_;
   Eigen::SimplicialLDLT<SpMat, Eigen::Lower, Eigen::NaturalOrdering<int>> ldlt_;
+  std::vector<double> buf_;
 };
 
 // The k eigenvectors of M belonging to its largest eigenvalues, from a block Krylov method
@@ -558,11 +947,15 @@ class ShiftInvert {
 // or the shift-invert operator T (same eigenvectors, order preserved). Converged when the
 // residuals |M y - (y'My) y| of the k wanted Ritz vectors are <= 1e-12 (M has norm <= 1).
 // Eigenvectors into E (n x k, column-major).
-void blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index b, Index p,
-                    Index mmax, std::vector<double>& E, const std::function<bool()>& cancelled) {
+// `init` (n x b, or null for random) starts the iteration. `giveUp(restart, residual)` is
+// asked after every Rayleigh-Ritz step; when it returns true the iteration stops and E gets
+// the current b leading Ritz vectors (return value false).
+bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index b, Index p,
+                    Index mmax, const double* init, const std::function<bool(int, double)>& giveUp,
+                    std::vector<double>& E, const std::function<bool()>& cancelled) {
   const Index n = static_cast<Index>(M.n);
   const double tol = 1e-12;
-  const int maxRestarts = 5000;
+  const int maxRestarts = 3000;
 
   std::vector<double> V(static_cast<std::size_t>(n * mmax)), AV(static_cast<std::size_t>(n * mmax));
   std::vector<double> H(static_cast<std::size_t>(mmax * mmax), 0.0);
@@ -570,7 +963,10 @@ void blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
   std::vector<double> xr, yr, w, S, Hc, Yr, AY, MY;
   Rng rng(0x5DEECE66Dull);
 
-  for (Index i = 0; i < n * b; ++i) Z[i] = rng.uniform();
+  if (init)
+    std::memcpy(Z.data(), init, sizeof(double) * static_cast<std::size_t>(n * b));
+  else
+    for (Index i = 0; i < n * b; ++i) Z[i] = rng.uniform();
   orthonormalize(V.data(), n, 0, Z.data(), b, nullptr, rng);
   Index m = 0;
   double prevWorst = std::numeric_limits<double>::infinity();
@@ -645,7 +1041,11 @@ void blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
     const bool stalled = !opIsM && worstOp <= 1e-14 && worst <= 1e-9 && worst >= 0.5 * prevWorst;
     if (worst <= tol || stalled) {
       E.assign(Yr.begin(), Yr.begin() + n * k);
-      return;
+      return true;
+    }
+    if (giveUp && giveUp(restart, worst)) {
+      E.assign(Yr.begin(), Yr.begin() + n * b);
+      return false;
     }
     prevWorst = worst;
     if (restart == maxRestarts) break;
@@ -672,6 +1072,118 @@ void denseTopEigs(const Csr& M, Index k, std::vector<double>& E) {
   symTop(A.data(), n, k, w, E);
 }
 
+#ifndef DSE_HAVE_LAPACK
+// OpenBLAS's x86-64 DNRM2 kernel (what scipy's and our LAPACK call): squares summed in x87
+// extended precision in four interleaved accumulators, square root in extended precision.
+// Reproduced so that the pivot choice below compares the same column norms.
+double blasNrm2(const double* x, std::size_t m) {
+  long double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= m; i += 8)
+    for (std::size_t h = i; h < i + 8; h += 4) {
+      a3 += static_cast<long double>(x[h + 3]) * x[h + 3];
+      a2 += static_cast<long double>(x[h + 2]) * x[h + 2];
+      a1 += static_cast<long double>(x[h + 1]) * x[h + 1];
+      a0 += static_cast<long double>(x[h]) * x[h];
+    }
+  for (; i < m; ++i) a0 += static_cast<long double>(x[i]) * x[i];
+  const long double t = a3 + ((a2 + a0) + a1);
+  return static_cast<double>(std::sqrt(t));
+}
+
+// The leading k column pivots of LAPACK's DGEQP3 (unblocked DLAQP2, which it uses for
+// min(m, n) <= 128) on A = vectors^T (k x n, column-major = the row-major embedding): the same
+// norms, the same pivot rule (first column of largest partial norm) and the same norm
+// downdating with recomputation, with DLARFG/DLARF Householder steps. Eigen's
+// ColPivHouseholderQR follows the same idea but computes norms differently, and on rows
+// whose norms tie to rounding (clusters of nearly identical embedding rows) it picks other
+// pivots, or the same in another order (which renumbers the labels).
+DSE_NO_CONTRACT_FN void laqp2Pivots(const std::vector<double>& emb, std::size_t m, std::size_t n,
+                                    std::vector<int>& piv) {
+  DSE_NO_CONTRACT
+  std::vector<double> A(emb);
+  std::vector<int> jpvt(n);
+  std::vector<double> vn1(n), vn2(n), work(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    jpvt[j] = static_cast<int>(j);
+    vn1[j] = vn2[j] = blasNrm2(&A[j * m], m);
+  }
+  const double tol3z = std::sqrt(std::numeric_limits<double>::epsilon() * 0.5);  // sqrt(dlamch('E'))
+  const std::size_t mn = std::min(m, n);
+  for (std::size_t i = 0; i < mn; ++i) {
+    // pvt = i - 1 + idamax(n - i + 1, vn1(i)): the first maximum.
+    std::size_t pvt = i;
+    for (std::size_t j = i + 1; j < n; ++j)
+      if (std::fabs(vn1[j]) > std::fabs(vn1[pvt])) pvt = j;
+    if (pvt != i) {
+      for (std::size_t r = 0; r < m; ++r) std::swap(A[pvt * m + r], A[i * m + r]);
+      std::swap(jpvt[pvt], jpvt[i]);
+      vn1[pvt] = vn1[i];
+      vn2[pvt] = vn2[i];
+    }
+    // DLARFG(m - i, A(i,i), A(i+1:m, i), 1, tau)
+    double* v = &A[i * m + i];
+    const std::size_t len = m - i;
+    double tau = 0;
+    if (len > 1) {
+      const double xnorm = blasNrm2(v + 1, len - 1);
+      if (xnorm != 0) {
+        const double alpha = v[0];
+        const double xa = std::fabs(alpha), w = std::max(xa, xnorm), z = std::min(xa, xnorm);
+        const double r = (z == 0) ? w : w * std::sqrt(1.0 + (z / w) * (z / w));  // DLAPY2
+        const double beta = -std::copysign(r, alpha);
+        // (DLARFG's rescaling for |beta| < safmin/eps is not needed: embedding values are
+        // far from underflow.)
+        tau = (beta - alpha) / beta;
+        const double scal = 1.0 / (alpha - beta);
+        for (std::size_t t = 1; t < len; ++t) v[t] *= scal;
+        v[0] = beta;
+      }
+    }
+    // DLARF('Left', m - i, n - i - 1, v, 1, tau, A(i, i+1), lda, work) with v(1) = 1.
+    if (i + 1 < n && tau != 0) {
+      const double aii = v[0];
+      v[0] = 1.0;
+      std::size_t lastv = len;
+      while (lastv > 0 && v[lastv - 1] == 0) --lastv;
+      for (std::size_t j = i + 1; j < n; ++j) {  // w = C^T v
+        const double* c = &A[j * m + i];
+        double s = 0;
+        for (std::size_t r = 0; r < lastv; ++r) s += c[r] * v[r];
+        work[j] = s;
+      }
+      for (std::size_t j = i + 1; j < n; ++j) {  // C -= tau v w^T (DGER)
+        double* c = &A[j * m + i];
+        const double t = -tau * work[j];
+        for (std::size_t r = 0; r < lastv; ++r) c[r] += v[r] * t;
+      }
+      v[0] = aii;
+    }
+    // Update the partial column norms.
+    for (std::size_t j = i + 1; j < n; ++j) {
+      if (vn1[j] == 0) continue;
+      const double q = std::fabs(A[j * m + i]) / vn1[j];
+      double temp = 1.0 - q * q;
+      temp = std::max(temp, 0.0);
+      const double ratio = vn1[j] / vn2[j];
+      const double temp2 = temp * (ratio * ratio);
+      if (temp2 <= tol3z) {
+        if (i + 1 < m) {
+          vn1[j] = blasNrm2(&A[j * m + i + 1], m - i - 1);
+          vn2[j] = vn1[j];
+        } else {
+          vn1[j] = 0;
+          vn2[j] = 0;
+        }
+      } else {
+        vn1[j] *= std::sqrt(temp);
+      }
+    }
+  }
+  for (std::size_t t = 0; t < piv.size(); ++t) piv[t] = jpvt[t];
+}
+#endif
+
 // ------------------------------------------------------------------------------------------
 // cluster_qr on the embedding (row-major n x k).
 void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int* labels) {
@@ -696,11 +1208,7 @@ void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int
     for (std::size_t t = 0; t < k; ++t) piv[t] = jpvt[t] - 1;
   }
 #else
-  {
-    CMapM A(emb.data(), ik, in, Eigen::OuterStride<>(ik));
-    Eigen::ColPivHouseholderQR<MatD> qr(A);
-    for (std::size_t t = 0; t < k; ++t) piv[t] = qr.colsPermutation().indices()(static_cast<Index>(t));
-  }
+  laqp2Pivots(emb, k, n, piv);
 #endif
   // BT = vectors[piv[:k], :].T (k x k, column-major: column r is row piv[r]).
   std::vector<double> BT(k * k);
@@ -722,7 +1230,7 @@ void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int
     dgesvd_(&job, &job, &m, &m, BT.data(), &m, s.data(), U.data(), &m, Vt.data(), &m, work.data(),
             &lwork, &info, 1, 1);
     if (info != 0) throw NumericError("dgesvd failed (info " + std::to_string(info) + ")");
-    gemm(false, false, ik, ik, ik, 1.0, U.data(), ik, Vt.data(), ik, 0.0, R.data(), ik);
+    gemmEigen(false, false, ik, ik, ik, 1.0, U.data(), ik, Vt.data(), ik, 0.0, R.data(), ik);
   }
 #else
   {
@@ -736,7 +1244,7 @@ void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int
   // P = vectors @ R; labels = argmax |P| per row (first maximum, as numpy).
   std::vector<double> P(n * k);
   // Row-major n x k = column-major k x n: P^T = R^T vectors^T.
-  gemm(true, false, ik, in, ik, 1.0, R.data(), ik, emb.data(), ik, 0.0, P.data(), ik);
+  gemmEigen(true, false, ik, in, ik, 1.0, R.data(), ik, emb.data(), ik, 0.0, P.data(), ik);
   for (std::size_t i = 0; i < n; ++i) {
     const double* row = &P[i * k];
     std::size_t best = 0;
@@ -799,32 +1307,74 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
   std::vector<double> E;  // n x k column-major
   const Index pM = ik + std::max<Index>(block, 8);
   const Index mmaxM = pM + std::max<Index>(6 * block, 48);
-  if (n <= 600 || 2 * static_cast<std::size_t>(mmaxM) >= n) {
+  if (n <= kDenseMaxN || 2 * static_cast<std::size_t>(mmaxM) >= n) {
     denseTopEigs(M, ik, E);
   } else {
-    // Shift-invert (as sklearn's ARPACK call) when the sparse factor stays small (low-
-    // dimensional data, where the wanted eigenvalues are close together), plain block Krylov
-    // on M otherwise (high-dimensional data: large fill, but well separated eigenvalues).
+    // Shift-invert (as sklearn's ARPACK call) or plain block Krylov on M, whichever a cost
+    // model predicts cheaper. Shift-invert wins on low-dimensional data (small fill, wanted
+    // eigenvalues close together); Krylov on M on high-dimensional data (large fill, but well
+    // separated eigenvalues). Krylov starts when shift-invert is not clearly cheap, and hands
+    // over (its Ritz vectors as the start) once its convergence rate predicts more work.
+    const double dn = static_cast<double>(n), nnzM = static_cast<double>(M.col.size());
+    const double db = static_cast<double>(block), dk = static_cast<double>(k);
+    const Index pS = ik + std::max<Index>(block, 8);
+    const Index mmaxS = pS + 3 * block;
+    // Work units ~ flops weighted by speed (sparse ops are memory bound).
+    auto restartCost = [&](double opPerVector, Index p, Index mmax) {
+      const double blocks = static_cast<double>(mmax - p) / db;
+      const double mAvg = 0.5 * static_cast<double>(mmax + p);
+      return blocks * (opPerVector * db + 8.0 * dn * mAvg * db) +
+             4.0 * dn * static_cast<double>(mmax) * static_cast<double>(p);
+    };
+    const double krRestart = restartCost(8.0 * nnzM, pM, mmaxM);
     ShiftInvert si;
-    double fill = 0;
+    DSE_PROF_T(ta0);
+    const bool siFeasible = si.analyze(M, 1e-5, kSiMaxFillPerRow * dn);
+    DSE_PROF_T(ta1);
+    DSE_PROF_PRINT("analyze", ta0, ta1);
+    const double siCost = siFeasible ? kSiFactorWeight * si.flops +
+                                           kSiRestarts * (restartCost(16.0 * si.fill, pS, mmaxS) + 8.0 * nnzM * dk)
+                                     : std::numeric_limits<double>::infinity();
+    bool useSi = siCost <= kSiDirectRestarts * krRestart;
 #ifdef DSE_CLUSTER_PROFILE
-    if (const char* e = std::getenv("DSE_SI_FILL")) kSiFillPerRow = std::atof(e);
-#endif
-    const double maxFill = kSiFillPerRow * static_cast<double>(n);
-    bool useSi = si.setup(M, 1e-5, maxFill, &fill);
-#ifdef DSE_CLUSTER_PROFILE
-    std::fprintf(stderr, "  fill %.0f (%.1f per row) -> %s\n", fill, fill / n, useSi ? "shift-invert" : "krylov");
+    std::fprintf(stderr, "  fill %.0f (%.1f per row) flops %.3g; cost si %.3g = %.1f krylov restarts -> %s\n",
+                 si.fill, si.fill / dn, si.flops, siCost, siCost / krRestart, useSi ? "shift-invert" : "krylov");
 #endif
     poll(cancelled);
-    if (useSi) {
-      const Index p = ik + std::max<Index>(block, 4);
-      const Index mmax = p + 2 * block;
-      blockKrylovTop(M, [&si](const double* X, double* Yo, Index b) { si.apply(X, Yo, b); }, false,
-                     ik, block, p, mmax, E, cancelled);
-    } else {
+    std::vector<double> start;
+    if (!useSi) {
       std::vector<double> xr, yr;
-      blockKrylovTop(M, [&](const double* X, double* Yo, Index b) { spmm(M, X, Yo, b, xr, yr); },
-                     true, ik, block, pM, mmaxM, E, cancelled);
+      const bool allowSwitch = siFeasible;
+      double first = 0;
+      auto giveUp = [&](int restart, double worst) {
+        if (restart == 0) first = worst;
+        if (!allowSwitch || restart < 1) return false;
+        // Mean convergence factor per restart so far, and the restarts still needed.
+        const double rate = std::pow(worst / first, 1.0 / restart);
+        if (!(rate < 1.0)) return restart >= 2;
+        const double remaining = std::log(1e-12 / worst) / std::log(rate);
+        return remaining * krRestart > kSiSwitchMargin * siCost;
+      };
+      const bool done = blockKrylovTop(
+          M, [&](const double* X, double* Yo, Index bw) { spmm(M, X, Yo, bw, xr, yr); }, true, ik,
+          block, pM, mmaxM, nullptr, giveUp, E, cancelled);
+      if (!done) {
+        useSi = true;
+        start.swap(E);
+#ifdef DSE_CLUSTER_PROFILE
+        std::fprintf(stderr, "  switching to shift-invert\n");
+#endif
+      }
+    }
+    if (useSi) {
+      DSE_PROF_T(tf0);
+      si.factorize();
+      DSE_PROF_T(tf1);
+      DSE_PROF_PRINT("ldlt", tf0, tf1);
+      poll(cancelled);
+      blockKrylovTop(M, [&si](const double* X, double* Yo, Index bw) { si.apply(X, Yo, bw); },
+                     false, ik, block, pS, mmaxS, start.empty() ? nullptr : start.data(), {}, E,
+                     cancelled);
     }
   }
   poll(cancelled);

@@ -23,17 +23,30 @@ struct Cancelled : std::exception {
 // affinity='nearest_neighbors', n_neighbors=nNeighbors, assign_labels='cluster_qr') gives them
 // (the partition; label numbering as sklearn's argmax gives). Y is row-major n x d.
 //
-// Steps (all as in scikit-learn 1.x / SciPy):
+// Steps (all as in scikit-learn 1.x / SciPy; see cluster.cc):
 //  1. kneighbors_graph(Y, nNeighbors, include_self=True): the nNeighbors nearest rows of each
-//     row among all n rows (itself included, squared distances by the |x|^2 - 2 x.y + |y|^2
-//     decomposition when d > 15 as sklearn's brute force does, exact differences when sklearn
-//     would use its KD-tree); ties broken by the smaller index.
+//     row among all n rows, itself included like any other row. As sklearn's
+//     algorithm='auto': brute force when d > 15 or nNeighbors >= n / 2 (squared distances
+//     |x|^2 - 2 x.y + |y|^2 from a GEMM, clamped at 0), else its KD-tree (exact distances);
+//     exact ties are resolved as sklearn resolves them (same heap, same candidate order).
 //  2. affinity S = 0.5 (A + A^T); degree w_i = sum_{j != i} S_ij (diagonal excluded, as
 //     scipy.sparse.csgraph.laplacian); dd = sqrt(w) (1 for isolated nodes).
 //  3. The k eigenvectors of the smallest eigenvalues of L = I - D^-1/2 S_offdiag D^-1/2
-//     (= the k largest of M = D^-1/2 S_offdiag D^-1/2), divided by dd, sign-flipped.
-//  4. cluster_qr: QR with column pivoting of the embedding transposed, SVD of the k pivot
-//     rows, argmax of |vectors (U V^T)| per row.
+//     (= the k largest of M = D^-1/2 S_offdiag D^-1/2), divided by dd, sign-flipped. Only the
+//     k-dimensional eigenspace matters (cluster_qr is invariant to rotations of it); it is
+//     computed to residual 1e-12 by a dense solver (n <= 200), or by block Krylov on M or on
+//     the shift-invert operator (L + 1e-5 I)^-1 (sparse LDL^T), whichever is predicted cheaper.
+//  4. cluster_qr: QR with column pivoting of the embedding transposed (LAPACK dgeqp3, or an
+//     emulation of it in the Eigen-only build), SVD of the k pivot rows, argmax of
+//     |vectors (U V^T)| per row.
+//
+// When lambda_k == lambda_{k+1} (e.g. more connected components than k) the eigenspace is not
+// unique and sklearn's labels depend on ARPACK's arbitrary choice; when equal-size connected
+// components tie exactly in cluster_qr's pivot order, sklearn's label numbering is decided by
+// rounding noise (the partition is still reproduced).
+//
+// Threads: the KD-tree queries (and, in the Eigen-only build, the distance GEMMs) run on up to
+// min(hardware threads, 8) std::threads; the OpenBLAS calls use OpenBLAS's own threads.
 //
 // Throws std::invalid_argument for n < 2, d == 0, k == 0, k >= n (scikit-learn's ARPACK call
 // fails for k >= n as well), nNeighbors == 0 or nNeighbors > n, or a non-finite entry;
