@@ -3,9 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "linalg.h"
 #include "parallel.h"
@@ -17,48 +16,49 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr std::size_t kColumnChunk = 16;
 
-// Row norms |x_i|^2 and, when X must be gathered or converted to T, the gathered rows.
+// Row norms |x_i|^2 and, when X must be gathered or converted to T, the gathered rows (in the
+// caller's scratch, reused from call to call).
 template <typename T>
 struct Rows {
   const T* data = nullptr;  // m x d row-major, row stride `stride`
   std::size_t stride = 0;
-  std::vector<T> owned;
-  std::vector<T> norms;
+  const T* norms = nullptr;
 };
 
 template <typename T, typename S>
-void gatherRows(const S* src, std::size_t d, const std::int32_t* subset, std::size_t m, Rows<T>& rows,
+void gatherRows(const S* src, std::size_t d, const std::int32_t* subset, std::size_t m, std::vector<T>& owned,
                 std::size_t threads) {
-  rows.owned.resize(m * d);
+  owned.resize(m * d);
   parallelFor(threads, m, 64, [&](std::size_t r, std::size_t) {
     const S* from = src + static_cast<std::size_t>(subset ? subset[r] : static_cast<std::int32_t>(r)) * d;
-    T* to = rows.owned.data() + r * d;
+    T* to = owned.data() + r * d;
     for (std::size_t c = 0; c < d; ++c) to[c] = static_cast<T>(from[c]);
   });
-  rows.data = rows.owned.data();
-  rows.stride = d;
 }
 
 template <typename T>
-Rows<T> prepareRows(const InputMatrix& X, const std::int32_t* subset, std::size_t m, std::size_t threads) {
+Rows<T> prepareRows(const InputMatrix& X, const std::int32_t* subset, std::size_t m, std::size_t threads,
+                    KernelScratch<T>& scratch) {
   Rows<T> rows;
   const std::size_t d = X.cols;
   const bool sameType = X.isFloat32 == std::is_same<T, float>::value;
   if (!subset && sameType) {
     rows.data = static_cast<const T*>(X.data);  // zero-copy: BLAS reads the caller's buffer
-    rows.stride = d;
-  } else if (X.isFloat32) {
-    gatherRows<T>(static_cast<const float*>(X.data), d, subset, m, rows, threads);
   } else {
-    gatherRows<T>(static_cast<const double*>(X.data), d, subset, m, rows, threads);
+    if (X.isFloat32) gatherRows<T>(static_cast<const float*>(X.data), d, subset, m, scratch.rows, threads);
+    else gatherRows<T>(static_cast<const double*>(X.data), d, subset, m, scratch.rows, threads);
+    rows.data = scratch.rows.data();
   }
-  rows.norms.resize(m);
+  rows.stride = d;
+  scratch.norms.resize(m);
+  T* norms = scratch.norms.data();
   parallelFor(threads, m, 256, [&](std::size_t r, std::size_t) {
     const T* x = rows.data + r * rows.stride;
     T s = 0;
     for (std::size_t c = 0; c < d; ++c) s += x[c] * x[c];
-    rows.norms[r] = s;
+    norms[r] = s;
   });
+  rows.norms = norms;
   return rows;
 }
 
@@ -70,80 +70,177 @@ inline T distance(T dot, T ni, T nj) {
   return std::sqrt(d2 > T(0) ? d2 : T(0));
 }
 
-// Splits the columns of an upper triangle into a fixed number of contiguous blocks of about
-// equal area. The split depends on m only, never on the thread count.
+// Splits the columns of a lower triangle (column j holds m - j entries) into a fixed number of
+// contiguous blocks of about equal area. The split depends on m only, never on the thread count.
 std::vector<std::size_t> triangleBlocks(std::size_t m) {
   const std::size_t nb = std::max<std::size_t>(1, std::min<std::size_t>(16, m / 32));
   std::vector<std::size_t> b(nb + 1);
   for (std::size_t k = 0; k <= nb; ++k)
-    b[k] = static_cast<std::size_t>(std::llround(static_cast<double>(m) * std::sqrt(static_cast<double>(k) / nb)));
+    b[k] = m - static_cast<std::size_t>(
+                   std::llround(static_cast<double>(m) * std::sqrt(static_cast<double>(nb - k) / nb)));
+  b[0] = 0;
   b[nb] = m;
   return b;
 }
 
-// Column j of the upper triangle (entries i <= j) turned into Gaussian affinities in place.
-template <typename T>
-void gaussianColumn(T* col, std::size_t j, const T* norms, T twoSigma2, T scale) {
-  const T nj = norms[j];
-  for (std::size_t i = 0; i < j; ++i) {
-    const T dist = distance(col[i], norms[i], nj);
-    col[i] = -(dist * dist) / twoSigma2;
-  }
-  col[j] = T(0);  // the diagonal distance is exactly 0, as scikit-learn sets it
-  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> v(col, static_cast<Eigen::Index>(j + 1));
-  v = v.exp() / scale;
+// exp(x) for x <= 0, branch-free so that the compiler vectorises the loops that call it: Cody-Waite
+// reduction x = n ln2 + r, |r| <= ln2 / 2, a Taylor polynomial (error below 1e-17 relative),
+// and 2^n from the exponent bits. Within 2 ulp of the exact value; below x = -708 (results under
+// 1e-307) it returns 0. Pure IEEE operations in a fixed order (and the build sets
+// -ffp-contract=off), so every CPU and every vector width gives the same bits.
+inline double expNonPositive(double x) {
+  constexpr double lo = -708.0, shifter = 6755399441055744.0;  // 0x1.8p52: rounds to an integer
+  const double xc = x > lo ? x : lo;
+  const double t = xc * 1.4426950408889634 + shifter;
+  const double fn = t - shifter;
+  const double r = (xc - fn * 6.93147180369123816490e-01) - fn * 1.90821492927058770002e-10;
+  double p = 1.0 / 6227020800.0;  // 1/13!
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  std::uint64_t bits;
+  std::memcpy(&bits, &t, sizeof bits);
+  bits = (bits - 0x4338000000000000ULL + 1023ULL) << 52;  // 2^n
+  double scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const double v = p * scale;
+  return x < lo ? 0.0 : v;
 }
 
+inline float expNonPositive(float x) {
+  constexpr float lo = -87.0f, shifter = 12582912.0f;  // 0x1.8p23
+  const float xc = x > lo ? x : lo;
+  const float t = xc * 1.44269504f + shifter;
+  const float fn = t - shifter;
+  const float r = (xc - fn * 0.693359375f) - fn * -2.12194440e-4f;
+  float p = 1.0f / 40320.0f;
+  p = p * r + 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  std::uint32_t bits;
+  std::memcpy(&bits, &t, sizeof bits);
+  bits = (bits - 0x4B400000U + 127U) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const float v = p * scale;
+  return x < lo ? 0.0f : v;
+}
+
+// Column j of the lower triangle (entries i >= j, Gram products on entry) turned into Gaussian
+// affinities in place; with `acc`, each entry is also added to the partial row sums acc[i] and
+// the column's sum to acc[j]. Prebuilt binaries target baseline x86-64, so the hot loop is
+// compiled three times (AVX-512, AVX2, baseline) and the loader picks one for the CPU.
 template <typename T>
-void buildGaussianLike(T* M, std::size_t m, const Rows<T>& rows, const KernelSpec& spec, std::size_t threads) {
+inline void gaussianColumnBody(T* col, std::size_t j, std::size_t m, const T* norms, T twoSigma2, T invScale,
+                               double* acc) {
+  const T nj = norms[j];
+  col[j] = invScale;  // exp(0): the diagonal distance is exactly 0, as scikit-learn sets it
+  for (std::size_t i = j + 1; i < m; ++i) {
+    const T dist = distance(col[i], norms[i], nj);
+    col[i] = expNonPositive(-(dist * dist) / twoSigma2) * invScale;
+  }
+  if (!acc) return;
+  // Eight running sums in a fixed order: vectorisable, and the same bits on every CPU.
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t i = j + 1;
+  for (; i + 8 <= m; i += 8) {
+    for (std::size_t k = 0; k < 8; ++k) {
+      const double g = static_cast<double>(col[i + k]);
+      acc[i + k] += g;
+      lane[k] += g;
+    }
+  }
+  double colSum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  for (; i < m; ++i) {
+    acc[i] += col[i];
+    colSum += col[i];
+  }
+  acc[j] += colSum + col[j];
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && !defined(DSE_SANITIZE)
+#define DSE_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DSE_VECTOR_CLONES
+#endif
+
+DSE_VECTOR_CLONES
+void gaussianColumn(double* col, std::size_t j, std::size_t m, const double* norms, double twoSigma2, double invScale,
+                    double* acc) {
+  gaussianColumnBody(col, j, m, norms, twoSigma2, invScale, acc);
+}
+DSE_VECTOR_CLONES
+void gaussianColumn(float* col, std::size_t j, std::size_t m, const float* norms, float twoSigma2, float invScale,
+                    double* acc) {
+  gaussianColumnBody(col, j, m, norms, twoSigma2, invScale, acc);
+}
+
+// K = D^-1/2 G D^-1/2 on column j: entry (i, j) times r_i r_j.
+template <typename T>
+inline void normaliseColumnBody(T* col, std::size_t j, std::size_t m, const T* r) {
+  const T rj = r[j];
+  for (std::size_t i = j; i < m; ++i) col[i] = (r[i] * col[i]) * rj;
+}
+DSE_VECTOR_CLONES
+void normaliseColumn(double* col, std::size_t j, std::size_t m, const double* r) { normaliseColumnBody(col, j, m, r); }
+DSE_VECTOR_CLONES
+void normaliseColumn(float* col, std::size_t j, std::size_t m, const float* r) { normaliseColumnBody(col, j, m, r); }
+
+template <typename T>
+void buildGaussianLike(T* M, std::size_t m, const Rows<T>& rows, const KernelSpec& spec, std::size_t threads,
+                       KernelScratch<T>& scratch) {
   const T sigma = static_cast<T>(spec.sigma);
   const T twoSigma2 = T(2) * (sigma * sigma);
-  const T scale = sigma * std::sqrt(T(2) * T(kPi));
+  // The reference multiplies by 1 / (sigma sqrt(2 pi)).
+  const T invScale = T(1) / (sigma * std::sqrt(T(2) * T(kPi)));
   const bool normalise = spec.kind == KernelKind::Diffusion || spec.kind == KernelKind::Anisotropic;
   // Row sums from the triangle: entry (i, j), i < j, adds to row i and to row j. Each block of
   // columns accumulates privately and the blocks are combined in a fixed order, so the sums
   // (and every result) are the same bits whatever the number of threads or their timing.
   const auto blocks = triangleBlocks(m);
   const std::size_t nb = blocks.size() - 1;
-  std::vector<double> partial(normalise ? nb * m : 0, 0.0);
+  std::vector<double>& partial = scratch.partial;
+  if (normalise) partial.assign(nb * m, 0.0);
   parallelFor(threads, nb, 1, [&](std::size_t b, std::size_t) {
     double* acc = normalise ? partial.data() + b * m : nullptr;
-    for (std::size_t j = blocks[b]; j < blocks[b + 1]; ++j) {
-      T* col = M + j * m;
-      gaussianColumn(col, j, rows.norms.data(), twoSigma2, scale);
-      if (!normalise) continue;
-      double colSum = 0;
-      for (std::size_t i = 0; i < j; ++i) {
-        acc[i] += col[i];
-        colSum += col[i];
-      }
-      acc[j] += colSum + col[j];
-    }
+    for (std::size_t j = blocks[b]; j < blocks[b + 1]; ++j) gaussianColumn(M + j * m, j, m, rows.norms, twoSigma2, invScale, acc);
   });
   if (!normalise) return;
-  std::vector<T> r(m);
+  scratch.scale.resize(m);
+  T* r = scratch.scale.data();
   for (std::size_t i = 0; i < m; ++i) {
     double d = 0;
     for (std::size_t b = 0; b < nb; ++b) d += partial[b * m + i];
     r[i] = static_cast<T>(1.0 / std::sqrt(d));
   }
-  parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) {
-    T* col = M + j * m;
-    const T rj = r[j];
-    for (std::size_t i = 0; i <= j; ++i) col[i] = (r[i] * col[i]) * rj;
-  });
+  parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) { normaliseColumn(M + j * m, j, m, r); });
 }
 
 template <typename T>
 void buildKnn(T* M, std::size_t m, const Rows<T>& rows, const KernelSpec& spec, std::size_t threads) {
-  // Distances in the upper triangle, mirrored so that column i holds row i of Dist.
+  // Distances in the lower triangle, mirrored so that column i holds row i of Dist.
   parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) {
     T* col = M + j * m;
-    for (std::size_t i = 0; i < j; ++i) col[i] = distance(col[i], rows.norms[i], rows.norms[j]);
     col[j] = T(0);
+    for (std::size_t i = j + 1; i < m; ++i) col[i] = distance(col[i], rows.norms[i], rows.norms[j]);
   });
   for (std::size_t j = 0; j < m; ++j)
-    for (std::size_t i = j + 1; i < m; ++i) M[i + j * m] = M[j + i * m];
+    for (std::size_t i = j + 1; i < m; ++i) M[j + i * m] = M[i + j * m];
   const std::size_t k = std::min(spec.knn, m);
   std::vector<std::vector<T>> scratch(std::max<std::size_t>(1, threads), std::vector<T>(m));
   std::vector<T> threshold(m);
@@ -169,11 +266,13 @@ void buildKnn(T* M, std::size_t m, const Rows<T>& rows, const KernelSpec& spec, 
 
 template <typename T>
 void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m, const KernelSpec& spec, T* M,
-                 std::size_t threads) {
-  Rows<T> rows = prepareRows<T>(X, subset, m, threads);
+                 std::size_t threads, KernelScratch<T>* scratch) {
+  KernelScratch<T> local;
+  KernelScratch<T>& s = scratch ? *scratch : local;
+  Rows<T> rows = prepareRows<T>(X, subset, m, threads, s);
   linalg::gram(rows.data, m, X.cols, rows.stride, M);
   if (spec.kind == KernelKind::Knn) buildKnn(M, m, rows, spec, threads);
-  else buildGaussianLike(M, m, rows, spec, threads);
+  else buildGaussianLike(M, m, rows, spec, threads, s);
 }
 
 template <typename T>
@@ -186,12 +285,12 @@ bool isSymmetric(const T* M, std::size_t m) {
 
 template <typename T>
 double entryEntropy(const T* M, std::size_t m, std::size_t threads) {
-  // Row sums of K from its upper triangle.
+  // Row sums of K from its lower triangle.
   std::vector<double> s(m, 0.0);
   for (std::size_t j = 0; j < m; ++j) {
     const T* col = M + j * m;
     double colSum = 0;
-    for (std::size_t i = 0; i < j; ++i) {
+    for (std::size_t i = j + 1; i < m; ++i) {
       s[i] += col[i];
       colSum += col[i];
     }
@@ -203,7 +302,7 @@ double entryEntropy(const T* M, std::size_t m, std::size_t threads) {
   parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) {
     const T* col = M + j * m;
     double acc = std::abs(static_cast<double>(col[j])) / s[j];
-    for (std::size_t i = 0; i < j; ++i) {
+    for (std::size_t i = j + 1; i < m; ++i) {
       const double k = std::abs(static_cast<double>(col[i]));
       acc += k / s[i] + k / s[j];
     }
@@ -219,7 +318,7 @@ double entryEntropy(const T* M, std::size_t m, std::size_t threads) {
   parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) {
     const T* col = M + j * m;
     double acc = term(std::abs(static_cast<double>(col[j])) / s[j]);
-    for (std::size_t i = 0; i < j; ++i) {
+    for (std::size_t i = j + 1; i < m; ++i) {
       const double k = std::abs(static_cast<double>(col[i]));
       acc += term(k / s[i]) + term(k / s[j]);
     }
@@ -231,9 +330,9 @@ double entryEntropy(const T* M, std::size_t m, std::size_t threads) {
 }
 
 template void buildKernel<double>(const InputMatrix&, const std::int32_t*, std::size_t, const KernelSpec&, double*,
-                                  std::size_t);
+                                  std::size_t, KernelScratch<double>*);
 template void buildKernel<float>(const InputMatrix&, const std::int32_t*, std::size_t, const KernelSpec&, float*,
-                                 std::size_t);
+                                 std::size_t, KernelScratch<float>*);
 template bool isSymmetric<double>(const double*, std::size_t);
 template bool isSymmetric<float>(const float*, std::size_t);
 template double entryEntropy<double>(const double*, std::size_t, std::size_t);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace dse {
 
@@ -28,19 +29,30 @@ struct InputMatrix {
   std::size_t cols = 0;
 };
 
+// Buffers buildKernel reuses from one call to the next on the same thread (gathered rows, row
+// norms, row sums), so that a batch of many small subsets allocates them once per worker.
+template <typename T>
+struct KernelScratch {
+  std::vector<T> rows;
+  std::vector<T> norms;
+  std::vector<double> partial;
+  std::vector<T> scale;
+};
+
 // Builds the kernel of the rows `subset` of X (all rows when subset is null) into M
-// (column-major m x m, m = subset size). Symmetric kernels fill the upper triangle only; the
-// kNN adjacency fills the whole matrix. `threads` bounds the threads used here and by BLAS.
-// T is the working precision (double or float); `scratch` is reused between calls.
+// (column-major m x m, m = subset size). Symmetric kernels fill the lower triangle only (the
+// strictly upper one is never written, nor read); the kNN adjacency fills the whole matrix.
+// `threads` bounds the threads used here and by BLAS. T is the working precision (double or
+// float); `scratch` (optional) is reused between calls.
 template <typename T>
 void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m, const KernelSpec& spec, T* M,
-                 std::size_t threads);
+                 std::size_t threads, KernelScratch<T>* scratch = nullptr);
 
 // True when the m x m column-major matrix M equals its transpose exactly.
 template <typename T>
 bool isSymmetric(const T* M, std::size_t m);
 
-// The reference's matrix-entry entropy of the kernel K held in M's upper triangle:
+// The reference's matrix-entry entropy of the kernel K held in M's lower triangle:
 // P = diag(1 / rowsum K) K, p = |P_ij| / sum |P|, H = -sum (p + eps) log2(p + eps) over all m^2
 // entries, eps = 2^-52.
 template <typename T>

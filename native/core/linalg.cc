@@ -2,7 +2,11 @@
 #include "linalg.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdint>
+#include <exception>
+#include <thread>
 #include <limits>
 #include <new>
 #include <vector>
@@ -27,6 +31,18 @@ void dsyevd_2stage_(const char* jobz, const char* uplo, const int* n, double* a,
                     double* work, const int* lwork, int* iwork, const int* liwork, int* info, flen, flen);
 void ssyevd_2stage_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w,
                     float* work, const int* lwork, int* iwork, const int* liwork, int* info, flen, flen);
+void dsytrd_sy2sb_(const char* uplo, const int* n, const int* kd, double* a, const int* lda, double* ab, const int* ldab,
+                   double* tau, double* work, const int* lwork, int* info, flen);
+void ssytrd_sy2sb_(const char* uplo, const int* n, const int* kd, float* a, const int* lda, float* ab, const int* ldab,
+                   float* tau, float* work, const int* lwork, int* info, flen);
+void dsb2st_kernels_(const char* uplo, const int* wantz, const int* ttype, const int* st, const int* ed, const int* sweep,
+                     const int* n, const int* nb, const int* ib, double* a, const int* lda, double* v, double* tau,
+                     const int* ldvt, double* work, flen);
+void ssb2st_kernels_(const char* uplo, const int* wantz, const int* ttype, const int* st, const int* ed, const int* sweep,
+                     const int* n, const int* nb, const int* ib, float* a, const int* lda, float* v, float* tau,
+                     const int* ldvt, float* work, flen);
+void dsterf_(const int* n, double* d, double* e, int* info);
+void ssterf_(const int* n, float* d, float* e, int* info);
 void dgeev_(const char* jobvl, const char* jobvr, const int* n, double* a, const int* lda, double* wr,
             double* wi, double* vl, const int* ldvl, double* vr, const int* ldvr, double* work,
             const int* lwork, int* info, flen, flen);
@@ -59,10 +75,21 @@ int checkedInt(std::size_t n, const char* what) {
   throw NumericError(std::string(routine) + " failed to converge (info = " + std::to_string(info) + ")");
 }
 
-// Above this size the 2-stage tridiagonal reduction (BLAS-3 to band, then bulge chasing) beats
-// dsyevd's one-stage reduction here: measured 3.8 s -> 2.85 s at n = 4000 on two cores, while
-// at n <= 1000 it is 1.5-2x slower (docs/performance.md).
-constexpr std::size_t kTwoStageMin = 2000;
+// Driver choice for the symmetric eigenvalues (docs/performance.md has the measurements).
+// dsyevd reduces to tridiagonal form with half its flops in matrix-vector products (BLAS-2,
+// memory-bound); the two-stage path reduces to a band with matrix-matrix products (BLAS-3)
+// and then chases the bulges down the band (pipelined over the cores here, see
+// bandToTridiagonal). dsyevd wins while its matrix stays in cache. CPU seconds measured here:
+// two threads, n = 1000: dsyevd 0.077, two-stage 0.083; n = 1500: 0.29, 0.25; n = 2000:
+// 0.84, 0.47. One core, n = 1500: 0.19, 0.21; n = 2000: 0.70, 0.48. The switch depends on n
+// only, never on the thread count, so that a size always gets the same driver; it equals
+// spectra.cc's kSharedCoresMin, so subsets that share the cores all run dsyevd.
+constexpr std::size_t kTwoStageMin = 1500;
+// Band width of the two-stage reduction: a wider band makes the BLAS-3 stage faster and the
+// bulge chasing slower. Measured at n = 4000 (one core, CPU seconds, float64): kd 32 3.33,
+// 48 3.32, 64 3.11, 96 3.13, 128 3.35; float32 best at 64 too; at n <= 2000 kd 32 is ahead.
+// (LAPACK's own choice in a non-OpenMP build is 32.)
+constexpr std::size_t bandWidth(std::size_t n) { return n < 3000 ? 32 : 64; }
 
 template <typename T>
 using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -74,14 +101,14 @@ void gramEigen(const T* A, std::size_t n, std::size_t d, std::size_t lda, T* C) 
   Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>> a(A, n, d, Eigen::OuterStride<>(lda));
   Eigen::Map<ColMat<T>> c(C, n, n);
   c.setZero();
-  c.template selfadjointView<Eigen::Upper>().rankUpdate(a);
+  c.template selfadjointView<Eigen::Lower>().rankUpdate(a);
 }
 
 template <typename T>
 void symEigvalsEigen(T* A, std::size_t n, T* w) {
   Eigen::Map<ColMat<T>> a(A, n, n);
-  // The core fills the upper triangle; Eigen's solver reads the lower one.
-  ColMat<T> full = a.template selfadjointView<Eigen::Upper>();
+  // The core fills the lower triangle, which is what Eigen's solver reads.
+  ColMat<T> full = a.template selfadjointView<Eigen::Lower>();
   Eigen::SelfAdjointEigenSolver<ColMat<T>> es(full, Eigen::EigenvaluesOnly);
   if (es.info() != Eigen::Success) throw NumericError("Eigen::SelfAdjointEigenSolver failed to converge");
   Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(w, n) = es.eigenvalues();
@@ -116,16 +143,16 @@ int blasThreads() { return openblas_get_num_threads(); }
 void setBlasThreads(int n) { openblas_set_num_threads(std::max(1, n)); }
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) {
-  // Row-major A (n x d) is column-major A^T (d x n): C = (A^T)^T A^T, upper triangle.
+  // Row-major A (n x d) is column-major A^T (d x n): C = (A^T)^T A^T, lower triangle.
   const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const double one = 1, zero = 0;
-  dsyrk_("U", "T", &N, &K, &one, A, &LDA, &zero, C, &N, 1, 1);
+  dsyrk_("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N, 1, 1);
 }
 
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C) {
   const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const float one = 1, zero = 0;
-  ssyrk_("U", "T", &N, &K, &one, A, &LDA, &zero, C, &N, 1, 1);
+  ssyrk_("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N, 1, 1);
 }
 
 namespace {
@@ -135,26 +162,221 @@ void runSyevd(Fn fn, const char* name, T* A, std::size_t n, T* w) {
   const int lda = std::max(1, N);
   int info = 0, lwork = -1, liwork = -1, iwq = 0;
   T wq = 0;
-  fn("N", "U", &N, A, &lda, w, &wq, &lwork, &iwq, &liwork, &info, 1, 1);
+  fn("N", "L", &N, A, &lda, w, &wq, &lwork, &iwq, &liwork, &info, 1, 1);
   checkInfo(info, name);
   lwork = std::max(1, static_cast<int>(wq));
   liwork = std::max(1, iwq);
   std::vector<T> work(static_cast<std::size_t>(lwork));
   std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  fn("N", "U", &N, A, &lda, w, work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1);
+  fn("N", "L", &N, A, &lda, w, work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1);
   checkInfo(info, name);
 }
 }  // namespace
 
+namespace {
+
+// The precision-specific LAPACK entry points of the two-stage path.
+template <typename T>
+struct TwoStage;
+template <>
+struct TwoStage<double> {
+  static constexpr auto sy2sb = dsytrd_sy2sb_;
+  static constexpr auto kernels = dsb2st_kernels_;
+  static constexpr auto sterf = dsterf_;
+};
+template <>
+struct TwoStage<float> {
+  static constexpr auto sy2sb = ssytrd_sy2sb_;
+  static constexpr auto kernels = ssb2st_kernels_;
+  static constexpr auto sterf = ssterf_;
+};
+
+// Each worker publishes its progress as (sweep << 32) | tasks done, on its own cache line:
+// the sweep is the last one of the group it is working on, the only one another worker waits
+// for. A finished sweep reads as kSweepDone tasks done.
+struct alignas(64) SweepProgress {
+  std::atomic<std::uint64_t> value{0};
+};
+constexpr std::uint32_t kSweepDone = 0x7fffffff;
+// Consecutive sweeps per group: a sweep works on the data the previous sweep has just left, so
+// the sweeps of a group stay on one core (in its cache) and only the group boundary is handed
+// between cores.
+constexpr int kSweepGroup = 16;
+
+// Tasks done by sweep s (1-based) as seen through a worker's slot; kSweepDone once finished.
+inline std::uint32_t sweepTasksDone(const SweepProgress& slot, std::uint32_t s) {
+  const std::uint64_t v = slot.value.load(std::memory_order_acquire);
+  const auto sweep = static_cast<std::uint32_t>(v >> 32);
+  if (sweep > s) return kSweepDone;  // that worker has moved on to a later group
+  if (sweep < s) return 0;           // not started yet
+  return static_cast<std::uint32_t>(v);
+}
+
+// Band to tridiagonal (LAPACK's xSYTRD_SB2ST, eigenvalues only), the bulge chasing spread over
+// `workers` threads as LAPACK's OpenMP build spreads it with tasks (the pthread build of OpenBLAS
+// runs it on one core): task k of sweep s may run once sweep s - 1 has done task k + 2 (LAPACK's
+// SHIFT = 3 dependency). Groups of kSweepGroup consecutive sweeps go to the workers in turn; a
+// worker runs its group's tasks in LAPACK's sequential (wavefront) order, and only the group's
+// first sweep waits for the other worker. Every task runs LAPACK's kernel on exactly the data it
+// would see sequentially, so d and e are the same bits as dsytrd_sb2st's for any number of
+// workers (bench/native: `run-lapack-bench.sh N 1 verify`).
+// AB: the lower band, LAPACK band storage (kd + 1) x n (A(i, j) at AB[i - j + j (kd + 1)]).
+// d[n], e[n - 1] out.
+template <typename T>
+void bandToTridiagonal(const T* AB, int n, int kd, T* d, T* e, std::size_t workers) {
+  const int lda = 2 * kd + 1;
+  // LAPACK's working copy: the band, then kd rows of room for the bulges below it.
+  std::vector<T> A(static_cast<std::size_t>(lda) * static_cast<std::size_t>(n), T(0));
+  for (int j = 0; j < n; ++j)
+    std::copy(AB + static_cast<std::size_t>(j) * (kd + 1), AB + static_cast<std::size_t>(j + 1) * (kd + 1),
+              A.data() + static_cast<std::size_t>(j) * lda);
+  // Householder vectors and scalars of the current sweeps (two halves: odd and even sweeps).
+  std::vector<T> V(2 * static_cast<std::size_t>(n) + 1), tau(2 * static_cast<std::size_t>(n) + 1);
+  const int ib = 16, ldv = kd + ib, wantz = 0;
+  const int sweeps = n - 1;
+  const std::size_t groups = static_cast<std::size_t>((sweeps + kSweepGroup - 1) / kSweepGroup);
+  workers = std::max<std::size_t>(1, std::min(workers, groups));
+  std::vector<SweepProgress> progress(workers);
+  std::atomic<bool> failed{false};
+
+  auto runWorker = [&](std::size_t w) {
+    std::vector<T> work(2 * static_cast<std::size_t>(kd) + 2);
+    SweepProgress& mine = progress[w];
+    const SweepProgress& prev = progress[(w + workers - 1) % workers];
+    for (int first = 1 + static_cast<int>(w) * kSweepGroup; first <= sweeps;
+         first += static_cast<int>(workers) * kSweepGroup) {
+      const int last = std::min(first + kSweepGroup - 1, sweeps);
+      mine.value.store(static_cast<std::uint64_t>(last) << 32, std::memory_order_release);
+      // LAPACK's loop nest (I, M, SWEEPID), restricted to this group's sweeps.
+      int open = first;  // the first sweep of the group not yet finished
+      for (int i = first; open <= last; ++i) {
+        const int upto = std::min(i, last);
+        for (int m = 1; m <= 3; ++m) {
+          for (int s = open; s <= upto; ++s) {
+            const int myid = (i - s) * 3 + m;
+            if (s == first && first > 1 && workers > 1) {
+              // Wait until sweep first - 1 (the other worker's) has done task myid + 2.
+              unsigned spins = 0;
+              while (sweepTasksDone(prev, static_cast<std::uint32_t>(first - 1)) < static_cast<std::uint32_t>(myid + 2)) {
+                if (failed.load(std::memory_order_relaxed)) return;
+                if (++spins > 64) std::this_thread::yield();
+              }
+            }
+            const int ttype = myid == 1 ? 1 : myid % 2 + 2;
+            int colpt, blklast;
+            if (ttype == 2) {
+              colpt = (myid / 2) * kd + s;
+              blklast = colpt;
+            } else {
+              colpt = ((myid + 1) / 2) * kd + s;
+              blklast = 0;
+            }
+            const int st = colpt - kd + 1, ed = std::min(colpt, n);
+            if (ttype != 2 && st >= ed - 1 && ed == n) blklast = n;
+            TwoStage<T>::kernels("L", &wantz, &ttype, &st, &ed, &s, &n, &kd, &ib, A.data(), &lda, V.data(),
+                                 tau.data(), &ldv, work.data(), 1);
+            const bool done = blklast >= n - 1;
+            if (s == last)
+              mine.value.store((static_cast<std::uint64_t>(last) << 32) |
+                                   (done ? kSweepDone : static_cast<std::uint32_t>(myid)),
+                               std::memory_order_release);
+            if (done) ++open;  // sweeps finish in order, as LAPACK's STT assumes
+          }
+        }
+      }
+    }
+  };
+  if (workers == 1) {
+    runWorker(0);
+  } else {
+    std::vector<std::thread> pool;
+    std::exception_ptr error;
+    try {
+      for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(runWorker, w);
+    } catch (...) {
+      error = std::current_exception();
+      failed = true;
+    }
+    if (!error) runWorker(0);
+    for (auto& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
+  }
+  for (int i = 0; i < n; ++i) d[i] = A[static_cast<std::size_t>(i) * lda];
+  for (int i = 0; i + 1 < n; ++i) e[i] = A[static_cast<std::size_t>(i) * lda + 1];
+}
+
+template <typename T>
+void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t workers) {
+  const int N = checkedInt(n, "matrix size");
+  int KD = static_cast<int>(std::min<std::size_t>(kd, n > 1 ? n - 1 : 1));
+  if (N < 3 || KD < 2) {
+    // Too small for a band worth chasing: LAPACK's one-stage driver.
+    if constexpr (std::is_same<T, double>::value) runSyevd<double>(dsyevd_, "dsyevd", A, n, w);
+    else runSyevd<float>(ssyevd_, "ssyevd", A, n, w);
+    return;
+  }
+  const int ldab = KD + 1;
+  std::vector<T> AB(static_cast<std::size_t>(ldab) * n), tau(n), e(n);
+  int info = 0, lwork = -1;
+  T wq = 0;
+  TwoStage<T>::sy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), &wq, &lwork, &info, 1);
+  checkInfo(info, "xsytrd_sy2sb");
+  lwork = std::max(1, static_cast<int>(wq));
+  {
+    std::vector<T> work(static_cast<std::size_t>(lwork));
+    TwoStage<T>::sy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), work.data(), &lwork, &info, 1);
+    checkInfo(info, "xsytrd_sy2sb");
+  }
+  // The bulge chasing calls small level-2 BLAS; threaded, they only cost (measured 3x slower).
+  const int saved = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  struct Restore {
+    int n;
+    ~Restore() { openblas_set_num_threads(n); }
+  } restore{saved};
+  bandToTridiagonal<T>(AB.data(), N, KD, w, e.data(), workers);
+  TwoStage<T>::sterf(&N, w, e.data(), &info);
+  checkInfo(info, "xsterf");
+}
+
+}  // namespace
+
+void symEigvalsTwoStage(double* A, std::size_t n, double* w, std::size_t kd, std::size_t workers) {
+  if (n) twoStageEigvals<double>(A, n, w, kd, workers);
+}
+void symEigvalsTwoStage(float* A, std::size_t n, float* w, std::size_t kd, std::size_t workers) {
+  if (n) twoStageEigvals<float>(A, n, w, kd, workers);
+}
+
+void symEigvalsLapack(double* A, std::size_t n, double* w, int driver) {
+  if (n == 0) return;
+  if (driver == 1) runSyevd<double>(dsyevd_2stage_, "dsyevd_2stage", A, n, w);
+  else runSyevd<double>(dsyevd_, "dsyevd", A, n, w);
+}
+void symEigvalsLapack(float* A, std::size_t n, float* w, int driver) {
+  if (n == 0) return;
+  if (driver == 1) runSyevd<float>(ssyevd_2stage_, "ssyevd_2stage", A, n, w);
+  else runSyevd<float>(ssyevd_, "ssyevd", A, n, w);
+}
+
+namespace {
+// The cores the eigensolver may use: OpenBLAS's thread count, which runSpectra sets (all cores
+// for a subset that runs alone, 1 for subsets that run side by side).
+std::size_t solverThreads() { return static_cast<std::size_t>(std::max(1, openblas_get_num_threads())); }
+bool useTwoStage(std::size_t n) { return n >= kTwoStageMin; }
+}  // namespace
+
 void symEigvals(double* A, std::size_t n, double* w) {
   if (n == 0) return;
-  if (n >= kTwoStageMin) runSyevd<double>(dsyevd_2stage_, "dsyevd_2stage", A, n, w);
+  const std::size_t threads = solverThreads();
+  if (useTwoStage(n)) twoStageEigvals<double>(A, n, w, bandWidth(n), threads);
   else runSyevd<double>(dsyevd_, "dsyevd", A, n, w);
 }
 
 void symEigvals(float* A, std::size_t n, float* w) {
   if (n == 0) return;
-  if (n >= kTwoStageMin) runSyevd<float>(ssyevd_2stage_, "ssyevd_2stage", A, n, w);
+  const std::size_t threads = solverThreads();
+  if (useTwoStage(n)) twoStageEigvals<float>(A, n, w, bandWidth(n), threads);
   else runSyevd<float>(ssyevd_, "ssyevd", A, n, w);
 }
 
@@ -181,14 +403,14 @@ void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z) {
   double wq = 0;
   std::vector<int> isuppz(2 * k);
   std::vector<double> wall(n);
-  dsyevr_("V", "I", "U", &N, A, &N, &vl, &vu, &il, &iu, &abstol, &m, wall.data(), Z, &N, isuppz.data(), &wq, &lwork,
+  dsyevr_("V", "I", "L", &N, A, &N, &vl, &vu, &il, &iu, &abstol, &m, wall.data(), Z, &N, isuppz.data(), &wq, &lwork,
           &iwq, &liwork, &info, 1, 1, 1);
   checkInfo(info, "dsyevr");
   lwork = std::max(1, static_cast<int>(wq));
   liwork = std::max(1, iwq);
   std::vector<double> work(static_cast<std::size_t>(lwork));
   std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  dsyevr_("V", "I", "U", &N, A, &N, &vl, &vu, &il, &iu, &abstol, &m, wall.data(), Z, &N, isuppz.data(), work.data(),
+  dsyevr_("V", "I", "L", &N, A, &N, &vl, &vu, &il, &iu, &abstol, &m, wall.data(), Z, &N, isuppz.data(), work.data(),
           &lwork, iwork.data(), &liwork, &info, 1, 1, 1);
   checkInfo(info, "dsyevr");
   if (static_cast<std::size_t>(m) != k) throw NumericError("dsyevr returned fewer eigenvalues than requested");
@@ -210,6 +432,10 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C) { gramEigen(A, n, d, lda, C); }
 void symEigvals(double* A, std::size_t n, double* w) { if (n) symEigvalsEigen(A, n, w); }
 void symEigvals(float* A, std::size_t n, float* w) { if (n) symEigvalsEigen(A, n, w); }
+void symEigvalsTwoStage(double* A, std::size_t n, double* w, std::size_t, std::size_t) { symEigvals(A, n, w); }
+void symEigvalsTwoStage(float* A, std::size_t n, float* w, std::size_t, std::size_t) { symEigvals(A, n, w); }
+void symEigvalsLapack(double* A, std::size_t n, double* w, int) { symEigvals(A, n, w); }
+void symEigvalsLapack(float* A, std::size_t n, float* w, int) { symEigvals(A, n, w); }
 
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
   if (n == 0) return;
@@ -225,7 +451,7 @@ void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
 void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z) {
   if (n == 0 || k == 0) return;
   Eigen::Map<ColMat<double>> a(A, n, n);
-  ColMat<double> full = a.selfadjointView<Eigen::Upper>();
+  ColMat<double> full = a.selfadjointView<Eigen::Lower>();
   Eigen::SelfAdjointEigenSolver<ColMat<double>> es(full);
   if (es.info() != Eigen::Success) throw NumericError("Eigen::SelfAdjointEigenSolver failed to converge");
   for (std::size_t j = 0; j < k; ++j) {

@@ -28,16 +28,26 @@ int blasThreads();
 void setBlasThreads(int n);
 
 // C = A A^T for a row-major A (n x d, row stride lda >= d). C is column-major n x n and only
-// its upper triangle (C[i + j*n], i <= j) is written: half the flops and no transpose pass.
+// its lower triangle (C[i + j*n], i >= j) is written: half the flops and no transpose pass.
+// Lower, not upper: LAPACK's reductions run 4-11% faster from it here (docs/performance.md).
 // One BLAS-3 call (dsyrk) with OpenBLAS.
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C);
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C);
 
 // Eigenvalues (ascending, into w[n]) of the symmetric column-major n x n matrix A, read from
-// its upper triangle; A is destroyed.
+// its lower triangle; A is destroyed.
 // Chooses the fastest driver for n (dsyevd for small n, the 2-stage driver for large n).
 void symEigvals(double* A, std::size_t n, double* w);
 void symEigvals(float* A, std::size_t n, float* w);
+
+// The drivers symEigvals chooses between, callable one by one for bench/native/lapack-bench.cc:
+// the two-stage reduction with band width kd, its bulge chasing pipelined over `workers`
+// threads (the same bits for any number); and LAPACK's own xSYEVD (driver 0) or
+// xSYEVD_2STAGE (driver 1). Without LAPACK all of them are Eigen's solver.
+void symEigvalsTwoStage(double* A, std::size_t n, double* w, std::size_t kd, std::size_t workers);
+void symEigvalsTwoStage(float* A, std::size_t n, float* w, std::size_t kd, std::size_t workers);
+void symEigvalsLapack(double* A, std::size_t n, double* w, int driver);
+void symEigvalsLapack(float* A, std::size_t n, float* w, int driver);
 
 // Eigenvalues of a general (non-symmetric) column-major n x n matrix A (destroyed):
 // real parts into wr[n], imaginary parts into wi[n], in LAPACK's order.
@@ -45,7 +55,7 @@ void generalEigvals(double* A, std::size_t n, double* wr, double* wi);
 
 // The k largest eigenvalues (ascending, into w[k]) and their eigenvectors (column-major
 // n x k into Z, column j belongs to w[j]) of the symmetric column-major n x n matrix A
-// (upper triangle read; destroyed).
+// (lower triangle read; destroyed).
 void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z);
 
 }  // namespace linalg

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// precision: 'float32' runs the kernel and the eigensolver (ssyevd / the two-stage ssytrd) in
+// single precision. It must stay within 1e-4 bits of float64 on every golden case whose value
+// comes from a symmetric spectrum: DSE (incl. the matrix-entry variant; CSE has no kernel and
+// must not change at all), ASE (Gaussian and anisotropic; the kNN adjacency is 0/1 and always
+// solved in float64) and DSMI / ASMI (non-kNN).
+import * as path from 'path';
+import {
+  adjacencySpectralEntropySync,
+  adjacencySpectralMutualInformationSync,
+  diffusionEigenvaluesSync,
+  diffusionSpectralEntropy,
+  diffusionSpectralEntropySync,
+  diffusionSpectralMutualInformationSync,
+} from '../lib';
+import { readNpy } from '../lib/io/npy';
+import type { Matrix } from '../lib/validate';
+import { FIXTURES, golden, loadMatrix, loadValues, uniformMatrix, type GoldenCase } from './helpers';
+
+const BITS = 1e-4;
+
+function loadReference(file: string): Float64Array | Uint8Array | BigInt64Array | Matrix {
+  const a = readNpy(path.join(FIXTURES, file));
+  if (a.shape.length === 2 && a.shape[1] > 1) return loadMatrix(file);
+  return a.data as Float64Array | Uint8Array | BigInt64Array;
+}
+
+function optionsOf(c: GoldenCase): Record<string, unknown> {
+  const o: Record<string, unknown> = { ...c.options };
+  if (typeof o.precomputedClusters === 'string') o.precomputedClusters = loadValues(o.precomputedClusters);
+  return o;
+}
+
+type Run = (precision: 'float64' | 'float32') => number;
+
+function runner(c: GoldenCase): Run | undefined {
+  const X = loadMatrix(c.args.embeddingVectors);
+  const o = optionsOf(c);
+  switch (c.fn) {
+    case 'diffusionSpectralEntropy':
+      return (precision) => diffusionSpectralEntropySync(X, { ...o, precision });
+    case 'adjacencySpectralEntropy':
+      if (o.useKnn) return undefined;
+      return (precision) => adjacencySpectralEntropySync(X, { ...o, precision });
+    case 'diffusionSpectralMutualInformation': {
+      const ref = loadReference(c.args.referenceVectors!);
+      return (precision) => diffusionSpectralMutualInformationSync(X, ref, { ...o, precision } as never).value;
+    }
+    case 'adjacencySpectralMutualInformation': {
+      if (o.useKnn) return undefined;
+      const ref = loadReference(c.args.referenceVectors!);
+      return (precision) => adjacencySpectralMutualInformationSync(X, ref, { ...o, precision } as never).value;
+    }
+    default:
+      return undefined;
+  }
+}
+
+const cases = golden.cases.map((c) => [c.name, c, runner(c)] as const).filter((e) => e[2] !== undefined);
+
+describe("precision: 'float32'", () => {
+  it('covers every golden DSE, non-kNN ASE and DSMI case', () => {
+    const names = cases.map((e) => e[0]);
+    for (const c of golden.cases) {
+      const wanted =
+        c.fn === 'diffusionSpectralEntropy' ||
+        c.fn === 'diffusionSpectralMutualInformation' ||
+        (c.fn === 'adjacencySpectralEntropy' && !c.options.useKnn);
+      if (wanted) expect(names).toContain(c.name);
+    }
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  describe.each(cases)('golden case %s', (name, c, run) => {
+    it(`is within ${BITS} bits of float64 (and float64 of the reference)`, () => {
+      const f64 = run!('float64');
+      const f32 = run!('float32');
+      expect(Math.abs(f64 - c.expected.value)).toBeLessThanOrEqual(c.rtol * Math.abs(c.expected.value) + 1e-10);
+      if (!(Math.abs(f32 - f64) <= BITS)) throw new Error(`${name}: float32 ${f32} vs float64 ${f64} (off by ${Math.abs(f32 - f64)} bits)`);
+      if (c.options.classicShannonEntropy) expect(f32).toBe(f64); // no kernel: precision plays no part
+    });
+  });
+
+  it('gives single-precision eigenvalues (not float64 ones relabelled) that match float64 to ~1e-6', () => {
+    const X = uniformMatrix(300, 8);
+    const e64 = diffusionEigenvaluesSync(X, { gaussianKernelSigma: 0.5 });
+    const e32 = diffusionEigenvaluesSync(X, { gaussianKernelSigma: 0.5, precision: 'float32' });
+    let maxDiff = 0;
+    let exact = true;
+    for (let i = 0; i < e64.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(e64[i] - e32[i]));
+      if (Math.fround(e32[i]) !== e32[i]) exact = false;
+    }
+    expect(exact).toBe(true); // every value is a float32
+    expect(maxDiff).toBeGreaterThan(0);
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+
+  it('is the same through the Promise form, and deterministic', async () => {
+    const X = loadMatrix('blobs.npy');
+    const a = await diffusionSpectralEntropy(X, { gaussianKernelSigma: 1, precision: 'float32' });
+    const b = diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1, precision: 'float32' });
+    expect(a).toBe(b);
+    expect(diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1, precision: 'float32' })).toBe(b);
+  });
+
+  it('stays within 1e-4 bits at a size that takes the two-stage path (n = 1500)', () => {
+    const X = uniformMatrix(1500, 16);
+    for (const sigma of [0.5, 2]) {
+      const f64 = diffusionSpectralEntropySync(X, { gaussianKernelSigma: sigma });
+      const f32 = diffusionSpectralEntropySync(X, { gaussianKernelSigma: sigma, precision: 'float32' });
+      expect(Math.abs(f32 - f64)).toBeLessThanOrEqual(BITS);
+    }
+  });
+});
