@@ -771,8 +771,11 @@ double nrm2(const double* a, std::size_t n) { return std::sqrt(dot(a, a, n)); }
 // Orthonormalise the block Z (n x bz, column-major) against the first m columns of V
 // (orthonormal) and within itself. `pre` = V^T Z already computed (m x bz) or null. Columns
 // that vanish (Z nearly in span V) are replaced by random directions.
+using GemmFn = void (*)(bool, bool, Index, Index, Index, double, const double*, Index,
+                       const double*, Index, double, double*, Index);
+
 void orthonormalize(const double* V, Index n, Index m, double* Z, Index bz, const double* pre,
-                    Rng& rng) {
+                    Rng& rng, GemmFn mm = gemm) {
   std::vector<double> C(static_cast<std::size_t>(std::max<Index>(m, 1) * bz));
   std::vector<double> norm0(bz);
   for (Index c = 0; c < bz; ++c) norm0[c] = nrm2(Z + c * n, n);
@@ -780,10 +783,10 @@ void orthonormalize(const double* V, Index n, Index m, double* Z, Index bz, cons
     for (int pass = 0; pass < 2; ++pass) {
       const double* coef = pre;
       if (pass == 1 || pre == nullptr) {
-        gemm(true, false, m, bz, n, 1.0, V, n, Z, n, 0.0, C.data(), m);
+        mm(true, false, m, bz, n, 1.0, V, n, Z, n, 0.0, C.data(), m);
         coef = C.data();
       }
-      gemm(false, false, n, bz, m, -1.0, V, n, coef, m, 1.0, Z, n);
+      mm(false, false, n, bz, m, -1.0, V, n, coef, m, 1.0, Z, n);
     }
   }
   std::vector<double> cv(static_cast<std::size_t>(std::max<Index>(m, bz) + 1));
@@ -954,6 +957,10 @@ bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
                     Index mmax, const double* init, const std::function<bool(int, double)>& giveUp,
                     std::vector<double>& E, const std::function<bool()>& cancelled) {
   const Index n = static_cast<Index>(M.n);
+  // Basis products: the BLAS with M (cheap sparse products, the dense ones dominate); Eigen
+  // with the shift-invert operator, whose single-threaded solves dominate and would leave
+  // OpenBLAS's threads spin-waiting between the BLAS calls.
+  const GemmFn mm = opIsM ? gemm : gemmEigen;
   const double tol = 1e-12;
   const int maxRestarts = 3000;
 
@@ -967,7 +974,7 @@ bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
     std::memcpy(Z.data(), init, sizeof(double) * static_cast<std::size_t>(n * b));
   else
     for (Index i = 0; i < n * b; ++i) Z[i] = rng.uniform();
-  orthonormalize(V.data(), n, 0, Z.data(), b, nullptr, rng);
+  orthonormalize(V.data(), n, 0, Z.data(), b, nullptr, rng, mm);
   Index m = 0;
   double prevWorst = std::numeric_limits<double>::infinity();
 
@@ -979,7 +986,7 @@ bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
       op(&V[m * n], &AV[m * n], b);
       const Index m1 = m + b;
       // C = V[:, :m1]^T (Op Z): the new columns of H = V^T Op V.
-      gemm(true, false, m1, b, n, 1.0, V.data(), n, &AV[m * n], n, 0.0, C.data(), m1);
+      mm(true, false, m1, b, n, 1.0, V.data(), n, &AV[m * n], n, 0.0, C.data(), m1);
       for (Index c = 0; c < b; ++c)
         for (Index r = 0; r < m1; ++r) {
           H[(m + c) * mmax + r] = C[c * m1 + r];
@@ -994,7 +1001,7 @@ bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
       m = m1;
       // Next block: (I - V V^T) Op Z, orthonormalised.
       std::memcpy(Z.data(), &AV[(m - b) * n], sizeof(double) * static_cast<std::size_t>(n * b));
-      orthonormalize(V.data(), n, m, Z.data(), b, C.data(), rng);
+      orthonormalize(V.data(), n, m, Z.data(), b, C.data(), rng, mm);
     }
 
     // Rayleigh-Ritz on span V.
@@ -1004,8 +1011,8 @@ bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
     symTop(Hc.data(), m, p, w, S);
     Yr.resize(static_cast<std::size_t>(n * p));
     AY.resize(static_cast<std::size_t>(n * p));
-    gemm(false, false, n, p, m, 1.0, V.data(), n, S.data(), m, 0.0, Yr.data(), n);
-    gemm(false, false, n, p, m, 1.0, AV.data(), n, S.data(), m, 0.0, AY.data(), n);
+    mm(false, false, n, p, m, 1.0, V.data(), n, S.data(), m, 0.0, Yr.data(), n);
+    mm(false, false, n, p, m, 1.0, AV.data(), n, S.data(), m, 0.0, AY.data(), n);
     const double* MYp = AY.data();
     if (!opIsM) {
       MY.resize(static_cast<std::size_t>(n * k));
@@ -1057,7 +1064,7 @@ bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
     m = p;
     // Z was orthonormalised against the old basis, which spans the new one; re-orthogonalise
     // once against the Ritz vectors to remove the rounding of V S.
-    orthonormalize(V.data(), n, m, Z.data(), b, nullptr, rng);
+    orthonormalize(V.data(), n, m, Z.data(), b, nullptr, rng, mm);
   }
   throw NumericError("spectral embedding: eigensolver did not converge");
 }
