@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// bench/workload.js, this package's side of `npm run bench`: the CLI contract it shares with
+// bench/reference.py (one JSON line {value, seconds[], peakRssBytes}) and the same value as the
+// library call. (The harness itself, bench/run.js, runs in CI as `npm run bench -- --quick`.)
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { diffusionSpectralEntropySync, diffusionSpectralMutualInformationSync } from '../lib';
+import { writeNpy } from '../lib/io/npy';
+import { uniformMatrix } from './helpers';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function runWorkload(workload: object, ...extra: string[]) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'workload.js'), '--workload', JSON.stringify(workload), ...extra], {
+    encoding: 'utf8',
+  });
+  return r;
+}
+
+describe('bench/workload.js', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-bench-test-'));
+  const X = uniformMatrix(120, 5, 3);
+  const labels = Int32Array.from({ length: 120 }, (_, i) => i % 3);
+  const xFile = path.join(dir, 'x.npy');
+  const yFile = path.join(dir, 'y.npy');
+  writeNpy(xFile, { data: X.data, shape: [X.rows, X.cols] });
+  writeNpy(yFile, { data: labels, shape: [120], dtype: 'int32' });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints one JSON line with the value of the library call, R timings and the peak RSS', () => {
+    const r = runWorkload({ fn: 'diffusionSpectralEntropy', X: xFile, options: { gaussianKernelSigma: 0.7 } }, '--repeat', '2');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const out = JSON.parse(lines[0]);
+    expect(out.value).toBe(diffusionSpectralEntropySync(X, { gaussianKernelSigma: 0.7 }));
+    expect(out.seconds).toHaveLength(2);
+    expect(out.peakRssBytes).toBeGreaterThanOrEqual(out.rssBeforeBytes);
+    expect(out.rssBeforeBytes).toBeGreaterThan(1e6);
+  });
+
+  it('runs the MI functions against a reference file', () => {
+    const r = runWorkload({ fn: 'diffusionSpectralMutualInformation', X: xFile, reference: yFile, options: { gaussianKernelSigma: 0.7 } });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.value).toBe(diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 0.7 }).value);
+  });
+
+  it('fails with a message and no output on a bad workload', () => {
+    const r = runWorkload({ fn: 'noSuchFunction', X: xFile });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/unknown fn noSuchFunction/);
+  });
+});
