@@ -10,6 +10,7 @@ import { runAsync, runSync, callerStack, spectra, type Plan, type AsyncControl }
 import { PythonRandom } from './random';
 import { cachedEigenvalues, cachePathOption, savePrecisionOption, matrixOrNull, type CacheSettings, type EigvalSavePrecision } from './cache';
 import { chebyshevSpectra } from './chebyshev';
+import { METHOD_SPEC, checkSlqCombination, slqEntropies, type EntropyEstimate, type Method, type SlqOptions, type SlqResult } from './slq';
 import {
   toMatrix,
   readOptions,
@@ -69,6 +70,15 @@ export interface DiffusionSpectralEntropyOptions {
   precision?: Precision;
   /** Not in the reference: bytes this call may use; above, it fails with ERR_DSE_MEMORY. Default: setMemoryLimit's (80% of the machine). */
   memoryLimitBytes?: number | null;
+  /**
+   * Not in the reference: `'exact'` (the eigendecomposition, default) or `'slq'` (stochastic
+   * Lanczos quadrature: no eigendecomposition, K in float32, for large N; an estimate with a
+   * standard error, see the `...Detailed` functions and docs/performance.md). Probes are seeded
+   * by `randomSeed`.
+   */
+  method?: Method;
+  /** Not in the reference: tuning of `method: 'slq'` (probes, lanczosSteps, blockSize, blockIterations). */
+  slq?: SlqOptions;
 }
 
 /** Options of {@link adjacencySpectralEntropy}. */
@@ -95,6 +105,15 @@ export interface AdjacencySpectralEntropyOptions {
   precision?: Precision;
   /** Not in the reference: bytes this call may use; above, it fails with ERR_DSE_MEMORY. Default: setMemoryLimit's (80% of the machine). */
   memoryLimitBytes?: number | null;
+  /**
+   * Not in the reference: `'exact'` (the eigendecomposition, default) or `'slq'` (stochastic
+   * Lanczos quadrature: no eigendecomposition, K in float32, for large N; an estimate with a
+   * standard error, see the `...Detailed` functions and docs/performance.md). Probes are seeded
+   * by `randomSeed`.
+   */
+  method?: Method;
+  /** Not in the reference: tuning of `method: 'slq'` (probes, lanczosSteps, blockSize, blockIterations). */
+  slq?: SlqOptions;
 }
 
 /** Options of {@link diffusionEigenvalues}. */
@@ -135,6 +154,7 @@ export const DSE_SPEC: OptionSpec<DseResolved> = {
   chebyshevApprox: boolean(false),
   eigvalSavePath: cachePathOption,
   eigvalSavePrecision: savePrecisionOption,
+  ...METHOD_SPEC,
 };
 
 export const ASE_SPEC: OptionSpec<AseResolved> = {
@@ -144,6 +164,7 @@ export const ASE_SPEC: OptionSpec<AseResolved> = {
   knn: integerAtLeast(10, 1),
   eigvalSavePath: cachePathOption,
   eigvalSavePrecision: savePrecisionOption,
+  ...METHOD_SPEC,
 };
 
 const asyncSpec = { signal: optionalSignal() };
@@ -311,6 +332,8 @@ export function* dsePlan(X: Matrix | null, o: DseResolved): Plan<number> {
       `Expected eigvalSavePath only with the eigenvalue entropy but received it with ${o.classicShannonEntropy ? 'classicShannonEntropy' : 'matrixEntryEntropy'}: ` +
         'that entropy uses no eigenvalues, so nothing would be cached (the Python reference ignores the path silently). Remove one of the two options',
     );
+  checkSlqCombination(o, 'diffusionSpectralEntropy');
+  if (o.method === 'slq') return (yield* dseSlqPlan(X, o)).value;
   // As in the reference, X = null (a cache hit) draws no subsample.
   const rows = X ? subsampleRows(X.rows, o.maxN, o.randomSeed) : null;
   if (!X) {
@@ -376,6 +399,8 @@ export function aseKernel(o: Pick<AseResolved, "useKnn" | "anisotropic">): Kerne
 }
 
 export function* asePlan(X: Matrix | null, o: AseResolved): Plan<number> {
+  checkSlqCombination(o, 'adjacencySpectralEntropy');
+  if (o.method === 'slq') return (yield* aseSlqPlan(X, o)).value;
   // As in the reference, X = null (a cache hit) draws no subsample.
   const rows = X ? subsampleRows(X.rows, o.maxN, o.randomSeed) : null;
   const ev = yield* cachedEigenvalues(X, rows, aseCache(o), function* () {
@@ -388,6 +413,60 @@ export function* asePlan(X: Matrix | null, o: AseResolved): Plan<number> {
     return computed;
   });
   return entropyBits(probabilitiesFromEigenvalues(ev, 1, 'the adjacency eigenvalues'));
+}
+
+// Method 'slq' (lib/slq.ts): the same subsample, then one estimate instead of the eigenvalues.
+function slqMatrix(X: Matrix | null): Matrix {
+  if (!X) throw invalid('ERR_DSE_TYPE', 'X', "a matrix (method 'slq' works from the rows of X, never from an eigenvalue cache)", null);
+  return X;
+}
+
+export function* dseSlqPlan(X: Matrix | null, o: DseResolved): Plan<SlqResult> {
+  const m = slqMatrix(X);
+  const rows = subsampleRows(m.rows, o.maxN, o.randomSeed);
+  log(o.verbose, "Computing Diffusion Spectral Entropy (method 'slq')...");
+  const [r] = yield* slqEntropies(m, rows ? [rows] : null, KernelCode.Diffusion, o.gaussianKernelSigma, o.t, o.slq, o.randomSeed);
+  log(o.verbose, `${r.value} +- ${r.standardError} bits (${r.slq.deflated} eigenpairs deflated).`);
+  return r;
+}
+
+export function* aseSlqPlan(X: Matrix | null, o: AseResolved): Plan<SlqResult> {
+  const m = slqMatrix(X);
+  const rows = subsampleRows(m.rows, o.maxN, o.randomSeed);
+  log(o.verbose, "Computing adjacency spectral entropy (method 'slq')...");
+  const kind = o.anisotropic ? KernelCode.Anisotropic : KernelCode.Gaussian;
+  const [r] = yield* slqEntropies(m, rows ? [rows] : null, kind, o.gaussianKernelSigma, 1, o.slq, o.randomSeed);
+  return r;
+}
+
+function rowsUsed(X: Matrix | null, maxN: number | null): number {
+  if (!X) return NaN;
+  return maxN !== null && X.rows > maxN ? maxN : X.rows;
+}
+
+function* dseDetailedPlan(X: Matrix | null, o: DseResolved): Plan<Omit<EntropyEstimate, 'seconds'>> {
+  checkSlqCombination(o, 'diffusionSpectralEntropyDetailed');
+  if (o.method === 'slq') {
+    const r = yield* dseSlqPlan(X, o);
+    return { value: r.value, standardError: r.standardError, method: 'slq', n: r.n, slq: r.slq };
+  }
+  const value = yield* dsePlan(X, o);
+  const chebyshev = o.chebyshevApprox && !o.classicShannonEntropy && !o.matrixEntryEntropy;
+  return { value, standardError: chebyshev ? NaN : 0, method: chebyshev ? 'chebyshev' : 'exact', n: rowsUsed(X, o.maxN) };
+}
+
+function* aseDetailedPlan(X: Matrix | null, o: AseResolved): Plan<Omit<EntropyEstimate, 'seconds'>> {
+  checkSlqCombination(o, 'adjacencySpectralEntropyDetailed');
+  if (o.method === 'slq') {
+    const r = yield* aseSlqPlan(X, o);
+    return { value: r.value, standardError: r.standardError, method: 'slq', n: r.n, slq: r.slq };
+  }
+  const value = yield* asePlan(X, o);
+  return { value, standardError: 0, method: 'exact', n: rowsUsed(X, o.maxN) };
+}
+
+function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 function* eigenvaluesPlan(X: Matrix, sigma: number, precision: Precision): Plan<Float64Array> {
@@ -464,6 +543,81 @@ export async function adjacencySpectralEntropy(
 export function adjacencySpectralEntropySync(X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions): number {
   const o = readOptions(options, ASE_SPEC, 'adjacencySpectralEntropySync');
   return runSync(asePlan(matrixOrNull(X, o.eigvalSavePath, toMatrix), o), o);
+}
+
+/**
+ * {@link diffusionSpectralEntropy} with its error estimate and cost:
+ * `{ value, standardError, method, n, seconds }` (plus `slq` diagnostics for `method: 'slq'`).
+ * With `method: 'exact'` the standard error is 0.
+ *
+ * @example
+ * ```ts
+ * const { value, standardError } = await diffusionSpectralEntropyDetailed(Z, { method: 'slq', maxN: null });
+ * console.log(`${value.toFixed(3)} +- ${(2 * standardError).toFixed(3)} bits`);
+ * ```
+ */
+export async function diffusionSpectralEntropyDetailed(
+  X: MatrixLike | null,
+  options?: DiffusionSpectralEntropyOptions & Pick<AsyncControl, 'signal'>,
+): Promise<EntropyEstimate> {
+  const start = process.hrtime.bigint();
+  const stack = callerStack();
+  const { signal, ...o } = readOptions(options, { ...DSE_SPEC, ...asyncSpec }, 'diffusionSpectralEntropyDetailed');
+  const m = matrixOrNull(X, o.eigvalSavePath, toMatrix);
+  const r = await runAsync(() => dseDetailedPlan(m, o), { signal, memoryLimitBytes: o.memoryLimitBytes }, stack);
+  return { ...r, seconds: secondsSince(start) };
+}
+
+/**
+ * Synchronous {@link diffusionSpectralEntropyDetailed}.
+ *
+ * @example
+ * ```ts
+ * const est = diffusionSpectralEntropyDetailedSync(Z, { method: 'slq', randomSeed: 1 });
+ * ```
+ */
+export function diffusionSpectralEntropyDetailedSync(X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions): EntropyEstimate {
+  const start = process.hrtime.bigint();
+  const o = readOptions(options, DSE_SPEC, 'diffusionSpectralEntropyDetailedSync');
+  const r = runSync(dseDetailedPlan(matrixOrNull(X, o.eigvalSavePath, toMatrix), o), o);
+  return { ...r, seconds: secondsSince(start) };
+}
+
+/**
+ * {@link adjacencySpectralEntropy} with its error estimate and cost (see
+ * {@link diffusionSpectralEntropyDetailed}). `method: 'slq'` needs a symmetric kernel: the
+ * Gaussian or anisotropic one, not `useKnn`.
+ *
+ * @example
+ * ```ts
+ * const est = await adjacencySpectralEntropyDetailed(Z, { anisotropic: true, method: 'slq' });
+ * ```
+ */
+export async function adjacencySpectralEntropyDetailed(
+  X: MatrixLike | null,
+  options?: AdjacencySpectralEntropyOptions & Pick<AsyncControl, 'signal'>,
+): Promise<EntropyEstimate> {
+  const start = process.hrtime.bigint();
+  const stack = callerStack();
+  const { signal, ...o } = readOptions(options, { ...ASE_SPEC, ...asyncSpec }, 'adjacencySpectralEntropyDetailed');
+  const m = matrixOrNull(X, o.eigvalSavePath, toMatrix);
+  const r = await runAsync(() => aseDetailedPlan(m, o), { signal, memoryLimitBytes: o.memoryLimitBytes }, stack);
+  return { ...r, seconds: secondsSince(start) };
+}
+
+/**
+ * Synchronous {@link adjacencySpectralEntropyDetailed}.
+ *
+ * @example
+ * ```ts
+ * const est = adjacencySpectralEntropyDetailedSync(Z, { method: 'slq' });
+ * ```
+ */
+export function adjacencySpectralEntropyDetailedSync(X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions): EntropyEstimate {
+  const start = process.hrtime.bigint();
+  const o = readOptions(options, ASE_SPEC, 'adjacencySpectralEntropyDetailedSync');
+  const r = runSync(aseDetailedPlan(matrixOrNull(X, o.eigvalSavePath, toMatrix), o), o);
+  return { ...r, seconds: secondsSince(start) };
 }
 
 /**

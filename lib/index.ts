@@ -12,6 +12,10 @@ export {
   adjacencySpectralEntropySync,
   diffusionEigenvalues,
   diffusionEigenvaluesSync,
+  diffusionSpectralEntropyDetailed,
+  diffusionSpectralEntropyDetailedSync,
+  adjacencySpectralEntropyDetailed,
+  adjacencySpectralEntropyDetailedSync,
   spectralEntropy,
   type DiffusionSpectralEntropyOptions,
   type AdjacencySpectralEntropyOptions,
@@ -28,6 +32,7 @@ export {
   type DiffusionSpectralMutualInformationOptions,
   type AdjacencySpectralMutualInformationOptions,
 } from './mi';
+export { SLQ_DEFAULTS, type Method, type SlqOptions, type EntropyEstimate, type SlqDiagnostics } from './slq';
 export { spectralClustering, spectralClusteringSync, type Reference, type SpectralClusteringOptions } from './clusters';
 export { chebyshevEigenvalues, chebyshevEigenvaluesSync, type ChebyshevEigenvaluesOptions } from './chebyshev';
 export { readEigenvalueCache, type EigenvalueCacheFile, type CacheFingerprint, type EigvalSavePrecision } from './cache';

@@ -20,6 +20,7 @@ import {
 } from './entropy';
 import { KernelCode } from './native';
 import { chebyshevSpectra } from './chebyshev';
+import { checkSlqCombination, slqEntropies, type Method, type SlqOptions } from './slq';
 import { cluster, spectra, runAsync, runSync, callerStack, type Plan, type AsyncControl, type NativeRequest, type NativeResult } from './plan';
 import {
   binScalars,
@@ -73,6 +74,10 @@ interface MiCommonOptions {
   precision?: Precision;
   /** Bytes this call may use; above, it fails with ERR_DSE_MEMORY. Default: setMemoryLimit's. */
   memoryLimitBytes?: number | null;
+  /** `'exact'` (default) or `'slq'`: every cluster's and random subset's entropy by stochastic Lanczos quadrature (see diffusionSpectralEntropy). */
+  method?: Method;
+  /** Tuning of `method: 'slq'`. */
+  slq?: SlqOptions;
 }
 
 /** Options of {@link diffusionSpectralMutualInformation}. */
@@ -231,6 +236,7 @@ function checkInputs(X: Matrix, ref: ParsedReference): void {
 
 function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<MutualInformationResult> {
   checkInputs(X, ref);
+  checkSlqCombination(o, 'diffusionSpectralMutualInformation');
   log(o.verbose, 'DSMI: preparing clusters...');
   const labels = yield* clustersOf(ref, X.rows, o);
   const plan = subsetPlan(labels, o.randomSeed, o.numRepetitions);
@@ -238,6 +244,10 @@ function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<Mutua
   let entropies: number[];
   if (o.classicShannonEntropy) {
     entropies = plan.subsets.map((rows) => classicShannonEntropy(X, rows, o.numBinsPerDim));
+  } else if (o.method === 'slq') {
+    // Every subset in one native batch, each with its own probe streams (lib/slq.ts).
+    const estimates = yield* slqEntropies(X, plan.subsets, KernelCode.Diffusion, o.gaussianKernelSigma, o.t, o.slq, o.randomSeed);
+    entropies = estimates.map((r) => r.value);
   } else if (o.chebyshevApprox && !o.matrixEntryEntropy) {
     const spectraOf = yield* chebyshevSpectra(X, plan.subsets, o.gaussianKernelSigma, o.randomSeed);
     entropies = spectraOf.map((ev) => entropyBits(probabilitiesFromEigenvalues(ev, o.t, 'the diffusion eigenvalues')));
@@ -252,6 +262,7 @@ function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<Mutua
 
 function* asmiPlan(X: Matrix, ref: ParsedReference, o: AsmiResolved): Plan<MutualInformationResult> {
   checkInputs(X, ref);
+  checkSlqCombination(o, 'adjacencySpectralMutualInformation');
   log(o.verbose, 'ASMI: preparing clusters...');
   const labels = yield* clustersOf(ref, X.rows, o);
   const plan = subsetPlan(labels, o.randomSeed, o.numRepetitions);
@@ -263,6 +274,11 @@ function* asmiPlan(X: Matrix, ref: ParsedReference, o: AsmiResolved): Plan<Mutua
         `Expected every cluster to have at least knn = ${o.knn} rows for the kNN adjacency but the smallest has ${smallest}` +
           ' (the Python reference fails here too). Use fewer clusters or a smaller knn.',
       );
+  }
+  if (o.method === 'slq') {
+    const kind = o.anisotropic ? KernelCode.Anisotropic : KernelCode.Gaussian;
+    const estimates = yield* slqEntropies(X, plan.subsets, kind, o.gaussianKernelSigma, 1, o.slq, o.randomSeed);
+    return { value: combine(plan, estimates.map((r) => r.value), o.numRepetitions), clusters: labels };
   }
   const results = yield* spectra(X, plan.subsets, nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision));
   const entropies = results.map((r) => entropyBits(probabilitiesFromEigenvalues(r, 1, 'the adjacency eigenvalues')));

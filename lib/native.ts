@@ -43,6 +43,24 @@ export interface NativeChebyshevOptions {
   maxThreads?: number;
 }
 
+/** Options of one method-'slq' batch (native/core/slq.h; lib/slq.ts). */
+export interface NativeSlqOptions {
+  /** 0 diffusion, 1 gaussian, 2 anisotropic (symmetric kernels only). */
+  kind: 0 | 1 | 2;
+  sigma: number;
+  /** Power of |eigenvalue|. */
+  t: number;
+  probes: number;
+  steps: number;
+  blockSize: number;
+  blockIterations: number;
+  /** The probe generator's 64-bit seed, as two 32-bit halves. */
+  seedHi: number;
+  seedLo: number;
+  /** Upper bound on threads (0 = all cores). */
+  maxThreads?: number;
+}
+
 /** What the compiled addon exports; the loaded module is cast to this once, here. */
 export interface NativeBinding {
   buildInfo(): { blas: string; lapack: string; threads: number; openblas: boolean; sanitize?: boolean };
@@ -96,6 +114,28 @@ export interface NativeBinding {
   ): Promise<Float64Array[]>;
   /** Peak working bytes of chebyshevMoments for a largest subset of m rows. */
   chebyshevBytes(m: number, cols: number, probes: number): number;
+  /** Method 'slq': one Float64Array per subset, [value, standardError, probeError,
+   * quadratureError, deflated, n, kernelSeconds, deflationSeconds, lanczosSeconds, systematicError]. */
+  slqEntropy(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeSlqOptions,
+  ): Float64Array[];
+  slqEntropyAsync(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeSlqOptions,
+    cancelFlag: Int32Array | null,
+    onProgress: ((done: number, total: number) => void) | null,
+  ): Promise<Float64Array[]>;
+  /** Peak working bytes of slqEntropy (including the async copy of X). */
+  slqBytes(X: Float64Array | Float32Array, rows: number, cols: number, subsets: Int32Array[] | null, options: NativeSlqOptions): number;
+  /** Normal deviate `index` of stream `stream` of the method-'slq' generator (for tests). */
+  slqNormal(seedHi: number, seedLo: number, stream: number, index: number): number;
 }
 
 /** The package root (one level above dist/ or lib/). */

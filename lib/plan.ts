@@ -6,7 +6,7 @@
  * entry, with cancellation and progress. No function's logic exists twice.
  */
 import { createHash, webcrypto } from 'crypto';
-import { native, fromNative, abortError, type NativeSpectraOptions, type NativeChebyshevOptions } from './native';
+import { native, fromNative, abortError, type NativeSpectraOptions, type NativeChebyshevOptions, type NativeSlqOptions } from './native';
 import { checkMemory } from './memory';
 import type { Matrix } from './validate';
 
@@ -42,7 +42,16 @@ export interface DigestRequest {
   bytes: Uint8Array;
 }
 
-export type NativeRequest = SpectraRequest | ClusterRequest | ChebyshevRequest | DigestRequest;
+/** Method 'slq': entropy estimates of subsets of the rows of X by stochastic Lanczos quadrature (lib/slq.ts). */
+export interface SlqRequest {
+  op: 'slq';
+  X: Matrix;
+  /** null: one subset of all rows. */
+  subsets: Int32Array[] | null;
+  options: NativeSlqOptions;
+}
+
+export type NativeRequest = SpectraRequest | ClusterRequest | ChebyshevRequest | DigestRequest | SlqRequest;
 /** What each request gives back: eigenvalue arrays for spectra, labels for clustering, moment
  * arrays for chebyshev, a lowercase hex string for digest. */
 export type NativeResult = Float64Array[] | Int32Array | string;
@@ -60,6 +69,11 @@ export function* chebyshevMoments(X: Matrix, subsets: Int32Array[] | null, optio
   return (yield { op: 'chebyshev', X, subsets, options }) as Float64Array[];
 }
 
+/** Inside a plan: method-'slq' entropy estimates of the subsets (one Float64Array each, see NativeBinding.slqEntropy). */
+export function* slqEstimates(X: Matrix, subsets: Int32Array[] | null, options: NativeSlqOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
+  return (yield { op: 'slq', X, subsets, options }) as Float64Array[];
+}
+
 /** Inside a plan: the SHA-256 of `bytes` as lowercase hex. */
 export function* digest(bytes: Uint8Array): Generator<NativeRequest, string, NativeResult> {
   return (yield { op: 'digest', bytes }) as string;
@@ -74,6 +88,7 @@ function runNativeSync(r: NativeRequest): NativeResult {
   if (r.op === 'cluster') return native().spectralClustering(r.Y.data, r.Y.rows, r.Y.cols, r.nClusters, r.nNeighbors);
   if (r.op === 'chebyshev') return native().chebyshevMoments(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
   if (r.op === 'digest') return createHash('sha256').update(r.bytes).digest('hex');
+  if (r.op === 'slq') return native().slqEntropy(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
   return native().spectra(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
 }
 
@@ -85,6 +100,8 @@ function runNativeAsync(r: NativeRequest, flag: Int32Array, onProgress: AsyncCon
   if (r.op === 'digest')
     // WebCrypto hashes on the libuv pool: the event loop stays free for large matrices.
     return webcrypto.subtle.digest('SHA-256', r.bytes).then((h) => Buffer.from(h).toString('hex'));
+  if (r.op === 'slq')
+    return native().slqEntropyAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options, flag, onProgress ?? null);
   return native().spectraAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options, flag, onProgress ?? null);
 }
 
@@ -97,6 +114,14 @@ export interface Limits {
 /** Estimated peak bytes of a request, and what dominates it. */
 function estimate(r: NativeRequest): { bytes: number; what: string } {
   if (r.op === 'digest') return { bytes: 0, what: 'a SHA-256 digest' };
+  if (r.op === 'slq') {
+    // The upper half of an m x m float32 kernel, plus Krylov/Lanczos blocks (native/core/slq.h).
+    const m = Math.max(...(r.subsets ? r.subsets.map((s) => s.length) : [r.X.rows]));
+    const rough = (m * m * 4) / 2;
+    const what = `the upper half of a ${m} x ${m} float32 kernel matrix (method 'slq')`;
+    if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what };
+    return { bytes: native().slqBytes(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options), what };
+  }
   if (r.op === 'chebyshev') {
     const m = Math.max(...(r.subsets ? r.subsets.map((s) => s.length) : [r.X.rows]));
     const rough = m * m * 8;

@@ -7,15 +7,7 @@ const d = require('..');
 const { encodeNpz, readNpz } = require('../dist/io/npz');
 
 const rounds = Number(process.argv[2] || 1500);
-function matrix(rows, cols, seed) {
-  const data = new Float64Array(rows * cols);
-  let s = seed >>> 0;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = s / 2 ** 32;
-  }
-  return { data, rows, cols };
-}
+const { uniform: matrix } = require('../bench/synthetic');
 const mib = (b) => (b / 1024 / 1024).toFixed(1);
 
 async function one(i) {

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { readNpy } from '../lib/io/npy';
 import type { Matrix } from '../lib/validate';
+import * as synthetic from '../bench/synthetic';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
 
@@ -110,13 +111,12 @@ export function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boole
   return true;
 }
 
-/** Deterministic uniform matrix (a small LCG), for tests that need data of a given size. */
+/** Deterministic uniform matrix (a small LCG, bench/synthetic.js), for tests that need data of a given size. */
 export function uniformMatrix(rows: number, cols: number, seed = 1): Matrix {
-  const data = new Float64Array(rows * cols);
-  let s = seed >>> 0;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = s / 2 ** 32;
-  }
-  return { data, rows, cols };
+  return synthetic.uniform(rows, cols, seed);
+}
+
+/** Ten Gaussian blobs in `cols` dimensions (bench/synthetic.js): a slowly decaying spectrum. */
+export function blobsMatrix(rows: number, cols: number, seed = 3): Matrix {
+  return synthetic.blobs(rows, cols, seed);
 }

@@ -26,6 +26,8 @@ void sgemm_(const char* ta, const char* tb, const int* m, const int* n, const in
 void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
             const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
             const int* ldc, std::size_t, std::size_t);
+void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
+            const int* lda, const double* beta, double* c, const int* ldc, std::size_t, std::size_t);
 }
 #endif
 
@@ -49,6 +51,11 @@ constexpr double kRitzTolerance = 1e-2;
 // Allowance for storing K in float32 (relative rounding 2^-24 per entry): the entropy of the
 // rounded kernel differed from the float64 kernel's by at most 2e-7 bits in our measurements.
 constexpr double kFloat32Allowance = 0x1.0p-22;
+// A new Krylov direction (or Lanczos residual) below this fraction of the product it came from is
+// treated as zero: the space is invariant to the precision of the float32 products (their
+// rounding is ~1e-7 relative). Ending there loses only O(residual^2) of accuracy and saves the
+// remaining products when the spectrum is flat (K close to I) or has few distinct values.
+constexpr double kInvariantTolerance = 1e-5;
 
 // ---------------------------------------------------------------------------------------------
 // Random numbers
@@ -137,6 +144,17 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float a
 #endif
 }
 
+// The upper triangle of C (n x n, column-major) = A A^T for a row-major A (n x d, row stride lda).
+void syrkUpper(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) {
+#ifdef DSE_HAVE_LAPACK
+  const int N = static_cast<int>(n), K = static_cast<int>(d), LDA = static_cast<int>(std::max<std::size_t>(1, lda));
+  const double one = 1, zero = 0;
+  dsyrk_("U", "T", &N, &K, &one, A, &LDA, &zero, C, &N, 1, 1);
+#else
+  gemmEigen<double>(true, false, n, n, d, 1.0, A, lda, A, lda, 0.0, C, n);
+#endif
+}
+
 // C (a x b) = A^T B for A (n x a) and B (n x b), both with leading dimension n. Row chunks of a
 // fixed size run in parallel; their partial products are added in chunk order.
 void crossProduct(const double* A, std::size_t a, const double* B, std::size_t b, std::size_t n, double* C,
@@ -203,12 +221,19 @@ class TiledKernel {
         total += rows(I) * rows(J);
         tiles_.push_back({I, J});
       }
-    data_.resize(total);
+    // Uninitialised: every entry is written by build(), and the pages are first touched there,
+    // by the worker that fills the tile (a zeroing pass would cost ~1 s at N = 40000).
+    data_.reset(new float[total]);
   }
 
   std::size_t n() const { return n_; }
+  std::size_t tile() const { return T_; }
+  // tr K and ||K||_F^2 of the whole kernel (including the top pair held apart, if any).
   double trace() const { return trace_; }
   double frobenius2() const { return frob2_; }
+  // The diffusion kernel's top eigenpair (1, D^1/2 1 / |D^1/2 1|) is known exactly and is held
+  // apart: the tiles store K - v v^T (see build). Empty for the plain Gaussian kernel.
+  const std::vector<double>& top() const { return top_; }
 
   void build(const InputMatrix& X, const std::int32_t* subset, const KernelSpec& spec, std::size_t threads,
              const std::atomic<std::int32_t>* cancel) {
@@ -258,32 +283,41 @@ class TiledKernel {
       const std::size_t I = tiles_[k].first, J = tiles_[k].second;
       const std::size_t rI = rows(I), cJ = rows(J), i0 = I * T_, j0 = J * T_;
       double* C = scratch[w].data();
-      // C = X_I X_J^T: the rows are row-major, i.e. column-major d x rows.
-      if (d > 0) gemm(true, false, rI, cJ, d, 1.0, Xc.data() + i0 * d, d, Xc.data() + j0 * d, d, 0.0, C, rI);
-      else std::fill(C, C + rI * cJ, 0.0);
+      // C = X_I X_J^T: the rows are row-major, i.e. column-major d x rows. A diagonal tile needs
+      // only its upper triangle (mirrored below after the exp): half the flops with xSYRK.
+      if (d == 0) std::fill(C, C + rI * cJ, 0.0);
+      else if (I == J) syrkUpper(Xc.data() + i0 * d, rI, d, d, C);
+      else gemm(true, false, rI, cJ, d, 1.0, Xc.data() + i0 * d, d, Xc.data() + j0 * d, d, 0.0, C, rI);
+      // exp in float32 (4 lanes): the argument's rounding to float costs at most 2^-24 |a| e^-a
+      // <= 2^-24 / e of the largest entry, the order of the float32 storage rounding itself.
+      float* out = tile(I, J);
       for (std::size_t jj = 0; jj < cJ; ++jj) {
-        double* col = C + jj * rI;
+        const double* col = C + jj * rI;
+        float* o = out + jj * rI;
         const double nj = norms[j0 + jj];
-        for (std::size_t ii = 0; ii < rI; ++ii) {
+        const std::size_t upto = I == J ? jj + 1 : rI;  // a diagonal tile: its upper triangle
+        for (std::size_t ii = 0; ii < upto; ++ii) {
           double d2 = (norms[i0 + ii] + nj) - 2.0 * col[ii];
-          if (d2 < 0 || i0 + ii == j0 + jj) d2 = 0;  // clamp as scikit-learn does; exact 0 diagonal
-          col[ii] = -d2 * inv2s2;
+          d2 = d2 > 0 ? d2 : 0.0;  // clamp as scikit-learn does
+          const double a = -d2 * inv2s2;
+          o[ii] = static_cast<float>(a < -kFlushExponent ? -100.0 : a);
         }
-        Eigen::Map<Eigen::ArrayXd> v(col, static_cast<Eigen::Index>(rI));
-        v = (v < -kFlushExponent).select(Eigen::ArrayXd::Constant(rI, -std::numeric_limits<double>::infinity()), v);
+        if (I == J) o[jj] = 0.0f;  // exact 0 diagonal distance
+        Eigen::Map<Eigen::ArrayXf> v(o, static_cast<Eigen::Index>(upto));
         v = v.exp();
       }
       if (I == J) {  // the same bits in both triangles
         for (std::size_t jj = 0; jj < cJ; ++jj)
-          for (std::size_t ii = jj + 1; ii < rI; ++ii) C[ii + jj * rI] = C[jj + ii * rI];
+          for (std::size_t ii = jj + 1; ii < rI; ++ii) out[ii + jj * rI] = out[jj + ii * rI];
       }
-      float* out = tile(I, J);
       std::vector<double> rs(rI, 0.0), cs(I == J ? 0 : cJ, 0.0);
+      const float tiny = static_cast<float>(std::exp(-kFlushExponent));
       for (std::size_t jj = 0; jj < cJ; ++jj) {
+        float* o = out + jj * rI;
         double colSum = 0;
         for (std::size_t ii = 0; ii < rI; ++ii) {
-          const float f = static_cast<float>(C[ii + jj * rI]);
-          out[ii + jj * rI] = f;
+          float f = o[ii];
+          if (f < tiny) o[ii] = f = 0.0f;  // flushed (exp(-100) is a float32 denormal)
           rs[ii] += f;
           colSum += f;
         }
@@ -312,7 +346,19 @@ class TiledKernel {
       });
       for (std::size_t i = 0; i < n_; ++i) r[i] = 1.0 / std::sqrt(rowsum[i]);
     }
-    // K = D^-1/2 G D^-1/2 in place; traces in float64 from the stored float32 entries.
+    // K = D^-1/2 G D^-1/2 has the eigenpair (1, v), v = D^1/2 1 / |D^1/2 1|, exactly (for the
+    // stored G). The tiles hold K - v v^T, computed in float64 and then rounded: for a flat
+    // kernel (large sigma) K is nearly v v^T, and the small difference keeps the float32
+    // products' summands (hence their rounding) small, where storing K itself would add
+    // rounding noise far above the small eigenvalues that carry the remaining entropy.
+    // Traces in float64 from the stored float32 entries, plus the held-apart pair.
+    std::vector<double> v;
+    if (normalise) {
+      double S = 0;
+      for (std::size_t i = 0; i < n_; ++i) S += 1.0 / (r[i] * r[i]);
+      v.resize(n_);
+      for (std::size_t i = 0; i < n_; ++i) v[i] = 1.0 / (r[i] * std::sqrt(S));
+    }
     std::vector<double> traceParts(tiles_.size(), 0.0), frobParts(tiles_.size(), 0.0);
     parallelFor(threads, tiles_.size(), 1, [&](std::size_t k, std::size_t) {
       const std::size_t I = tiles_[k].first, J = tiles_[k].second;
@@ -323,7 +369,7 @@ class TiledKernel {
         const double rj = r[j0 + jj];
         for (std::size_t ii = 0; ii < rI; ++ii) {
           float& a = A[ii + jj * rI];
-          if (normalise) a = static_cast<float>(static_cast<double>(a) * r[i0 + ii] * rj);
+          if (normalise) a = static_cast<float>(static_cast<double>(a) * r[i0 + ii] * rj - v[i0 + ii] * v[j0 + jj]);
           const double v = a;
           fro += v * v;
         }
@@ -337,6 +383,11 @@ class TiledKernel {
     for (std::size_t k = 0; k < tiles_.size(); ++k) {
       trace_ += traceParts[k];
       frob2_ += frobParts[k];
+    }
+    if (normalise) {  // tr K = tr(K - v v^T) + 1 and ||K||^2 = ||K - v v^T||^2 + 1 (K v = v)
+      trace_ += 1;
+      frob2_ += 1;
+      top_ = std::move(v);
     }
   }
 
@@ -369,34 +420,36 @@ class TiledKernel {
 
  private:
   std::size_t rows(std::size_t I) const { return std::min(T_, n_ - I * T_); }
-  float* tile(std::size_t I, std::size_t J) { return data_.data() + offsets_[I * nb_ + J]; }
-  const float* tile(std::size_t I, std::size_t J) const { return data_.data() + offsets_[I * nb_ + J]; }
+  float* tile(std::size_t I, std::size_t J) { return data_.get() + offsets_[I * nb_ + J]; }
+  const float* tile(std::size_t I, std::size_t J) const { return data_.get() + offsets_[I * nb_ + J]; }
 
   std::size_t n_, T_, nb_;
   std::vector<std::size_t> offsets_;
   std::vector<std::pair<std::size_t, std::size_t>> tiles_;
-  std::vector<float> data_;
+  std::unique_ptr<float[]> data_;
   double trace_ = 0, frob2_ = 0;
+  std::vector<double> top_;
 };
 
 // ---------------------------------------------------------------------------------------------
 // Deflation: Rayleigh-Ritz on a block Krylov space.
 
 struct Deflation {
-  std::vector<double> theta;   // deflated Ritz values, descending
+  std::vector<double> theta;   // deflated values, descending (the exact top pair first, if any)
   std::vector<double> kuNorm2; // |K u_i|^2 = theta_i^2 + |r_i|^2
   std::vector<double> U;       // n x k, column-major
+  bool exactTop = false;       // theta[0] is the diffusion kernel's exact eigenvalue 1
   std::size_t k() const { return theta.size(); }
 };
 
 // Orthonormal basis of the columns of W (n x w) in place, by Householder QR; returns false when
-// W is (numerically) rank deficient relative to `reference` (the norm of what W came from).
-bool orthonormalise(double* W, std::size_t w, std::size_t n, double reference) {
+// W is rank deficient: a diagonal entry of R at most `threshold`.
+bool orthonormalise(double* W, std::size_t w, std::size_t n, double threshold) {
   Eigen::Map<CMat<double>> Wm(W, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(w));
   Eigen::HouseholderQR<CMat<double>> qr(Wm);
   const auto& R = qr.matrixQR();
   for (std::size_t i = 0; i < w; ++i)
-    if (!(std::abs(R(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(i))) > 1e-10 * reference)) return false;
+    if (!(std::abs(R(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(i))) > threshold)) return false;
   CMat<double> Q = qr.householderQ() * CMat<double>::Identity(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(w));
   Wm = Q;
   return true;
@@ -406,13 +459,22 @@ Deflation deflate(const TiledKernel& K, const SlqOptions& o, std::uint64_t strea
                   const std::atomic<std::int32_t>* cancel) {
   Deflation out;
   const std::size_t n = K.n();
-  const std::size_t b = std::min(o.blockSize, n);
+  const std::vector<double>& top = K.top();
+  if (!top.empty()) {  // the exact pair (1, v); the Krylov space is kept orthogonal to v
+    out.exactTop = true;
+    out.theta.push_back(1.0);
+    out.kuNorm2.push_back(1.0);
+    out.U = top;
+  }
+  const std::size_t avail = n - out.k();
+  const std::size_t b = std::min(o.blockSize, avail);
   if (b == 0 || o.blockIterations == 0) return out;
-  const std::size_t cap = std::min(n, b * o.blockIterations);
+  const std::size_t cap = std::min(avail, b * o.blockIterations);
   std::vector<double> B(n * cap), KB(n * cap);
   // Start block: Gaussian, orthonormalised.
   normalBlock(o.seed, streamBase + 0, 0, n, b, B.data(), threads);
-  if (!orthonormalise(B.data(), b, n, 1.0)) return out;
+  if (!top.empty()) orthogonalise(top.data(), 1, B.data(), b, n, threads);
+  if (!orthonormalise(B.data(), b, n, 1e-10)) return out;
   std::size_t cols = 0, width = b;  // columns with products in KB; width of the current block
   for (std::size_t it = 0; it < o.blockIterations; ++it) {
     K.apply(B.data() + cols * n, width, KB.data() + cols * n, threads);
@@ -425,8 +487,11 @@ Deflation deflate(const TiledKernel& K, const SlqOptions& o, std::uint64_t strea
     double ref = 0;
     for (std::size_t i = 0; i < next * n; ++i) ref = std::max(ref, std::abs(W[i]));
     ref *= std::sqrt(static_cast<double>(n));
+    if (!top.empty()) orthogonalise(top.data(), 1, W, next, n, threads);
     orthogonalise(B.data(), cols, W, next, n, threads);
-    if (!orthonormalise(W, next, n, ref)) break;  // an invariant subspace: the space is complete
+    // ref bounds the norms of the products: a direction below kInvariantTolerance of it is
+    // rounding, and the space found so far is invariant.
+    if (!orthonormalise(W, next, n, kInvariantTolerance * ref)) break;
     width = next;
   }
   // Rayleigh-Ritz.
@@ -465,7 +530,7 @@ Deflation deflate(const TiledKernel& K, const SlqOptions& o, std::uint64_t strea
     const double th = theta(static_cast<Eigen::Index>(jj));
     if (th > 0 && std::sqrt(res2[jj]) <= kRitzTolerance * th) keep.push_back(jj);
   }
-  const std::size_t k = keep.size();
+  const std::size_t k = keep.size(), k0 = out.k();
   if (k == 0) return out;
   CMat<double> Ysel(cols, k);
   for (std::size_t i = 0; i < k; ++i) {
@@ -473,8 +538,8 @@ Deflation deflate(const TiledKernel& K, const SlqOptions& o, std::uint64_t strea
     out.theta.push_back(theta(static_cast<Eigen::Index>(keep[i])));
     out.kuNorm2.push_back(out.theta.back() * out.theta.back() + res2[keep[i]]);
   }
-  out.U.resize(n * k);
-  multiply(B.data(), cols, Ysel.data(), k, n, 1.0, 0.0, out.U.data(), threads);
+  out.U.resize(n * (k0 + k));
+  multiply(B.data(), cols, Ysel.data(), k, n, 1.0, 0.0, out.U.data() + n * k0, threads);
   return out;
 }
 
@@ -499,7 +564,7 @@ Tridiagonals lanczos(const TiledKernel& K, const Deflation& D, const SlqOptions&
   std::vector<double> betaPrev(M, 0.0);
   std::vector<char> active(M, 1);
   // Scale for "beta is zero": the largest eigenvalue is at most max(trace, sqrt(frob2)).
-  const double scale = std::max(std::sqrt(std::max(K.frobenius2(), 0.0)), 1e-300);
+  std::vector<double> scale(M, 0.0);  // per probe: the largest |alpha|, beta so far
   parallelFor(threads, M, 1, [&](std::size_t c, std::size_t) {
     double* q = Q.data() + c * n;
     double s2 = 0;
@@ -531,16 +596,19 @@ Tridiagonals lanczos(const TiledKernel& K, const Deflation& D, const SlqOptions&
       double b2 = 0;
       for (std::size_t i = 0; i < n; ++i) b2 += w[i] * w[i];
       const double b = std::sqrt(b2);
-      if (!(b > 1e-12 * scale)) {  // an invariant subspace: the quadrature is exact already
+      scale[c] = std::max(scale[c], std::abs(a + a2));
+      if (!(b > kInvariantTolerance * scale[c])) {  // an invariant subspace: the quadrature is complete
         active[c] = 0;
         std::fill(q, q + n, 0.0);
         return;
       }
       out.beta[c].push_back(b);
+      scale[c] = std::max(scale[c], b);
       betaPrev[c] = b;
       std::copy(q, q + n, qp);
       for (std::size_t i = 0; i < n; ++i) q[i] = w[i] / b;
     });
+    if (std::none_of(active.begin(), active.end(), [](char a) { return a != 0; })) break;
   }
   return out;
 }
@@ -607,7 +675,7 @@ ProbeFeatures features(const Tridiagonals& T, std::size_t steps, double t, doubl
   for (std::size_t j = 0; j < M; ++j) {
     const std::size_t full = T.alpha[j].size();
     std::size_t len = full;
-    if (lengthFraction < 1 && full >= steps) len = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(lengthFraction * full)));
+    if (lengthFraction < 1 && full >= steps) len = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(lengthFraction * full)));
     quadrature(T.alpha[j], T.beta[j], len, f.nodes[j], f.weights[j]);
     double pw = 0, g = 0, x1 = 0, x2 = 0;
     for (std::size_t l = 0; l < f.nodes[j].size(); ++l) {
@@ -627,15 +695,20 @@ ProbeFeatures features(const Tridiagonals& T, std::size_t steps, double t, doubl
 
 struct Knowns {
   double n = 0, nrem = 0, t = 1;
-  double trace = 0, frob2 = 0;      // of K
-  double T1 = 0, T2 = 0;            // tr(P K P), tr(P K^2 P)
-  double Zdef = 0, Gdef = 0;        // deflated contributions to Z and tr g(K)
+  double trace = 0, frob2 = 0;  // of K
+  double T1 = 0, T2 = 0;        // tr(P K P), tr(P K^2 P)
+  double dT1 = 0, dT2 = 0;      // bounds on their rounding errors (they are differences)
+  double Zdef = 0, Gdef = 0;    // deflated contributions to Z and tr g(K)
   const std::vector<double>* theta = nullptr;
 };
 
-// Mean of y over `idx` minus its regression on the zero-mean control variates (c1, c2).
+// Which control variates an estimate uses: bit 0 = x (tr P K P), bit 1 = x^2 (tr P K^2 P).
+using CvMask = unsigned;
+
+// Mean of y over `idx` minus its least-squares regression on the zero-mean control variates
+// selected by `mask` (c1 = per-probe x estimate - T1, c2 = per-probe x^2 estimate - T2).
 double controlled(const std::vector<double>& y, const std::vector<double>& c1, const std::vector<double>& c2,
-                  const std::vector<std::size_t>& idx) {
+                  const std::vector<std::size_t>& idx, CvMask mask) {
   const double m = static_cast<double>(idx.size());
   double ym = 0, a = 0, b = 0;
   for (std::size_t i : idx) {
@@ -646,7 +719,7 @@ double controlled(const std::vector<double>& y, const std::vector<double>& c1, c
   ym /= m;
   a /= m;
   b /= m;
-  if (idx.size() < 6) return ym;
+  if (idx.size() < 6 || mask == 0) return ym;
   // Normal equations of the centred regression y ~ beta1 c1 + beta2 c2.
   double s11 = 0, s12 = 0, s22 = 0, s1y = 0, s2y = 0;
   for (std::size_t i : idx) {
@@ -657,20 +730,22 @@ double controlled(const std::vector<double>& y, const std::vector<double>& c1, c
     s1y += u * z;
     s2y += v * z;
   }
+  const bool use1 = (mask & 1u) && s11 > 0, use2 = (mask & 2u) && s22 > 0;
   double beta1 = 0, beta2 = 0;
   const double det = s11 * s22 - s12 * s12;
-  if (s11 > 0 && s22 > 0 && det > 1e-10 * s11 * s22) {
+  if (use1 && use2 && det > 1e-10 * s11 * s22) {
     beta1 = (s22 * s1y - s12 * s2y) / det;
     beta2 = (s11 * s2y - s12 * s1y) / det;
-  } else if (s11 > 0 && s11 >= s22) {
+  } else if (use1 && (!use2 || s11 * s22 == 0 || s11 >= s22)) {
     beta1 = s1y / s11;
-  } else if (s22 > 0) {
+  } else if (use2) {
     beta2 = s2y / s22;
   }
   return ym - beta1 * a - beta2 * b;
 }
 
-double entropyFrom(const ProbeFeatures& f, const Knowns& k, const std::vector<std::size_t>& idx, double* Zout = nullptr) {
+double entropyFrom(const ProbeFeatures& f, const Knowns& k, const std::vector<std::size_t>& idx, CvMask mask,
+                   double* Zout = nullptr) {
   double Z, G;
   if (k.nrem > 0 && !idx.empty()) {
     std::vector<double> c1(f.x1.size()), c2(f.x2.size());
@@ -678,10 +753,10 @@ double entropyFrom(const ProbeFeatures& f, const Knowns& k, const std::vector<st
       c1[i] = f.x1[i] - k.T1;
       c2[i] = f.x2[i] - k.T2;
     }
-    G = k.Gdef + controlled(f.g, c1, c2, idx);
+    G = k.Gdef + controlled(f.g, c1, c2, idx, mask);
     if (k.t == 1) Z = k.trace;
     else if (k.t == 2) Z = k.frob2;
-    else Z = k.Zdef + controlled(f.pw, c1, c2, idx);
+    else Z = k.Zdef + controlled(f.pw, c1, c2, idx, mask);
   } else {
     G = k.Gdef;
     Z = k.t == 1 ? k.trace : k.t == 2 ? k.frob2 : k.Zdef;
@@ -703,6 +778,24 @@ double entropyFrom(const ProbeFeatures& f, const Knowns& k, const std::vector<st
     C += k.nrem * acc / static_cast<double>(idx.size());
   }
   return H0 - C;
+}
+
+// Jackknife standard error over the probes of the estimate with control variates `mask`.
+double jackknife(const ProbeFeatures& f, const Knowns& k, CvMask mask) {
+  const std::size_t M = f.g.size();
+  std::vector<double> loo(M);
+  std::vector<std::size_t> idx;
+  idx.reserve(M);
+  for (std::size_t j = 0; j < M; ++j) {
+    idx.clear();
+    for (std::size_t i = 0; i < M; ++i)
+      if (i != j) idx.push_back(i);
+    loo[j] = entropyFrom(f, k, idx, mask);
+  }
+  const double mean = std::accumulate(loo.begin(), loo.end(), 0.0) / static_cast<double>(M);
+  double ss = 0;
+  for (double v : loo) ss += (v - mean) * (v - mean);
+  return std::sqrt(ss * static_cast<double>(M - 1) / static_cast<double>(M));
 }
 
 SlqEstimate estimateOne(const SlqRequest& req, const Subset& subset, std::size_t index, std::size_t threads,
@@ -742,15 +835,46 @@ SlqEstimate estimateOne(const SlqRequest& req, const Subset& subset, std::size_t
     k.Zdef += powAbs(D.theta[i], t);
     k.Gdef += gFun(D.theta[i], t);
   }
+  const std::size_t ritz = D.k() - (D.exactTop ? 1 : 0);
+  if (ritz > 0) {
+    // T1 and T2 subtract Rayleigh quotients computed with float32 products (per-tile sums of up
+    // to `tile` terms): each is off by up to ~gamma lambda_max (K is entrywise >= 0, so
+    // |u|^T K |u| <= lambda_max), gamma = 2^-24 (2 + sqrt(tile)); counted as sqrt(k) + 1 such
+    // errors, twice over. When the remainder is tiny next to the deflated part (steep spectra)
+    // these bounds exceed T1, T2 themselves and the control variates are not used.
+    const double gamma = 0x1.0p-24 * (2 + std::sqrt(static_cast<double>(K.tile())));
+    const double lmax = std::abs(D.theta[D.exactTop ? 1 : 0]), count = std::sqrt(static_cast<double>(ritz)) + 1;
+    k.dT1 = 2 * gamma * lmax * count;
+    k.dT2 = 4 * gamma * lmax * lmax * count;
+  }
   k.theta = &D.theta;
   est.deflated = static_cast<double>(D.k());
   // Deterministic error allowances: the deflated pairs' O((|r| / theta)^2) and float32 storage.
+  // Storage: rounding G to float32 perturbs K by E with entries ~ 2^-24 |K_ij| / sqrt(3), whose
+  // eigenvalues fill [-R, R], R = 2 2^-24 sqrt(|K|_F^2 / (3 n)) (semicircle, mean modulus
+  // 0.42 R). Where the true remainder eigenvalues are below that, n such values of modulus
+  // r0 = 0.42 R add up to n p0 (log2(1 / p0) + 1 / ln 2), p0 = r0^t / Z, to the entropy (a
+  // bound that matched the measured effect within a factor 1.5).
+  const double r0 = 0.42 * 2 * 0x1.0p-24 * std::sqrt(k.frob2 / (3 * static_cast<double>(n)));
+  // Deflation: u^T f(K) u - f(theta) = sum_j c_j^2 [f(l_j) - f(theta) - f'(theta)(l_j - theta)]
+  // over the eigenpairs (l_j, v_j) mixed into u, |r|^2 = sum_j c_j^2 (l_j - theta)^2: at most
+  // |f''(theta)| |r|^2 / 2 for nearby l_j, plus (|r| / theta)^2 (|f(theta)| + theta |f'(theta)|)
+  // for l_j near 0; for f = g (into G) and f = |x|^t (into Z, when Z is estimated).
   auto systematic = [&](double Z, double H) {
-    double e = 0;
+    const double p0 = powAbs(r0, t) / Z;
+    double e = p0 > 0 ? static_cast<double>(n) * p0 * (std::abs(std::log2(p0)) + 1 / kLn2) : 0;
+    const double GoverZ = kLn2 * (std::log2(Z) - H);
+    const double dHdZ = std::abs(1 + GoverZ) / (Z * kLn2), dHdG = 1 / (Z * kLn2);
+    const bool zEstimated = t != 1 && t != 2;
     for (std::size_t i = 0; i < D.k(); ++i) {
-      const double th = D.theta[i], rho = std::max(0.0, D.kuNorm2[i] - th * th) / (th * th);
-      const double p = powAbs(th, t) / Z;
-      e += rho * (std::abs(gFun(th, t)) / (Z * kLn2) + p * (std::abs(std::log2(p)) + 1 / kLn2));
+      const double th = std::abs(D.theta[i]), r2 = std::max(0.0, D.kuNorm2[i] - th * th);
+      if (!(r2 > 0) || !(th > 0)) continue;
+      const double lt = std::log(th), xt = std::pow(th, t);
+      const double g = t * xt * lt, g1 = t * xt / th * (t * lt + 1), g2 = t * xt / (th * th) * ((t - 1) * (t * lt + 1) + t);
+      const double p1 = t * xt / th, p2 = t * (t - 1) * xt / (th * th);
+      const double rho = r2 / (th * th);
+      e += dHdG * (0.5 * std::abs(g2) * r2 + rho * (std::abs(g) + th * std::abs(g1)));
+      if (zEstimated) e += dHdZ * (0.5 * std::abs(p2) * r2 + rho * (xt + th * std::abs(p1)));
     }
     return e + kFloat32Allowance * (1 + std::abs(H));
   };
@@ -758,9 +882,10 @@ SlqEstimate estimateOne(const SlqRequest& req, const Subset& subset, std::size_t
     std::vector<std::size_t> none;
     ProbeFeatures empty;
     double Z = 0;
-    est.value = entropyFrom(empty, k, none, &Z);
+    est.value = entropyFrom(empty, k, none, 0, &Z);
     est.systematicError = systematic(Z, est.value);
     est.standardError = est.systematicError;
+    est.lanczosSeconds = since(t0);
     return est;
   }
   Tridiagonals T = lanczos(K, D, req.options, streamBase, threads, cancel);
@@ -768,25 +893,44 @@ SlqEstimate estimateOne(const SlqRequest& req, const Subset& subset, std::size_t
   std::vector<std::size_t> all(M);
   std::iota(all.begin(), all.end(), 0);
   const ProbeFeatures f = features(T, req.options.steps, t, k.nrem, 1.0);
-  double Z = 0;
-  est.value = entropyFrom(f, k, all, &Z);
-  est.systematicError = systematic(Z, est.value);
-  // Jackknife over the probes.
-  std::vector<double> loo(M);
-  for (std::size_t j = 0; j < M; ++j) {
-    std::vector<std::size_t> idx;
-    idx.reserve(M - 1);
-    for (std::size_t i = 0; i < M; ++i)
-      if (i != j) idx.push_back(i);
-    loo[j] = entropyFrom(f, k, idx);
+  // The control variates to use: the set with the smallest total error, counting for each one
+  // used the effect of its known trace's rounding bound on the value.
+  double bestTotal = std::numeric_limits<double>::infinity();
+  CvMask best = 0;
+  double bestValue = 0, bestProbe = 0, bestBias = 0, bestZ = 0;
+  for (CvMask mask = 0; mask < 4; ++mask) {
+    double Z = 0;
+    const double value = entropyFrom(f, k, all, mask, &Z);
+    const double probe = jackknife(f, k, mask);
+    double bias = 0;
+    if (mask & 1u) {
+      Knowns shifted = k;
+      shifted.T1 += k.dT1;
+      bias += std::abs(entropyFrom(f, shifted, all, mask) - value);
+    }
+    if (mask & 2u) {
+      Knowns shifted = k;
+      shifted.T2 += k.dT2;
+      bias += std::abs(entropyFrom(f, shifted, all, mask) - value);
+    }
+    const double total = std::sqrt(probe * probe + bias * bias);
+    if (total < bestTotal) {
+      bestTotal = total;
+      best = mask;
+      bestValue = value;
+      bestProbe = probe;
+      bestBias = bias;
+      bestZ = Z;
+    }
   }
-  const double mean = std::accumulate(loo.begin(), loo.end(), 0.0) / static_cast<double>(M);
-  double ss = 0;
-  for (double v : loo) ss += (v - mean) * (v - mean);
-  est.probeError = std::sqrt(ss * static_cast<double>(M - 1) / static_cast<double>(M));
-  // Quadrature truncation: the same probes with 3/4 of the steps.
-  const ProbeFeatures f34 = features(T, req.options.steps, t, k.nrem, 0.75);
-  est.quadratureError = std::abs(est.value - entropyFrom(f34, k, all));
+  est.value = bestValue;
+  est.probeError = bestProbe;
+  est.systematicError = systematic(bestZ, est.value) + bestBias;
+  // Quadrature truncation: the same probes with half the steps. Gauss quadrature of x ln x
+  // (t = 1) converges like steps^-2 (measured), so H(s/2) - H(s) ~ 3 err(s); half of that
+  // difference is the (slightly conservative) estimate of err(s).
+  const ProbeFeatures fHalf = features(T, req.options.steps, t, k.nrem, 0.5);
+  est.quadratureError = 0.5 * std::abs(est.value - entropyFrom(fHalf, k, all, best));
   est.standardError = std::sqrt(est.probeError * est.probeError + est.quadratureError * est.quadratureError +
                                 est.systematicError * est.systematicError);
   est.lanczosSeconds = since(t0);

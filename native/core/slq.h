@@ -22,7 +22,7 @@
 //     exact for degree <= 2 s - 1) are regressed out of the estimates of tr(P g(K) P) and
 //     tr(P |K|^t P);
 //  5. the standard error: the jackknife over probes of the whole estimator, combined with the
-//     quadrature truncation estimate |H(steps) - H(3 steps / 4)| and the systematic allowances
+//     quadrature truncation estimate |H(steps) - H(steps / 2)| / 2 and the systematic allowances
 //     (deflated Ritz pairs' residuals, float32 storage of K).
 // Z is exact for t = 1 (tr K) and t = 2 (||K||_F^2), estimated for other t; t = 0 is exact.
 // Random numbers: SplitMix64 (see slqNormal), so a seed gives the same bits for any number of
@@ -39,10 +39,10 @@
 namespace dse {
 
 struct SlqOptions {
-  std::size_t probes = 32;           // M: probe vectors (>= 4)
-  std::size_t steps = 30;            // s: Lanczos steps per probe (>= 2)
-  std::size_t blockSize = 32;        // b: columns of the deflation block (0: no deflation)
-  std::size_t blockIterations = 10;  // q: products with K for the deflation space (0: none)
+  std::size_t probes = 16;          // M: probe vectors (>= 4)
+  std::size_t steps = 16;           // s: Lanczos steps per probe (>= 2)
+  std::size_t blockSize = 32;       // b: columns of the deflation block (0: no deflation)
+  std::size_t blockIterations = 6;  // q: products with K for the deflation space (0: none)
   std::uint64_t seed = 0;
 };
 
@@ -58,7 +58,7 @@ struct SlqEstimate {
   double value = 0;            // entropy in bits
   double standardError = 0;    // sqrt(probeError^2 + quadratureError^2 + systematicError^2)
   double probeError = 0;       // jackknife standard error over the probes
-  double quadratureError = 0;  // |H(steps) - H(3/4 steps)|
+  double quadratureError = 0;  // |H(steps) - H(steps / 2)| / 2
   double systematicError = 0;  // deflation O(|r|^2 / theta^2) bound + float32 storage allowance
   double deflated = 0;         // eigenpairs deflated exactly
   double n = 0;                // rows of the subset
