@@ -13,7 +13,9 @@ import { writeNpy, readNpy } from '../lib/io/npy';
 import { writeNpz } from '../lib/io/npz';
 import {
   diffusionSpectralEntropySync,
+  diffusionSpectralEntropyDetailedSync,
   adjacencySpectralEntropySync,
+  adjacencySpectralEntropyDetailedSync,
   diffusionSpectralMutualInformationSync,
   adjacencySpectralMutualInformationSync,
   spectralClusteringSync,
@@ -192,6 +194,57 @@ describe('dse entropy', () => {
     }
     expect((await dse(['entropy', '--help'])).stdout).toContain('--max-n <n|none>');
     expect((await dse(['--version'])).stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+  });
+});
+
+describe("dse entropy / mi --method slq", () => {
+  it('prints the slq estimate (the library value) and its standard error on stderr', async () => {
+    const est = diffusionSpectralEntropyDetailedSync(X, { method: 'slq', gaussianKernelSigma: 2 });
+    const r = await dse(['entropy', 'X.npy', '--method', 'slq', '--sigma', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${est.value}\n`);
+    expect(r.stderr).toMatch(/^method slq: standard error \S+ bits \(150 rows, \d+ eigenpairs deflated\)\n$/);
+    // an estimate of the exact value
+    expect(Math.abs(est.value - diffusionSpectralEntropySync(X, { gaussianKernelSigma: 2 }))).toBeLessThan(0.02);
+  });
+
+  it('--json carries method, standardError and the tuning flags; --kind adjacency too', async () => {
+    const slq = { probes: 8, lanczosSteps: 6 };
+    const est = diffusionSpectralEntropyDetailedSync(X, { method: 'slq', slq, t: 2, randomSeed: 3 });
+    const j = JSON.parse((await dse(['entropy', 'X.npy', '--method', 'slq', '--probes', '8', '--lanczos-steps', '6', '--t', '2', '--seed', '3', '--json'])).stdout);
+    expect(j).toMatchObject({ method: 'slq', value: est.value, standardError: est.standardError, options: { method: 'slq', slq, t: 2, randomSeed: 3 } });
+    const aniso = adjacencySpectralEntropyDetailedSync(X, { method: 'slq', anisotropic: true });
+    const a = JSON.parse((await dse(['entropy', 'X.npy', '--kind', 'adjacency', '--anisotropic', '--method', 'slq', '--json'])).stdout);
+    expect(a).toMatchObject({ method: 'slq', value: aniso.value, standardError: aniso.standardError });
+    // the exact method's JSON has no standardError
+    expect(JSON.parse((await dse(['entropy', 'X.npy', '--json'])).stdout).standardError).toBeUndefined();
+  });
+
+  it('dse mi --method slq is the library value', async () => {
+    const expected = diffusionSpectralMutualInformationSync(X, labels32, { gaussianKernelSigma: 3, method: 'slq' }).value;
+    expect((await dse(['mi', 'X.npy', 'labels.npy', '--sigma', '3', '--method', 'slq'])).stdout).toBe(`${expected}\n`);
+  });
+
+  it('refuses slq flags where they cannot apply (usage errors, exit 1) and slq with a cache (exit 2)', async () => {
+    const usage: [string[], RegExp][] = [
+      [['entropy', 'X.npy', '--probes', '8'], /^dse: --probes applies only with --method slq\n$/],
+      [['entropy', 'X.npy', '--lanczos-steps', '8'], /^dse: --lanczos-steps applies only with --method slq\n$/],
+      [['entropy', 'X.npy', '--method', 'slq', '--kind', 'knn'], /--method does not apply to --kind knn/],
+      [['entropy', 'X.npy', '--method', 'fast'], /argument 'fast' is invalid. Allowed choices are exact, slq/],
+      [['entropy', 'X.npy', '--method', 'slq', '--probes', '0'], /Expected an integer >= 1/],
+      [['mi', 'X.npy', 'labels.npy', '--probes', '8'], /--probes applies only with --method slq/],
+    ];
+    for (const [args, message] of usage) {
+      const r = await dse(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 1 });
+      expect(r.stderr).toMatch(message);
+    }
+    const few = await dse(['entropy', 'X.npy', '--method', 'slq', '--probes', '2']);
+    expect(few.code).toBe(2);
+    expect(few.stderr).toMatch(/Expected an integer from 4 to 4096 for slq.probes but received 2/);
+    const cached = await dse(['entropy', 'X.npy', '--method', 'slq', '--cache', 'slq.npz']);
+    expect(cached.code).toBe(2);
+    expect(cached.stderr).toMatch(/eigvalSavePath/);
   });
 });
 

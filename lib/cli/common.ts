@@ -29,6 +29,9 @@ export const APPLIES_TO: Record<string, Kind[]> = {
   cachePrecision: ['diffusion', 'adjacency', 'knn'],
   chebyshev: ['diffusion'],
   precision: ['diffusion', 'adjacency', 'knn', 'entry'],
+  method: ['diffusion', 'adjacency'],
+  probes: ['diffusion', 'adjacency'],
+  lanczosSteps: ['diffusion', 'adjacency'],
 };
 
 /** The "Kinds:" help section. */
@@ -48,7 +51,38 @@ export function addMeasureOptions(cmd: Command): Command {
     .addOption(new Option('--knn <k>', 'neighbours per row, self included (kind knn)').argParser(count).default(10))
     .addOption(new Option('--bins <n>', 'bins per dimension (kind classic: num_bins_per_dim)').argParser(count).default(2))
     .addOption(new Option('--seed <n|none>', 'random seed (random_seed); "none" for unseeded').argParser(seedValue).default(0))
-    .addOption(new Option('--precision <precision>', 'working precision of the kernel and eigensolver').choices(['float64', 'float32']).default('float64'));
+    .addOption(new Option('--precision <precision>', 'working precision of the kernel and eigensolver').choices(['float64', 'float32']).default('float64'))
+    .addOption(
+      new Option('--method <method>', "'exact' eigendecomposition, or 'slq' stochastic Lanczos quadrature for large N (an estimate; see README)")
+        .choices(['exact', 'slq'])
+        .default('exact'),
+    )
+    .addOption(new Option('--probes <n>', "probe vectors of --method slq (slq.probes, default 16; >= 4)").argParser(count))
+    .addOption(new Option('--lanczos-steps <n>', "Lanczos steps per probe of --method slq (slq.lanczosSteps, default 16; >= 2)").argParser(count));
+}
+
+/** The flags of `--method`. */
+export interface MethodFlags {
+  method?: 'exact' | 'slq';
+  probes?: number;
+  lanczosSteps?: number;
+}
+
+/**
+ * The library options `--method`, `--probes` and `--lanczos-steps` stand for: nothing for the
+ * exact method (the default), `{ method: 'slq', slq? }` for 'slq'. The tuning flags without
+ * `--method slq` are a usage error.
+ */
+export function methodOptions(f: MethodFlags): Record<string, unknown> {
+  if (f.method !== 'slq') {
+    if (f.probes !== undefined || f.lanczosSteps !== undefined)
+      throw new UsageError(`${f.probes !== undefined ? '--probes' : '--lanczos-steps'} applies only with --method slq`);
+    return {};
+  }
+  const slq: Record<string, number> = {};
+  if (f.probes !== undefined) slq.probes = f.probes;
+  if (f.lanczosSteps !== undefined) slq.lanczosSteps = f.lanczosSteps;
+  return Object.keys(slq).length ? { method: 'slq', slq } : { method: 'slq' };
 }
 
 /** Flags the user typed that do not apply to `kind`: a usage error naming them. */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /** `dse entropy <file>`: DSE (or ASE, CSE, matrix-entry entropy) of a matrix file. */
 import { Option, type Command } from 'commander';
-import { diffusionSpectralEntropy, adjacencySpectralEntropy } from '../entropy';
+import { diffusionSpectralEntropyDetailed, adjacencySpectralEntropyDetailed } from '../entropy';
+import type { EntropyEstimate } from '../slq';
 import { UsageError, type CliIo } from './io';
 import { orNull, type None } from './args';
-import { addMeasureOptions, addMaxN, checkApplicable, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
+import { addMeasureOptions, methodOptions, addMaxN, checkApplicable, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
 import { loadMatrix } from './load';
 import { progressBar } from './progress';
 
@@ -21,6 +22,9 @@ interface EntropyFlags {
   cache?: string;
   cachePrecision?: string;
   chebyshev: boolean;
+  method?: 'exact' | 'slq';
+  probes?: number;
+  lanczosSteps?: number;
   key?: string;
   json: boolean;
 }
@@ -43,14 +47,14 @@ export function entropyCall(f: EntropyFlags, cache?: string): { fn: 'diffusionSp
     case 'diffusion':
       return {
         fn: 'diffusionSpectralEntropy',
-        options: { gaussianKernelSigma: f.sigma, t: f.t, ...base, precision: f.precision, ...(f.chebyshev ? { chebyshevApprox: true } : {}) },
+        options: { gaussianKernelSigma: f.sigma, t: f.t, ...base, precision: f.precision, ...(f.chebyshev ? { chebyshevApprox: true } : {}), ...methodOptions(f) },
       };
     case 'entry':
       return { fn: 'diffusionSpectralEntropy', options: { gaussianKernelSigma: f.sigma, matrixEntryEntropy: true, ...base, precision: f.precision } };
     case 'classic':
       return { fn: 'diffusionSpectralEntropy', options: { classicShannonEntropy: true, numBinsPerDim: f.bins, ...base } };
     case 'adjacency':
-      return { fn: 'adjacencySpectralEntropy', options: { gaussianKernelSigma: f.sigma, anisotropic: f.anisotropic, ...base, precision: f.precision } };
+      return { fn: 'adjacencySpectralEntropy', options: { gaussianKernelSigma: f.sigma, anisotropic: f.anisotropic, ...base, precision: f.precision, ...methodOptions(f) } };
     case 'knn':
       return { fn: 'adjacencySpectralEntropy', options: { useKnn: true, knn: f.knn, ...base, precision: f.precision } };
   }
@@ -90,19 +94,25 @@ export function registerEntropy(program: Command, io: CliIo): void {
       const { fn, options } = entropyCall(flags, cache);
       const bar = progressBar(io, `dse entropy (${flags.kind})`);
       bar.start(1, X ? `${X.rows} x ${X.cols}` : 'from the cache');
-      let value: number;
+      let est: EntropyEstimate;
       try {
-        value =
+        est =
           fn === 'diffusionSpectralEntropy'
-            ? await diffusionSpectralEntropy(X, options as Parameters<typeof diffusionSpectralEntropy>[1])
-            : await adjacencySpectralEntropy(X, options as Parameters<typeof adjacencySpectralEntropy>[1]);
+            ? await diffusionSpectralEntropyDetailed(X, options as Parameters<typeof diffusionSpectralEntropyDetailed>[1])
+            : await adjacencySpectralEntropyDetailed(X, options as Parameters<typeof adjacencySpectralEntropyDetailed>[1]);
         bar.update(1);
       } finally {
         bar.stop();
       }
+      const { value } = est;
       const seconds = secondsSince(start);
+      // 'slq' is an estimate: its standard error goes into the JSON, and to stderr beside the bare value.
+      const slq = est.method === 'slq' ? { method: 'slq', standardError: est.standardError, deflated: est.slq?.deflated } : {};
       if (flags.json)
-        io.stdout.write(toJson({ command: 'entropy', kind: flags.kind, function: fn, value, file: file ?? null, N: X?.rows ?? null, D: X?.cols ?? null, options, seconds }));
-      else io.stdout.write(`${value}\n`);
+        io.stdout.write(toJson({ command: 'entropy', kind: flags.kind, function: fn, value, ...slq, file: file ?? null, N: X?.rows ?? null, D: X?.cols ?? null, options, seconds }));
+      else {
+        io.stdout.write(`${value}\n`);
+        if (est.method === 'slq') io.stderr.write(`method slq: standard error ${est.standardError.toPrecision(3)} bits (${est.n} rows, ${est.slq?.deflated} eigenpairs deflated)\n`);
+      }
     });
 }

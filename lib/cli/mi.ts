@@ -8,7 +8,7 @@ import { writeNpy } from '../io/npy';
 import { writeCsv } from '../io/csv';
 import type { CliIo } from './io';
 import { count, orNull, type None } from './args';
-import { addMeasureOptions, checkApplicable, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
+import { addMeasureOptions, methodOptions, checkApplicable, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
 import { loadMatrix, loadReference, loadLabels } from './load';
 import { progressBar } from './progress';
 
@@ -29,6 +29,9 @@ interface MiFlags {
   saveClusters?: string;
   key?: string;
   referenceKey?: string;
+  method?: 'exact' | 'slq';
+  probes?: number;
+  lanczosSteps?: number;
   json: boolean;
 }
 
@@ -45,13 +48,13 @@ export function miCall(f: MiFlags): { fn: 'diffusionSpectralMutualInformation' |
   const base = { referenceDiscrete, numRepetitions: f.repetitions, nClusters: f.nClusters, randomSeed: orNull(f.seed) };
   switch (f.kind) {
     case 'diffusion':
-      return { fn: 'diffusionSpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, t: f.t, ...base, precision: f.precision } };
+      return { fn: 'diffusionSpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, t: f.t, ...base, precision: f.precision, ...methodOptions(f) } };
     case 'entry':
       return { fn: 'diffusionSpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, matrixEntryEntropy: true, ...base, precision: f.precision } };
     case 'classic':
       return { fn: 'diffusionSpectralMutualInformation', options: { classicShannonEntropy: true, numBinsPerDim: f.bins, ...base } };
     case 'adjacency':
-      return { fn: 'adjacencySpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, anisotropic: f.anisotropic, ...base, precision: f.precision } };
+      return { fn: 'adjacencySpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, anisotropic: f.anisotropic, ...base, precision: f.precision, ...methodOptions(f) } };
     case 'knn':
       return { fn: 'adjacencySpectralMutualInformation', options: { useKnn: true, knn: f.knn, ...base, precision: f.precision } };
   }
