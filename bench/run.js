@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // `npm run bench [-- --quick] [-- --repeat R] [-- --only NAME,...] [-- --data DIR] [-- --json PATH]`
+// `npm run bench -- --slq [slq.js arguments]`: method 'slq' against exact instead (bench/slq.js)
 //
 // Runs each workload with this package (bench/workload.js) and with the Python reference
 // stand-in (bench/reference.py), on the same .npy inputs, one after the other on this machine,
@@ -92,10 +93,12 @@ function parseArgs(argv) {
     else if (a === '--only') o.only = argv[++i].split(',').map((s) => s.trim().toLowerCase());
     else if (a === '--data') o.data = path.resolve(argv[++i]);
     else if (a === '--json') o.json = path.resolve(argv[++i]);
+    else if (a === '--slq') o.slq = argv.slice(i + 1); // the rest goes to bench/slq.js
     else if (a === '--help' || a === '-h') {
       process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
+    if (o.slq) break;
   }
   if (o.repeat !== undefined && !(Number.isInteger(o.repeat) && o.repeat >= 1)) throw new Error('--repeat must be an integer >= 1');
   return o;
@@ -157,6 +160,11 @@ function machine() {
 
 function main() {
   const o = parseArgs(process.argv.slice(2));
+  if (o.slq) {
+    // method 'slq' against exact (issue 9): its own harness, bench/slq.js (npm run bench:slq).
+    const r = run(process.execPath, [path.join(__dirname, 'slq.js'), ...o.slq], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+  }
   const started = Date.now();
   const lib = require(path.join(ROOT, 'dist'));
   const build = lib.buildInfo();
