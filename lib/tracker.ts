@@ -28,6 +28,7 @@ import {
 } from './validate';
 import { traceCsv, traceReport, sortRecords, type TraceRecord } from './report/trace';
 import { writeReportFile } from './report/html';
+import { METHOD_SPEC, type Method, type SlqOptions } from './slq';
 
 export type { TraceRecord } from './report/trace';
 
@@ -58,6 +59,10 @@ export interface DseTrackerOptions {
   nNeighbors?: number;
   /** Working precision. Default 'float64'. */
   precision?: Precision;
+  /** `'exact'` (default) or `'slq'` for every DSE and DSMI (large N without subsampling: set `maxN: null`). */
+  method?: Method;
+  /** Tuning of `method: 'slq'`. */
+  slq?: SlqOptions;
 }
 
 /** One call of {@link DseTracker.record}. */
@@ -93,6 +98,8 @@ type Resolved = {
   nClusters: number;
   nNeighbors: number;
   precision: Precision;
+  method: Method;
+  slq: Required<SlqOptions>;
 };
 
 const any: OptionRule<unknown> = { default: null, parse: (v) => v };
@@ -109,6 +116,7 @@ const SPEC = {
   nClusters: integerAtLeast(10, 1),
   nNeighbors: integerAtLeast(10, 1),
   precision: oneOf<Precision>('float64', ['float64', 'float32']),
+  ...METHOD_SPEC,
 };
 
 /** A private copy of a checked matrix, so the caller may reuse or dispose its buffer at once. */
@@ -238,9 +246,9 @@ export class DseTracker {
     this.pending.add(key);
     try {
       const start = process.hrtime.bigint();
-      const { gaussianKernelSigma, t, maxN, randomSeed, numRepetitions, nClusters, precision } = this.o;
-      const dse = await diffusionSpectralEntropy(Z, { gaussianKernelSigma, t, maxN, randomSeed, precision });
-      const mi = { gaussianKernelSigma, t, randomSeed, numRepetitions, nClusters, precision };
+      const { gaussianKernelSigma, t, maxN, randomSeed, numRepetitions, nClusters, precision, method, slq } = this.o;
+      const dse = await diffusionSpectralEntropy(Z, { gaussianKernelSigma, t, maxN, randomSeed, precision, method, slq });
+      const mi = { gaussianKernelSigma, t, randomSeed, numRepetitions, nClusters, precision, method, slq };
       const dsmiY = this.labels
         ? (await diffusionSpectralMutualInformation(Z, this.labels, { ...mi, referenceDiscrete: this.labelsDiscrete })).value
         : null;
@@ -284,8 +292,9 @@ export class DseTracker {
    * ```
    */
   options(): Record<string, unknown> {
-    const { randomSeed, ...rest } = this.o;
+    const { randomSeed, slq, ...rest } = this.o;
     const out: Record<string, unknown> = { ...rest, randomSeed: typeof randomSeed === 'bigint' ? randomSeed.toString() : randomSeed };
+    if (this.o.method === 'slq') out.slq = slq; // the tuning means nothing to the exact method
     if (this.labels) {
       out.labels = this.labelsDiscrete
         ? `${this.labels.length} labels, ${uniqueCounts(this.labels as Int32Array).values.length} classes`

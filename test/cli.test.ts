@@ -385,6 +385,19 @@ describe('dse trace', () => {
     expect(html.split('aria-roledescription="line mark"').length - 1).toBe(6);
   });
 
+  it('--method slq (with --probes) gives the tracker\'s slq values', async () => {
+    const r = await dse(['trace', 'runs/fc1', '--labels', 'runs/labels.npy', '--sigma', '2', '--method', 'slq', '--probes', '8', '--no-report', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const tracker = new DseTracker({ labels: y, gaussianKernelSigma: 2, method: 'slq', slq: { probes: 8 } });
+    const z2 = readNpy(path.join(runs, 'fc1', 'epoch_2.npy'));
+    const ref = await tracker.record({ epoch: 2, embeddings: { data: z2.data as Float64Array, rows: 90, cols: 4 } });
+    expect([j.records[1].dse, j.records[1].dsmiY]).toEqual([ref.dse, ref.dsmiY]);
+    const bad = await dse(['trace', 'runs/fc1', '--labels', 'runs/labels.npy', '--probes', '8', '--no-report']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--probes applies only with --method slq/);
+  });
+
   it('treats files directly in the folder as one series and prints a table', async () => {
     const flat = file('flat');
     fs.mkdirSync(flat, { recursive: true });

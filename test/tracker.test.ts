@@ -51,6 +51,21 @@ describe('DseTracker#record', () => {
     expect(r.seconds).toBeGreaterThan(0);
   });
 
+  it("passes method 'slq' and its tuning to every DSE and DSMI", async () => {
+    const { X, labels, embeddings } = data();
+    const options = { gaussianKernelSigma: 2, numRepetitions: 2, nClusters: 3, randomSeed: 9, method: 'slq' as const, slq: { probes: 8 } };
+    const tracker = new DseTracker({ labels, inputs: X, ...options });
+    const Z = embeddings(3);
+    const r = await tracker.record({ epoch: 3, embeddings: Z });
+    const { gaussianKernelSigma, randomSeed, numRepetitions, nClusters, method, slq } = options;
+    expect(r.dse).toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma, randomSeed, method, slq }));
+    expect(r.dse).not.toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma, randomSeed })); // an estimate, not the exact path
+    expect(Math.abs(r.dse - diffusionSpectralEntropySync(Z, { gaussianKernelSigma, randomSeed }))).toBeLessThan(0.02);
+    expect(r.dsmiY).toBe(diffusionSpectralMutualInformationSync(Z, labels, { gaussianKernelSigma, randomSeed, numRepetitions, method, slq }).value);
+    expect(r.dsmiX).toBe(diffusionSpectralMutualInformationSync(Z, X, { gaussianKernelSigma, randomSeed, numRepetitions, nClusters, method, slq }).value);
+    expect(() => new DseTracker({ method: 'fast' as never })).toThrow(/method/);
+  });
+
   it('clusters the inputs once, however many records (also concurrent ones)', async () => {
     const { X, labels, embeddings } = data();
     const spy = jest.spyOn(clusters, 'spectralClustering');

@@ -43,7 +43,7 @@ export function kindsHelp(): string {
 
 /** Adds `--kind` and the flags of the measure's options to a command. */
 export function addMeasureOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .addOption(new Option('--kind <kind>', 'what to measure (see Kinds below)').choices(Object.keys(KINDS)).default('diffusion'))
     .addOption(new Option('--sigma <number>', 'Gaussian kernel bandwidth (gaussian_kernel_sigma)').argParser(positive).default(10))
     .addOption(new Option('--t <number>', 'diffusion time: power of the eigenvalues (kind diffusion)').argParser(nonNegative).default(1))
@@ -51,14 +51,21 @@ export function addMeasureOptions(cmd: Command): Command {
     .addOption(new Option('--knn <k>', 'neighbours per row, self included (kind knn)').argParser(count).default(10))
     .addOption(new Option('--bins <n>', 'bins per dimension (kind classic: num_bins_per_dim)').argParser(count).default(2))
     .addOption(new Option('--seed <n|none>', 'random seed (random_seed); "none" for unseeded').argParser(seedValue).default(0))
-    .addOption(new Option('--precision <precision>', 'working precision of the kernel and eigensolver').choices(['float64', 'float32']).default('float64'))
+    .addOption(new Option('--precision <precision>', 'working precision of the kernel and eigensolver').choices(['float64', 'float32']).default('float64'));
+  addMethodOptions(cmd);
+  return cmd;
+}
+
+/** Adds `--method`, `--probes` and `--lanczos-steps` (see {@link methodOptions}). */
+export function addMethodOptions(cmd: Command): Command {
+  return cmd
     .addOption(
       new Option('--method <method>', "'exact' eigendecomposition, or 'slq' stochastic Lanczos quadrature for large N (an estimate; see README)")
         .choices(['exact', 'slq'])
         .default('exact'),
     )
-    .addOption(new Option('--probes <n>', "probe vectors of --method slq (slq.probes, default 16; >= 4)").argParser(count))
-    .addOption(new Option('--lanczos-steps <n>', "Lanczos steps per probe of --method slq (slq.lanczosSteps, default 16; >= 2)").argParser(count));
+    .addOption(new Option('--probes <n>', 'probe vectors of --method slq (slq.probes, default 16; >= 4)').argParser(count))
+    .addOption(new Option('--lanczos-steps <n>', 'Lanczos steps per probe of --method slq (slq.lanczosSteps, default 16; >= 2)').argParser(count));
 }
 
 /** The flags of `--method`. */

@@ -10,7 +10,7 @@ import { DseTracker } from '../tracker';
 import type { TraceRecord } from '../report/trace';
 import type { CliIo } from './io';
 import { count, nonNegative, positive, seedValue, orNull, type None } from './args';
-import { addMaxN, resolvePath, secondsSince, toJson } from './common';
+import { addMaxN, addMethodOptions, methodOptions, resolvePath, secondsSince, toJson } from './common';
 import { fixed, textTable, bytes } from './format';
 import { loadLabels, loadMatrix } from './load';
 import { discoverTrace } from './discover';
@@ -31,6 +31,9 @@ interface TraceFlags {
   nClusters: number;
   nNeighbors: number;
   precision: 'float64' | 'float32';
+  method?: 'exact' | 'slq';
+  probes?: number;
+  lanczosSteps?: number;
   key?: string;
   title?: string;
 }
@@ -88,7 +91,9 @@ export function registerTrace(program: Command, io: CliIo): void {
     .addOption(new Option('--repetitions <n>', 'random subsets per cluster of DSMI (num_repetitions)').argParser(count).default(5))
     .addOption(new Option('--n-clusters <n>', 'clusters of the inputs (and bins of continuous labels)').argParser(count).default(10))
     .addOption(new Option('--n-neighbors <n>', 'neighbours of the graph that clusters the inputs').argParser(count).default(10))
-    .addOption(new Option('--precision <precision>', 'working precision').choices(['float64', 'float32']).default('float64'))
+    .addOption(new Option('--precision <precision>', 'working precision').choices(['float64', 'float32']).default('float64'));
+  addMethodOptions(cmd);
+  cmd
     .option('--key <name>', 'array to read from .npz embedding files')
     .option('--title <text>', 'title of the report')
     .addHelpText(
@@ -117,6 +122,7 @@ export function registerTrace(program: Command, io: CliIo): void {
         nClusters: flags.nClusters,
         nNeighbors: flags.nNeighbors,
         precision: flags.precision,
+        ...methodOptions(flags),
       });
       const bar = progressBar(io, 'dse trace');
       bar.start(files.length + (inputs ? 1 : 0), inputs ? 'clustering the inputs' : '');
