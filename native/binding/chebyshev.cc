@@ -39,18 +39,13 @@ std::shared_ptr<ChebyshevJob> parseJob(const Napi::CallbackInfo& info) {
   auto job = std::make_shared<ChebyshevJob>();
   job->X = matrixView(env, info[0], info[1], info[2]);
   const std::size_t n = job->X.rows;
-  if (info[3].IsArray()) {
-    auto list = info[3].As<Napi::Array>();
-    job->indices.reserve(list.Length());
-    for (uint32_t i = 0; i < list.Length(); ++i) job->indices.push_back(indexArray(env, list.Get(i), n, "subset"));
+  if (subsetArgs(env, info[3], n, job->indices))
     for (const auto& s : job->indices) job->subsets.push_back(ChebyshevSubset{s.data(), s.size()});
-  } else {
+  else if (n == 0)
+    throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
+  else
     job->subsets.push_back(ChebyshevSubset{nullptr, n});
-  }
-  for (const auto& s : job->subsets)
-    if (s.size == 0) throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
-  if (!info[4].IsObject()) throwError(env, "ERR_DSE_TYPE", "native: options object expected");
-  auto o = info[4].As<Napi::Object>();
+  auto o = optionsArg(env, info[4]);
   job->spec.sigma = numberArg(env, o.Get("sigma"), "sigma");
   if (!(job->spec.sigma > 0)) throwError(env, "ERR_DSE_OPTION", "native: sigma must be > 0");
   job->spec.moments = sizeArg(env, o.Get("moments"), "moments");

@@ -97,5 +97,21 @@ std::vector<std::int32_t> indexArray(Napi::Env env, const Napi::Value& value, st
   return out;
 }
 
+bool subsetArgs(Napi::Env env, const Napi::Value& value, std::size_t n, std::vector<std::vector<std::int32_t>>& out) {
+  if (!value.IsArray()) return false;
+  auto list = value.As<Napi::Array>();
+  out.reserve(list.Length());
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    out.push_back(indexArray(env, list.Get(i), n, "subset"));
+    if (out.back().empty()) throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
+  }
+  return true;
+}
+
+Napi::Object optionsArg(Napi::Env env, const Napi::Value& value) {
+  if (!value.IsObject()) throwError(env, "ERR_DSE_TYPE", "native: options object expected");
+  return value.As<Napi::Object>();
+}
+
 }  // namespace binding
 }  // namespace dse

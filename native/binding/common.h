@@ -39,6 +39,13 @@ InputMatrix matrixCopy(const InputMatrix& view, std::vector<unsigned char>& stor
 // Int32Array -> vector of indices, each checked against [0, limit).
 std::vector<std::int32_t> indexArray(Napi::Env env, const Napi::Value& value, std::size_t limit, const char* what);
 
+// The subsets argument: an array of Int32Array row lists (each non-empty, indices < n) into
+// `out` (true), or anything else for "all rows" (false, `out` untouched).
+bool subsetArgs(Napi::Env env, const Napi::Value& value, std::size_t n, std::vector<std::vector<std::int32_t>>& out);
+
+// The options argument as an object, or a TypeError-coded DseError.
+Napi::Object optionsArg(Napi::Env env, const Napi::Value& value);
+
 std::size_t sizeArg(Napi::Env env, const Napi::Value& value, const char* what);
 double numberArg(Napi::Env env, const Napi::Value& value, const char* what);
 

@@ -44,18 +44,13 @@ std::shared_ptr<SlqJob> parseJob(const Napi::CallbackInfo& info) {
   SlqRequest& r = job->request;
   r.X = matrixView(env, info[0], info[1], info[2]);
   const std::size_t n = r.X.rows;
-  if (info[3].IsArray()) {
-    auto list = info[3].As<Napi::Array>();
-    job->indices.reserve(list.Length());
-    for (uint32_t i = 0; i < list.Length(); ++i) job->indices.push_back(indexArray(env, list.Get(i), n, "subset"));
+  if (subsetArgs(env, info[3], n, job->indices))
     for (const auto& s : job->indices) r.subsets.push_back(Subset{s.data(), s.size()});
-  } else {
+  else if (n == 0)
+    throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
+  else
     r.subsets.push_back(Subset{nullptr, n});
-  }
-  for (const auto& s : r.subsets)
-    if (s.size == 0) throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
-  if (!info[4].IsObject()) throwError(env, "ERR_DSE_TYPE", "native: options object expected");
-  auto o = info[4].As<Napi::Object>();
+  auto o = optionsArg(env, info[4]);
   const std::size_t kind = sizeArg(env, o.Get("kind"), "kind");
   if (kind > 2) throwError(env, "ERR_DSE_OPTION", "native: method 'slq' needs a symmetric kernel (diffusion, gaussian or anisotropic)");
   r.kernel.kind = static_cast<KernelKind>(kind);

@@ -29,16 +29,13 @@ void parsePlan(const Napi::CallbackInfo& info, Plan& plan) {
   Napi::Env env = info.Env();
   plan.request.X = matrixView(env, info[0], info[1], info[2]);
   const std::size_t n = plan.request.X.rows;
-  if (info[3].IsArray()) {
-    auto list = info[3].As<Napi::Array>();
-    plan.indices.reserve(list.Length());
-    for (uint32_t i = 0; i < list.Length(); ++i) plan.indices.push_back(indexArray(env, list.Get(i), n, "subset"));
+  if (subsetArgs(env, info[3], n, plan.indices))
     for (const auto& s : plan.indices) plan.request.subsets.push_back(Subset{s.data(), s.size()});
-  } else {
+  else if (n == 0)
+    throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
+  else
     plan.request.subsets.push_back(Subset{nullptr, n});
-  }
-  if (!info[4].IsObject()) throwError(env, "ERR_DSE_TYPE", "native: options object expected");
-  auto o = info[4].As<Napi::Object>();
+  auto o = optionsArg(env, info[4]);
   const std::size_t kind = sizeArg(env, o.Get("kind"), "kind");
   if (kind > 3) throwError(env, "ERR_DSE_OPTION", "native: unknown kernel kind");
   plan.request.kernel.kind = static_cast<KernelKind>(kind);
@@ -48,8 +45,6 @@ void parsePlan(const Napi::CallbackInfo& info, Plan& plan) {
   plan.request.precision = sizeArg(env, o.Get("precision"), "precision") == 1 ? Precision::Float32 : Precision::Float64;
   plan.request.output = sizeArg(env, o.Get("output"), "output") == 1 ? Output::EntryEntropy : Output::Eigenvalues;
   plan.maxThreads = o.Has("maxThreads") && o.Get("maxThreads").IsNumber() ? sizeArg(env, o.Get("maxThreads"), "maxThreads") : 0;
-  for (const auto& s : plan.request.subsets)
-    if (s.size == 0) throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
 }
 
 Napi::Value toJs(Napi::Env env, const std::vector<std::vector<double>>& results) {
