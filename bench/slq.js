@@ -10,6 +10,7 @@
 //   large      N = 40000 (--large-n), maxN: null, in a child process: time and peak RSS
 //   tradeoff   error (RMS over seeds) against time for a range of probes and Lanczos steps
 //   coverage   a batch of seeds at N = 1500: how often |error| <= k standardError
+//   dsmi       DSMI of uniform X (N = 10000, 20000; D = 256) against 10 random labels, slq and exact
 // Uses dist/ (npm run build:ts) and the addon node-gyp-build finds (or DSE_ADDON_PATH).
 // Prints markdown tables; every timing is the median of the repeats. The machine is shared:
 // `uptime` is printed before and after each section.
@@ -25,7 +26,7 @@ const FIXTURES = path.join(__dirname, '..', 'test', 'fixtures');
 const TOLERANCE_BITS = 0.02;
 
 function parseArgs(argv) {
-  const out = { sections: ['golden', 'grid4000', 'grid10000', 'large', 'tradeoff', 'coverage'], json: null, largeN: 40000, seeds: 30, child: null };
+  const out = { sections: ['golden', 'grid4000', 'grid10000', 'large', 'tradeoff', 'coverage', 'dsmi'], json: null, largeN: 40000, seeds: 30, child: null };
   for (let i = 0; i < argv.length; i++) {
     const [key, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => (inline !== undefined ? inline : argv[++i]);
@@ -223,6 +224,25 @@ function sectionCoverage(seeds) {
   results.coverage = out;
 }
 
+function sectionDsmi() {
+  console.log(`\n### DSMI against 10 random labels, uniform X, D = 256 (${uptime()})\n`);
+  const rows = [];
+  const out = [];
+  for (const n of [10000, 20000]) {
+    const X = uniform(n, 256, 5);
+    let s = 12345;
+    const labels = Int32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), Math.floor((s / 2 ** 32) * 10)));
+    const slq = time(() => lib.diffusionSpectralMutualInformationSync(X, labels, { method: 'slq' }).value);
+    const exact = time(() => lib.diffusionSpectralMutualInformationSync(X, labels).value);
+    const row = { n, slq: slq.value, exact: exact.value, slqSeconds: slq.seconds, exactSeconds: exact.seconds };
+    out.push(row);
+    rows.push([n, fmt(exact.value, 4), fmt(slq.value - exact.value), slq.seconds.toFixed(2), exact.seconds.toFixed(2), `${(exact.seconds / slq.seconds).toFixed(1)}x`]);
+  }
+  console.log(table(['N', 'exact DSMI (bits)', 'slq - exact', 'slq s', 'exact s', 'speed-up'], rows));
+  console.log('\n(Subsets of N / 10 rows: 60 eigenproblems of ~1000 rows at N = 10000, ~2000 at N = 20000.)');
+  results.dsmi = out;
+}
+
 function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.child) return childLarge(args.child);
@@ -234,6 +254,7 @@ function main() {
     else if (s === 'large') sectionLarge(args.largeN);
     else if (s === 'tradeoff') sectionTradeoff(Math.min(args.seeds, 10));
     else if (s === 'coverage') sectionCoverage(args.seeds);
+    else if (s === 'dsmi') sectionDsmi();
     else throw new Error(`unknown section ${s}`);
   }
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(results, null, 1));

@@ -18,6 +18,10 @@ struct NumericError : std::runtime_error {
 
 namespace linalg {
 
+// From this size the symmetric eigenvalues use the two-stage reduction, below it dsyevd
+// (linalg.cc has the measurements). Depends on n only, never on the thread count.
+constexpr std::size_t kTwoStageMin = 1500;
+
 // "OpenBLAS 0.3.21 (Cooperlake)" or "Eigen 3.4.0 (no BLAS)".
 std::string blasName();
 // "OpenBLAS LAPACK" or "Eigen".

@@ -28,9 +28,14 @@ std::timed_mutex& computeMutex() {
   return m;
 }
 
-// Below this size a subset's eigenproblem is run single-threaded next to others: two
-// single-threaded dsyevd at n = 1000 finish in 63 ms where two threaded ones take 90 ms.
-constexpr std::size_t kSharedCoresMin = 1500;
+// Below this size a subset's eigenproblem is run single-threaded next to others (when a batch
+// has more than one): two single-threaded dsyevd at n = 1000 finish in 63 ms where two threaded
+// ones take 90 ms, and two single-threaded two-stage reductions side by side take 0.50 s at
+// n = 2000 (1.53-1.62 s at 3000, 3.06-3.62 s at 4000) where one threaded run takes 0.365 s
+// (1.09, 2.20 s): 1.2-1.5x the throughput (bench/native: run-lapack-bench.sh N 1 twostage1 and
+// N 2 twostage, docs/performance.md). Larger ones run alone, so that a batch never holds more
+// than one buffer above this size.
+constexpr std::size_t kSharedCoresMin = 5000;
 
 // One worker's buffers, reused from subset to subset: the m x m kernel (allocated uninitialised:
 // for a symmetric kernel the strictly upper triangle is never touched, so its pages are never
@@ -216,7 +221,7 @@ double estimateSpectraBytes(const BatchRequest& req, std::size_t threads) {
     // dgeev: ~4m + its own m x m copy when a float32 kNN runs the float64 solver).
     double one = m * m * item + m * static_cast<double>(req.X.cols) * item + 8 * m * 8.0;
     // The two-stage reduction's band, its working copy and sy2sb's workspace (kd <= 64).
-    if (m >= kSharedCoresMin) one += 4.0 * 65 * m * item;
+    if (m >= linalg::kTwoStageMin) one += 4.0 * 65 * m * item;
     if (req.kernel.kind == KernelKind::Knn) one += m * m * 8.0 + threads * m * item;
     if (i == 0 || m >= kSharedCoresMin) peak = std::max(peak, one);
   }
@@ -227,6 +232,7 @@ double estimateSpectraBytes(const BatchRequest& req, std::size_t threads) {
     if (m >= kSharedCoresMin && sizes.size() > 1) continue;
     if (counted++ == threads) break;
     shared += m * m * item + m * static_cast<double>(req.X.cols) * item + 8 * m * 8.0;
+    if (m >= linalg::kTwoStageMin) shared += 4.0 * 65 * m * item;
   }
   return std::max(peak, shared);
 }
