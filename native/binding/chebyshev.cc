@@ -55,7 +55,7 @@ std::shared_ptr<ChebyshevJob> parseJob(const Napi::CallbackInfo& info) {
   job->spec.threshold = numberArg(env, o.Get("threshold"), "threshold");
   job->spec.seed = (static_cast<std::uint64_t>(word(env, o.Get("seedHi"), "seedHi")) << 32) |
                    word(env, o.Get("seedLo"), "seedLo");
-  job->maxThreads = o.Has("maxThreads") && o.Get("maxThreads").IsNumber() ? sizeArg(env, o.Get("maxThreads"), "maxThreads") : 0;
+  job->maxThreads = maxThreadsArg(env, o);
   return job;
 }
 
@@ -70,24 +70,10 @@ void run(ChebyshevJob& job, const TaskContext* ctx) {
   job.results = runChebyshev(job.X, job.subsets, job.spec, control);
 }
 
-Napi::Value toJs(Napi::Env env, const std::vector<std::vector<double>>& results) {
-  auto out = Napi::Array::New(env, results.size());
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    auto arr = Napi::Float64Array::New(env, results[i].size());
-    std::copy(results[i].begin(), results[i].end(), arr.Data());
-    out.Set(static_cast<uint32_t>(i), arr);
-  }
-  return out;
-}
-
 Napi::Value ChebyshevMoments(const Napi::CallbackInfo& info) {
   auto job = parseJob(info);
-  try {
-    run(*job, nullptr);
-  } catch (...) {
-    throw makeError(info.Env(), describeCurrentException());
-  }
-  return toJs(info.Env(), job->results);
+  runOrThrow(info.Env(), [&] { run(*job, nullptr); });
+  return float64Arrays(info.Env(), job->results);
 }
 
 Napi::Value ChebyshevMomentsAsync(const Napi::CallbackInfo& info) {
@@ -95,7 +81,7 @@ Napi::Value ChebyshevMomentsAsync(const Napi::CallbackInfo& info) {
   job->X = matrixCopy(job->X, job->xCopy);
   return TaskWorker::Start(
       info.Env(), info[5], info[6], [job](const TaskContext& ctx) { run(*job, &ctx); },
-      [job](Napi::Env env) { return toJs(env, job->results); });
+      [job](Napi::Env env) { return float64Arrays(env, job->results); });
 }
 
 Napi::Value ChebyshevBytes(const Napi::CallbackInfo& info) {

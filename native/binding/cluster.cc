@@ -56,11 +56,7 @@ Napi::Value toJs(Napi::Env env, const ClusterJob& job) {
 
 Napi::Value SpectralClustering(const Napi::CallbackInfo& info) {
   auto job = parseJob(info);
-  try {
-    run(*job, nullptr);
-  } catch (...) {
-    throw makeError(info.Env(), describeCurrentException());
-  }
+  runOrThrow(info.Env(), [&] { run(*job, nullptr); });
   return toJs(info.Env(), *job);
 }
 

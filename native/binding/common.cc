@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "common.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -106,6 +107,20 @@ bool subsetArgs(Napi::Env env, const Napi::Value& value, std::size_t n, std::vec
     if (out.back().empty()) throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
   }
   return true;
+}
+
+std::size_t maxThreadsArg(Napi::Env env, const Napi::Object& options) {
+  return options.Has("maxThreads") && options.Get("maxThreads").IsNumber() ? sizeArg(env, options.Get("maxThreads"), "maxThreads") : 0;
+}
+
+Napi::Array float64Arrays(Napi::Env env, const std::vector<std::vector<double>>& results) {
+  auto out = Napi::Array::New(env, results.size());
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto arr = Napi::Float64Array::New(env, results[i].size());
+    std::copy(results[i].begin(), results[i].end(), arr.Data());
+    out.Set(static_cast<uint32_t>(i), arr);
+  }
+  return out;
 }
 
 Napi::Object optionsArg(Napi::Env env, const Napi::Value& value) {

@@ -47,6 +47,22 @@ bool subsetArgs(Napi::Env env, const Napi::Value& value, std::size_t n, std::vec
 Napi::Object optionsArg(Napi::Env env, const Napi::Value& value);
 
 std::size_t sizeArg(Napi::Env env, const Napi::Value& value, const char* what);
+
+// The optional `maxThreads` of an options object (0 when absent: all cores).
+std::size_t maxThreadsArg(Napi::Env env, const Napi::Object& options);
+
+// One Float64Array per result vector.
+Napi::Array float64Arrays(Napi::Env env, const std::vector<std::vector<double>>& results);
+
+// Runs a synchronous computation, turning any C++ exception into the coded JS error.
+template <class Fn>
+void runOrThrow(Napi::Env env, Fn&& fn) {
+  try {
+    fn();
+  } catch (...) {
+    throw makeError(env, describeCurrentException());
+  }
+}
 double numberArg(Napi::Env env, const Napi::Value& value, const char* what);
 
 }  // namespace binding

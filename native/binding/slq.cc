@@ -65,7 +65,7 @@ std::shared_ptr<SlqJob> parseJob(const Napi::CallbackInfo& info) {
   if (r.options.probes < 4) throwError(env, "ERR_DSE_OPTION", "native: probes must be >= 4");
   if (r.options.steps < 2) throwError(env, "ERR_DSE_OPTION", "native: steps must be >= 2");
   r.options.seed = (static_cast<std::uint64_t>(word(env, o.Get("seedHi"), "seedHi")) << 32) | word(env, o.Get("seedLo"), "seedLo");
-  job->maxThreads = o.Has("maxThreads") && o.Get("maxThreads").IsNumber() ? sizeArg(env, o.Get("maxThreads"), "maxThreads") : 0;
+  job->maxThreads = maxThreadsArg(env, o);
   return job;
 }
 
@@ -103,11 +103,7 @@ Napi::Value toJs(Napi::Env env, const std::vector<SlqEstimate>& results) {
 
 Napi::Value SlqEntropy(const Napi::CallbackInfo& info) {
   auto job = parseJob(info);
-  try {
-    run(*job, nullptr);
-  } catch (...) {
-    throw makeError(info.Env(), describeCurrentException());
-  }
+  runOrThrow(info.Env(), [&] { run(*job, nullptr); });
   return toJs(info.Env(), job->results);
 }
 
@@ -121,7 +117,7 @@ Napi::Value SlqEntropyAsync(const Napi::CallbackInfo& info) {
 
 Napi::Value SlqBytes(const Napi::CallbackInfo& info) {
   auto job = parseJob(info);
-  const std::size_t threads = job->maxThreads ? std::min(job->maxThreads, hardwareThreads()) : hardwareThreads();
+  const std::size_t threads = threadsFor(job->maxThreads);
   const double xBytes = static_cast<double>(job->request.X.rows * job->request.X.cols) * (job->request.X.isFloat32 ? 4 : 8);
   // The async form copies X first.
   return Napi::Number::New(info.Env(), estimateSlqBytes(job->request, threads) + xBytes);

@@ -44,17 +44,7 @@ void parsePlan(const Napi::CallbackInfo& info, Plan& plan) {
   if (plan.request.kernel.knn < 1) plan.request.kernel.knn = 1;
   plan.request.precision = sizeArg(env, o.Get("precision"), "precision") == 1 ? Precision::Float32 : Precision::Float64;
   plan.request.output = sizeArg(env, o.Get("output"), "output") == 1 ? Output::EntryEntropy : Output::Eigenvalues;
-  plan.maxThreads = o.Has("maxThreads") && o.Get("maxThreads").IsNumber() ? sizeArg(env, o.Get("maxThreads"), "maxThreads") : 0;
-}
-
-Napi::Value toJs(Napi::Env env, const std::vector<std::vector<double>>& results) {
-  auto out = Napi::Array::New(env, results.size());
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    auto arr = Napi::Float64Array::New(env, results[i].size());
-    std::copy(results[i].begin(), results[i].end(), arr.Data());
-    out.Set(static_cast<uint32_t>(i), arr);
-  }
-  return out;
+  plan.maxThreads = maxThreadsArg(env, o);
 }
 
 Napi::Value Spectra(const Napi::CallbackInfo& info) {
@@ -62,15 +52,13 @@ Napi::Value Spectra(const Napi::CallbackInfo& info) {
   Plan plan;
   parsePlan(info, plan);
   std::vector<std::vector<double>> results;
-  try {
+  runOrThrow(env, [&] {
     ComputeLock lock(nullptr);
     Control control;
     control.maxThreads = plan.maxThreads;
     results = runSpectra(plan.request, control);
-  } catch (...) {
-    throw makeError(env, describeCurrentException());
-  }
-  return toJs(env, results);
+  });
+  return float64Arrays(env, results);
 }
 
 Napi::Value SpectraAsync(const Napi::CallbackInfo& info) {
@@ -89,14 +77,13 @@ Napi::Value SpectraAsync(const Napi::CallbackInfo& info) {
         control.maxThreads = plan->maxThreads;
         *results = runSpectra(plan->request, control);
       },
-      [results](Napi::Env env) { return toJs(env, *results); });
+      [results](Napi::Env env) { return float64Arrays(env, *results); });
 }
 
 Napi::Value SpectraBytes(const Napi::CallbackInfo& info) {
   Plan plan;
   parsePlan(info, plan);
-  const std::size_t threads = plan.maxThreads ? std::min(plan.maxThreads, hardwareThreads()) : hardwareThreads();
-  return Napi::Number::New(info.Env(), estimateSpectraBytes(plan.request, threads));
+  return Napi::Number::New(info.Env(), estimateSpectraBytes(plan.request, threadsFor(plan.maxThreads)));
 }
 
 }  // namespace

@@ -244,14 +244,8 @@ std::vector<std::vector<double>> runChebyshev(const InputMatrix& X, const std::v
                                               const ChebyshevSpec& spec, const ChebyshevControl& control) {
   const std::size_t total = subsets.size();
   std::vector<std::vector<double>> results(total);
-  const std::size_t threads =
-      std::max<std::size_t>(1, control.maxThreads ? std::min(control.maxThreads, hardwareThreads()) : hardwareThreads());
-  const int savedThreads = linalg::blasThreads();
-  struct RestoreThreads {
-    int n;
-    ~RestoreThreads() { linalg::setBlasThreads(n); }
-  } restore{savedThreads};
-  linalg::setBlasThreads(static_cast<int>(threads));
+  const std::size_t threads = threadsFor(control.maxThreads);
+  linalg::BlasThreadsScope blasScope(static_cast<int>(threads));
   std::size_t done = 0;
   for (std::size_t s = 0; s < total; ++s) {
     checkpoint(control.cancel);

@@ -31,6 +31,19 @@ bool haveLapack();
 int blasThreads();
 void setBlasThreads(int n);
 
+// Sets the BLAS thread count for a scope and restores the previous one when it ends (also by
+// an exception). setBlasThreads may still change it inside the scope.
+class BlasThreadsScope {
+ public:
+  explicit BlasThreadsScope(int n) : saved_(blasThreads()) { setBlasThreads(n); }
+  ~BlasThreadsScope() { setBlasThreads(saved_); }
+  BlasThreadsScope(const BlasThreadsScope&) = delete;
+  BlasThreadsScope& operator=(const BlasThreadsScope&) = delete;
+
+ private:
+  int saved_;
+};
+
 // C = A A^T for a row-major A (n x d, row stride lda >= d). C is column-major n x n and only
 // its lower triangle (C[i + j*n], i >= j) is written: half the flops and no transpose pass.
 // Lower, not upper: LAPACK's reductions run 4-11% faster from it here (docs/performance.md).

@@ -55,4 +55,7 @@ void parallelFor(std::size_t threads, std::size_t count, std::size_t chunk, Fn&&
 // Number of hardware threads this process should use (>= 1).
 std::size_t hardwareThreads();
 
+// The threads a call may use: hardwareThreads(), capped by the caller's maxThreads (0: no cap).
+std::size_t threadsFor(std::size_t maxThreads);
+
 }  // namespace dse

@@ -955,14 +955,9 @@ std::vector<SlqEstimate> runSlq(const SlqRequest& req, const Control& control) {
   checkRequest(req);
   const std::size_t total = req.subsets.size();
   std::vector<SlqEstimate> out(total);
-  const std::size_t threads =
-      std::max<std::size_t>(1, control.maxThreads ? std::min(control.maxThreads, hardwareThreads()) : hardwareThreads());
+  const std::size_t threads = threadsFor(control.maxThreads);
   // Every BLAS call below is single-threaded inside our own parallel regions.
-  struct RestoreThreads {
-    int n;
-    ~RestoreThreads() { linalg::setBlasThreads(n); }
-  } restore{linalg::blasThreads()};
-  linalg::setBlasThreads(1);
+  linalg::BlasThreadsScope blasScope(1);
   for (std::size_t s = 0; s < total; ++s) {
     checkpoint(control.cancel);
     out[s] = estimateOne(req, req.subsets[s], s, threads, control.cancel);

@@ -20,6 +20,10 @@ std::size_t hardwareThreads() {
   return n == 0 ? 1 : n;
 }
 
+std::size_t threadsFor(std::size_t maxThreads) {
+  return std::max<std::size_t>(1, maxThreads ? std::min(maxThreads, hardwareThreads()) : hardwareThreads());
+}
+
 namespace {
 
 std::timed_mutex& computeMutex() {
@@ -148,8 +152,7 @@ std::vector<std::vector<double>> runSpectra(const BatchRequest& req, const Contr
   const std::size_t total = req.subsets.size();
   std::vector<std::vector<double>> results(total);
   if (total == 0) return results;
-  const std::size_t threads =
-      std::max<std::size_t>(1, control.maxThreads ? std::min(control.maxThreads, hardwareThreads()) : hardwareThreads());
+  const std::size_t threads = threadsFor(control.maxThreads);
 
   // A subset identical to an earlier one is solved once. DSMI re-seeds Python's generator for
   // every cluster, so clusters of equal size draw the same random subsets: with balanced labels
@@ -175,13 +178,7 @@ std::vector<std::vector<double>> runSpectra(const BatchRequest& req, const Contr
     control.progress(++done, total);
   };
 
-  const int savedThreads = linalg::blasThreads();
-  struct RestoreThreads {
-    int n;
-    ~RestoreThreads() { linalg::setBlasThreads(n); }
-  } restore{savedThreads};
-
-  linalg::setBlasThreads(static_cast<int>(threads));
+  linalg::BlasThreadsScope blasScope(static_cast<int>(threads));
   {
     Workspace ws;  // sizes descend: the first subset's buffer serves every later one
     for (std::size_t k = 0; k < firstSmall; ++k) {
