@@ -53,6 +53,20 @@ export function loadValues(file: string): number[] {
   return Array.from(a.data as ArrayLike<number | bigint>, (v) => Number(v));
 }
 
+/** A golden case's reference argument as its .npy holds it: labels keep their integer type. */
+export function loadReference(file: string): Float64Array | Uint8Array | BigInt64Array | Matrix {
+  const a = readNpy(path.join(FIXTURES, file));
+  if (a.shape.length === 2 && a.shape[1] > 1) return loadMatrix(file);
+  return a.data as Float64Array | Uint8Array | BigInt64Array;
+}
+
+/** A golden case's options, with a `precomputedClusters` file name replaced by its values. */
+export function optionsOf(c: GoldenCase): Record<string, unknown> {
+  const o: Record<string, unknown> = { ...c.options };
+  if (typeof o.precomputedClusters === 'string') o.precomputedClusters = loadValues(o.precomputedClusters);
+  return o;
+}
+
 export function toFloat32(m: Matrix): Matrix {
   return { data: Float32Array.from(m.data), rows: m.rows, cols: m.cols };
 }

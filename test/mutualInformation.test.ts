@@ -11,8 +11,6 @@ import {
   diffusionSpectralEntropySync,
 } from '../lib';
 import { subsetPlan } from '../lib/mi';
-import { readNpy } from '../lib/io/npy';
-import type { Matrix } from '../lib/validate';
 import {
   FIXTURES,
   golden,
@@ -25,6 +23,8 @@ import {
   expectDseRejection,
   samePartition,
   uniformMatrix,
+  loadReference,
+  optionsOf,
   type GoldenCase,
 } from './helpers';
 
@@ -36,18 +36,6 @@ const cases = golden.cases.filter((c) => c.fn.endsWith('MutualInformation'));
 const KNN_MI_RTOL = 5e-5;
 const rtolOf = (c: GoldenCase) => (c.options.useKnn ? Math.max(c.rtol, KNN_MI_RTOL) : c.rtol);
 
-/** The reference argument as the golden .npy holds it: labels keep their integer type. */
-function loadReference(file: string): Float64Array | Uint8Array | BigInt64Array | Matrix {
-  const a = readNpy(path.join(FIXTURES, file));
-  if (a.shape.length === 2 && a.shape[1] > 1) return loadMatrix(file);
-  return a.data as Float64Array | Uint8Array | BigInt64Array;
-}
-
-function optionsOf(c: GoldenCase): Record<string, unknown> {
-  const o: Record<string, unknown> = { ...c.options };
-  if (typeof o.precomputedClusters === 'string') o.precomputedClusters = loadValues(o.precomputedClusters);
-  return o;
-}
 
 const fns = {
   diffusionSpectralMutualInformation: [diffusionSpectralMutualInformation, diffusionSpectralMutualInformationSync],

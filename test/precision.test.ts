@@ -13,23 +13,10 @@ import {
   diffusionSpectralEntropySync,
   diffusionSpectralMutualInformationSync,
 } from '../lib';
-import { readNpy } from '../lib/io/npy';
-import type { Matrix } from '../lib/validate';
-import { FIXTURES, golden, loadMatrix, loadValues, uniformMatrix, type GoldenCase } from './helpers';
+import { golden, loadMatrix, loadReference, optionsOf, uniformMatrix, type GoldenCase } from './helpers';
 
 const BITS = 1e-4;
 
-function loadReference(file: string): Float64Array | Uint8Array | BigInt64Array | Matrix {
-  const a = readNpy(path.join(FIXTURES, file));
-  if (a.shape.length === 2 && a.shape[1] > 1) return loadMatrix(file);
-  return a.data as Float64Array | Uint8Array | BigInt64Array;
-}
-
-function optionsOf(c: GoldenCase): Record<string, unknown> {
-  const o: Record<string, unknown> = { ...c.options };
-  if (typeof o.precomputedClusters === 'string') o.precomputedClusters = loadValues(o.precomputedClusters);
-  return o;
-}
 
 type Run = (precision: 'float64' | 'float32') => number;
 
