@@ -129,6 +129,15 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
     });
   });
 
+  it("spectralClustering of white noise equals scikit-learn's partition (wanted eigenvalues close to the next ones)", () => {
+    // No cluster structure: the 10th and the next eigenvalues of the embedding lie close
+    // together, so the partition is only right if the eigensolver resolves them to the
+    // tolerance ARPACK does (fixtures/gen_noise_clusters.py).
+    const Y = uniformMatrix(1500, 256, 11);
+    const clusters = spectralClusteringSync(Y, { nClusters: 10 });
+    expect(samePartition(clusters, loadValues('clusters_noise_1500x256.npy'))).toBe(true);
+  });
+
   describe('reference kinds', () => {
     const X = loadMatrix('blobs.npy');
     const labels = loadValues('labels_u8.npy');
