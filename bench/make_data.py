@@ -7,6 +7,9 @@ usage: python3 bench/make_data.py DIR NAME [NAME ...]
   labels_N_K    N int64 labels, uniform on 0..K-1 (seed 1)
   images_N      N x 3072 float64 "images": smooth random 32x32x3 fields around 10 smooth prototypes
                 (seed 2), so that spectral clustering into 10 clusters is well posed
+  noise_N       N x 3072 float64 "images" of white noise, uniform on [0, 1) (seed 3): no cluster
+                structure, the hard case for the spectral embedding (its wanted eigenvalues lie
+                close to the next ones); the reference takes ~5 s on noise_3000
 """
 import os
 import sys
@@ -40,6 +43,10 @@ def images(n):
     return np.ascontiguousarray(Y.reshape(n, -1))
 
 
+def noise(n):
+    return np.random.default_rng(3).random((n, 3072))
+
+
 def make(name):
     kind, *args = name.split("_")
     nums = [int(a) for a in args]
@@ -49,6 +56,8 @@ def make(name):
         return labels(*nums)
     if kind == "images":
         return images(*nums)
+    if kind == "noise":
+        return noise(*nums)
     raise SystemExit("unknown data set %r" % name)
 
 
