@@ -1080,11 +1080,18 @@ bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
 // difference between seconds and a tenth of one. The degree is capped so that the top Ritz
 // value's growth exceeds the k-th's by at most kChebRatio: the k-th direction then keeps
 // ~eps * kChebRatio relative accuracy through the filter. Same convergence test as
-// blockKrylovTop (residuals <= 1e-12). `giveUp(iteration, residual, iterationCost)` is asked
-// after every Rayleigh-Ritz step; when it returns true E gets the `keep` leading Ritz vectors
-// and the result is false.
+// blockKrylovTop (residuals <= 1e-12). Converged leading Ritz vectors are locked: no longer
+// filtered, their directions removed from the rest every kChebDeflateEvery steps, so that the
+// degree cap only weighs the unlocked ones. `giveUp(iteration, residual, remainingCost)` is
+// asked after every Rayleigh-Ritz step (remainingCost: the predicted work still to do); when it
+// returns true E gets the `keep` leading Ritz vectors and the result is false.
 constexpr double kChebRatio = 1e3;
 constexpr int kChebMaxDegree = 64;
+// The damped interval is never narrower than this (a block whose smallest Ritz value is -1).
+constexpr double kChebMinWidth = 1e-3;
+// Filter steps between two removals of the locked directions: the top eigenvalue 1 grows by at
+// most T_8(3) ~ 1e6 over the unwanted end in that many steps, far from swamping the rest.
+constexpr int kChebDeflateEvery = 8;
 
 bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
                   const std::function<bool(int, double, double)>& giveUp, std::vector<double>& E,
@@ -1099,22 +1106,41 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
   orthonormalize(X.data(), n, 0, X.data(), nb, nullptr, rng, gemmEigen);
   const double nnz = static_cast<double>(M.col.size()), dn = static_cast<double>(n), dnb = static_cast<double>(nb);
   int degree = 0;  // the first Rayleigh-Ritz step runs on the random block
+  Index locked = 0;  // leading Ritz vectors already converged: no longer filtered
+  std::vector<double> resid(static_cast<std::size_t>(k)), P, history;
+  // Z (n x b) minus its components along the locked vectors: (I - L L^T) Z.
+  auto deflate = [&](double* Z, Index b) {
+    if (locked == 0) return;
+    P.resize(static_cast<std::size_t>(locked * b));
+    gemmEigen(true, false, locked, b, n, 1.0, X.data(), n, Z, n, 0.0, P.data(), locked);
+    gemmEigen(false, false, n, b, locked, -1.0, X.data(), n, P.data(), locked, 1.0, Z, n);
+  };
   for (int it = 0; it <= maxIterations; ++it) {
     poll(cancelled);
     if (degree > 0) {
-      // Chebyshev recurrence on (M - c) / e, which maps [lo, cut] onto [-1, 1].
-      const double cut = w[static_cast<std::size_t>(nb - 1)];
+      // Chebyshev recurrence on (M - c) / e, which maps [lo, cut] onto [-1, 1], applied to the
+      // unlocked columns. The locked ones span an invariant subspace (to the tolerance), so
+      // removing their directions commutes with the polynomial; it is repeated every few steps,
+      // before their growth (up to the top eigenvalue's) can swamp the rest.
+      const double cut = std::max(w[static_cast<std::size_t>(nb - 1)], lo + kChebMinWidth);
       const double c = 0.5 * (cut + lo), e = 0.5 * (cut - lo);
-      std::memcpy(X0.data(), X.data(), sizeof(double) * sz);
-      spmm(M, X0.data(), T.data(), nb, xr, yr);
-      for (std::size_t i = 0; i < sz; ++i) X1[i] = (T[i] - c * X0[i]) / e;
+      const Index b = nb - locked;
+      const std::size_t bs = static_cast<std::size_t>(n * b);
+      double* active = X.data() + static_cast<std::size_t>(n * locked);
+      std::memcpy(X0.data(), active, sizeof(double) * bs);
+      spmm(M, X0.data(), T.data(), b, xr, yr);
+      for (std::size_t i = 0; i < bs; ++i) X1[i] = (T[i] - c * X0[i]) / e;
       for (int j = 2; j <= degree; ++j) {
-        spmm(M, X1.data(), T.data(), nb, xr, yr);
-        for (std::size_t i = 0; i < sz; ++i) X0[i] = 2.0 * (T[i] - c * X1[i]) / e - X0[i];
+        if (j % kChebDeflateEvery == 0) {
+          deflate(X0.data(), b);
+          deflate(X1.data(), b);
+        }
+        spmm(M, X1.data(), T.data(), b, xr, yr);
+        for (std::size_t i = 0; i < bs; ++i) X0[i] = 2.0 * (T[i] - c * X1[i]) / e - X0[i];
         X0.swap(X1);
       }
-      std::memcpy(X.data(), X1.data(), sizeof(double) * sz);
-      orthonormalize(X.data(), n, 0, X.data(), nb, nullptr, rng, gemmEigen);
+      std::memcpy(active, X1.data(), sizeof(double) * bs);
+      orthonormalize(X.data(), n, locked, active, b, nullptr, rng, gemmEigen);
     }
     // Rayleigh-Ritz on span X.
     spmm(M, X.data(), MX.data(), nb, xr, yr);
@@ -1138,20 +1164,23 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
         const double r = MX[c * n + i] - w[c] * X[c * n + i];
         s2 += r * r;
       }
-      worst = std::max(worst, std::sqrt(s2));
+      resid[static_cast<std::size_t>(c)] = std::sqrt(s2);
+      worst = std::max(worst, resid[static_cast<std::size_t>(c)]);
     }
+    locked = 0;
+    while (locked < k && resid[static_cast<std::size_t>(locked)] <= tol) ++locked;
 #ifdef DSE_CLUSTER_PROFILE
-    std::fprintf(stderr, "  chebyshev %d degree %d resid %.3e theta_k %.15g cut %.6g top %.6g\n", it, degree, worst,
-                 w[k - 1], w[nb - 1], w[0]);
+    std::fprintf(stderr, "  chebyshev %d degree %d resid %.3e theta_k %.15g cut %.6g top %.6g locked %ld\n", it, degree,
+                 worst, w[k - 1], w[nb - 1], w[0], (long)locked);
 #endif
     if (worst <= tol) {
       E.assign(X.begin(), X.begin() + n * k);
       return true;
     }
-    // Next degree: the growth of the k-th Ritz value's direction against the top one's.
-    const double cut = w[static_cast<std::size_t>(nb - 1)];
+    // Next degree: the growth of the k-th Ritz value's direction against the top unlocked one's.
+    const double cut = std::max(w[static_cast<std::size_t>(nb - 1)], lo + kChebMinWidth);
     const double c = 0.5 * (cut + lo), e = 0.5 * (cut - lo);
-    const double xTop = (w[0] - c) / e, xK = (w[static_cast<std::size_t>(k - 1)] - c) / e;
+    const double xTop = (w[static_cast<std::size_t>(locked)] - c) / e, xK = (w[static_cast<std::size_t>(k - 1)] - c) / e;
     const double aTop = xTop > 1 ? std::acosh(xTop) : 0.0, aK = xK > 1 ? std::acosh(xK) : 0.0;
     const double spread = aTop - aK;
     degree = spread > 0 ? static_cast<int>(std::log(kChebRatio) / spread) : kChebMaxDegree;
@@ -1159,9 +1188,16 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     // the k-th direction, and the iteration stops at 1e-12 (a factor 10 to spare).
     if (aK > 0) degree = std::min(degree, static_cast<int>(std::ceil(std::acosh(10.0 * worst / tol) / aK)));
     degree = std::max(2, std::min(kChebMaxDegree, degree));
-    if (!(e > 0)) degree = 2;
-    const double iterationCost = degree * (8.0 * nnz * dnb + 8.0 * dn * dnb) + 16.0 * dn * dnb * dnb;
-    if (giveUp && giveUp(it, worst, iterationCost)) {
+    // Work still to do (cost-model units, as spectralClustering's): the wanted directions gain
+    // a factor ~e^aK per filter step over the unwanted ones; infinite when the residual stalls.
+    const double active = static_cast<double>(nb - locked);
+    const double steps = aK > 0 ? std::log(worst / tol) / aK : std::numeric_limits<double>::infinity();
+    double remainingCost = steps * (8.0 * nnz * active + 8.0 * dn * active) +
+                           (steps / degree + 1.0) * 16.0 * dn * dnb * dnb;
+    history.push_back(worst);
+    if (history.size() > 3 && worst > 0.9 * history[history.size() - 4])
+      remainingCost = std::numeric_limits<double>::infinity();
+    if (giveUp && giveUp(it, worst, remainingCost)) {
       E.assign(X.begin(), X.begin() + n * keep);
       return false;
     }
@@ -1451,16 +1487,10 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
     std::vector<double> start;
     if (!useSi) {
       const bool allowSwitch = siFeasible;
-      double first = 0;
-      auto giveUp = [&](int it, double worst, double iterationCost) {
-        // Iteration 0 is the random block's Rayleigh-Ritz step: the rate counts from 1.
-        if (it == 1) first = worst;
-        if (!allowSwitch || it < 3) return false;
-        // Mean convergence factor per iteration so far, and the iterations still needed.
-        const double rate = std::pow(worst / first, 1.0 / (it - 1));
-        if (!(rate < 1.0)) return it >= 5;
-        const double remaining = std::log(1e-12 / worst) / std::log(rate);
-        return remaining * iterationCost > kSiSwitchMargin * siCost;
+      auto giveUp = [&](int it, double, double remainingCost) {
+        // Iteration 0 is the random block's Rayleigh-Ritz step, 1 the first filtered one.
+        if (!allowSwitch || it < 2) return false;
+        return !(remainingCost <= kSiSwitchMargin * siCost);
       };
       const bool done = chebyshevTop(M, ik, pM, block, giveUp, E, cancelled);
       if (!done) {
