@@ -138,6 +138,14 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
     expect(samePartition(clusters, loadValues('clusters_noise_1500x256.npy'))).toBe(true);
   });
 
+  it("spectralClustering of uniform points in the plane equals scikit-learn's partition (the Chebyshev iteration hands over to shift-invert)", () => {
+    // The wanted eigenvalues crowd near 1: the filtered iteration predicts more work than the
+    // sparse factorisation and hands its vectors over to the shift-invert Krylov iteration.
+    const Y = uniformMatrix(3000, 2, 12);
+    const clusters = spectralClusteringSync(Y, { nClusters: 10 });
+    expect(samePartition(clusters, loadValues('clusters_plane_3000x2.npy'))).toBe(true);
+  });
+
   describe('reference kinds', () => {
     const X = loadMatrix('blobs.npy');
     const labels = loadValues('labels_u8.npy');
