@@ -70,8 +70,9 @@ using CMapM = Eigen::Map<const MatD, 0, Eigen::OuterStride<>>;
 // Cost model of the eigensolver choice (see spectralClustering): the LDL^T factor is not
 // considered beyond kSiMaxFillPerRow nonzeros per row; factorisation flops weigh
 // kSiFactorWeight work units; shift-invert is assumed to need kSiRestarts restarts; it is
-// chosen up front when it costs at most kSiDirectRestarts Krylov restarts, and Krylov hands
-// over when its predicted remaining work exceeds kSiSwitchMargin times shift-invert's.
+// chosen up front when it costs at most kSiDirectRestarts restarts of a block Krylov iteration
+// on M (the unit of work here), and the Chebyshev-filtered iteration hands over when its
+// predicted remaining work exceeds kSiSwitchMargin times shift-invert's.
 constexpr double kSiMaxFillPerRow = 400;
 constexpr double kSiFactorWeight = 3;
 constexpr double kSiRestarts = 9;
@@ -946,21 +947,17 @@ class ShiftInvert {
 };
 
 // The k eigenvectors of M belonging to its largest eigenvalues, from a block Krylov method
-// (block Lanczos with full reorthogonalisation and thick restart) applied to `op`: M itself,
-// or the shift-invert operator T (same eigenvectors, order preserved). Converged when the
+// (block Lanczos with full reorthogonalisation and thick restart) applied to `op`, the
+// shift-invert operator T (same eigenvectors as M, order preserved). Converged when the
 // residuals |M y - (y'My) y| of the k wanted Ritz vectors are <= 1e-12 (M has norm <= 1).
-// Eigenvectors into E (n x k, column-major).
-// `init` (n x b, or null for random) starts the iteration. `giveUp(restart, residual)` is
-// asked after every Rayleigh-Ritz step; when it returns true the iteration stops and E gets
-// the current b leading Ritz vectors (return value false).
-bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index b, Index p,
-                    Index mmax, const double* init, const std::function<bool(int, double)>& giveUp,
-                    std::vector<double>& E, const std::function<bool()>& cancelled) {
+// Eigenvectors into E (n x k, column-major). `init` (n x b, or null for random) starts the
+// iteration.
+void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, Index mmax,
+                    const double* init, std::vector<double>& E, const std::function<bool()>& cancelled) {
   const Index n = static_cast<Index>(M.n);
-  // Basis products: the BLAS with M (cheap sparse products, the dense ones dominate); Eigen
-  // with the shift-invert operator, whose single-threaded solves dominate and would leave
-  // OpenBLAS's threads spin-waiting between the BLAS calls.
-  const GemmFn mm = opIsM ? gemm : gemmEigen;
+  // Basis products with Eigen: the operator's single-threaded solves dominate, and threaded
+  // BLAS calls between them would leave OpenBLAS's threads spin-waiting.
+  const GemmFn mm = gemmEigen;
   const double tol = 1e-12;
   const int maxRestarts = 3000;
 
@@ -1013,29 +1010,23 @@ bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
     AY.resize(static_cast<std::size_t>(n * p));
     mm(false, false, n, p, m, 1.0, V.data(), n, S.data(), m, 0.0, Yr.data(), n);
     mm(false, false, n, p, m, 1.0, AV.data(), n, S.data(), m, 0.0, AY.data(), n);
-    const double* MYp = AY.data();
-    if (!opIsM) {
-      MY.resize(static_cast<std::size_t>(n * k));
-      spmm(M, Yr.data(), MY.data(), k, xr, yr);
-      MYp = MY.data();
-    }
+    MY.resize(static_cast<std::size_t>(n * k));
+    spmm(M, Yr.data(), MY.data(), k, xr, yr);
     double worst = 0, worstOp = 0;
     for (Index c = 0; c < k; ++c) {
       const double* y = &Yr[c * n];
-      const double* my = MYp + c * n;
-      const double mu = opIsM ? w[c] : dot(y, my, static_cast<std::size_t>(n));
+      const double* my = MY.data() + c * n;
+      const double mu = dot(y, my, static_cast<std::size_t>(n));
       double s = 0, so = 0;
       for (Index i = 0; i < n; ++i) {
         const double r = my[i] - mu * y[i];
         s += r * r;
       }
-      if (!opIsM) {
-        for (Index i = 0; i < n; ++i) {
-          const double r = AY[c * n + i] - w[c] * y[i];
-          so += r * r;
-        }
-        worstOp = std::max(worstOp, std::sqrt(so) / std::fabs(w[0]));
+      for (Index i = 0; i < n; ++i) {
+        const double r = AY[c * n + i] - w[c] * y[i];
+        so += r * r;
       }
+      worstOp = std::max(worstOp, std::sqrt(so) / std::fabs(w[0]));
       worst = std::max(worst, std::sqrt(s));
     }
 #ifdef DSE_CLUSTER_PROFILE
@@ -1045,14 +1036,10 @@ bool blockKrylovTop(const Csr& M, const BlockOp& op, bool opIsM, Index k, Index 
     // With shift-invert the residual in M can stall a little above 1e-12 (the solves are
     // accurate to about eps * cond(L + sigma I)); accept once the operator residual is at
     // rounding level and the M residual stopped improving.
-    const bool stalled = !opIsM && worstOp <= 1e-14 && worst <= 1e-9 && worst >= 0.5 * prevWorst;
+    const bool stalled = worstOp <= 1e-14 && worst <= 1e-9 && worst >= 0.5 * prevWorst;
     if (worst <= tol || stalled) {
       E.assign(Yr.begin(), Yr.begin() + n * k);
-      return true;
-    }
-    if (giveUp && giveUp(restart, worst)) {
-      E.assign(Yr.begin(), Yr.begin() + n * b);
-      return false;
+      return;
     }
     prevWorst = worst;
     if (restart == maxRestarts) break;
@@ -1453,11 +1440,11 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
   if (n <= kDenseMaxN || 2 * static_cast<std::size_t>(mmaxM) >= n) {
     denseTopEigs(M, ik, E);
   } else {
-    // Shift-invert (as sklearn's ARPACK call) or plain block Krylov on M, whichever a cost
-    // model predicts cheaper. Shift-invert wins on low-dimensional data (small fill, wanted
-    // eigenvalues close together); Krylov on M on high-dimensional data (large fill, but well
-    // separated eigenvalues). Krylov starts when shift-invert is not clearly cheap, and hands
-    // over (its Ritz vectors as the start) once its convergence rate predicts more work.
+    // Shift-invert (as sklearn's ARPACK call) or Chebyshev-filtered subspace iteration on M,
+    // whichever a cost model predicts cheaper. Shift-invert wins on low-dimensional data
+    // (small fill, wanted eigenvalues crowded near 1); the filtered iteration on
+    // high-dimensional data (large fill). It starts when shift-invert is not clearly cheap, and
+    // hands over (its Ritz vectors as the start) once it predicts more work.
     const double dn = static_cast<double>(n), nnzM = static_cast<double>(M.col.size());
     const double db = static_cast<double>(block), dk = static_cast<double>(k);
     const Index pS = ik + std::max<Index>(block, 8);
@@ -1507,9 +1494,8 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
       DSE_PROF_T(tf1);
       DSE_PROF_PRINT("ldlt", tf0, tf1);
       poll(cancelled);
-      blockKrylovTop(M, [&si](const double* X, double* Yo, Index bw) { si.apply(X, Yo, bw); },
-                     false, ik, block, pS, mmaxS, start.empty() ? nullptr : start.data(), {}, E,
-                     cancelled);
+      blockKrylovTop(M, [&si](const double* X, double* Yo, Index bw) { si.apply(X, Yo, bw); }, ik, block, pS,
+                     mmaxS, start.empty() ? nullptr : start.data(), E, cancelled);
     }
   }
   poll(cancelled);
