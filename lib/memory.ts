@@ -62,13 +62,18 @@ function gib(bytes: number): string {
  * Throws `ERR_DSE_MEMORY` when `needed` bytes exceed the limit in force. `what` describes the
  * largest piece (e.g. "a 300000 x 300000 float64 kernel").
  */
-export function checkMemory(needed: number, perCall: number | null | undefined, what: string): void {
+export function checkMemory(
+  needed: number,
+  perCall: number | null | undefined,
+  what: string,
+  hint = "Lower maxN (rows are subsampled above it), use precision: 'float32' (half the memory), or raise the limit.",
+): void {
   const allowed = perCall ?? limit;
   if (needed <= allowed) return;
   throw new DseError(
     'ERR_DSE_MEMORY',
     `This call needs about ${gib(needed)} of memory (${what}) but ${gib(allowed)} is allowed` +
-      ` (${perCall ? 'the memoryLimitBytes option' : 'setMemoryLimit(), by default 80% of this machine'}).` +
-      " Lower maxN (rows are subsampled above it), use precision: 'float32' (half the memory), or raise the limit.",
+      ` (${perCall ? 'the memoryLimitBytes option' : 'setMemoryLimit(), by default 80% of this machine'}). ` +
+      hint,
   );
 }

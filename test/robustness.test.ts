@@ -92,6 +92,23 @@ describe('memory guard', () => {
     expectDseError(() => diffusionSpectralEntropySync(X, { memoryLimitBytes: 0 }), 'ERR_DSE_OPTION', /memoryLimitBytes/);
   });
 
+  it('estimates spectral clustering without an n x n matrix (its sparse path never holds one)', () => {
+    // 20000 rows: an n x n float64 matrix alone would be 3.2 GB; the sparse path needs ~0.2 GB.
+    const Y = uniformMatrix(20000, 3, 5);
+    const labels = spectralClusteringSync(Y, { nClusters: 10, memoryLimitBytes: 1e9 });
+    expect(labels.length).toBe(20000);
+    expect(new Set(labels).size).toBe(10);
+    expectDseError(
+      () => spectralClusteringSync(Y, { nClusters: 10, memoryLimitBytes: 1e7 }),
+      'ERR_DSE_MEMORY',
+      /spectral clustering of 20000 rows.*Cluster a random subset of the rows/,
+    );
+    // Small inputs take the dense path, whose two n x n float64 matrices (here 0.36 MB) count.
+    const small = uniformMatrix(150, 3);
+    expectDseError(() => spectralClusteringSync(small, { nClusters: 3, memoryLimitBytes: 7e5 }), 'ERR_DSE_MEMORY', /\(dense\)/);
+    expect(spectralClusteringSync(small, { nClusters: 3, memoryLimitBytes: 2e6 }).length).toBe(150);
+  });
+
   it('counts float32 as half the memory', () => {
     const X = uniformMatrix(2000, 3);
     // float64 needs ~32 MB here, float32 ~16 MB
