@@ -89,6 +89,8 @@ export interface NativeBinding {
     nNeighbors: number,
     cancelFlag: Int32Array | null,
   ): Promise<Int32Array>;
+  /** Peak working bytes of spectralClustering (connected graph assumed); `dense`: small n, two n x n matrices. */
+  clusterBytes(rows: number, cols: number, nClusters: number, nNeighbors: number): { bytes: number; dense: boolean };
   spectraBytes(
     X: Float64Array | Float32Array,
     rows: number,

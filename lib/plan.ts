@@ -111,28 +111,6 @@ export interface Limits {
   memoryLimitBytes?: number | null;
 }
 
-/**
- * Peak bytes of spectralClustering in native/core/cluster.cc: the owned float64 copy of Y, the
- * neighbour search (heaps, 512 x 512 product tiles) and the kNN graph; then either the dense
- * path (small n: the n x n affinity and LAPACK's copy) or the sparse one, which never holds an
- * n x n matrix: the LDL^T factor of shift-invert (at most 400 nonzeros per row, or it is not
- * used) and the n x (block) vector blocks of the Chebyshev and Krylov iterations.
- */
-function clusterBytes(n: number, d: number, k: number, nn: number): { bytes: number; what: string; hint: string } {
-  const hint = 'Cluster a random subset of the rows (and pass the labels as precomputedClusters), or raise the limit.';
-  const block = Math.max(2, Math.min(k, 16));
-  const p = k + Math.max(block, 8); // the Chebyshev block, and the Krylov iteration's kept vectors
-  const mmaxM = p + Math.max(6 * block, 48);
-  const mmaxS = p + 3 * block;
-  const tile = Math.min(n, 512);
-  const base = n * d * 8 + n * nn * 64 + 2 * tile * tile * 8 + 64 * n * 8;
-  if (n <= 200 || 2 * mmaxM >= n)
-    return { bytes: base + 2 * n * n * 8, what: `spectral clustering of ${n} rows (dense)`, hint };
-  const factor = n * 400 * 12;
-  const vectors = n * 8 * (11 * p + 2 * mmaxS + 4 * k);
-  return { bytes: base + factor + vectors, what: `spectral clustering of ${n} rows`, hint };
-}
-
 /** Estimated peak bytes of a request, and what dominates it. */
 function estimate(r: NativeRequest): { bytes: number; what: string; hint?: string } {
   if (r.op === 'digest') return { bytes: 0, what: 'a SHA-256 digest' };
@@ -151,7 +129,12 @@ function estimate(r: NativeRequest): { bytes: number; what: string; hint?: strin
     if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what };
     return { bytes: native().chebyshevBytes(m, r.X.cols, r.options.probes), what };
   }
-  if (r.op === 'cluster') return clusterBytes(r.Y.rows, r.Y.cols, r.nClusters, r.nNeighbors);
+  if (r.op === 'cluster') {
+    const n = r.Y.rows;
+    const { bytes, dense } = native().clusterBytes(n, r.Y.cols, r.nClusters, r.nNeighbors);
+    const hint = 'Cluster a random subset of the rows (and pass the labels as precomputedClusters), or raise the limit.';
+    return { bytes, what: `spectral clustering of ${n} rows${dense ? ' (dense)' : ''}`, hint };
+  }
   const sizes = r.subsets ? r.subsets.map((s) => s.length) : [r.X.rows];
   const m = Math.max(...sizes);
   const item = r.options.precision === 1 ? 4 : 8;

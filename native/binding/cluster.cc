@@ -2,6 +2,7 @@
 // spectralClustering / spectralClusteringAsync: native/core/cluster.h.
 //   spectralClustering(Y, rows, cols, nClusters, nNeighbors) -> Int32Array
 //   spectralClusteringAsync(Y, rows, cols, nClusters, nNeighbors, cancelFlag?) -> Promise<Int32Array>
+//   clusterBytes(rows, cols, nClusters, nNeighbors) -> { bytes, dense } (the memory guard's estimate)
 #include <memory>
 #include <vector>
 
@@ -68,11 +69,23 @@ Napi::Value SpectralClusteringAsync(const Napi::CallbackInfo& info) {
       [job](Napi::Env env) { return toJs(env, *job); });
 }
 
+Napi::Value ClusterBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ClusteringBytes b =
+      estimateSpectralClusteringBytes(sizeArg(env, info[0], "rows"), sizeArg(env, info[1], "cols"),
+                                      sizeArg(env, info[2], "nClusters"), sizeArg(env, info[3], "nNeighbors"));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("bytes", Napi::Number::New(env, b.bytes));
+  out.Set("dense", Napi::Boolean::New(env, b.dense));
+  return out;
+}
+
 }  // namespace
 
 void registerCluster(Napi::Env env, Napi::Object exports) {
   exports.Set("spectralClustering", Napi::Function::New(env, SpectralClustering, "spectralClustering"));
   exports.Set("spectralClusteringAsync", Napi::Function::New(env, SpectralClusteringAsync, "spectralClusteringAsync"));
+  exports.Set("clusterBytes", Napi::Function::New(env, ClusterBytes, "clusterBytes"));
 }
 
 }  // namespace binding

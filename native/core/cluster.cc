@@ -768,6 +768,15 @@ double dot(const double* a, const double* b, std::size_t n) {
   return Eigen::Map<const Vec>(a, static_cast<Index>(n)).dot(Eigen::Map<const Vec>(b, static_cast<Index>(n)));
 }
 double nrm2(const double* a, std::size_t n) { return std::sqrt(dot(a, a, n)); }
+// |my - mu y|: the residual of the approximate eigenpair (mu, y), my = Op y.
+double residualNorm(const double* my, const double* y, double mu, Index n) {
+  double s = 0;
+  for (Index i = 0; i < n; ++i) {
+    const double r = my[i] - mu * y[i];
+    s += r * r;
+  }
+  return std::sqrt(s);
+}
 
 // Orthonormalise the block Z (n x bz, column-major) against the first m columns of V
 // (orthonormal) and within itself. `pre` = V^T Z already computed (m x bz) or null. Columns
@@ -1017,17 +1026,8 @@ void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, 
       const double* y = &Yr[c * n];
       const double* my = MY.data() + c * n;
       const double mu = dot(y, my, static_cast<std::size_t>(n));
-      double s = 0, so = 0;
-      for (Index i = 0; i < n; ++i) {
-        const double r = my[i] - mu * y[i];
-        s += r * r;
-      }
-      for (Index i = 0; i < n; ++i) {
-        const double r = AY[c * n + i] - w[c] * y[i];
-        so += r * r;
-      }
-      worstOp = std::max(worstOp, std::sqrt(so) / std::fabs(w[0]));
-      worst = std::max(worst, std::sqrt(s));
+      worstOp = std::max(worstOp, residualNorm(&AY[c * n], y, w[c], n) / std::fabs(w[0]));
+      worst = std::max(worst, residualNorm(my, y, mu, n));
     }
 #ifdef DSE_CLUSTER_PROFILE
     std::fprintf(stderr, "  restart %d m=%ld resid %.3e op-resid %.3e theta_k %.15g\n", restart,
@@ -1069,9 +1069,9 @@ void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, 
 // ~eps * kChebRatio relative accuracy through the filter. Same convergence test as
 // blockKrylovTop (residuals <= 1e-12). Converged leading Ritz vectors are locked: no longer
 // filtered, their directions removed from the rest every kChebDeflateEvery steps, so that the
-// degree cap only weighs the unlocked ones. `giveUp(iteration, residual, remainingCost)` is
-// asked after every Rayleigh-Ritz step (remainingCost: the predicted work still to do); when it
-// returns true E gets the `keep` leading Ritz vectors and the result is false.
+// degree cap only weighs the unlocked ones. `giveUp(iteration, remainingCost)` is asked after
+// every Rayleigh-Ritz step (remainingCost: the predicted work still to do); when it returns
+// true E gets the `keep` leading Ritz vectors and the result is false.
 constexpr double kChebRatio = 1e3;
 constexpr int kChebMaxDegree = 64;
 // The damped interval is never narrower than this (a block whose smallest Ritz value is -1).
@@ -1081,7 +1081,7 @@ constexpr double kChebMinWidth = 1e-3;
 constexpr int kChebDeflateEvery = 8;
 
 bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
-                  const std::function<bool(int, double, double)>& giveUp, std::vector<double>& E,
+                  const std::function<bool(int, double)>& giveUp, std::vector<double>& E,
                   const std::function<bool()>& cancelled) {
   const Index n = static_cast<Index>(M.n);
   const std::size_t sz = static_cast<std::size_t>(n * nb);
@@ -1093,6 +1093,8 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
   orthonormalize(X.data(), n, 0, X.data(), nb, nullptr, rng, gemmEigen);
   const double nnz = static_cast<double>(M.col.size()), dn = static_cast<double>(n), dnb = static_cast<double>(nb);
   int degree = 0;  // the first Rayleigh-Ritz step runs on the random block
+  // The filter maps [lo, cut] onto [-1, 1] by (M - c) / e; set from each Rayleigh-Ritz step.
+  double c = 0, e = 1;
   Index locked = 0;  // leading Ritz vectors already converged: no longer filtered
   std::vector<double> resid(static_cast<std::size_t>(k)), P, history;
   // Z (n x b) minus its components along the locked vectors: (I - L L^T) Z.
@@ -1105,12 +1107,10 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
   for (int it = 0; it <= maxIterations; ++it) {
     poll(cancelled);
     if (degree > 0) {
-      // Chebyshev recurrence on (M - c) / e, which maps [lo, cut] onto [-1, 1], applied to the
-      // unlocked columns. The locked ones span an invariant subspace (to the tolerance), so
-      // removing their directions commutes with the polynomial; it is repeated every few steps,
-      // before their growth (up to the top eigenvalue's) can swamp the rest.
-      const double cut = std::max(w[static_cast<std::size_t>(nb - 1)], lo + kChebMinWidth);
-      const double c = 0.5 * (cut + lo), e = 0.5 * (cut - lo);
+      // Chebyshev recurrence on (M - c) / e, applied to the unlocked columns. The locked ones
+      // span an invariant subspace (to the tolerance), so removing their directions commutes
+      // with the polynomial; it is repeated every few steps, before their growth (up to the
+      // top eigenvalue's) can swamp the rest.
       const Index b = nb - locked;
       const std::size_t bs = static_cast<std::size_t>(n * b);
       double* active = X.data() + static_cast<std::size_t>(n * locked);
@@ -1133,11 +1133,11 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     spmm(M, X.data(), MX.data(), nb, xr, yr);
     H.resize(static_cast<std::size_t>(nb * nb));
     gemmEigen(true, false, nb, nb, n, 1.0, X.data(), n, MX.data(), n, 0.0, H.data(), nb);
-    for (Index c = 0; c < nb; ++c)
-      for (Index r = c + 1; r < nb; ++r) {
-        const double v = 0.5 * (H[c * nb + r] + H[r * nb + c]);
-        H[c * nb + r] = v;
-        H[r * nb + c] = v;
+    for (Index j = 0; j < nb; ++j)
+      for (Index r = j + 1; r < nb; ++r) {
+        const double v = 0.5 * (H[j * nb + r] + H[r * nb + j]);
+        H[j * nb + r] = v;
+        H[r * nb + j] = v;
       }
     symTop(H.data(), nb, nb, w, S);
     gemmEigen(false, false, n, nb, nb, 1.0, X.data(), n, S.data(), nb, 0.0, T.data(), n);
@@ -1145,14 +1145,9 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     gemmEigen(false, false, n, nb, nb, 1.0, MX.data(), n, S.data(), nb, 0.0, T.data(), n);
     MX.swap(T);
     double worst = 0;
-    for (Index c = 0; c < k; ++c) {
-      double s2 = 0;
-      for (Index i = 0; i < n; ++i) {
-        const double r = MX[c * n + i] - w[c] * X[c * n + i];
-        s2 += r * r;
-      }
-      resid[static_cast<std::size_t>(c)] = std::sqrt(s2);
-      worst = std::max(worst, resid[static_cast<std::size_t>(c)]);
+    for (Index j = 0; j < k; ++j) {
+      resid[static_cast<std::size_t>(j)] = residualNorm(&MX[j * n], &X[j * n], w[j], n);
+      worst = std::max(worst, resid[static_cast<std::size_t>(j)]);
     }
     locked = 0;
     while (locked < k && resid[static_cast<std::size_t>(locked)] <= tol) ++locked;
@@ -1164,9 +1159,11 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
       E.assign(X.begin(), X.begin() + n * k);
       return true;
     }
-    // Next degree: the growth of the k-th Ritz value's direction against the top unlocked one's.
+    // Next filter: damp up to the block's smallest Ritz value; its degree from the growth of
+    // the k-th Ritz value's direction against the top unlocked one's.
     const double cut = std::max(w[static_cast<std::size_t>(nb - 1)], lo + kChebMinWidth);
-    const double c = 0.5 * (cut + lo), e = 0.5 * (cut - lo);
+    c = 0.5 * (cut + lo);
+    e = 0.5 * (cut - lo);
     const double xTop = (w[static_cast<std::size_t>(locked)] - c) / e, xK = (w[static_cast<std::size_t>(k - 1)] - c) / e;
     const double aTop = xTop > 1 ? std::acosh(xTop) : 0.0, aK = xK > 1 ? std::acosh(xK) : 0.0;
     const double spread = aTop - aK;
@@ -1184,7 +1181,7 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     history.push_back(worst);
     if (history.size() > 3 && worst > 0.9 * history[history.size() - 4])
       remainingCost = std::numeric_limits<double>::infinity();
-    if (giveUp && giveUp(it, worst, remainingCost)) {
+    if (giveUp && giveUp(it, remainingCost)) {
       E.assign(X.begin(), X.begin() + n * keep);
       return false;
     }
@@ -1390,7 +1387,47 @@ void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int
   }
 }
 
+// Vector-block sizes of the embedding's eigensolvers for k wanted eigenvectors of a graph with
+// `comps` connected components, and whether the dense solver runs instead.
+struct EmbeddingSizes {
+  Index block;  // >= the multiplicity of the eigenvalue 1 of M (one per connected component)
+                // when those eigenvectors are all wanted, so that the block methods resolve them
+  Index p;      // vectors kept: the Chebyshev block, the Ritz vectors kept at a shift-invert restart
+  Index mmaxM;  // basis of a block Krylov iteration on M: the cost model's unit of work
+  Index mmaxS;  // basis of the shift-invert iteration
+  bool dense;   // n small next to the blocks (or <= kDenseMaxN): a dense eigensolver instead
+};
+
+EmbeddingSizes embeddingSizes(std::size_t n, std::size_t k, std::size_t comps) {
+  const Index ik = static_cast<Index>(k);
+  EmbeddingSizes s{};
+  s.block = std::max<Index>(2, std::min<Index>(ik, 16));
+  if (comps <= k) s.block = std::max<Index>(s.block, static_cast<Index>(comps));
+  s.p = ik + std::max<Index>(s.block, 8);
+  s.mmaxM = s.p + std::max<Index>(6 * s.block, 48);
+  s.mmaxS = s.p + 3 * s.block;
+  s.dense = n <= kDenseMaxN || 2 * static_cast<std::size_t>(s.mmaxM) >= n;
+  return s;
+}
+
 }  // namespace
+
+ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, std::size_t k,
+                                                std::size_t nNeighbors) {
+  // A connected graph (one component): more components than 16 can widen the blocks.
+  const EmbeddingSizes s = embeddingSizes(n, k, 1);
+  const double dn = static_cast<double>(n), tile = static_cast<double>(std::min<std::size_t>(n, 512));
+  // The binding's float64 copy of Y, the neighbour heaps and kNN graph, two product tiles,
+  // per-row scratch.
+  const double base = dn * static_cast<double>(d) * 8 + dn * static_cast<double>(nNeighbors) * 64 +
+                      2 * tile * tile * 8 + 64 * dn * 8;
+  if (s.dense) return {base + 2 * dn * dn * 8, true};  // the n x n affinity and LAPACK's copy
+  // The LDL^T factor (used only up to kSiMaxFillPerRow nonzeros per row, 12 bytes each) and the
+  // n x (block) vector blocks of the Chebyshev and Krylov iterations.
+  const double factor = dn * kSiMaxFillPerRow * 12;
+  const double vectors = dn * 8 * static_cast<double>(11 * s.p + 2 * s.mmaxS + 4 * static_cast<Index>(k));
+  return {base + factor + vectors, false};
+}
 
 void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k,
                         std::size_t nNeighbors, int* labels,
@@ -1429,15 +1466,10 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
   DSE_PROF_T(t1);
 
   const Index ik = static_cast<Index>(k);
-  const std::size_t comps = countComponents(M);
-  // Block size: >= the multiplicity of the eigenvalue 1 of M (one per connected component)
-  // when those eigenvectors are all wanted, so that the block method resolves them.
-  Index block = std::max<Index>(2, std::min<Index>(ik, 16));
-  if (comps <= k) block = std::max<Index>(block, static_cast<Index>(comps));
+  const EmbeddingSizes sizes = embeddingSizes(n, k, countComponents(M));
+  const Index block = sizes.block, p = sizes.p, mmaxM = sizes.mmaxM, mmaxS = sizes.mmaxS;
   std::vector<double> E;  // n x k column-major
-  const Index pM = ik + std::max<Index>(block, 8);
-  const Index mmaxM = pM + std::max<Index>(6 * block, 48);
-  if (n <= kDenseMaxN || 2 * static_cast<std::size_t>(mmaxM) >= n) {
+  if (sizes.dense) {
     denseTopEigs(M, ik, E);
   } else {
     // Shift-invert (as sklearn's ARPACK call) or Chebyshev-filtered subspace iteration on M,
@@ -1447,23 +1479,21 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
     // hands over (its Ritz vectors as the start) once it predicts more work.
     const double dn = static_cast<double>(n), nnzM = static_cast<double>(M.col.size());
     const double db = static_cast<double>(block), dk = static_cast<double>(k);
-    const Index pS = ik + std::max<Index>(block, 8);
-    const Index mmaxS = pS + 3 * block;
     // Work units ~ flops weighted by speed (sparse ops are memory bound).
-    auto restartCost = [&](double opPerVector, Index p, Index mmax) {
+    auto restartCost = [&](double opPerVector, Index mmax) {
       const double blocks = static_cast<double>(mmax - p) / db;
       const double mAvg = 0.5 * static_cast<double>(mmax + p);
       return blocks * (opPerVector * db + 8.0 * dn * mAvg * db) +
              4.0 * dn * static_cast<double>(mmax) * static_cast<double>(p);
     };
-    const double krRestart = restartCost(8.0 * nnzM, pM, mmaxM);
+    const double krRestart = restartCost(8.0 * nnzM, mmaxM);
     ShiftInvert si;
     DSE_PROF_T(ta0);
     const bool siFeasible = si.analyze(M, 1e-5, kSiMaxFillPerRow * dn);
     DSE_PROF_T(ta1);
     DSE_PROF_PRINT("analyze", ta0, ta1);
     const double siCost = siFeasible ? kSiFactorWeight * si.flops +
-                                           kSiRestarts * (restartCost(16.0 * si.fill, pS, mmaxS) + 8.0 * nnzM * dk)
+                                           kSiRestarts * (restartCost(16.0 * si.fill, mmaxS) + 8.0 * nnzM * dk)
                                      : std::numeric_limits<double>::infinity();
     bool useSi = siCost <= kSiDirectRestarts * krRestart;
 #ifdef DSE_CLUSTER_PROFILE
@@ -1474,12 +1504,12 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
     std::vector<double> start;
     if (!useSi) {
       const bool allowSwitch = siFeasible;
-      auto giveUp = [&](int it, double, double remainingCost) {
+      auto giveUp = [&](int it, double remainingCost) {
         // Iteration 0 is the random block's Rayleigh-Ritz step, 1 the first filtered one.
         if (!allowSwitch || it < 2) return false;
         return !(remainingCost <= kSiSwitchMargin * siCost);
       };
-      const bool done = chebyshevTop(M, ik, pM, block, giveUp, E, cancelled);
+      const bool done = chebyshevTop(M, ik, p, block, giveUp, E, cancelled);
       if (!done) {
         useSi = true;
         start.swap(E);
@@ -1494,7 +1524,7 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
       DSE_PROF_T(tf1);
       DSE_PROF_PRINT("ldlt", tf0, tf1);
       poll(cancelled);
-      blockKrylovTop(M, [&si](const double* X, double* Yo, Index bw) { si.apply(X, Yo, bw); }, ik, block, pS,
+      blockKrylovTop(M, [&si](const double* X, double* Yo, Index bw) { si.apply(X, Yo, bw); }, ik, block, p,
                      mmaxS, start.empty() ? nullptr : start.data(), E, cancelled);
     }
   }

@@ -34,8 +34,9 @@ struct Cancelled : std::exception {
 //  3. The k eigenvectors of the smallest eigenvalues of L = I - D^-1/2 S_offdiag D^-1/2
 //     (= the k largest of M = D^-1/2 S_offdiag D^-1/2), divided by dd, sign-flipped. Only the
 //     k-dimensional eigenspace matters (cluster_qr is invariant to rotations of it); it is
-//     computed to residual 1e-12 by a dense solver (n <= 200), or by block Krylov on M or on
-//     the shift-invert operator (L + 1e-5 I)^-1 (sparse LDL^T), whichever is predicted cheaper.
+//     computed to residual 1e-12 by a dense solver (n <= 200), or by Chebyshev-filtered
+//     subspace iteration on M or block Krylov on the shift-invert operator (L + 1e-5 I)^-1
+//     (sparse LDL^T), whichever is predicted cheaper.
 //  4. cluster_qr: QR with column pivoting of the embedding transposed (LAPACK dgeqp3, or an
 //     emulation of it in the Eigen-only build), SVD of the k pivot rows, argmax of
 //     |vectors (U V^T)| per row.
@@ -55,5 +56,16 @@ struct Cancelled : std::exception {
 void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k,
                         std::size_t nNeighbors, int* labels,
                         const std::function<bool()>& cancelled = {});
+
+// Peak working bytes of spectralClustering for n x d, k clusters and nNeighbors (and of the
+// binding's float64 copy of Y), for the memory guard: a connected graph assumed. `dense`: the
+// eigenvectors come from the dense solver, which holds two n x n matrices; otherwise no n x n
+// matrix is ever held.
+struct ClusteringBytes {
+  double bytes;
+  bool dense;
+};
+ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, std::size_t k,
+                                                std::size_t nNeighbors);
 
 }  // namespace dse
