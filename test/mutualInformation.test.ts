@@ -36,7 +36,6 @@ const cases = golden.cases.filter((c) => c.fn.endsWith('MutualInformation'));
 const KNN_MI_RTOL = 5e-5;
 const rtolOf = (c: GoldenCase) => (c.options.useKnn ? Math.max(c.rtol, KNN_MI_RTOL) : c.rtol);
 
-
 const fns = {
   diffusionSpectralMutualInformation: [diffusionSpectralMutualInformation, diffusionSpectralMutualInformationSync],
   adjacencySpectralMutualInformation: [adjacencySpectralMutualInformation, adjacencySpectralMutualInformationSync],
