@@ -6,7 +6,8 @@
 // Runs each workload with this package (bench/workload.js) and with the Python reference
 // stand-in (bench/reference.py), on the same .npy inputs, one after the other on this machine,
 // each in its own child process, and prints a Markdown table: median seconds of each, their
-// ratio, the peak resident memory of each process, and how far apart the two values are.
+// ratio, the peak resident memory of each process (and, for ours, what one call adds to it), and
+// how far apart the two values are.
 // A value outside its tolerance makes the run fail (exit 1); speed never does. Writes
 // bench/results.json (or --json PATH).
 'use strict';
@@ -139,7 +140,7 @@ function measure(side, workload, repeat) {
   const args = ['--workload', JSON.stringify(workload), '--repeat', String(repeat)];
   const r =
     side === 'ours'
-      ? run(process.execPath, [path.join(__dirname, 'workload.js'), ...args])
+      ? run(process.execPath, ['--expose-gc', path.join(__dirname, 'workload.js'), ...args])
       : run('python3', [path.join(__dirname, 'reference.py'), ...args]);
   if (r.status !== 0) throw new Error(`${side} failed on ${workload.fn}:\n${r.stderr}`);
   const line = r.stdout.trim().split('\n').pop();
@@ -151,6 +152,10 @@ const median = (xs) => {
   const k = s.length >> 1;
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 };
+// What one call adds to the resident set: the median over the runs of each run's peak minus the
+// resident set just before it (workload.js), or, where the peak cannot be reset (not Linux), the
+// whole process's peak minus the resident set before the first run.
+const callBytes = (o) => (o.callBytes ? median(o.callBytes) : o.peakRssBytes - o.rssBeforeBytes);
 const fmtS = (s) => (s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(3));
 const fmtMB = (b) => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${Math.round(b / 1e6)} MB`);
 
@@ -213,7 +218,15 @@ function main() {
       name: w.name,
       workload: w.workload,
       reference: { value: ref.value, seconds: ref.seconds, medianSeconds: refS, peakRssBytes: ref.peakRssBytes },
-      ours: { value: ours.value, seconds: ours.seconds, medianSeconds: ourS, peakRssBytes: ours.peakRssBytes, rssBeforeBytes: ours.rssBeforeBytes },
+      ours: {
+        value: ours.value,
+        seconds: ours.seconds,
+        medianSeconds: ourS,
+        peakRssBytes: ours.peakRssBytes,
+        rssBeforeBytes: ours.rssBeforeBytes,
+        callBytes: ours.callBytes,
+        medianCallBytes: callBytes(ours),
+      },
       speedup: refS / ourS,
       absDiff: diff,
       relDiff: rel,
@@ -224,9 +237,7 @@ function main() {
     };
     if (w.float32Of && byName.has(w.float32Of)) {
       const f64 = byName.get(w.float32Of);
-      // Memory the call itself adds (peak minus the resident set before it): float32 halves it.
-      const own = (o) => o.peakRssBytes - o.rssBeforeBytes;
-      row.float64 = { speedup: f64.ours.medianSeconds / ourS, memoryRatio: own(ours) / own(f64.ours) };
+      row.float64 = { speedup: f64.ours.medianSeconds / ourS, memoryRatio: row.ours.medianCallBytes / f64.ours.medianCallBytes };
     }
     byName.set(w.name, row);
     rows.push(row);
@@ -234,7 +245,7 @@ function main() {
   }
 
   const lines = [];
-  lines.push('| workload | reference s | ours s | speed-up | reference peak RSS | ours peak RSS (the calls\' own) | \\|Δ value\\| (relative) | tolerance |');
+  lines.push('| workload | reference s | ours s | speed-up | reference peak RSS | ours peak RSS (one call\'s own) | \\|Δ value\\| (relative) | tolerance |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     const f32 = r.float64
@@ -244,7 +255,7 @@ function main() {
     const d = r.tolerance.atol !== undefined ? `${r.absDiff.toExponential(1)} bits` : r.relDiff.toExponential(1);
     lines.push(
       `| ${r.name} | ${fmtS(r.reference.medianSeconds)} | ${fmtS(r.ours.medianSeconds)} | ${r.speedup.toFixed(2)}x${f32} | ` +
-        `${fmtMB(r.reference.peakRssBytes)} | ${fmtMB(r.ours.peakRssBytes)} (${fmtMB(r.ours.peakRssBytes - r.ours.rssBeforeBytes)}) | ` +
+        `${fmtMB(r.reference.peakRssBytes)} | ${fmtMB(r.ours.peakRssBytes)} (${fmtMB(r.ours.medianCallBytes)}) | ` +
         `${d} | ${tol}${r.ok ? '' : ' **FAILED**'} |`,
     );
   }

@@ -2,10 +2,14 @@
 // SPDX-License-Identifier: MIT
 // This package's side of the benchmark, with the CLI contract of bench/reference.py:
 //   node bench/workload.js --workload '<json>' [--repeat R] [--threads N]
-// prints one JSON line {"value", "seconds": [...], "peakRssBytes", "rssBeforeBytes"}. Arrays are
-// loaded before timing; each run calls the public Promise API (dist/) once; peakRssBytes is this
-// whole process's peak resident set (Node, the addon, the loaded arrays) after the last run, and
-// rssBeforeBytes its resident set just before the first run (so the difference is the calls' own).
+// prints one JSON line {"value", "seconds": [...], "peakRssBytes", "rssBeforeBytes", "callBytes"}.
+// Arrays are loaded before timing; each run calls the public Promise API (dist/) once;
+// peakRssBytes is this whole process's peak resident set (Node, the addon, the loaded arrays)
+// after the last run, and rssBeforeBytes its resident set just before the first run.
+// callBytes[r] is what run r itself added: its peak resident set minus the resident set just
+// before it, after a garbage collection (run.js starts this script with --expose-gc), so that
+// neither the garbage nor the freed memory earlier runs left behind counts. Linux only (the peak
+// is reset through /proc/self/clear_refs); elsewhere callBytes is null.
 'use strict';
 const path = require('path');
 
@@ -22,6 +26,23 @@ function parseArgs(argv) {
   if (!out.workload) throw new Error('--workload is required');
   if (!(Number.isInteger(out.repeat) && out.repeat >= 1)) throw new Error('--repeat must be an integer >= 1');
   return out;
+}
+
+const fs = require('fs');
+
+// The process's peak resident set (VmHWM) reset to its current one; false where unsupported.
+function resetPeak() {
+  try {
+    fs.writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+function peakBytes() {
+  const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  if (!m) throw new Error('no VmHWM in /proc/self/status');
+  return Number(m[1]) * 1024;
 }
 
 function load(lib, file) {
@@ -49,14 +70,27 @@ async function main() {
   if ((w.fn.endsWith('MutualInformation')) !== (reference !== undefined)) throw new Error(`${w.fn}: reference mismatch`);
   const rssBeforeBytes = process.memoryUsage().rss; // Node, the addon, the loaded arrays
   const seconds = [];
+  // The high-water mark is reset before each run, so the process's peak is tracked here.
+  let peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  let callBytes = [];
   let value;
   for (let r = 0; r < args.repeat; r++) {
+    if (global.gc) global.gc();
+    const before = process.memoryUsage().rss;
+    const perCall = callBytes && resetPeak();
     const t0 = process.hrtime.bigint();
     value = await run();
     seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    if (perCall) {
+      const peak = peakBytes();
+      callBytes.push(peak - before);
+      peakRssBytes = Math.max(peakRssBytes, peak);
+    } else {
+      callBytes = null;
+      peakRssBytes = Math.max(peakRssBytes, process.resourceUsage().maxRSS * 1024);
+    }
   }
-  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(JSON.stringify({ value, seconds, peakRssBytes, rssBeforeBytes }) + '\n');
+  process.stdout.write(JSON.stringify({ value, seconds, peakRssBytes, rssBeforeBytes, callBytes }) + '\n');
 }
 
 main().catch((e) => {

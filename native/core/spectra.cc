@@ -2,6 +2,9 @@
 #include "spectra.h"
 
 #include <algorithm>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -25,6 +28,20 @@ std::size_t threadsFor(std::size_t maxThreads) {
 }
 
 namespace {
+
+// glibc keeps freed blocks below its mmap threshold in its heap, and raises that threshold (up to
+// 32 MiB) each time a larger mmap-ed block is freed. After one computation, the next one's
+// medium buffers (a float32 copy of X, the band arrays, LAPACK workspace: 1-32 MiB) are therefore
+// carved from the heap, and stay resident after they are freed: measured at N = 4000, three
+// calls in a row held 17-23 MiB more than one. malloc_trim returns the free pages. It costs
+// ~0.2 ms (measured on a 60 x 60 DSE: 0.30 -> 0.48 ms a call), so it runs only after a
+// computation that took at least kReleaseAfter, where it is below 1% of the call.
+constexpr std::chrono::milliseconds kReleaseAfter{20};
+void releaseFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 std::timed_mutex& computeMutex() {
   // Process-wide on purpose: it guards the machine's cores, not any addon instance's data.
@@ -145,8 +162,12 @@ std::vector<std::size_t> firstOccurrences(const std::vector<Subset>& subsets) {
 
 ComputeLock::ComputeLock(const std::atomic<std::int32_t>* cancel) {
   while (!computeMutex().try_lock_for(std::chrono::milliseconds(20))) checkpoint(cancel);
+  acquired_ = std::chrono::steady_clock::now();
 }
-ComputeLock::~ComputeLock() { computeMutex().unlock(); }
+ComputeLock::~ComputeLock() {
+  if (std::chrono::steady_clock::now() - acquired_ >= kReleaseAfter) releaseFreedMemory();
+  computeMutex().unlock();
+}
 
 std::vector<std::vector<double>> runSpectra(const BatchRequest& req, const Control& control) {
   const std::size_t total = req.subsets.size();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -57,12 +58,17 @@ double estimateSpectraBytes(const BatchRequest& request, std::size_t threads);
 // Serialises heavy native work across every call in the process (all addon instances and
 // worker threads): the cores are shared, so running two batches at once would only
 // oversubscribe them. Waits in short slices so that a cancelled waiter leaves promptly.
+// On release after a long computation it also hands the memory the computation freed back to
+// the system (see releaseFreedMemory in spectra.cc).
 class ComputeLock {
  public:
   explicit ComputeLock(const std::atomic<std::int32_t>* cancel);
   ~ComputeLock();
   ComputeLock(const ComputeLock&) = delete;
   ComputeLock& operator=(const ComputeLock&) = delete;
+
+ private:
+  std::chrono::steady_clock::time_point acquired_;
 };
 
 inline bool isCancelled(const std::atomic<std::int32_t>* cancel) {
