@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // bench/workload.js, this package's side of `npm run bench`: the CLI contract it shares with
-// bench/reference.py (one JSON line {value, seconds[], peakRssBytes}) and the same value as the
+// bench/reference.py (one JSON line {value, seconds[], peakRssBytes}; ours adds callBytes) and the same value as the
 // library call. (The harness itself, bench/run.js, runs in CI as `npm run bench -- --quick`.)
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -13,9 +13,12 @@ import { uniformMatrix } from './helpers';
 const ROOT = path.resolve(__dirname, '..');
 
 function runWorkload(workload: object, ...extra: string[]) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bench', 'workload.js'), '--workload', JSON.stringify(workload), ...extra], {
-    encoding: 'utf8',
-  });
+  // As bench/run.js starts it: with --expose-gc, so that each run starts after a collection.
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', path.join(ROOT, 'bench', 'workload.js'), '--workload', JSON.stringify(workload), ...extra],
+    { encoding: 'utf8' },
+  );
   return r;
 }
 
@@ -39,6 +42,28 @@ describe('bench/workload.js', () => {
     expect(out.seconds).toHaveLength(2);
     expect(out.peakRssBytes).toBeGreaterThanOrEqual(out.rssBeforeBytes);
     expect(out.rssBeforeBytes).toBeGreaterThan(1e6);
+  });
+
+  // What each run adds to the resident set (Linux: the peak is reset before each run; elsewhere
+  // callBytes is null). A DSE of 1500 rows writes the lower triangle of a 1500 x 1500 float64
+  // kernel, 9 MB: each run's figure must hold it, however much the process held before.
+  it('measures what each run itself adds to the resident set', () => {
+    const big = uniformMatrix(1500, 5, 4);
+    const file = path.join(dir, 'big.npy');
+    writeNpy(file, { data: big.data, shape: [big.rows, big.cols] });
+    const r = runWorkload({ fn: 'diffusionSpectralEntropy', X: file }, '--repeat', '2');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    if (process.platform !== 'linux') {
+      expect(out.callBytes).toBeNull();
+      return;
+    }
+    expect(out.callBytes).toHaveLength(2);
+    for (const b of out.callBytes) {
+      expect(b).toBeGreaterThan((1500 * 1500 * 8) / 2);
+      expect(b).toBeLessThan(1500 * 1500 * 8 * 4);
+    }
+    expect(out.peakRssBytes).toBeGreaterThanOrEqual(out.rssBeforeBytes + Math.min(...out.callBytes));
   });
 
   it('runs the MI functions against a reference file', () => {
