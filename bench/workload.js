@@ -11,6 +11,7 @@
 // neither the garbage nor the freed memory earlier runs left behind counts. Linux only (the peak
 // is reset through /proc/self/clear_refs); elsewhere callBytes is null.
 'use strict';
+const fs = require('fs');
 const path = require('path');
 
 function parseArgs(argv) {
@@ -27,8 +28,6 @@ function parseArgs(argv) {
   if (!(Number.isInteger(out.repeat) && out.repeat >= 1)) throw new Error('--repeat must be an integer >= 1');
   return out;
 }
-
-const fs = require('fs');
 
 // The process's peak resident set (VmHWM) reset to its current one; false where unsupported.
 function resetPeak() {

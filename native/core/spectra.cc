@@ -2,9 +2,6 @@
 #include "spectra.h"
 
 #include <algorithm>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -12,6 +9,9 @@
 #include <numeric>
 #include <thread>
 #include <unordered_map>
+#if defined(__GLIBC__)
+#include <malloc.h>  // malloc_trim
+#endif
 
 #include "linalg.h"
 #include "parallel.h"
@@ -88,7 +88,8 @@ struct Workspace {
 // kernel scratch (the gathered or converted rows, m x d, and the row-sum partials) is then freed
 // before the eigenvalues instead of being kept for a next subset: an allocation per big subset
 // costs nothing next to its eigenproblem, and the eigensolver's peak no longer carries it (a
-// float32 DSE at N = 4000 holds 4 MiB less; a float64 DSE subsampled to 10000 rows, 20 MB).
+// float32 DSE at N = 4000 holds 4 MiB less; a float64 DSE subsampled to 10000 x 256 gathers 20 MB of
+// rows).
 template <typename T>
 std::vector<double> solveOne(const BatchRequest& req, const Subset& subset, std::size_t threads,
                              const std::atomic<std::int32_t>* cancel, Buffers<T>& buffers, bool alone) {
