@@ -327,12 +327,7 @@ void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t work
     checkInfo(info, "xsytrd_sy2sb");
   }
   // The bulge chasing calls small level-2 BLAS; threaded, they only cost (measured 3x slower).
-  const int saved = openblas_get_num_threads();
-  openblas_set_num_threads(1);
-  struct Restore {
-    int n;
-    ~Restore() { openblas_set_num_threads(n); }
-  } restore{saved};
+  BlasThreadsScope blasScope(1);
   bandToTridiagonal<T>(AB.data(), N, KD, w, e.data(), workers);
   TwoStage<T>::sterf(&N, w, e.data(), &info);
   checkInfo(info, "xsterf");
@@ -361,7 +356,7 @@ void symEigvalsLapack(float* A, std::size_t n, float* w, int driver) {
 namespace {
 // The cores the eigensolver may use: OpenBLAS's thread count, which runSpectra sets (all cores
 // for a subset that runs alone, 1 for subsets that run side by side).
-std::size_t solverThreads() { return static_cast<std::size_t>(std::max(1, openblas_get_num_threads())); }
+std::size_t solverThreads() { return static_cast<std::size_t>(std::max(1, blasThreads())); }
 bool useTwoStage(std::size_t n) { return n >= kTwoStageMin; }
 }  // namespace
 
