@@ -71,12 +71,13 @@ async function main() {
   const seconds = [];
   // The high-water mark is reset before each run, so the process's peak is tracked here.
   let peakRssBytes = process.resourceUsage().maxRSS * 1024;
-  let callBytes = [];
+  const perCall = resetPeak();
+  const callBytes = perCall ? [] : null;
   let value;
   for (let r = 0; r < args.repeat; r++) {
     if (global.gc) global.gc();
     const before = process.memoryUsage().rss;
-    const perCall = callBytes && resetPeak();
+    if (perCall) resetPeak();
     const t0 = process.hrtime.bigint();
     value = await run();
     seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
@@ -84,11 +85,9 @@ async function main() {
       const peak = peakBytes();
       callBytes.push(peak - before);
       peakRssBytes = Math.max(peakRssBytes, peak);
-    } else {
-      callBytes = null;
-      peakRssBytes = Math.max(peakRssBytes, process.resourceUsage().maxRSS * 1024);
     }
   }
+  if (!perCall) peakRssBytes = Math.max(peakRssBytes, process.resourceUsage().maxRSS * 1024);
   process.stdout.write(JSON.stringify({ value, seconds, peakRssBytes, rssBeforeBytes, callBytes }) + '\n');
 }
 
