@@ -18,6 +18,7 @@
         "native/binding/slq.cc",
         "native/binding/spectra.cc",
         "native/binding/worker.cc",
+        "native/core/bulge.cc",
         "native/core/chebyshev.cc",
         "native/core/cluster.cc",
         "native/core/gfortran_stub.c",

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "../../native/core/bulge.h"
 #include "../../native/core/kernel.h"
 #include "../../native/core/linalg.h"
 
@@ -38,6 +39,11 @@ void dsytrd_sy2sb_(const char*, const int*, const int*, double*, const int*, dou
 void dsytrd_sb2st_(const char*, const char*, const char*, const int*, const int*, double*, const int*, double*,
                    double*, double*, const int*, double*, const int*, int*, flen, flen, flen);
 void dsterf_(const int*, double*, double*, int*);
+void ssterf_(const int*, float*, float*, int*);
+void dsb2st_kernels_(const char*, const int*, const int*, const int*, const int*, const int*, const int*, const int*,
+                     const int*, double*, const int*, double*, double*, const int*, double*, flen);
+void ssb2st_kernels_(const char*, const int*, const int*, const int*, const int*, const int*, const int*, const int*,
+                     const int*, float*, const int*, float*, float*, const int*, float*, flen);
 void dgemm_(const char*, const char*, const int*, const int*, const int*, const double*, const double*, const int*,
             const double*, const int*, const double*, double*, const int*, flen, flen);
 void openblas_set_num_threads(int);
@@ -103,12 +109,99 @@ static void syevd(Fn fn, int n, T* A, T* w) {
   check(info, "syevd");
 }
 
+// The bulge chasing alone (band to tridiagonal, then xSTERF), one core, on a random band of width
+// kd: LAPACK's xSB2ST_KERNELS against ours (bulge.cc), both driven in the schedule linalg.cc uses
+// for one worker (groups of 16 sweeps, LAPACK's wavefront order within a group). Returns the
+// seconds of the chasing; the eigenvalues go to d.
+template <typename T>
+static double chaseBulges(bool ours, int n, int kd, const std::vector<T>& band, std::vector<T>& d) {
+  const int lda = 2 * kd + 1, ib = 16, ldv = kd + ib, wantz = 0;
+  std::vector<T> A(static_cast<size_t>(lda) * n, T(0)), V(2 * static_cast<size_t>(n) + 1),
+      tau(2 * static_cast<size_t>(n) + 1), work(2 * static_cast<size_t>(kd) + 2), e(n);
+  for (int j = 0; j < n; ++j)
+    std::copy(band.begin() + static_cast<size_t>(j) * (kd + 1), band.begin() + static_cast<size_t>(j + 1) * (kd + 1),
+              A.begin() + static_cast<size_t>(j) * lda);
+  const double t0 = now();
+  const int sweeps = n - 1, group = 16;
+  for (int first = 1; first <= sweeps; first += group) {
+    const int last = std::min(first + group - 1, sweeps);
+    int open = first;
+    for (int i = first; open <= last; ++i) {
+      const int upto = std::min(i, last);
+      for (int m = 1; m <= 3; ++m) {
+        for (int s = open; s <= upto; ++s) {
+          const int myid = (i - s) * 3 + m;
+          const int ttype = myid == 1 ? 1 : myid % 2 + 2;
+          const int colpt = ttype == 2 ? (myid / 2) * kd + s : ((myid + 1) / 2) * kd + s;
+          int blklast = ttype == 2 ? colpt : 0;
+          const int st = colpt - kd + 1, ed = std::min(colpt, n);
+          if (ttype != 2 && st >= ed - 1 && ed == n) blklast = n;
+          if (ours) {
+            dse::bulge::task(ttype, st, ed, s, n, kd, A.data(), lda, V.data(), tau.data(), work.data());
+          } else if constexpr (sizeof(T) == 8) {
+            dsb2st_kernels_("L", &wantz, &ttype, &st, &ed, &s, &n, &kd, &ib, A.data(), &lda, V.data(), tau.data(),
+                            &ldv, work.data(), 1);
+          } else {
+            ssb2st_kernels_("L", &wantz, &ttype, &st, &ed, &s, &n, &kd, &ib, A.data(), &lda, V.data(), tau.data(),
+                            &ldv, work.data(), 1);
+          }
+          if (blklast >= n - 1) ++open;
+        }
+      }
+    }
+  }
+  const double t = now() - t0;
+  d.resize(n);
+  for (int i = 0; i < n; ++i) d[i] = A[static_cast<size_t>(i) * lda];
+  for (int i = 0; i + 1 < n; ++i) e[i] = A[static_cast<size_t>(i) * lda + 1];
+  int info = 0;
+  if constexpr (sizeof(T) == 8) dsterf_(&n, d.data(), e.data(), &info);
+  else ssterf_(&n, d.data(), e.data(), &info);
+  check(info, "xsterf");
+  return t;
+}
+
+template <typename T>
+static void compareBulgeChasing(int n, int kd, int repeat) {
+  std::vector<T> band(static_cast<size_t>(kd + 1) * n);
+  std::mt19937 g(1);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (auto& x : band) x = static_cast<T>(u(g));
+  std::vector<T> dl, d;
+  double lapack = 1e30, ours = 1e30;
+  for (int r = 0; r < repeat; ++r) {  // alternated, best of each
+    lapack = std::min(lapack, chaseBulges<T>(false, n, kd, band, dl));
+    ours = std::min(ours, chaseBulges<T>(true, n, kd, band, d));
+  }
+  double diff = 0, scale = 0;
+  for (int i = 0; i < n; ++i) {
+    diff = std::max(diff, static_cast<double>(std::abs(dl[i] - d[i])));
+    scale = std::max(scale, static_cast<double>(std::abs(dl[i])));
+  }
+  std::printf("bulge %s n=%d kd=%d (best of %d): LAPACK's kernels %.3f s, ours %.3f s (%.2fx); eigenvalues max |diff| %.2e "
+              "(%.1e of the largest)\n",
+              sizeof(T) == 8 ? "float64" : "float32", n, kd, repeat, lapack, ours, lapack / ours, diff, diff / scale);
+  if constexpr (sizeof(T) == 4) {
+    // Each float32 result against the float64 eigenvalues of the same (float) band.
+    std::vector<double> band64(band.begin(), band.end()), exact;
+    chaseBulges<double>(true, n, kd, band64, exact);
+    double errLapack = 0, errOurs = 0;
+    for (int i = 0; i < n; ++i) {
+      errLapack = std::max(errLapack, std::abs(dl[i] - exact[i]));
+      errOurs = std::max(errOurs, std::abs(d[i] - exact[i]));
+    }
+    std::printf("  max |error| against float64: LAPACK's kernels %.2e, ours %.2e\n", errLapack, errOurs);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc < 4) {
     std::fprintf(stderr,
                  "usage: lapack-bench N THREADS METHOD [KD] [REPEAT]\n"
                  "  METHOD: dsyevd | dsyevdL | dsyevd_2stage | dsyevr | ssyevd | ssyevd_2stage | dsytrd | steps | dgemm\n"
-                 "          gram (KD = D) | twostage | twostage1 | stwostage (ours, kd = KD) | verify (ours == dsyevd_2stage bits) | determinism\n"
+                 "          gram (KD = D) | twostage | twostage1 | stwostage (ours, kd = KD) | determinism\n"
+                 "          verify (ours: the same bits for 1-4 workers, and close to dsyevd_2stage)\n"
+                 "          bulge | sbulge (the bulge chasing alone: LAPACK's kernels against ours, one core)\n"
                  "  steps: dsytrd_sy2sb(KD) + dsytrd_sb2st(KD) + dsterf, timed one by one\n");
     return 2;
   }
@@ -228,19 +321,20 @@ int main(int argc, char** argv) {
       dse::linalg::symEigvalsTwoStage(Af.data(), n, wf.data(), kd, threads);
       std::copy(wf.begin(), wf.end(), w.begin());
     } else if (method == "verify") {
-      // Our pipelined two-stage against LAPACK's dsyevd_2stage (kd 32, sequential bulge chasing):
-      // the eigenvalues must be the same bits for 1..4 workers.
-      std::vector<double> ref(n), B(K0);
+      // Our pipelined two-stage path (kd 32, our bulge-chasing tasks): the same bits for 1..4
+      // workers, and the eigenvalues of LAPACK's dsyevd_2stage (kd 32, sequential) to rounding.
+      std::vector<double> ref(n), one(n), B(K0);
       dse::linalg::symEigvalsLapack(B.data(), n, ref.data(), 1);
       for (int workers = 1; workers <= 4; ++workers) {
         B = K0;
         dse::linalg::symEigvalsTwoStage(B.data(), n, w.data(), 32, workers);
-        const bool same = std::memcmp(ref.data(), w.data(), sizeof(double) * n) == 0;
+        if (workers == 1) one = w;
+        const bool same = std::memcmp(one.data(), w.data(), sizeof(double) * n) == 0;
         double diff = 0;
         for (int i = 0; i < n; ++i) diff = std::max(diff, std::abs(ref[i] - w[i]));
-        std::printf("verify n=%d blas threads=%d workers=%d: %s (max |diff| %.3e)\n", n, threads, workers,
-                    same ? "identical bits" : "DIFFERENT", diff);
-        if (!same) return 1;
+        std::printf("verify n=%d blas threads=%d workers=%d: %s as 1 worker; max |diff| from dsyevd_2stage %.3e\n", n,
+                    threads, workers, same ? "identical bits" : "DIFFERENT bits", diff);
+        if (!same || !(diff < 1e-12)) return 1;
       }
     } else if (method == "determinism") {
       // Ours with 1 and with THREADS BLAS threads (and as many workers): the same bits?
@@ -336,6 +430,10 @@ int main(int argc, char** argv) {
       dgemm_("N", "N", &n, &n, &n, &one, K0.data(), &n, A.data(), &n, &zero, C.data(), &n, 1, 1);
       double t1 = now();
       std::printf("dgemm %.1f GFLOP/s\n", 2.0 * n * double(n) * n / (t1 - t0) / 1e9);
+    } else if (method == "bulge" || method == "sbulge") {
+      if (method == "bulge") compareBulgeChasing<double>(n, kd, repeat);
+      else compareBulgeChasing<float>(n, kd, repeat);
+      return 0;
     } else {
       std::fprintf(stderr, "unknown method %s\n", method.c_str());
       return 2;

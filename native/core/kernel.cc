@@ -8,6 +8,7 @@
 
 #include "linalg.h"
 #include "parallel.h"
+#include "simd.h"
 
 namespace dse {
 
@@ -172,12 +173,6 @@ inline void gaussianColumnBody(T* col, std::size_t j, std::size_t m, const T* no
   }
   acc[j] += colSum + col[j];
 }
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && !defined(DSE_SANITIZE)
-#define DSE_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define DSE_VECTOR_CLONES
-#endif
 
 DSE_VECTOR_CLONES
 void gaussianColumn(double* col, std::size_t j, std::size_t m, const double* norms, double twoSigma2, double invScale,
