@@ -185,11 +185,7 @@ DSE_INLINE void twoSidedBody(int m, const T* __restrict v, T tau, T* __restrict 
       }
       w[j] += acc;
     }
-    if (nc < kColumns) {
-      for (int c = 0; c < nc; ++c) w[j0 + c] += dot(m - below, col[c] + below, v + below);
-      for (int c = 0; c < nc; ++c) axpy(m - below, v[j0 + c], col[c] + below, w + below);
-      continue;
-    }
+    if (nc < kColumns) continue;  // the last block: no rows below its diagonal block
     // Below it: w[i] += A(i, j) v[j] and w[j] += A(i, j) v[i], four columns at once.
     Dots<T> dots;
     rows<T>(below, m, [&](auto width, int i) DSE_INLINE_LAMBDA {
