@@ -4,18 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <cstring>
 #include <limits>
-#include <type_traits>
-#include <utility>
 
 #include "simd.h"
-
-// The vector types below only travel between always-inlined functions, so GCC's note that their
-// calling convention differs between targets does not apply.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 
 namespace dse {
 namespace bulge {
@@ -24,7 +15,11 @@ namespace {
 
 using simd::axpy;
 using simd::dot;
-using simd::kLanes;
+using simd::load;
+using simd::rows;
+using simd::store;
+using simd::Sum;
+using simd::Vec;
 
 // |x|_2 of x[0..n), without overflow or underflow for any finite entries.
 template <typename T>
@@ -36,13 +31,14 @@ DSE_INLINE T norm2(int n, const T* x) {
   const T small = std::sqrt(std::numeric_limits<T>::min() / std::numeric_limits<T>::epsilon());
   const T big = std::sqrt(std::numeric_limits<T>::max()) / T(256);
   if (scale > small && scale < big) return std::sqrt(dot(n, x, x));
-  T lane[kLanes<T>] = {};
   const T inv = T(1) / scale;
-  int i = 0;
-  for (; i + kLanes<T> <= n; i += kLanes<T>)
-    for (int k = 0; k < kLanes<T>; ++k) lane[k] += (x[i + k] * inv) * (x[i + k] * inv);
-  for (int k = 0; i < n; ++i, ++k) lane[k] += (x[i] * inv) * (x[i] * inv);
-  return scale * std::sqrt(simd::laneSum(lane));
+  Sum<T> squares;
+  rows<T>(0, n, [&](auto width, int i) DSE_INLINE_LAMBDA {
+    constexpr int W = decltype(width)::value;
+    const Vec<T, W> y = load<W>(x + i) * inv;
+    squares.template add<W>(y * y);
+  });
+  return scale * std::sqrt(squares.total());
 }
 
 // sqrt(a^2 + b^2) without overflow.
@@ -85,84 +81,9 @@ DSE_INLINE void reflector(int n, T& alpha, T* x, T& tau) {
   alpha = beta;
 }
 
-// 64-, 32- and 16-byte vectors of T (GCC's vector extensions: each clone maps them onto its
-// own registers, every operation is elementwise, so every clone gives the same bits).
-template <typename T, int W>
-struct VecOf {
-  typedef T type __attribute__((vector_size(W * sizeof(T))));
-};
-template <typename T, int W>
-using Vec = typename VecOf<T, W>::type;
-
-template <int W, typename T>
-DSE_INLINE Vec<T, W> load(const T* p) {
-  Vec<T, W> x;
-  std::memcpy(&x, p, sizeof x);
-  return x;
-}
-template <int W, typename T>
-DSE_INLINE void store(T* p, const Vec<T, W>& x) {
-  std::memcpy(p, &x, sizeof x);
-}
-// The halves of a vector of W lanes.
-template <typename T, int W, int... I>
-DSE_INLINE Vec<T, W / 2> lowHalf(const Vec<T, W>& x, std::integer_sequence<int, I...>) {
-  return __builtin_shufflevector(x, x, I...);
-}
-template <typename T, int W, int... I>
-DSE_INLINE Vec<T, W / 2> highHalf(const Vec<T, W>& x, std::integer_sequence<int, I...>) {
-  return __builtin_shufflevector(x, x, (I + W / 2)...);
-}
-
-// The lanes summed pairwise, halves first (lane k + lane k + W/2, ...), in registers.
-template <int W, typename T>
-DSE_INLINE T sum(const Vec<T, W>& x) {
-  if constexpr (W == 1) {
-    return x[0];
-  } else {
-    const auto idx = std::make_integer_sequence<int, W / 2>();
-    return sum<W / 2, T>(lowHalf<T, W>(x, idx) + highHalf<T, W>(x, idx));
-  }
-}
-
-// Runs body(W, i) over rows [i, end) in steps of W = the full vector width,
-// then one step of each of W/2, W/4, and single rows (W = 1) for what is left: few scalar steps
-// for any length.
-template <typename T, typename Body>
-DSE_INLINE void rows(int i, int end, Body&& body) {
-  constexpr int L = kLanes<T>;
-  for (; i + L <= end; i += L) body(std::integral_constant<int, L>(), i);
-  if (i + L / 2 <= end) {
-    body(std::integral_constant<int, L / 2>(), i);
-    i += L / 2;
-  }
-  if constexpr (L / 4 >= 2) {
-    if (i + L / 4 <= end) {
-      body(std::integral_constant<int, L / 4>(), i);
-      i += L / 4;
-    }
-  }
-  for (; i < end; ++i) body(std::integral_constant<int, 1>(), i);
-}
-
 // Columns are taken four at a time: the loads of v and w are shared, and the four dot products
 // run side by side.
 constexpr int kColumns = 4;
-
-// Four running dot products: whole vectors add lane by lane, the shorter steps at the end of a
-// column add their sums to a scalar tail. A fixed order for any vector width.
-template <typename T>
-struct Dots {
-  static constexpr int L = kLanes<T>;
-  Vec<T, L> acc[kColumns] = {};
-  T tail[kColumns] = {};
-  template <int W>
-  DSE_INLINE void add(int c, const Vec<T, W>& p) {
-    if constexpr (W == L) acc[c] += p;
-    else tail[c] += sum<W, T>(p);
-  }
-  DSE_INLINE T total(int c) const { return sum<L, T>(acc[c]) + tail[c]; }
-};
 
 // A := H A H for the symmetric m x m block whose lower triangle is at A (column stride ld),
 // H = I - tau v v^T (LAPACK's xLARFY): w = tau A v, w -= (tau / 2)(w.v) v, A -= v w^T + w v^T.
@@ -187,7 +108,7 @@ DSE_INLINE void twoSidedBody(int m, const T* __restrict v, T tau, T* __restrict 
     }
     if (nc < kColumns) continue;  // the last block: no rows below its diagonal block
     // Below it: w[i] += A(i, j) v[j] and w[j] += A(i, j) v[i], four columns at once.
-    Dots<T> dots;
+    Sum<T> dots[kColumns];
     rows<T>(below, m, [&](auto width, int i) DSE_INLINE_LAMBDA {
       constexpr int W = decltype(width)::value;
       Vec<T, W> wi = load<W>(w + i);
@@ -195,11 +116,11 @@ DSE_INLINE void twoSidedBody(int m, const T* __restrict v, T tau, T* __restrict 
       for (int c = 0; c < kColumns; ++c) {
         const Vec<T, W> a = load<W>(col[c] + i);
         wi += a * v[j0 + c];
-        dots.template add<W>(c, a * vi);
+        dots[c].template add<W>(a * vi);
       }
       store<W>(w + i, wi);
     });
-    for (int c = 0; c < kColumns; ++c) w[j0 + c] += dots.total(c);
+    for (int c = 0; c < kColumns; ++c) w[j0 + c] += dots[c].total();
   }
   for (int i = 0; i < m; ++i) w[i] *= tau;
   const T alpha = -(T(0.5) * tau) * dot(m, w, v);
@@ -272,7 +193,7 @@ DSE_INLINE void rightThenLeftBody(int m, int n, const T* __restrict v, T tau, T*
       s[c] = right ? -(tau * v[j0 + c]) : T(0);
     }
     // The right product's update, and the dot products with v2 of the updated columns.
-    Dots<T> dots;
+    Sum<T> dots[NC];
     rows<T>(0, m, [&](auto width, int i) DSE_INLINE_LAMBDA {
       constexpr int W = decltype(width)::value;
       const Vec<T, W> vi = load<W>(v2 + i);
@@ -281,15 +202,15 @@ DSE_INLINE void rightThenLeftBody(int m, int n, const T* __restrict v, T tau, T*
         for (int c = 0; c < NC; ++c) {
           const Vec<T, W> a = load<W>(col[c] + i) + wi * s[c];
           store<W>(col[c] + i, a);
-          dots.template add<W>(c, a * vi);
+          dots[c].template add<W>(a * vi);
         }
       } else {
-        for (int c = 0; c < NC; ++c) dots.template add<W>(c, load<W>(col[c] + i) * vi);
+        for (int c = 0; c < NC; ++c) dots[c].template add<W>(load<W>(col[c] + i) * vi);
       }
     });
     if (!left) return;
     T t[NC];
-    for (int c = 0; c < NC; ++c) t[c] = -(tau2 * dots.total(c));
+    for (int c = 0; c < NC; ++c) t[c] = -(tau2 * dots[c].total());
     rows<T>(0, m, [&](auto width, int i) DSE_INLINE_LAMBDA {
       constexpr int W = decltype(width)::value;
       const Vec<T, W> vi = load<W>(v2 + i);

@@ -212,8 +212,8 @@ inline std::uint32_t sweepTasksDone(const SweepProgress& slot, std::uint32_t s) 
 // first sweep waits for the other worker. Every task sees exactly the data it would see
 // sequentially, so d and e are the same bits for any number of workers (bench/native:
 // `run-lapack-bench.sh N 1 verify`). The tasks are ours (bulge.cc), not LAPACK's
-// xSB2ST_KERNELS: the same transformations, 1.8-2.1x faster in float64 and 2.2-2.8x in float32
-// (`run-lapack-bench.sh N 1 bulge|sbulge KD`, n = 1500-10000).
+// xSB2ST_KERNELS: the same transformations, 1.6-2.3x faster in float64 and 2.2-3.4x in float32
+// (`run-lapack-bench.sh N 1 bulge|sbulge KD`, n = 1500-10000, docs/performance.md).
 // AB: the lower band, LAPACK band storage (kd + 1) x n (A(i, j) at AB[i - j + j (kd + 1)]).
 // d[n], e[n - 1] out.
 template <typename T>
