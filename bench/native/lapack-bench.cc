@@ -131,21 +131,17 @@ static double chaseBulges(bool ours, int n, int kd, const std::vector<T>& band, 
       for (int m = 1; m <= 3; ++m) {
         for (int s = open; s <= upto; ++s) {
           const int myid = (i - s) * 3 + m;
-          const int ttype = myid == 1 ? 1 : myid % 2 + 2;
-          const int colpt = ttype == 2 ? (myid / 2) * kd + s : ((myid + 1) / 2) * kd + s;
-          int blklast = ttype == 2 ? colpt : 0;
-          const int st = colpt - kd + 1, ed = std::min(colpt, n);
-          if (ttype != 2 && st >= ed - 1 && ed == n) blklast = n;
+          const dse::bulge::TaskShape t = dse::bulge::taskShape(myid, s, n, kd);
           if (ours) {
-            dse::bulge::task(ttype, st, ed, s, n, kd, A.data(), lda, V.data(), tau.data(), work.data());
+            dse::bulge::task(t.ttype, t.st, t.ed, s, n, kd, A.data(), lda, V.data(), tau.data(), work.data());
           } else if constexpr (sizeof(T) == 8) {
-            dsb2st_kernels_("L", &wantz, &ttype, &st, &ed, &s, &n, &kd, &ib, A.data(), &lda, V.data(), tau.data(),
-                            &ldv, work.data(), 1);
+            dsb2st_kernels_("L", &wantz, &t.ttype, &t.st, &t.ed, &s, &n, &kd, &ib, A.data(), &lda, V.data(),
+                            tau.data(), &ldv, work.data(), 1);
           } else {
-            ssb2st_kernels_("L", &wantz, &ttype, &st, &ed, &s, &n, &kd, &ib, A.data(), &lda, V.data(), tau.data(),
-                            &ldv, work.data(), 1);
+            ssb2st_kernels_("L", &wantz, &t.ttype, &t.st, &t.ed, &s, &n, &kd, &ib, A.data(), &lda, V.data(),
+                            tau.data(), &ldv, work.data(), 1);
           }
-          if (blklast >= n - 1) ++open;
+          if (t.last) ++open;
         }
       }
     }

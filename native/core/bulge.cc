@@ -81,6 +81,18 @@ DSE_INLINE void reflector(int n, T& alpha, T* x, T& tau) {
   alpha = beta;
 }
 
+// The reflector that zeroes col[1..m) (a column of the band below its top entry col[0]): the
+// entries move into v[1..m) (v[0] = 1) and become zero, col[0] becomes beta.
+template <typename T>
+DSE_INLINE void reflectorOfColumn(int m, T* col, T* v, T& tau) {
+  v[0] = 1;
+  for (int i = 1; i < m; ++i) {
+    v[i] = col[i];
+    col[i] = 0;
+  }
+  reflector(m, col[0], v + 1, tau);
+}
+
 // Columns are taken four at a time: the loads of v and w are shared, and the four dot products
 // run side by side.
 constexpr int kColumns = 4;
@@ -176,12 +188,7 @@ DSE_INLINE void rightThenLeftBody(int m, int n, const T* __restrict v, T tau, T*
       store<W>(c0 + i, load<W>(c0 + i) + load<W>(w + i) * s);
     });
   }
-  v2[0] = 1;
-  for (int i = 1; i < m; ++i) {
-    v2[i] = C[i];
-    C[i] = 0;
-  }
-  reflector(m, C[0], v2 + 1, tau2);
+  reflectorOfColumn(m, C, v2, tau2);
   const bool left = tau2 != T(0);
   if (!right && !left) return;
   blocks(1, [&](auto ncc, int j0) DSE_INLINE_LAMBDA {
@@ -244,16 +251,8 @@ void taskT(int ttype, int st, int ed, int sweep, int n, int kd, T* A, int lda, T
     const int m = e - s + 1;
     T* v = V + half + s;
     T& t = tau[half + s];
-    if (ttype == 1) {
-      // Column s - 1 below its subdiagonal (rows s + 1 .. e) moves into v and becomes zero.
-      T* col = at(0, s - 1);
-      v[0] = 1;
-      for (int i = 1; i < m; ++i) {
-        v[i] = col[s + i];
-        col[s + i] = 0;
-      }
-      reflector(m, col[s], v + 1, t);
-    }
+    // Column s - 1 below its subdiagonal (rows s + 1 .. e) moves into v and becomes zero.
+    if (ttype == 1) reflectorOfColumn(m, at(s, s - 1), v, t);
     twoSided(m, v, t, at(s, s), ld, work);
     return;
   }

@@ -20,6 +20,21 @@ namespace bulge {
 // A: the band and room for the bulges, column-major with leading dimension lda = 2 kd + 1
 // (A(i, j) at A[i - j + j lda], 0-based). V, tau: 2 n + 1 entries (reflectors of two sweeps in
 // flight). work: kd entries.
+// Which task myid (1-based) of sweep `sweep` is, in LAPACK's numbering (xSYTRD_SB2ST): its type,
+// its columns st..ed (1-based), and whether it is the sweep's last.
+struct TaskShape {
+  int ttype, st, ed;
+  bool last;
+};
+inline TaskShape taskShape(int myid, int sweep, int n, int kd) {
+  const int ttype = myid == 1 ? 1 : myid % 2 + 2;
+  const int colpt = ttype == 2 ? (myid / 2) * kd + sweep : ((myid + 1) / 2) * kd + sweep;
+  const int st = colpt - kd + 1, ed = colpt < n ? colpt : n;
+  int blockLast = ttype == 2 ? colpt : 0;
+  if (ttype != 2 && st >= ed - 1 && ed == n) blockLast = n;
+  return {ttype, st, ed, blockLast >= n - 1};
+}
+
 void task(int ttype, int st, int ed, int sweep, int n, int kd, double* A, int lda, double* V, double* tau,
           double* work);
 void task(int ttype, int st, int ed, int sweep, int n, int kd, float* A, int lda, float* V, float* tau, float* work);

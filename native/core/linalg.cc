@@ -255,19 +255,9 @@ void bandToTridiagonal(const T* AB, int n, int kd, T* d, T* e, std::size_t worke
                 if (++spins > 64) std::this_thread::yield();
               }
             }
-            const int ttype = myid == 1 ? 1 : myid % 2 + 2;
-            int colpt, blklast;
-            if (ttype == 2) {
-              colpt = (myid / 2) * kd + s;
-              blklast = colpt;
-            } else {
-              colpt = ((myid + 1) / 2) * kd + s;
-              blklast = 0;
-            }
-            const int st = colpt - kd + 1, ed = std::min(colpt, n);
-            if (ttype != 2 && st >= ed - 1 && ed == n) blklast = n;
-            bulge::task(ttype, st, ed, s, n, kd, A.data(), lda, V.data(), tau.data(), work.data());
-            const bool done = blklast >= n - 1;
+            const bulge::TaskShape t = bulge::taskShape(myid, s, n, kd);
+            bulge::task(t.ttype, t.st, t.ed, s, n, kd, A.data(), lda, V.data(), tau.data(), work.data());
+            const bool done = t.last;
             if (s == last)
               mine.value.store((static_cast<std::uint64_t>(last) << 32) |
                                    (done ? kSweepDone : static_cast<std::uint32_t>(myid)),
