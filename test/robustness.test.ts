@@ -74,8 +74,8 @@ describe('memory guard', () => {
   it('refuses 300000 x 2 with maxN: null at once, saying how much it needs and how to proceed', async () => {
     const X = { data: new Float64Array(600000).fill(1), rows: 300000, cols: 2 };
     const started = Date.now();
-    expectDseError(() => diffusionSpectralEntropySync(X, { maxN: null }), 'ERR_DSE_MEMORY', /needs about 671 GiB .* 300000 x 300000 float64 kernel .* Lower maxN .*float32/);
-    await expectDseRejection(diffusionSpectralEntropy(X, { maxN: null }), 'ERR_DSE_MEMORY', /671 GiB/);
+    expectDseError(() => diffusionSpectralEntropySync(X, { maxN: null }), 'ERR_DSE_MEMORY', /needs about 336 GiB .* 300000 x 300000 float64 kernel .* Lower maxN .*float32/);
+    await expectDseRejection(diffusionSpectralEntropy(X, { maxN: null }), 'ERR_DSE_MEMORY', /336 GiB/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

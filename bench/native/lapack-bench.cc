@@ -196,6 +196,7 @@ int main(int argc, char** argv) {
                  "usage: lapack-bench N THREADS METHOD [KD] [REPEAT]\n"
                  "  METHOD: dsyevd | dsyevdL | dsyevd_2stage | dsyevr | ssyevd | ssyevd_2stage | dsytrd | steps | dgemm\n"
                  "          gram (KD = D) | twostage | twostage1 | stwostage (ours, kd = KD) | determinism\n"
+                 "          panels | spanels (ours with the first stage on panels of width KD)\n"
                  "          verify (ours: the same bits for 1-4 workers, and close to dsyevd_2stage)\n"
                  "          bulge | sbulge (the bulge chasing alone: LAPACK's kernels against ours, one core)\n"
                  "  steps: dsytrd_sy2sb(KD) + dsytrd_sb2st(KD) + dsterf, timed one by one\n");
@@ -316,6 +317,22 @@ int main(int argc, char** argv) {
       t0 = now();
       dse::linalg::symEigvalsTwoStage(Af.data(), n, wf.data(), kd, threads);
       std::copy(wf.begin(), wf.end(), w.begin());
+    } else if (method == "panels" || method == "spanels") {
+      // Ours on the panel layout (what the package runs from n = 3000): the kernel copied into
+      // panels of width KD (not timed), then symEigvalsPanels, BLAS threads = THREADS.
+      const dse::TriangleLayout L = dse::TriangleLayout::panels(n, kd);
+      auto run = [&](auto zero) {
+        using T = decltype(zero);
+        std::vector<T> P(L.size()), wt(n);
+        for (int j = 0; j < n; ++j)
+          for (int i = j; i < n; ++i) P[L.column(j) + i] = static_cast<T>(A[i + static_cast<size_t>(j) * n]);
+        std::vector<double>().swap(A);
+        t0 = now();
+        dse::linalg::symEigvalsPanels(P.data(), L, wt.data());
+        std::copy(wt.begin(), wt.end(), w.begin());
+      };
+      if (method == "panels") run(0.0);
+      else run(0.0f);
     } else if (method == "verify") {
       // Our pipelined two-stage path (kd 32, our bulge-chasing tasks): the same bits for 1..4
       // workers, and the eigenvalues of LAPACK's dsyevd_2stage (kd 32, sequential) to rounding.

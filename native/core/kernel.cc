@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "linalg.h"
@@ -197,8 +198,9 @@ DSE_VECTOR_CLONES
 void normaliseColumn(float* col, std::size_t j, std::size_t m, const float* r) { normaliseColumnBody(col, j, m, r); }
 
 template <typename T>
-void buildGaussianLike(T* M, std::size_t m, const Rows<T>& rows, const KernelSpec& spec, std::size_t threads,
+void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const KernelSpec& spec, std::size_t threads,
                        KernelScratch<T>& scratch) {
+  const std::size_t m = L.n;
   const T sigma = static_cast<T>(spec.sigma);
   const T twoSigma2 = T(2) * (sigma * sigma);
   // The reference multiplies by 1 / (sigma sqrt(2 pi)).
@@ -213,7 +215,7 @@ void buildGaussianLike(T* M, std::size_t m, const Rows<T>& rows, const KernelSpe
   if (normalise) partial.assign(nb * m, 0.0);
   parallelFor(threads, nb, 1, [&](std::size_t b, std::size_t) {
     double* acc = normalise ? partial.data() + b * m : nullptr;
-    for (std::size_t j = blocks[b]; j < blocks[b + 1]; ++j) gaussianColumn(M + j * m, j, m, rows.norms, twoSigma2, invScale, acc);
+    for (std::size_t j = blocks[b]; j < blocks[b + 1]; ++j) gaussianColumn(M + L.column(j), j, m, rows.norms, twoSigma2, invScale, acc);
   });
   if (!normalise) return;
   scratch.scale.resize(m);
@@ -223,7 +225,7 @@ void buildGaussianLike(T* M, std::size_t m, const Rows<T>& rows, const KernelSpe
     for (std::size_t b = 0; b < nb; ++b) d += partial[b * m + i];
     r[i] = static_cast<T>(1.0 / std::sqrt(d));
   }
-  parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) { normaliseColumn(M + j * m, j, m, r); });
+  parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) { normaliseColumn(M + L.column(j), j, m, r); });
 }
 
 template <typename T>
@@ -261,13 +263,16 @@ void buildKnn(T* M, std::size_t m, const Rows<T>& rows, const KernelSpec& spec, 
 
 template <typename T>
 void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m, const KernelSpec& spec, T* M,
-                 std::size_t threads, KernelScratch<T>* scratch) {
+                 std::size_t threads, KernelScratch<T>* scratch, TriangleLayout layout) {
+  if (layout.isFull()) layout = TriangleLayout::full(m);
+  if (layout.n != m || (spec.kind == KernelKind::Knn && !layout.isFull()))
+    throw std::logic_error("buildKernel: the layout must be m x m, and full for the kNN adjacency");
   KernelScratch<T> local;
   KernelScratch<T>& s = scratch ? *scratch : local;
   Rows<T> rows = prepareRows<T>(X, subset, m, threads, s);
-  linalg::gram(rows.data, m, X.cols, rows.stride, M);
+  linalg::gram(rows.data, m, X.cols, rows.stride, M, layout);
   if (spec.kind == KernelKind::Knn) buildKnn(M, m, rows, spec, threads);
-  else buildGaussianLike(M, m, rows, spec, threads, s);
+  else buildGaussianLike(M, layout, rows, spec, threads, s);
 }
 
 template <typename T>
@@ -325,9 +330,9 @@ double entryEntropy(const T* M, std::size_t m, std::size_t threads) {
 }
 
 template void buildKernel<double>(const InputMatrix&, const std::int32_t*, std::size_t, const KernelSpec&, double*,
-                                  std::size_t, KernelScratch<double>*);
+                                  std::size_t, KernelScratch<double>*, TriangleLayout);
 template void buildKernel<float>(const InputMatrix&, const std::int32_t*, std::size_t, const KernelSpec&, float*,
-                                 std::size_t, KernelScratch<float>*);
+                                 std::size_t, KernelScratch<float>*, TriangleLayout);
 template bool isSymmetric<double>(const double*, std::size_t);
 template bool isSymmetric<float>(const float*, std::size_t);
 template double entryEntropy<double>(const double*, std::size_t, std::size_t);

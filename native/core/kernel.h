@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "layout.h"
+
 namespace dse {
 
 enum class KernelKind {
@@ -40,13 +42,15 @@ struct KernelScratch {
 };
 
 // Builds the kernel of the rows `subset` of X (all rows when subset is null) into M
-// (column-major m x m, m = subset size). Symmetric kernels fill the lower triangle only (the
-// strictly upper one is never written, nor read); the kNN adjacency fills the whole matrix.
+// (m = subset size). Symmetric kernels fill the lower triangle only, in `layout` (layout.h):
+// column-major m x m by default (the strictly upper triangle is never written, nor read), or
+// panels of the width linalg::panelWidth(m) gives, for linalg::symEigvalsPanels. The kNN
+// adjacency fills the whole column-major matrix and takes the default layout only.
 // `threads` bounds the threads used here and by BLAS. T is the working precision (double or
 // float); `scratch` (optional) is reused between calls.
 template <typename T>
 void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m, const KernelSpec& spec, T* M,
-                 std::size_t threads, KernelScratch<T>* scratch = nullptr);
+                 std::size_t threads, KernelScratch<T>* scratch = nullptr, TriangleLayout layout = TriangleLayout());
 
 // True when the m x m column-major matrix M equals its transpose exactly.
 template <typename T>

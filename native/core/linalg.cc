@@ -36,6 +36,32 @@ void dsytrd_sy2sb_(const char* uplo, const int* n, const int* kd, double* a, con
                    double* tau, double* work, const int* lwork, int* info, flen);
 void ssytrd_sy2sb_(const char* uplo, const int* n, const int* kd, float* a, const int* lda, float* ab, const int* ldab,
                    float* tau, float* work, const int* lwork, int* info, flen);
+void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
+            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
+            const int* ldc, flen, flen);
+void sgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const float* alpha,
+            const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
+            const int* ldc, flen, flen);
+void dsymm_(const char* side, const char* uplo, const int* m, const int* n, const double* alpha, const double* a,
+            const int* lda, const double* b, const int* ldb, const double* beta, double* c, const int* ldc, flen, flen);
+void ssymm_(const char* side, const char* uplo, const int* m, const int* n, const float* alpha, const float* a,
+            const int* lda, const float* b, const int* ldb, const float* beta, float* c, const int* ldc, flen, flen);
+void dsyr2k_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
+             const int* lda, const double* b, const int* ldb, const double* beta, double* c, const int* ldc, flen, flen);
+void ssyr2k_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha, const float* a,
+             const int* lda, const float* b, const int* ldb, const float* beta, float* c, const int* ldc, flen, flen);
+void dtrmm_(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n,
+            const double* alpha, const double* a, const int* lda, double* b, const int* ldb, flen, flen, flen, flen);
+void strmm_(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n,
+            const float* alpha, const float* a, const int* lda, float* b, const int* ldb, flen, flen, flen, flen);
+void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work, const int* lwork,
+             int* info);
+void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork,
+             int* info);
+void dlarft_(const char* direct, const char* storev, const int* n, const int* k, const double* v, const int* ldv,
+             const double* tau, double* t, const int* ldt, flen, flen);
+void slarft_(const char* direct, const char* storev, const int* n, const int* k, const float* v, const int* ldv,
+             const float* tau, float* t, const int* ldt, flen, flen);
 void dsterf_(const int* n, double* d, double* e, int* info);
 void ssterf_(const int* n, float* d, float* e, int* info);
 void dgeev_(const char* jobvl, const char* jobvr, const int* n, double* a, const int* lda, double* wr,
@@ -83,7 +109,7 @@ int checkedInt(std::size_t n, const char* what) {
 // bulge chasing slower. Measured at n = 4000 (one core, CPU seconds, float64): kd 32 3.33,
 // 48 3.32, 64 3.11, 96 3.13, 128 3.35; float32 best at 64 too; at n <= 2000 kd 32 is ahead.
 // (LAPACK's own choice in a non-OpenMP build is 32.)
-constexpr std::size_t bandWidth(std::size_t n) { return n < 3000 ? 32 : 64; }
+constexpr std::size_t bandWidth(std::size_t n) { return n < kPanelMin ? 32 : 64; }
 
 template <typename T>
 using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -169,19 +195,25 @@ void runSyevd(Fn fn, const char* name, T* A, std::size_t n, T* w) {
 
 namespace {
 
-// The precision-specific LAPACK entry points of the two-stage path.
+// The precision-specific LAPACK and BLAS entry points of the two-stage path: TwoStage<double>
+// holds the d-prefixed routines, TwoStage<float> the s-prefixed ones.
 template <typename T>
 struct TwoStage;
-template <>
-struct TwoStage<double> {
-  static constexpr auto sy2sb = dsytrd_sy2sb_;
-  static constexpr auto sterf = dsterf_;
-};
-template <>
-struct TwoStage<float> {
-  static constexpr auto sy2sb = ssytrd_sy2sb_;
-  static constexpr auto sterf = ssterf_;
-};
+#define DSE_TWO_STAGE_ROUTINES(T, p)                \
+  template <>                                      \
+  struct TwoStage<T> {                             \
+    static constexpr auto sy2sb = p##sytrd_sy2sb_; \
+    static constexpr auto sterf = p##sterf_;       \
+    static constexpr auto gemm = p##gemm_;         \
+    static constexpr auto symm = p##symm_;         \
+    static constexpr auto syr2k = p##syr2k_;       \
+    static constexpr auto trmm = p##trmm_;         \
+    static constexpr auto geqrf = p##geqrf_;       \
+    static constexpr auto larft = p##larft_;       \
+  };
+DSE_TWO_STAGE_ROUTINES(double, d)
+DSE_TWO_STAGE_ROUTINES(float, s)
+#undef DSE_TWO_STAGE_ROUTINES
 
 // Each worker publishes its progress as (sweep << 32) | tasks done, on its own cache line:
 // the sweep is the last one of the group it is working on, the only one another worker waits
@@ -287,6 +319,16 @@ void bandToTridiagonal(const T* AB, int n, int kd, T* d, T* e, std::size_t worke
   for (int i = 0; i + 1 < n; ++i) e[i] = A[static_cast<std::size_t>(i) * lda + 1];
 }
 
+// Eigenvalues (ascending, into w[n]) of the lower band AB ((kd + 1) x n): bulge chasing, then xSTERF.
+template <typename T>
+void bandEigvals(const T* AB, int n, int kd, T* w, std::size_t workers) {
+  std::vector<T> e(static_cast<std::size_t>(n));
+  bandToTridiagonal<T>(AB, n, kd, w, e.data(), workers);
+  int info = 0;
+  TwoStage<T>::sterf(&n, w, e.data(), &info);
+  checkInfo(info, "xsterf");
+}
+
 template <typename T>
 void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t workers) {
   const int N = checkedInt(n, "matrix size");
@@ -298,7 +340,7 @@ void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t work
     return;
   }
   const int ldab = KD + 1;
-  std::vector<T> AB(static_cast<std::size_t>(ldab) * n), tau(n), e(n);
+  std::vector<T> AB(static_cast<std::size_t>(ldab) * n), tau(n);
   int info = 0, lwork = -1;
   T wq = 0;
   TwoStage<T>::sy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), &wq, &lwork, &info, 1);
@@ -309,9 +351,103 @@ void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t work
     TwoStage<T>::sy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), work.data(), &lwork, &info, 1);
     checkInfo(info, "xsytrd_sy2sb");
   }
-  bandToTridiagonal<T>(AB.data(), N, KD, w, e.data(), workers);
-  TwoStage<T>::sterf(&N, w, e.data(), &info);
-  checkInfo(info, "xsterf");
+  bandEigvals<T>(AB.data(), N, KD, w, workers);
+}
+
+// The first stage on a panel layout (layout.h, panel width = band width kd): the lower band
+// (LAPACK band storage, (kd + 1) x n) of Q^T A Q, A read from and destroyed in P. The same
+// reduction as LAPACK's xSYTRD_SY2SB, step by step: for each panel J with rows below its
+// diagonal block, a QR factorisation of that block B = Q R (xGEQRF; R joins the band), then
+// the two-sided update of the trailing matrix A22 (the panels after J) by Q = I - V T V^T
+// (xLARFT): X = A22 V T, W = X - V (T^T V^T X) / 2, A22 -= V W^T + W V^T. LAPACK does the
+// products with one xSYMM and one xSYR2K on the full-storage A22; here each panel of A22 takes
+// a few xGEMM calls (and xSYMM / xSYR2K for its diagonal block), with OpenBLAS's threads. As fast
+// as LAPACK's at n = 4000 with kd = 64 (docs/performance.md), and the matrix never exists in full
+// storage. Workspace: 3 (n - kd) kd entries, besides the band.
+template <typename T>
+void panelsToBand(T* P, const TriangleLayout& L, T* AB) {
+  using B = TwoStage<T>;
+  const int n = checkedInt(L.n, "matrix size"), b = checkedInt(L.panel, "band width");
+  const int panels = static_cast<int>(L.panelCount());
+  const T one = 1, zero = 0, minusOne = -1, minusHalf = T(-0.5);
+  auto at = [&](int J) { return P + L.panelOffset(static_cast<std::size_t>(J)); };
+  auto ld = [&](int J) { return n - J * b; };
+  std::vector<T> tau(static_cast<std::size_t>(b)), Tf(static_cast<std::size_t>(b) * b), Z(static_cast<std::size_t>(b) * b);
+  int info = 0, lwork = -1;
+  if (n > b) {
+    T wq = 0;
+    const int m0 = n - b;
+    B::geqrf(&m0, &b, P + b, &m0, tau.data(), &wq, &lwork, &info);
+    checkInfo(info, "xgeqrf");
+    lwork = std::max(1, static_cast<int>(wq));
+  }
+  std::vector<T> work(static_cast<std::size_t>(std::max(1, lwork)));
+  // [V | X, then W | V]: [V W] and [W V] are both contiguous, so that the rank-2k update of a
+  // panel is one xGEMM with inner dimension 2k.
+  std::vector<T> U(n > b ? 3 * static_cast<std::size_t>(n - b) * b : 0);
+  for (int J = 0; (J + 1) * b < n; ++J) {
+    const int m = n - (J + 1) * b, ldJ = ld(J);
+    T* Bj = at(J) + b;  // the m x b block below panel J's diagonal block
+    B::geqrf(&m, &b, Bj, &ldJ, tau.data(), work.data(), &lwork, &info);
+    checkInfo(info, "xgeqrf");
+    const int k = std::min(m, b);  // reflectors
+    B::larft("F", "C", &m, &k, Bj, &ldJ, tau.data(), Tf.data(), &b, 1, 1);
+    const std::size_t mk = static_cast<std::size_t>(m) * k;
+    T* V = U.data();
+    T* X = V + mk;
+    T* Y = X + mk;
+    for (int c = 0; c < k; ++c) {  // V: unit lower trapezoidal, explicit zeros above
+      T* v = V + static_cast<std::size_t>(c) * m;
+      const T* src = Bj + static_cast<std::size_t>(c) * ldJ;
+      std::fill(v, v + c, T(0));
+      v[c] = T(1);
+      std::copy(src + c + 1, src + m, v + c + 1);
+    }
+    std::copy(V, V + mk, Y);
+    B::trmm("R", "U", "N", "N", &m, &k, &one, Tf.data(), &b, Y, &m, 1, 1, 1, 1);  // Y = V T
+    std::fill(X, X + mk, T(0));
+    // X = A22 Y. Panel K of A22 starts at A22's row r0: its diagonal block D (w x w) and the
+    // block below it, E (r x w), give X[r0..] += D Y[r0..], X[below] += E Y[r0..] and
+    // X[r0..] += E^T Y[below].
+    for (int K = J + 1; K < panels; ++K) {
+      const int r0 = (K - J - 1) * b, w = std::min(b, n - K * b), ldK = ld(K), r = m - r0 - w;
+      const T* D = at(K);
+      B::symm("L", "L", &w, &k, &one, D, &ldK, Y + r0, &m, &one, X + r0, &m, 1, 1);
+      if (r > 0) {
+        B::gemm("N", "N", &r, &k, &w, &one, D + w, &ldK, Y + r0, &m, &one, X + r0 + w, &m, 1, 1);
+        B::gemm("T", "N", &w, &k, &r, &one, D + w, &ldK, Y + r0 + w, &m, &one, X + r0, &m, 1, 1);
+      }
+    }
+    // W = X - V (T^T (V^T X)) / 2, in X.
+    B::gemm("T", "N", &k, &k, &m, &one, V, &m, X, &m, &zero, Z.data(), &k, 1, 1);
+    B::trmm("L", "U", "T", "N", &k, &k, &one, Tf.data(), &b, Z.data(), &k, 1, 1, 1, 1);
+    B::gemm("N", "N", &m, &k, &k, &minusHalf, V, &m, Z.data(), &k, &one, X, &m, 1, 1);
+    std::copy(V, V + mk, Y);
+    // A22 -= V W^T + W V^T, panel by panel: xSYR2K on the diagonal block, [V W] [W V]^T below it.
+    const int k2 = 2 * k;
+    for (int K = J + 1; K < panels; ++K) {
+      const int r0 = (K - J - 1) * b, w = std::min(b, n - K * b), ldK = ld(K), r = m - r0 - w;
+      T* D = at(K);
+      B::syr2k("L", "N", &w, &k, &minusOne, V + r0, &m, X + r0, &m, &one, D, &ldK, 1, 1);
+      if (r > 0) B::gemm("N", "T", &r, &w, &k2, &minusOne, V + r0 + w, &m, X + r0, &m, &one, D + w, &ldK, 1, 1);
+    }
+  }
+  // Column j of the band: its diagonal block's lower part, then R's column (upper triangular),
+  // all within 2 kd rows of panel J.
+  const std::size_t ldab = static_cast<std::size_t>(b) + 1;
+  for (int j = 0; j < n; ++j) {
+    const T* col = P + L.column(static_cast<std::size_t>(j));
+    T* out = AB + static_cast<std::size_t>(j) * ldab;
+    for (int d = 0; d <= b; ++d) out[d] = j + d < n ? col[j + d] : T(0);
+  }
+}
+
+template <typename T>
+void panelEigvals(T* P, const TriangleLayout& L, T* w, std::size_t workers) {
+  const int N = checkedInt(L.n, "matrix size"), KD = checkedInt(L.panel, "band width");
+  std::vector<T> AB(static_cast<std::size_t>(KD + 1) * L.n);
+  panelsToBand<T>(P, L, AB.data());
+  bandEigvals<T>(AB.data(), N, KD, w, workers);
 }
 
 }  // namespace
@@ -353,6 +489,38 @@ void symEigvals(float* A, std::size_t n, float* w) {
   const std::size_t threads = solverThreads();
   if (useTwoStage(n)) twoStageEigvals<float>(A, n, w, bandWidth(n), threads);
   else runSyevd<float>(ssyevd_, "ssyevd", A, n, w);
+}
+
+std::size_t panelWidth(std::size_t n) { return n >= kPanelMin ? bandWidth(n) : 0; }
+
+namespace {
+template <typename T, typename Gemm>
+void gramPanels(Gemm gemm, const T* A, std::size_t d, std::size_t lda, T* C, const TriangleLayout& L) {
+  // Panel J = rows [J b, n) of A times rows [J b, J b + w) of A, transposed: one xGEMM each.
+  const int K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
+  const T one = 1, zero = 0;
+  for (std::size_t J = 0; J < L.panelCount(); ++J) {
+    const int rows = checkedInt(L.panelRows(J), "rows"), cols = static_cast<int>(L.panelColumns(J));
+    const T* first = A + J * L.panel * lda;
+    gemm("T", "N", &rows, &cols, &K, &one, first, &LDA, first, &LDA, &zero, C + L.panelOffset(J), &rows, 1, 1);
+  }
+}
+}  // namespace
+
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L) {
+  if (L.isFull()) gram(A, n, d, lda, C);
+  else gramPanels<double>(dgemm_, A, d, lda, C, L);
+}
+void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
+  if (L.isFull()) gram(A, n, d, lda, C);
+  else gramPanels<float>(sgemm_, A, d, lda, C, L);
+}
+
+void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) {
+  if (L.n) panelEigvals<double>(P, L, w, solverThreads());
+}
+void symEigvalsPanels(float* P, const TriangleLayout& L, float* w) {
+  if (L.n) panelEigvals<float>(P, L, w, solverThreads());
 }
 
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
@@ -411,6 +579,39 @@ void symEigvalsTwoStage(double* A, std::size_t n, double* w, std::size_t, std::s
 void symEigvalsTwoStage(float* A, std::size_t n, float* w, std::size_t, std::size_t) { symEigvals(A, n, w); }
 void symEigvalsLapack(double* A, std::size_t n, double* w, int) { symEigvals(A, n, w); }
 void symEigvalsLapack(float* A, std::size_t n, float* w, int) { symEigvals(A, n, w); }
+std::size_t panelWidth(std::size_t) { return 0; }
+
+namespace {
+// Without LAPACK nothing asks for panels (panelWidth is 0); these keep the interface whole.
+template <typename T>
+void gramPanelsEigen(const T* A, std::size_t d, std::size_t lda, T* C, const TriangleLayout& L) {
+  Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>> a(A, L.n, d, Eigen::OuterStride<>(lda));
+  for (std::size_t J = 0; J < L.panelCount(); ++J) {
+    const auto r = static_cast<Eigen::Index>(L.panelRows(J)), c = static_cast<Eigen::Index>(L.panelColumns(J));
+    const auto first = static_cast<Eigen::Index>(J * L.panel);
+    Eigen::Map<ColMat<T>>(C + L.panelOffset(J), r, c).noalias() =
+        a.middleRows(first, r) * a.middleRows(first, c).transpose();
+  }
+}
+template <typename T>
+void panelEigvalsEigen(T* P, const TriangleLayout& L, T* w) {
+  ColMat<T> full(L.n, L.n);
+  for (std::size_t j = 0; j < L.n; ++j)
+    for (std::size_t i = j; i < L.n; ++i) full(i, j) = P[L.column(j) + i];
+  symEigvalsEigen(full.data(), L.n, w);
+}
+}  // namespace
+
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L) {
+  if (L.isFull()) gram(A, n, d, lda, C);
+  else gramPanelsEigen(A, d, lda, C, L);
+}
+void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
+  if (L.isFull()) gram(A, n, d, lda, C);
+  else gramPanelsEigen(A, d, lda, C, L);
+}
+void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) { if (L.n) panelEigvalsEigen(P, L, w); }
+void symEigvalsPanels(float* P, const TriangleLayout& L, float* w) { if (L.n) panelEigvalsEigen(P, L, w); }
 
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
   if (n == 0) return;

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "layout.h"
+
 namespace dse {
 
 // A failure of a numerical routine (LAPACK info != 0, no convergence). The binding maps it
@@ -21,6 +23,9 @@ namespace linalg {
 // From this size the symmetric eigenvalues use the two-stage reduction, below it dsyevd
 // (linalg.cc has the measurements). Depends on n only, never on the thread count.
 constexpr std::size_t kTwoStageMin = 1500;
+// From this size the two-stage band is 64 wide (32 below) and symmetric kernels are built in
+// panels (panelWidth).
+constexpr std::size_t kPanelMin = 3000;
 
 // "OpenBLAS 0.3.21 (Cooperlake)" or "Eigen 3.4.0 (no BLAS)".
 std::string blasName();
@@ -56,6 +61,21 @@ void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* 
 // Chooses the fastest driver for n (dsyevd for small n, the 2-stage driver for large n).
 void symEigvals(double* A, std::size_t n, double* w);
 void symEigvals(float* A, std::size_t n, float* w);
+
+// The panel width (layout.h) in which a symmetric n x n matrix should be built for
+// symEigvalsPanels, or 0 where symEigvals on the full layout is the way: below kPanelMin, where
+// the band is 32 wide and LAPACK's xSYTRD_SY2SB on full storage is 1.2-1.6x faster than the
+// panel reduction (n = 1600-2500), and without LAPACK.
+std::size_t panelWidth(std::size_t n);
+// gram() into a layout: with panels, one xGEMM per panel (the upper halves of the diagonal
+// blocks are written too, and never read).
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L);
+void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L);
+// Eigenvalues (ascending, into w[L.n]) of the symmetric matrix whose lower triangle P holds in
+// panels of width panelWidth(L.n); P is destroyed. The two-stage path of symEigvals with its
+// first stage on the panels (linalg.cc, panelsToBand).
+void symEigvalsPanels(double* P, const TriangleLayout& L, double* w);
+void symEigvalsPanels(float* P, const TriangleLayout& L, float* w);
 
 // The drivers symEigvals chooses between, callable one by one for bench/native/lapack-bench.cc:
 // the two-stage reduction with band width kd, its bulge chasing pipelined over `workers`

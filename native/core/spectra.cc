@@ -67,11 +67,11 @@ struct Buffers {
   std::unique_ptr<T[]> matrix;
   std::size_t capacity = 0;
   KernelScratch<T> kernel;
-  T* reserve(std::size_t m) {
-    if (m * m > capacity) {
+  T* reserve(std::size_t entries) {
+    if (entries > capacity) {
       matrix.reset();
-      matrix.reset(new T[m * m]);
-      capacity = m * m;
+      matrix.reset(new T[entries]);
+      capacity = entries;
     }
     return matrix.get();
   }
@@ -94,8 +94,13 @@ template <typename T>
 std::vector<double> solveOne(const BatchRequest& req, const Subset& subset, std::size_t threads,
                              const std::atomic<std::int32_t>* cancel, Buffers<T>& buffers, bool alone) {
   const std::size_t m = subset.size;
-  T* M = buffers.reserve(m);
-  buildKernel<T>(req.X, subset.rows, m, req.kernel, M, threads, &buffers.kernel);
+  // Symmetric kernels whose eigenvalues take the two-stage path are built in panels: about half
+  // the memory of the full layout's pages, in either precision (layout.h).
+  const bool symmetric = req.kernel.kind != KernelKind::Knn;
+  const std::size_t panel = symmetric && req.output != Output::EntryEntropy ? linalg::panelWidth(m) : 0;
+  const TriangleLayout layout = panel ? TriangleLayout::panels(m, panel) : TriangleLayout::full(m);
+  T* M = buffers.reserve(layout.size());
+  buildKernel<T>(req.X, subset.rows, m, req.kernel, M, threads, &buffers.kernel, layout);
   if (alone) buffers.kernel = KernelScratch<T>();
   checkpoint(cancel);
   if (req.output == Output::EntryEntropy) return {entryEntropy<T>(M, m, threads)};
@@ -119,7 +124,8 @@ std::vector<double> solveOne(const BatchRequest& req, const Subset& subset, std:
     return out;
   }
   std::vector<T> w(m);
-  linalg::symEigvals(M, m, w.data());
+  if (panel) linalg::symEigvalsPanels(M, layout, w.data());
+  else linalg::symEigvals(M, m, w.data());
   std::copy(w.begin(), w.end(), out.begin());
   if (req.kernel.kind == KernelKind::Knn) {
     for (double& v : out) v = std::abs(v);
@@ -239,15 +245,24 @@ double estimateSpectraBytes(const BatchRequest& req, std::size_t threads) {
   std::vector<double> sizes;
   for (const auto& s : req.subsets) sizes.push_back(static_cast<double>(s.size));
   std::sort(sizes.begin(), sizes.end(), std::greater<double>());
+  // One subset of m rows: its kernel buffer (full, or in panels: layout.h), gathered rows,
+  // eigenvalues and LAPACK workspace (dsyevd jobz=N: 2m+1); from kTwoStageMin the band, its
+  // working copy and sy2sb's workspace (kd <= 64), plus the panel reduction's 3 (m - kd) kd.
+  const bool symmetric = req.kernel.kind != KernelKind::Knn;
+  auto subsetBytes = [&](double m) {
+    const std::size_t size = static_cast<std::size_t>(m);
+    const std::size_t panel = symmetric && req.output != Output::EntryEntropy ? linalg::panelWidth(size) : 0;
+    const double entries = panel ? static_cast<double>(TriangleLayout::panels(size, panel).size()) : m * m;
+    double bytes = entries * item + m * static_cast<double>(req.X.cols) * item + 8 * m * 8.0;
+    if (m >= linalg::kTwoStageMin) bytes += (panel ? 3.0 * 64 + 4.0 * 65 : 4.0 * 65) * m * item;
+    return bytes;
+  };
   double peak = 0;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     const double m = sizes[i];
-    // Kernel buffer, gathered rows, eigenvalues and LAPACK workspace (dsyevd jobz=N: 2m+1;
-    // dgeev: ~4m + its own m x m copy when a float32 kNN runs the float64 solver).
-    double one = m * m * item + m * static_cast<double>(req.X.cols) * item + 8 * m * 8.0;
-    // The two-stage reduction's band, its working copy and sy2sb's workspace (kd <= 64).
-    if (m >= linalg::kTwoStageMin) one += 4.0 * 65 * m * item;
-    if (req.kernel.kind == KernelKind::Knn) one += m * m * 8.0 + threads * m * item;
+    double one = subsetBytes(m);
+    // dgeev: ~4m + its own m x m copy when a float32 kNN runs the float64 solver.
+    if (!symmetric) one += m * m * 8.0 + threads * m * item;
     if (i == 0 || m >= kSharedCoresMin) peak = std::max(peak, one);
   }
   // The small subsets run `threads` at a time.
@@ -256,8 +271,7 @@ double estimateSpectraBytes(const BatchRequest& req, std::size_t threads) {
   for (double m : sizes) {
     if (m >= kSharedCoresMin && sizes.size() > 1) continue;
     if (counted++ == threads) break;
-    shared += m * m * item + m * static_cast<double>(req.X.cols) * item + 8 * m * 8.0;
-    if (m >= linalg::kTwoStageMin) shared += 4.0 * 65 * m * item;
+    shared += subsetBytes(m);
   }
   return std::max(peak, shared);
 }

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// Where a symmetric kernel's lower triangle lives in its buffer.
+#pragma once
+
+#include <cstddef>
+
+namespace dse {
+
+// The lower triangle of an n x n symmetric matrix, column j's entries (i, j), i >= j, stored
+// contiguously at M[column(j) + i]. Two layouts:
+// - full (panel == 0): column-major n x n, leading dimension n, entry (i, j) at i + j n. The
+//   strictly upper triangle is never written (its pages are never even mapped in where no
+//   entry of the triangle shares them), and LAPACK reads the matrix as it is.
+// - panels of width `panel`: panel J holds columns [J panel, min(n, (J + 1) panel)) for rows
+//   [J panel, n), column-major with leading dimension n - J panel, the panels one after the
+//   other. That is the triangle plus the upper halves of the diagonal blocks: about
+//   n (n + panel) / 2 entries, every page of them filled, where the full layout's triangle
+//   touches one page more per column (at n = 4000: 31.0 MiB of float32 against 44.0 MiB of
+//   pages). linalg::symEigvalsPanels reduces it to a band without ever forming the full matrix.
+struct TriangleLayout {
+  std::size_t n = 0;
+  std::size_t panel = 0;
+
+  static TriangleLayout full(std::size_t n) { return TriangleLayout{n, 0}; }
+  static TriangleLayout panels(std::size_t n, std::size_t width) { return TriangleLayout{n, width}; }
+
+  bool isFull() const { return panel == 0; }
+  std::size_t panelCount() const { return panel ? (n + panel - 1) / panel : 0; }
+  // Rows (the leading dimension) and columns of panel J.
+  std::size_t panelRows(std::size_t J) const { return n - J * panel; }
+  std::size_t panelColumns(std::size_t J) const { return n - J * panel < panel ? n - J * panel : panel; }
+  // Where panel J's first entry, (J panel, J panel), is: the panels before it are all full width.
+  std::size_t panelOffset(std::size_t J) const { return J ? panel * (J * n - panel * J * (J - 1) / 2) : 0; }
+  std::size_t column(std::size_t j) const {
+    if (!panel) return j * n;
+    const std::size_t J = j / panel;
+    return panelOffset(J) + (j - J * panel) * panelRows(J) - J * panel;
+  }
+  // Entries the buffer needs.
+  std::size_t size() const {
+    if (!panel) return n * n;
+    if (!n) return 0;
+    const std::size_t last = panelCount() - 1;
+    return panelOffset(last) + panelRows(last) * panelColumns(last);
+  }
+};
+
+}  // namespace dse
