@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "linalg.h"
@@ -269,6 +270,27 @@ void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m
     throw std::logic_error("buildKernel: the layout must be m x m, and full for the kNN adjacency");
   KernelScratch<T> local;
   KernelScratch<T>& s = scratch ? *scratch : local;
+  if constexpr (std::is_same<T, float>::value) {
+    if (!subset && !X.isFloat32 && !layout.isFull()) {
+      // A float32 kernel in panels of the caller's float64 X, read in place as float64 reads
+      // it: norms and Gram products in float64, rounded to float32. The float32 copy of X
+      // (m x d, 3.9 MiB at 4000 x 256) would be the largest buffer next to the kernel.
+      const double* x = static_cast<const double*>(X.data);
+      const std::size_t d = X.cols;
+      s.norms.resize(m);
+      float* norms = s.norms.data();
+      parallelFor(threads, m, 256, [&](std::size_t r, std::size_t) {
+        double sum = 0;
+        for (std::size_t c = 0; c < d; ++c) sum += x[r * d + c] * x[r * d + c];
+        norms[r] = static_cast<float>(sum);
+      });
+      linalg::gram(x, m, d, d, M, layout);
+      Rows<float> rows;
+      rows.norms = norms;
+      buildGaussianLike(M, layout, rows, spec, threads, s);
+      return;
+    }
+  }
   Rows<T> rows = prepareRows<T>(X, subset, m, threads, s);
   linalg::gram(rows.data, m, X.cols, rows.stride, M, layout);
   if (spec.kind == KernelKind::Knn) buildKnn(M, m, rows, spec, threads);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <stdexcept>
 #include <thread>
 #include <limits>
 #include <new>
@@ -236,6 +237,14 @@ inline std::uint32_t sweepTasksDone(const SweepProgress& slot, std::uint32_t s) 
   return static_cast<std::uint32_t>(v);
 }
 
+// The bulge chasing's working array, zeroed: (2 kd + 1) x n, the lower band in LAPACK band storage
+// in its first kd + 1 rows (A(i, j) at [i - j + j (2 kd + 1)]), kd rows of room for the bulges
+// below it. The first stage writes its band straight into it.
+template <typename T>
+std::vector<T> workingBand(int n, int kd) {
+  return std::vector<T>(static_cast<std::size_t>(2 * kd + 1) * static_cast<std::size_t>(n), T(0));
+}
+
 // Band to tridiagonal (LAPACK's xSYTRD_SB2ST, eigenvalues only), the bulge chasing spread over
 // `workers` threads as LAPACK's OpenMP build spreads it with tasks (the pthread build of OpenBLAS
 // runs it on one core): task k of sweep s may run once sweep s - 1 has done task k + 2 (LAPACK's
@@ -246,16 +255,10 @@ inline std::uint32_t sweepTasksDone(const SweepProgress& slot, std::uint32_t s) 
 // `run-lapack-bench.sh N 1 verify`). The tasks are ours (bulge.cc), not LAPACK's
 // xSB2ST_KERNELS: the same transformations, 1.6-2.3x faster in float64 and 2.2-3.4x in float32
 // (`run-lapack-bench.sh N 1 bulge|sbulge KD`, n = 1500-10000, docs/performance.md).
-// AB: the lower band, LAPACK band storage (kd + 1) x n (A(i, j) at AB[i - j + j (kd + 1)]).
-// d[n], e[n - 1] out.
+// A: the working band (workingBand), destroyed. d[n], e[n - 1] out.
 template <typename T>
-void bandToTridiagonal(const T* AB, int n, int kd, T* d, T* e, std::size_t workers) {
+void bandToTridiagonal(std::vector<T>& A, int n, int kd, T* d, T* e, std::size_t workers) {
   const int lda = 2 * kd + 1;
-  // LAPACK's working copy: the band, then kd rows of room for the bulges below it.
-  std::vector<T> A(static_cast<std::size_t>(lda) * static_cast<std::size_t>(n), T(0));
-  for (int j = 0; j < n; ++j)
-    std::copy(AB + static_cast<std::size_t>(j) * (kd + 1), AB + static_cast<std::size_t>(j + 1) * (kd + 1),
-              A.data() + static_cast<std::size_t>(j) * lda);
   // Householder vectors and scalars of the current sweeps (two halves: odd and even sweeps).
   std::vector<T> V(2 * static_cast<std::size_t>(n) + 1), tau(2 * static_cast<std::size_t>(n) + 1);
   const int sweeps = n - 1;
@@ -319,11 +322,11 @@ void bandToTridiagonal(const T* AB, int n, int kd, T* d, T* e, std::size_t worke
   for (int i = 0; i + 1 < n; ++i) e[i] = A[static_cast<std::size_t>(i) * lda + 1];
 }
 
-// Eigenvalues (ascending, into w[n]) of the lower band AB ((kd + 1) x n): bulge chasing, then xSTERF.
+// Eigenvalues (ascending, into w[n]) of the band in A (workingBand): bulge chasing, then xSTERF.
 template <typename T>
-void bandEigvals(const T* AB, int n, int kd, T* w, std::size_t workers) {
+void bandEigvals(std::vector<T>& A, int n, int kd, T* w, std::size_t workers) {
   std::vector<T> e(static_cast<std::size_t>(n));
-  bandToTridiagonal<T>(AB, n, kd, w, e.data(), workers);
+  bandToTridiagonal<T>(A, n, kd, w, e.data(), workers);
   int info = 0;
   TwoStage<T>::sterf(&n, w, e.data(), &info);
   checkInfo(info, "xsterf");
@@ -339,8 +342,8 @@ void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t work
     else runSyevd<float>(ssyevd_, "ssyevd", A, n, w);
     return;
   }
-  const int ldab = KD + 1;
-  std::vector<T> AB(static_cast<std::size_t>(ldab) * n), tau(n);
+  const int ldab = 2 * KD + 1;
+  std::vector<T> AB = workingBand<T>(N, KD), tau(n);
   int info = 0, lwork = -1;
   T wq = 0;
   TwoStage<T>::sy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), &wq, &lwork, &info, 1);
@@ -351,103 +354,111 @@ void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t work
     TwoStage<T>::sy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), work.data(), &lwork, &info, 1);
     checkInfo(info, "xsytrd_sy2sb");
   }
-  bandEigvals<T>(AB.data(), N, KD, w, workers);
+  bandEigvals<T>(AB, N, KD, w, workers);
 }
 
-// The first stage on a panel layout (layout.h, panel width = band width kd): the lower band
-// (LAPACK band storage, (kd + 1) x n) of Q^T A Q, A read from and destroyed in P. The same
-// reduction as LAPACK's xSYTRD_SY2SB, step by step: for each panel J with rows below its
-// diagonal block, a QR factorisation of that block B = Q R (xGEQRF; R joins the band), then
-// the two-sided update of the trailing matrix A22 (the panels after J) by Q = I - V T V^T
-// (xLARFT): X = A22 V T, W = X - V (T^T V^T X) / 2, A22 -= V W^T + W V^T. LAPACK does the
-// products with one xSYMM and one xSYR2K on the full-storage A22; here each panel of A22 takes
-// a few xGEMM calls (and xSYMM / xSYR2K for its diagonal block), with OpenBLAS's threads. As fast
-// as LAPACK's at n = 4000 with kd = 64 (docs/performance.md), and the matrix never exists in full
-// storage. Workspace: 3 (n - kd) kd entries, besides the band.
+// The first stage on a panel layout (layout.h, panel width = band width kd): the lower band of
+// Q^T A Q, A read from and destroyed in P, returned in a workingBand. The same reduction as
+// LAPACK's xSYTRD_SY2SB, step by step: for each panel J with rows below its diagonal block, a QR
+// factorisation of that block B = Q R (xGEQRF; R joins the band), then the two-sided update of
+// the trailing matrix A22 (the panels after J) by Q = I - V T V^T (xLARFT): X = A22 V T,
+// W = X - V (T^T V^T X) / 2, A22 -= V W^T + W V^T. LAPACK does the products with one xSYMM and
+// one xSYR2K on the full-storage A22; here each panel of A22 takes a few xGEMM calls (and xSYMM /
+// xSYR2K for its diagonal block), with OpenBLAS's threads: as fast as LAPACK's at n = 3000-10000
+// with kd = 64 (docs/performance.md), and the matrix never exists in full storage. Workspace:
+// V and X, 2 (n - kd) kd entries, freed before the band is allocated.
 template <typename T>
-void panelsToBand(T* P, const TriangleLayout& L, T* AB) {
+std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
   using B = TwoStage<T>;
   const int n = checkedInt(L.n, "matrix size"), b = checkedInt(L.panel, "band width");
   const int panels = static_cast<int>(L.panelCount());
   const T one = 1, zero = 0, minusOne = -1, minusHalf = T(-0.5);
   auto at = [&](int J) { return P + L.panelOffset(static_cast<std::size_t>(J)); };
   auto ld = [&](int J) { return n - J * b; };
-  std::vector<T> tau(static_cast<std::size_t>(b)), Tf(static_cast<std::size_t>(b) * b), Z(static_cast<std::size_t>(b) * b);
-  int info = 0, lwork = -1;
-  if (n > b) {
-    T wq = 0;
-    const int m0 = n - b;
-    B::geqrf(&m0, &b, P + b, &m0, tau.data(), &wq, &lwork, &info);
-    checkInfo(info, "xgeqrf");
-    lwork = std::max(1, static_cast<int>(wq));
-  }
-  std::vector<T> work(static_cast<std::size_t>(std::max(1, lwork)));
-  // [V | X, then W | V]: [V W] and [W V] are both contiguous, so that the rank-2k update of a
-  // panel is one xGEMM with inner dimension 2k.
-  std::vector<T> U(n > b ? 3 * static_cast<std::size_t>(n - b) * b : 0);
-  for (int J = 0; (J + 1) * b < n; ++J) {
-    const int m = n - (J + 1) * b, ldJ = ld(J);
-    T* Bj = at(J) + b;  // the m x b block below panel J's diagonal block
-    B::geqrf(&m, &b, Bj, &ldJ, tau.data(), work.data(), &lwork, &info);
-    checkInfo(info, "xgeqrf");
-    const int k = std::min(m, b);  // reflectors
-    B::larft("F", "C", &m, &k, Bj, &ldJ, tau.data(), Tf.data(), &b, 1, 1);
-    const std::size_t mk = static_cast<std::size_t>(m) * k;
-    T* V = U.data();
-    T* X = V + mk;
-    T* Y = X + mk;
-    for (int c = 0; c < k; ++c) {  // V: unit lower trapezoidal, explicit zeros above
-      T* v = V + static_cast<std::size_t>(c) * m;
-      const T* src = Bj + static_cast<std::size_t>(c) * ldJ;
-      std::fill(v, v + c, T(0));
-      v[c] = T(1);
-      std::copy(src + c + 1, src + m, v + c + 1);
+  {
+    std::vector<T> tau(static_cast<std::size_t>(b)), Tf(static_cast<std::size_t>(b) * b), Z(static_cast<std::size_t>(b) * b);
+    int info = 0, lwork = -1;
+    if (n > b) {
+      T wq = 0;
+      const int m0 = n - b;
+      B::geqrf(&m0, &b, P + b, &m0, tau.data(), &wq, &lwork, &info);
+      checkInfo(info, "xgeqrf");
+      lwork = std::max(1, static_cast<int>(wq));
     }
-    std::copy(V, V + mk, Y);
-    B::trmm("R", "U", "N", "N", &m, &k, &one, Tf.data(), &b, Y, &m, 1, 1, 1, 1);  // Y = V T
-    std::fill(X, X + mk, T(0));
-    // X = A22 Y. Panel K of A22 starts at A22's row r0: its diagonal block D (w x w) and the
-    // block below it, E (r x w), give X[r0..] += D Y[r0..], X[below] += E Y[r0..] and
-    // X[r0..] += E^T Y[below].
-    for (int K = J + 1; K < panels; ++K) {
-      const int r0 = (K - J - 1) * b, w = std::min(b, n - K * b), ldK = ld(K), r = m - r0 - w;
-      const T* D = at(K);
-      B::symm("L", "L", &w, &k, &one, D, &ldK, Y + r0, &m, &one, X + r0, &m, 1, 1);
-      if (r > 0) {
-        B::gemm("N", "N", &r, &k, &w, &one, D + w, &ldK, Y + r0, &m, &one, X + r0 + w, &m, 1, 1);
-        B::gemm("T", "N", &w, &k, &r, &one, D + w, &ldK, Y + r0 + w, &m, &one, X + r0, &m, 1, 1);
+    std::vector<T> work(static_cast<std::size_t>(std::max(1, lwork)));
+    std::vector<T> U(n > b ? 2 * static_cast<std::size_t>(n - b) * b : 0);  // [V X], m x 2k
+    std::vector<T> S(2 * static_cast<std::size_t>(b) * b);
+    for (int J = 0; (J + 1) * b < n; ++J) {
+      const int m = n - (J + 1) * b, ldJ = ld(J);
+      T* Bj = at(J) + b;  // the m x b block below panel J's diagonal block
+      B::geqrf(&m, &b, Bj, &ldJ, tau.data(), work.data(), &lwork, &info);
+      checkInfo(info, "xgeqrf");
+      const int k = std::min(m, b);  // reflectors
+      B::larft("F", "C", &m, &k, Bj, &ldJ, tau.data(), Tf.data(), &b, 1, 1);
+      const std::size_t mk = static_cast<std::size_t>(m) * k;
+      T* V = U.data();
+      T* X = V + mk;
+      for (int c = 0; c < k; ++c) {  // V: unit lower trapezoidal, explicit zeros above
+        T* v = V + static_cast<std::size_t>(c) * m;
+        const T* src = Bj + static_cast<std::size_t>(c) * ldJ;
+        std::fill(v, v + c, T(0));
+        v[c] = T(1);
+        std::copy(src + c + 1, src + m, v + c + 1);
       }
-    }
-    // W = X - V (T^T (V^T X)) / 2, in X.
-    B::gemm("T", "N", &k, &k, &m, &one, V, &m, X, &m, &zero, Z.data(), &k, 1, 1);
-    B::trmm("L", "U", "T", "N", &k, &k, &one, Tf.data(), &b, Z.data(), &k, 1, 1, 1, 1);
-    B::gemm("N", "N", &m, &k, &k, &minusHalf, V, &m, Z.data(), &k, &one, X, &m, 1, 1);
-    std::copy(V, V + mk, Y);
-    // A22 -= V W^T + W V^T, panel by panel: xSYR2K on the diagonal block, [V W] [W V]^T below it.
-    const int k2 = 2 * k;
-    for (int K = J + 1; K < panels; ++K) {
-      const int r0 = (K - J - 1) * b, w = std::min(b, n - K * b), ldK = ld(K), r = m - r0 - w;
-      T* D = at(K);
-      B::syr2k("L", "N", &w, &k, &minusOne, V + r0, &m, X + r0, &m, &one, D, &ldK, 1, 1);
-      if (r > 0) B::gemm("N", "T", &r, &w, &k2, &minusOne, V + r0 + w, &m, X + r0, &m, &one, D + w, &ldK, 1, 1);
+      std::fill(X, X + mk, T(0));
+      // X = A22 V. Panel K of A22 starts at A22's row r0: its diagonal block D (w x w) and the
+      // block below it, E (r x w), give X[r0..] += D V[r0..], X[below] += E V[r0..] and
+      // X[r0..] += E^T V[below].
+      for (int K = J + 1; K < panels; ++K) {
+        const int r0 = (K - J - 1) * b, w = std::min(b, n - K * b), ldK = ld(K), r = m - r0 - w;
+        const T* D = at(K);
+        B::symm("L", "L", &w, &k, &one, D, &ldK, V + r0, &m, &one, X + r0, &m, 1, 1);
+        if (r > 0) {
+          B::gemm("N", "N", &r, &k, &w, &one, D + w, &ldK, V + r0, &m, &one, X + r0 + w, &m, 1, 1);
+          B::gemm("T", "N", &w, &k, &r, &one, D + w, &ldK, V + r0 + w, &m, &one, X + r0, &m, 1, 1);
+        }
+      }
+      // X = A22 V T, then W = X - V (T^T (V^T X)) / 2, in X.
+      B::trmm("R", "U", "N", "N", &m, &k, &one, Tf.data(), &b, X, &m, 1, 1, 1, 1);
+      B::gemm("T", "N", &k, &k, &m, &one, V, &m, X, &m, &zero, Z.data(), &k, 1, 1);
+      B::trmm("L", "U", "T", "N", &k, &k, &one, Tf.data(), &b, Z.data(), &k, 1, 1, 1, 1);
+      B::gemm("N", "N", &m, &k, &k, &minusHalf, V, &m, Z.data(), &k, &one, X, &m, 1, 1);
+      // A22 -= V W^T + W V^T, panel by panel: xSYR2K on the diagonal block, and below it one
+      // xGEMM of inner dimension 2k, [V W] (U's rows, as they lie) times [W V] (the block's rows,
+      // copied into S) transposed. Two xGEMM of inner dimension k took 1.28x the time of
+      // LAPACK's path at n = 4000 in float64 (medians of five alternated runs, 2.52 against
+      // 1.97 s); this one 1.04x (1.85 against 1.77 s).
+      const int k2 = 2 * k;
+      for (int K = J + 1; K < panels; ++K) {
+        const int r0 = (K - J - 1) * b, w = std::min(b, n - K * b), ldK = ld(K), r = m - r0 - w;
+        T* D = at(K);
+        B::syr2k("L", "N", &w, &k, &minusOne, V + r0, &m, X + r0, &m, &one, D, &ldK, 1, 1);
+        if (r <= 0) continue;
+        for (int c = 0; c < k; ++c) {
+          std::copy(X + r0 + static_cast<std::size_t>(c) * m, X + r0 + w + static_cast<std::size_t>(c) * m,
+                    S.data() + static_cast<std::size_t>(c) * w);
+          std::copy(V + r0 + static_cast<std::size_t>(c) * m, V + r0 + w + static_cast<std::size_t>(c) * m,
+                    S.data() + static_cast<std::size_t>(c + k) * w);
+        }
+        B::gemm("N", "T", &r, &w, &k2, &minusOne, V + r0 + w, &m, S.data(), &w, &one, D + w, &ldK, 1, 1);
+      }
     }
   }
   // Column j of the band: its diagonal block's lower part, then R's column (upper triangular),
   // all within 2 kd rows of panel J.
-  const std::size_t ldab = static_cast<std::size_t>(b) + 1;
+  std::vector<T> A = workingBand<T>(n, b);
+  const std::size_t lda = 2 * static_cast<std::size_t>(b) + 1;
   for (int j = 0; j < n; ++j) {
     const T* col = P + L.column(static_cast<std::size_t>(j));
-    T* out = AB + static_cast<std::size_t>(j) * ldab;
-    for (int d = 0; d <= b; ++d) out[d] = j + d < n ? col[j + d] : T(0);
+    std::copy(col + j, col + std::min(n, j + b + 1), A.data() + static_cast<std::size_t>(j) * lda);
   }
+  return A;
 }
 
 template <typename T>
 void panelEigvals(T* P, const TriangleLayout& L, T* w, std::size_t workers) {
-  const int N = checkedInt(L.n, "matrix size"), KD = checkedInt(L.panel, "band width");
-  std::vector<T> AB(static_cast<std::size_t>(KD + 1) * L.n);
-  panelsToBand<T>(P, L, AB.data());
-  bandEigvals<T>(AB.data(), N, KD, w, workers);
+  std::vector<T> A = panelsToBand<T>(P, L);
+  bandEigvals<T>(A, checkedInt(L.n, "matrix size"), checkedInt(L.panel, "band width"), w, workers);
 }
 
 }  // namespace
@@ -514,6 +525,28 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
   if (L.isFull()) gram(A, n, d, lda, C);
   else gramPanels<float>(sgemm_, A, d, lda, C, L);
+}
+
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
+  // Row chunks of each panel in float64 (dgemm), rounded into the float32 panel.
+  if (L.isFull() || L.n != n) throw std::logic_error("gram: a float64 X takes a panel layout of its n rows");
+  const int K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
+  const double one = 1, zero = 0;
+  constexpr std::size_t kChunk = 512;
+  std::vector<double> chunk(kChunk * L.panel);
+  for (std::size_t J = 0; J < L.panelCount(); ++J) {
+    const std::size_t rows = L.panelRows(J), first = J * L.panel;
+    const int cols = static_cast<int>(L.panelColumns(J));
+    float* panel = C + L.panelOffset(J);
+    for (std::size_t r = 0; r < rows; r += kChunk) {
+      const int c = static_cast<int>(std::min(kChunk, rows - r));
+      dgemm_("T", "N", &c, &cols, &K, &one, A + (first + r) * lda, &LDA, A + first * lda, &LDA, &zero, chunk.data(), &c,
+             1, 1);
+      for (int j = 0; j < cols; ++j)
+        for (int i = 0; i < c; ++i)
+          panel[r + static_cast<std::size_t>(j) * rows + i] = static_cast<float>(chunk[i + static_cast<std::size_t>(j) * c]);
+    }
+  }
 }
 
 void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) {
@@ -609,6 +642,12 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
   if (L.isFull()) gram(A, n, d, lda, C);
   else gramPanelsEigen(A, d, lda, C, L);
+}
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
+  if (L.isFull() || L.n != n) throw std::logic_error("gram: a float64 X takes a panel layout of its n rows");
+  std::vector<double> P(L.size());
+  gramPanelsEigen(A, d, lda, P.data(), L);
+  std::copy(P.begin(), P.end(), C);
 }
 void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) { if (L.n) panelEigvalsEigen(P, L, w); }
 void symEigvalsPanels(float* P, const TriangleLayout& L, float* w) { if (L.n) panelEigvalsEigen(P, L, w); }
