@@ -246,15 +246,16 @@ double estimateSpectraBytes(const BatchRequest& req, std::size_t threads) {
   for (const auto& s : req.subsets) sizes.push_back(static_cast<double>(s.size));
   std::sort(sizes.begin(), sizes.end(), std::greater<double>());
   // One subset of m rows: its kernel buffer (full, or in panels: layout.h), gathered rows,
-  // eigenvalues and LAPACK workspace (dsyevd jobz=N: 2m+1); from kTwoStageMin the band, its
-  // working copy and sy2sb's workspace (kd <= 64), plus the panel reduction's 3 (m - kd) kd.
+  // eigenvalues and LAPACK workspace (dsyevd jobz=N: 2m+1); from kTwoStageMin the first stage's
+  // workspace (LAPACK's sy2sb, or the panel reduction's 2 (m - kd) kd) and then the working band
+  // ((2 kd + 1) m), kd <= 64.
   const bool symmetric = req.kernel.kind != KernelKind::Knn;
   auto subsetBytes = [&](double m) {
     const std::size_t size = static_cast<std::size_t>(m);
     const std::size_t panel = symmetric && req.output != Output::EntryEntropy ? linalg::panelWidth(size) : 0;
     const double entries = panel ? static_cast<double>(TriangleLayout::panels(size, panel).size()) : m * m;
     double bytes = entries * item + m * static_cast<double>(req.X.cols) * item + 8 * m * 8.0;
-    if (m >= linalg::kTwoStageMin) bytes += (panel ? 3.0 * 64 + 4.0 * 65 : 4.0 * 65) * m * item;
+    if (m >= linalg::kTwoStageMin) bytes += 4.0 * 65 * m * item;
     return bytes;
   };
   double peak = 0;
