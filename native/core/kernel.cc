@@ -39,6 +39,21 @@ void gatherRows(const S* src, std::size_t d, const std::int32_t* subset, std::si
   });
 }
 
+// |x_r|^2 for the m rows of a row-major m x d matrix, summed in S (the rows' own precision),
+// stored as T in `norms`.
+template <typename T, typename S>
+const T* squaredNorms(const S* data, std::size_t m, std::size_t d, std::size_t threads, std::vector<T>& norms) {
+  norms.resize(m);
+  T* out = norms.data();
+  parallelFor(threads, m, 256, [&](std::size_t r, std::size_t) {
+    const S* x = data + r * d;
+    S s = 0;
+    for (std::size_t c = 0; c < d; ++c) s += x[c] * x[c];
+    out[r] = static_cast<T>(s);
+  });
+  return out;
+}
+
 template <typename T>
 Rows<T> prepareRows(const InputMatrix& X, const std::int32_t* subset, std::size_t m, std::size_t threads,
                     KernelScratch<T>& scratch) {
@@ -53,15 +68,7 @@ Rows<T> prepareRows(const InputMatrix& X, const std::int32_t* subset, std::size_
     rows.data = scratch.rows.data();
   }
   rows.stride = d;
-  scratch.norms.resize(m);
-  T* norms = scratch.norms.data();
-  parallelFor(threads, m, 256, [&](std::size_t r, std::size_t) {
-    const T* x = rows.data + r * rows.stride;
-    T s = 0;
-    for (std::size_t c = 0; c < d; ++c) s += x[c] * x[c];
-    norms[r] = s;
-  });
-  rows.norms = norms;
+  rows.norms = squaredNorms(rows.data, m, d, threads, scratch.norms);
   return rows;
 }
 
@@ -276,17 +283,9 @@ void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m
       // it: norms and Gram products in float64, rounded to float32. The float32 copy of X
       // (m x d, 3.9 MiB at 4000 x 256) would be the largest buffer next to the kernel.
       const double* x = static_cast<const double*>(X.data);
-      const std::size_t d = X.cols;
-      s.norms.resize(m);
-      float* norms = s.norms.data();
-      parallelFor(threads, m, 256, [&](std::size_t r, std::size_t) {
-        double sum = 0;
-        for (std::size_t c = 0; c < d; ++c) sum += x[r * d + c] * x[r * d + c];
-        norms[r] = static_cast<float>(sum);
-      });
-      linalg::gram(x, m, d, d, M, layout);
       Rows<float> rows;
-      rows.norms = norms;
+      rows.norms = squaredNorms(x, m, X.cols, threads, s.norms);
+      linalg::gram(x, m, X.cols, X.cols, M, layout);
       buildGaussianLike(M, layout, rows, spec, threads, s);
       return;
     }

@@ -373,8 +373,10 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
   const int n = checkedInt(L.n, "matrix size"), b = checkedInt(L.panel, "band width");
   const int panels = static_cast<int>(L.panelCount());
   const T one = 1, zero = 0, minusOne = -1, minusHalf = T(-0.5);
+  // Panel J's first entry, leading dimension (rows) and columns, as the layout places them.
   auto at = [&](int J) { return P + L.panelOffset(static_cast<std::size_t>(J)); };
-  auto ld = [&](int J) { return n - J * b; };
+  auto ld = [&](int J) { return static_cast<int>(L.panelRows(static_cast<std::size_t>(J))); };
+  auto width = [&](int J) { return static_cast<int>(L.panelColumns(static_cast<std::size_t>(J))); };
   {
     std::vector<T> tau(static_cast<std::size_t>(b)), Tf(static_cast<std::size_t>(b) * b), Z(static_cast<std::size_t>(b) * b);
     int info = 0, lwork = -1;
@@ -389,7 +391,7 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
     std::vector<T> U(n > b ? 2 * static_cast<std::size_t>(n - b) * b : 0);  // [V X], m x 2k
     std::vector<T> S(2 * static_cast<std::size_t>(b) * b);
     for (int J = 0; (J + 1) * b < n; ++J) {
-      const int m = n - (J + 1) * b, ldJ = ld(J);
+      const int m = ld(J + 1), ldJ = ld(J);
       T* Bj = at(J) + b;  // the m x b block below panel J's diagonal block
       B::geqrf(&m, &b, Bj, &ldJ, tau.data(), work.data(), &lwork, &info);
       checkInfo(info, "xgeqrf");
@@ -410,7 +412,7 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
       // block below it, E (r x w), give X[r0..] += D V[r0..], X[below] += E V[r0..] and
       // X[r0..] += E^T V[below].
       for (int K = J + 1; K < panels; ++K) {
-        const int r0 = (K - J - 1) * b, w = std::min(b, n - K * b), ldK = ld(K), r = m - r0 - w;
+        const int r0 = (K - J - 1) * b, w = width(K), ldK = ld(K), r = m - r0 - w;
         const T* D = at(K);
         B::symm("L", "L", &w, &k, &one, D, &ldK, V + r0, &m, &one, X + r0, &m, 1, 1);
         if (r > 0) {
@@ -430,7 +432,7 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
       // 1.97 s); this one 1.04x (1.85 against 1.77 s).
       const int k2 = 2 * k;
       for (int K = J + 1; K < panels; ++K) {
-        const int r0 = (K - J - 1) * b, w = std::min(b, n - K * b), ldK = ld(K), r = m - r0 - w;
+        const int r0 = (K - J - 1) * b, w = width(K), ldK = ld(K), r = m - r0 - w;
         T* D = at(K);
         B::syr2k("L", "N", &w, &k, &minusOne, V + r0, &m, X + r0, &m, &one, D, &ldK, 1, 1);
         if (r <= 0) continue;

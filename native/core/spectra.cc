@@ -84,6 +84,15 @@ struct Workspace {
   Buffers<float>& of(float*) { return f32; }
 };
 
+// The layout of a subset's kernel: symmetric kernels whose eigenvalues take the two-stage path
+// are built in panels, about half the memory of the full layout's pages in either precision
+// (layout.h); the kNN adjacency and the matrix-entry entropy read the full matrix.
+TriangleLayout kernelLayout(const BatchRequest& req, std::size_t m) {
+  const bool panels = req.kernel.kind != KernelKind::Knn && req.output != Output::EntryEntropy;
+  const std::size_t width = panels ? linalg::panelWidth(m) : 0;
+  return width ? TriangleLayout::panels(m, width) : TriangleLayout::full(m);
+}
+
 // `alone`: the subset runs by itself with every core (a lone subset, or one of the big ones). Its
 // kernel scratch (the gathered or converted rows, m x d, and the row-sum partials) is then freed
 // before the eigenvalues instead of being kept for a next subset: an allocation per big subset
@@ -94,11 +103,7 @@ template <typename T>
 std::vector<double> solveOne(const BatchRequest& req, const Subset& subset, std::size_t threads,
                              const std::atomic<std::int32_t>* cancel, Buffers<T>& buffers, bool alone) {
   const std::size_t m = subset.size;
-  // Symmetric kernels whose eigenvalues take the two-stage path are built in panels: about half
-  // the memory of the full layout's pages, in either precision (layout.h).
-  const bool symmetric = req.kernel.kind != KernelKind::Knn;
-  const std::size_t panel = symmetric && req.output != Output::EntryEntropy ? linalg::panelWidth(m) : 0;
-  const TriangleLayout layout = panel ? TriangleLayout::panels(m, panel) : TriangleLayout::full(m);
+  const TriangleLayout layout = kernelLayout(req, m);
   T* M = buffers.reserve(layout.size());
   buildKernel<T>(req.X, subset.rows, m, req.kernel, M, threads, &buffers.kernel, layout);
   if (alone) buffers.kernel = KernelScratch<T>();
@@ -124,7 +129,7 @@ std::vector<double> solveOne(const BatchRequest& req, const Subset& subset, std:
     return out;
   }
   std::vector<T> w(m);
-  if (panel) linalg::symEigvalsPanels(M, layout, w.data());
+  if (!layout.isFull()) linalg::symEigvalsPanels(M, layout, w.data());
   else linalg::symEigvals(M, m, w.data());
   std::copy(w.begin(), w.end(), out.begin());
   if (req.kernel.kind == KernelKind::Knn) {
@@ -251,9 +256,7 @@ double estimateSpectraBytes(const BatchRequest& req, std::size_t threads) {
   // ((2 kd + 1) m), kd <= 64.
   const bool symmetric = req.kernel.kind != KernelKind::Knn;
   auto subsetBytes = [&](double m) {
-    const std::size_t size = static_cast<std::size_t>(m);
-    const std::size_t panel = symmetric && req.output != Output::EntryEntropy ? linalg::panelWidth(size) : 0;
-    const double entries = panel ? static_cast<double>(TriangleLayout::panels(size, panel).size()) : m * m;
+    const double entries = static_cast<double>(kernelLayout(req, static_cast<std::size_t>(m)).size());
     double bytes = entries * item + m * static_cast<double>(req.X.cols) * item + 8 * m * 8.0;
     if (m >= linalg::kTwoStageMin) bytes += 4.0 * 65 * m * item;
     return bytes;
