@@ -25,7 +25,8 @@
         "native/core/kernel.cc",
         "native/core/linalg.cc",
         "native/core/slq.cc",
-        "native/core/spectra.cc"
+        "native/core/spectra.cc",
+        "native/core/threads.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

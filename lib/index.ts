@@ -37,7 +37,7 @@ export { spectralClustering, spectralClusteringSync, type Reference, type Spectr
 export { chebyshevEigenvalues, chebyshevEigenvaluesSync, type ChebyshevEigenvaluesOptions } from './chebyshev';
 export { readEigenvalueCache, type EigenvalueCacheFile, type CacheFingerprint, type EigvalSavePrecision } from './cache';
 export { pythonRandomSample, PythonRandom } from './random';
-export { buildInfo, type BuildInfo } from './info';
+export { buildInfo, concurrency, setConcurrency, type BuildInfo } from './info';
 export { setMemoryLimit, getMemoryLimit } from './memory';
 export { readNpy, type NpyArray, type NpyDtype } from './io/npy';
 export { DseTracker, type DseTrackerOptions, type TrackerRecordInput, type TrackerReportOptions, type TrackerLabels } from './tracker';

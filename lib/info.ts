@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+import { checkConcurrency, defaultConcurrency } from './concurrency';
 import { native, bindingSource } from './native';
 
 /** What the loaded native addon was built with. */
@@ -7,7 +8,11 @@ export interface BuildInfo {
   blas: string;
   /** LAPACK in use: `'OpenBLAS LAPACK'` or `'Eigen'`. */
   lapack: string;
-  /** Threads the native core uses for one call (the machine's hardware threads). */
+  /**
+   * The thread budget of one call (`concurrency()`): DSE_THREADS, OPENBLAS_NUM_THREADS or
+   * OMP_NUM_THREADS when set, else the CPUs this process may use (affinity mask and cgroup quota),
+   * or what `setConcurrency` set.
+   */
   threads: number;
   /** `'prebuild'` when loaded from the package's prebuilds/, `'build'` when compiled on install. */
   source: 'prebuild' | 'build';
@@ -24,4 +29,40 @@ export interface BuildInfo {
 export function buildInfo(): BuildInfo {
   const info = native().buildInfo();
   return { blas: info.blas, lapack: info.lapack, threads: info.threads, source: bindingSource() };
+}
+
+/**
+ * The thread budget of one native call: OpenBLAS's threads, the kernel passes' and the batch's.
+ * At load it is DSE_THREADS, OPENBLAS_NUM_THREADS or OMP_NUM_THREADS (the first set), else the CPUs
+ * this process may use: its affinity mask (`taskset`) and its cgroup's CPU quota (a container
+ * limited to 2 CPUs gets 2). Whatever the budget, a call uses one thread for the stages whose
+ * threads wait on each other while the machine's other work leaves fewer CPUs idle than that.
+ *
+ * @example
+ * ```ts
+ * concurrency(); // 2 on a 2-CPU machine
+ * ```
+ */
+export function concurrency(): number {
+  return native().concurrency();
+}
+
+/**
+ * Sets the thread budget of the native calls of this process (all worker threads share it), as
+ * `sharp.concurrency(n)` does for libvips. `0` restores the default (see `concurrency()`). Returns
+ * the budget now in force. Calls already running keep the budget they started with.
+ *
+ * @example
+ * ```ts
+ * setConcurrency(1); // leave the other cores to the trainer
+ * ```
+ */
+export function setConcurrency(threads: number): number {
+  const n = checkConcurrency(threads);
+  const b = native();
+  if (n === 0) {
+    // The default is decided in TypeScript (environment, affinity, cgroup quota), as at load.
+    return b.setConcurrency(defaultConcurrency(process.env, () => undefined).threads);
+  }
+  return b.setConcurrency(n);
 }

@@ -4,6 +4,7 @@
  * node-gyp-build, declares its typed interface, and turns its errors into `DseError`s.
  */
 import * as path from 'path';
+import { defaultConcurrency } from './concurrency';
 import { DseError, type DseErrorCode } from './errors';
 
 /** Kernel kinds, as the native core numbers them. */
@@ -63,7 +64,12 @@ export interface NativeSlqOptions {
 
 /** What the compiled addon exports; the loaded module is cast to this once, here. */
 export interface NativeBinding {
-  buildInfo(): { blas: string; lapack: string; threads: number; openblas: boolean; sanitize?: boolean };
+  buildInfo(): { blas: string; lapack: string; threads: number; hardwareThreads: number; openblas: boolean; sanitize?: boolean };
+  /** Sets the process-wide thread budget (0: the hardware's threads); returns the budget in force. */
+  setConcurrency(n: number): number;
+  concurrency(): number;
+  /** Runnable tasks on the machine besides the calling thread (/proc/loadavg; 0 where unknown). */
+  othersRunnable(): number;
   spectra(
     X: Float64Array | Float32Array,
     rows: number,
@@ -194,17 +200,41 @@ export function native(): NativeBinding {
     if (override) {
       // An explicit .node file (the sanitizer build of `npm run test:sanitize`, or a custom build).
       bindingPath = path.resolve(override);
-      binding = require(bindingPath) as NativeBinding;
+      const budget = defaultConcurrency();
+      binding = withOpenBlasEnvironment(budget.threads, () => require(bindingPath as string) as NativeBinding);
+      binding.setConcurrency(budget.threads);
       return binding;
     }
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const load = require('node-gyp-build') as ((dir: string) => unknown) & { resolve(dir: string): string };
     bindingPath = load.resolve(packageRoot);
-    binding = load(packageRoot) as NativeBinding;
+    const budget = defaultConcurrency();
+    binding = withOpenBlasEnvironment(budget.threads, () => load(packageRoot) as NativeBinding);
+    binding.setConcurrency(budget.threads);
   } catch (e) {
     throw loadError(e);
   }
   return binding;
+}
+
+/**
+ * OpenBLAS reads its environment once, when the addon is loaded: it starts
+ * OPENBLAS_NUM_THREADS - 1 threads (else one per CPU, ignoring cgroup quotas). Loads with the
+ * budget there (unless the user set it), then puts the environment back as it was, so that the
+ * processes the caller starts later do not inherit it.
+ */
+function withOpenBlasEnvironment<T>(threads: number, load: () => T): T {
+  const set: Record<string, string> = { OPENBLAS_NUM_THREADS: String(threads) };
+  const saved: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(set)) {
+    saved[name] = process.env[name];
+    if (saved[name] === undefined) process.env[name] = value;
+  }
+  try {
+    return load();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) if (value === undefined) delete process.env[name];
+  }
 }
 
 /** Where the addon was loaded from: 'prebuild' (prebuilds/) or 'build' (compiled here). */

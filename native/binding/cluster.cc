@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "../core/cluster.h"
+#include "../core/linalg.h"
 #include "../core/spectra.h"
+#include "../core/threads.h"
 #include "bindings.h"
 #include "common.h"
 #include "worker.h"
@@ -45,6 +47,7 @@ std::shared_ptr<ClusterJob> parseJob(const Napi::CallbackInfo& info) {
 
 void run(ClusterJob& job, const std::atomic<std::int32_t>* cancel) {
   ComputeLock lock(cancel);
+  linalg::BlasThreadsScope threads(static_cast<int>(threadsNow(concurrency())));
   spectralClustering(job.Y.data(), job.n, job.d, job.k, job.neighbours, job.labels.data(),
                      [cancel]() { return isCancelled(cancel); });
 }

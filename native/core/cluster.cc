@@ -4,6 +4,7 @@
 // computes it. See cluster.h for the steps. Two back ends: OpenBLAS/LAPACK (DSE_HAVE_LAPACK)
 // through the Fortran interface declared below, and Eigen only.
 #include "cluster.h"
+#include "threads.h"
 
 #include <algorithm>
 #include <atomic>
@@ -196,10 +197,7 @@ struct Rng {
 // ------------------------------------------------------------------------------------------
 // Small parallel loop: fn(begin, end) over [0, total) in chunks, on up to maxThreads()
 // threads (the calling thread included). `cancelled` is polled only on the calling thread.
-unsigned maxThreads() {
-  const unsigned hw = std::thread::hardware_concurrency();
-  return std::max(1u, std::min(hw == 0 ? 1u : hw, 8u));
-}
+unsigned maxThreads() { return static_cast<unsigned>(std::min<std::size_t>(threadsNow(concurrency()), 8)); }
 
 template <class Fn>
 void parallelChunks(std::size_t total, std::size_t chunk, unsigned nThreads, const Fn& fn,

@@ -10,14 +10,10 @@
 #include <exception>
 #include <functional>
 
+#include "cancel.h"  // dse::Cancelled
 #include "linalg.h"  // dse::NumericError
 
 namespace dse {
-
-// Thrown by long-running core routines when their `cancelled` callback returns true.
-struct Cancelled : std::exception {
-  const char* what() const noexcept override { return "cancelled"; }
-};
 
 // Labels 0..k-1 into labels[n] (int32), as scikit-learn's SpectralClustering(n_clusters=k,
 // affinity='nearest_neighbors', n_neighbors=nNeighbors, assign_labels='cluster_qr') gives them

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <exception>
@@ -13,6 +14,9 @@
 #include <vector>
 
 #include <Eigen/Dense>
+
+#include "cancel.h"
+#include "threads.h"
 
 #ifdef DSE_HAVE_LAPACK
 #include "bulge.h"
@@ -161,7 +165,10 @@ std::string blasName() {
 std::string lapackName() { return "OpenBLAS LAPACK"; }
 
 int blasThreads() { return openblas_get_num_threads(); }
-void setBlasThreads(int n) { openblas_set_num_threads(std::max(1, n)); }
+void setBlasThreads(int n) {
+  // openblas_set_num_threads takes a lock and may start threads: only call it for a change.
+  if (n != openblas_get_num_threads()) openblas_set_num_threads(std::max(1, n));
+}
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) {
   // Row-major A (n x d) is column-major A^T (d x n): C = (A^T)^T A^T, lower triangle.
@@ -228,6 +235,16 @@ constexpr std::uint32_t kSweepDone = 0x7fffffff;
 // between cores.
 constexpr int kSweepGroup = 16;
 
+// One more look at another worker's progress: spin first (on an idle machine the wait is a few
+// microseconds), then give the core away, then sleep: on busy cores the worker waited for may be
+// off its core for a whole time slice, and a waiter that keeps spinning or yielding takes cycles
+// from it and from everything else (docs/performance.md, "Beside a trainer").
+inline void waitBriefly(unsigned spins) {
+  if (spins <= 256) return;
+  if (spins <= 320) std::this_thread::yield();
+  else std::this_thread::sleep_for(std::chrono::microseconds(50));
+}
+
 // Tasks done by sweep s (1-based) as seen through a worker's slot; kSweepDone once finished.
 inline std::uint32_t sweepTasksDone(const SweepProgress& slot, std::uint32_t s) {
   const std::uint64_t v = slot.value.load(std::memory_order_acquire);
@@ -266,6 +283,7 @@ void bandToTridiagonal(std::vector<T>& A, int n, int kd, T* d, T* e, std::size_t
   workers = std::max<std::size_t>(1, std::min(workers, groups));
   std::vector<SweepProgress> progress(workers);
   std::atomic<bool> failed{false};
+  const CancelFlag cancel = currentCancel();
 
   auto runWorker = [&](std::size_t w) {
     std::vector<T> work(static_cast<std::size_t>(kd));
@@ -273,6 +291,10 @@ void bandToTridiagonal(std::vector<T>& A, int n, int kd, T* d, T* e, std::size_t
     const SweepProgress& prev = progress[(w + workers - 1) % workers];
     for (int first = 1 + static_cast<int>(w) * kSweepGroup; first <= sweeps;
          first += static_cast<int>(workers) * kSweepGroup) {
+      if (isCancelled(cancel)) {
+        failed = true;
+        return;
+      }
       const int last = std::min(first + kSweepGroup - 1, sweeps);
       mine.value.store(static_cast<std::uint64_t>(last) << 32, std::memory_order_release);
       // LAPACK's loop nest (I, M, SWEEPID), restricted to this group's sweeps.
@@ -287,7 +309,7 @@ void bandToTridiagonal(std::vector<T>& A, int n, int kd, T* d, T* e, std::size_t
               unsigned spins = 0;
               while (sweepTasksDone(prev, static_cast<std::uint32_t>(first - 1)) < static_cast<std::uint32_t>(myid + 2)) {
                 if (failed.load(std::memory_order_relaxed)) return;
-                if (++spins > 64) std::this_thread::yield();
+                waitBriefly(++spins);
               }
             }
             const bulge::TaskShape t = bulge::taskShape(myid, s, n, kd);
@@ -318,6 +340,7 @@ void bandToTridiagonal(std::vector<T>& A, int n, int kd, T* d, T* e, std::size_t
     for (auto& t : pool) t.join();
     if (error) std::rethrow_exception(error);
   }
+  checkpoint(cancel);
   for (int i = 0; i < n; ++i) d[i] = A[static_cast<std::size_t>(i) * lda];
   for (int i = 0; i + 1 < n; ++i) e[i] = A[static_cast<std::size_t>(i) * lda + 1];
 }
@@ -325,6 +348,7 @@ void bandToTridiagonal(std::vector<T>& A, int n, int kd, T* d, T* e, std::size_t
 // Eigenvalues (ascending, into w[n]) of the band in A (workingBand): bulge chasing, then xSTERF.
 template <typename T>
 void bandEigvals(std::vector<T>& A, int n, int kd, T* w, std::size_t workers) {
+  if (currentBudget()) workers = adaptThreads();
   std::vector<T> e(static_cast<std::size_t>(n));
   bandToTridiagonal<T>(A, n, kd, w, e.data(), workers);
   int info = 0;
@@ -391,6 +415,8 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
     std::vector<T> U(n > b ? 2 * static_cast<std::size_t>(n - b) * b : 0);  // [V X], m x 2k
     std::vector<T> S(2 * static_cast<std::size_t>(b) * b);
     for (int J = 0; (J + 1) * b < n; ++J) {
+      checkpoint();
+      if (J % 8 == 7 && currentBudget()) adaptThreads();
       const int m = ld(J + 1), ldJ = ld(J);
       T* Bj = at(J) + b;  // the m x b block below panel J's diagonal block
       B::geqrf(&m, &b, Bj, &ldJ, tau.data(), work.data(), &lwork, &info);
@@ -485,24 +511,36 @@ void symEigvalsLapack(float* A, std::size_t n, float* w, int driver) {
 
 namespace {
 // The cores the eigensolver may use: OpenBLAS's thread count, which runSpectra sets (all cores
-// for a subset that runs alone, 1 for subsets that run side by side).
+// for a subset that runs alone, 1 for subsets that run side by side), re-decided for the
+// computation's budget if it has one.
 std::size_t solverThreads() { return static_cast<std::size_t>(std::max(1, blasThreads())); }
 bool useTwoStage(std::size_t n) { return n >= kTwoStageMin; }
+
+template <typename T, typename Syevd>
+void symEigvalsOf(Syevd syevd, const char* name, T* A, std::size_t n, T* w) {
+  if (n == 0) return;
+  const std::size_t threads = currentBudget() ? adaptThreads() : solverThreads();
+  if (useTwoStage(n)) {
+    twoStageEigvals<T>(A, n, w, bandWidth(n), threads);
+    return;
+  }
+  // xSYEVD's tridiagonal reduction hands work between OpenBLAS's threads twice per column: below
+  // kThreadedSyevdMin one thread is as fast, and nothing waits on another.
+  BlasThreadsScope scope(n < kThreadedSyevdMin ? 1 : static_cast<int>(threads));
+  runSyevd<T>(syevd, name, A, n, w);
+}
 }  // namespace
 
-void symEigvals(double* A, std::size_t n, double* w) {
-  if (n == 0) return;
-  const std::size_t threads = solverThreads();
-  if (useTwoStage(n)) twoStageEigvals<double>(A, n, w, bandWidth(n), threads);
-  else runSyevd<double>(dsyevd_, "dsyevd", A, n, w);
+std::size_t adaptThreads() {
+  const std::size_t budget = currentBudget();
+  if (budget == 0) return solverThreads();
+  const std::size_t t = threadsNow(budget);
+  setBlasThreads(static_cast<int>(t));
+  return t;
 }
 
-void symEigvals(float* A, std::size_t n, float* w) {
-  if (n == 0) return;
-  const std::size_t threads = solverThreads();
-  if (useTwoStage(n)) twoStageEigvals<float>(A, n, w, bandWidth(n), threads);
-  else runSyevd<float>(ssyevd_, "ssyevd", A, n, w);
-}
+void symEigvals(double* A, std::size_t n, double* w) { symEigvalsOf<double>(dsyevd_, "dsyevd", A, n, w); }
+void symEigvals(float* A, std::size_t n, float* w) { symEigvalsOf<float>(ssyevd_, "ssyevd", A, n, w); }
 
 std::size_t panelWidth(std::size_t n) { return n >= kPanelMin ? bandWidth(n) : 0; }
 
@@ -605,6 +643,7 @@ std::string blasName() {
 std::string lapackName() { return "Eigen"; }
 int blasThreads() { return 1; }
 void setBlasThreads(int) {}
+std::size_t adaptThreads() { return 1; }
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) { gramEigen(A, n, d, lda, C); }
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C) { gramEigen(A, n, d, lda, C); }

@@ -26,6 +26,8 @@ constexpr std::size_t kTwoStageMin = 1500;
 // From this size the two-stage band is 64 wide (32 below) and symmetric kernels are built in
 // panels (panelWidth).
 constexpr std::size_t kPanelMin = 3000;
+// Below this size xSYEVD runs on one thread (see symEigvals).
+constexpr std::size_t kThreadedSyevdMin = 800;
 
 // "OpenBLAS 0.3.21 (Cooperlake)" or "Eigen 3.4.0 (no BLAS)".
 std::string blasName();
@@ -35,6 +37,11 @@ bool haveLapack();
 // Threads OpenBLAS may use for one call (1 with Eigen).
 int blasThreads();
 void setBlasThreads(int n);
+
+// Before a stage of the computation running on this thread: when it has a thread budget
+// (BudgetScope), sets OpenBLAS's thread count to threadsNow(budget) for the stage. Returns the
+// threads the stage may use (OpenBLAS's count).
+std::size_t adaptThreads();
 
 // Sets the BLAS thread count for a scope and restores the previous one when it ends (also by
 // an exception). setBlasThreads may still change it inside the scope.

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "threads.h"
+
 namespace dse {
 
 // Calls fn(item, worker) for item in [0, count), items handed out dynamically in chunks, on
@@ -51,11 +53,5 @@ void parallelFor(std::size_t threads, std::size_t count, std::size_t chunk, Fn&&
   }
   if (error) std::rethrow_exception(error);
 }
-
-// Number of hardware threads this process should use (>= 1).
-std::size_t hardwareThreads();
-
-// The threads a call may use: hardwareThreads(), capped by the caller's maxThreads (0: no cap).
-std::size_t threadsFor(std::size_t maxThreads);
 
 }  // namespace dse

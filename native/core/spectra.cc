@@ -18,15 +18,6 @@
 
 namespace dse {
 
-std::size_t hardwareThreads() {
-  const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : n;
-}
-
-std::size_t threadsFor(std::size_t maxThreads) {
-  return std::max<std::size_t>(1, maxThreads ? std::min(maxThreads, hardwareThreads()) : hardwareThreads());
-}
-
 namespace {
 
 // glibc keeps freed blocks below its mmap threshold in its heap, and raises that threshold (up to
@@ -103,6 +94,11 @@ template <typename T>
 std::vector<double> solveOne(const BatchRequest& req, const Subset& subset, std::size_t threads,
                              const std::atomic<std::int32_t>* cancel, Buffers<T>& buffers, bool alone) {
   const std::size_t m = subset.size;
+  const CancelScope cancelScope(cancel);
+  // Each stage takes the threads the machine has free as it starts (threadsNow): all of the
+  // budget when idle, one beside other busy work.
+  const BudgetScope budget(threads > 1 ? threads : 0);
+  if (threads > 1) threads = linalg::adaptThreads();
   const TriangleLayout layout = kernelLayout(req, m);
   T* M = buffers.reserve(layout.size());
   buildKernel<T>(req.X, subset.rows, m, req.kernel, M, threads, &buffers.kernel, layout);

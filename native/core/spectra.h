@@ -13,7 +13,7 @@
 #include <functional>
 #include <vector>
 
-#include "cluster.h"  // dse::Cancelled
+#include "cancel.h"
 #include "kernel.h"
 
 namespace dse {
@@ -70,12 +70,5 @@ class ComputeLock {
  private:
   std::chrono::steady_clock::time_point acquired_;
 };
-
-inline bool isCancelled(const std::atomic<std::int32_t>* cancel) {
-  return cancel && cancel->load(std::memory_order_relaxed) != 0;
-}
-inline void checkpoint(const std::atomic<std::int32_t>* cancel) {
-  if (isCancelled(cancel)) throw Cancelled();
-}
 
 }  // namespace dse
