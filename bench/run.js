@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: MIT
 // `npm run bench [-- --quick] [-- --repeat R] [-- --only NAME,...] [-- --data DIR] [-- --json PATH]`
 // `npm run bench -- --slq [slq.js arguments]`: method 'slq' against exact instead (bench/slq.js)
+// `npm run bench -- --contention [contention.js arguments]`: idle and beside busy processes
+// (bench/contention.js)
 //
 // Runs each workload with this package (bench/workload.js) and with the Python reference
 // stand-in (bench/reference.py), on the same .npy inputs, one after the other on this machine,
@@ -104,11 +106,12 @@ function parseArgs(argv) {
     else if (a === '--data') o.data = path.resolve(argv[++i]);
     else if (a === '--json') o.json = path.resolve(argv[++i]);
     else if (a === '--slq') o.slq = argv.slice(i + 1); // the rest goes to bench/slq.js
+    else if (a === '--contention') o.contention = argv.slice(i + 1); // the rest goes to bench/contention.js
     else if (a === '--help' || a === '-h') {
       process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
-    if (o.slq) break;
+    if (o.slq || o.contention) break;
   }
   if (o.repeat !== undefined && !(Number.isInteger(o.repeat) && o.repeat >= 1)) throw new Error('--repeat must be an integer >= 1');
   return o;
@@ -177,6 +180,10 @@ function main() {
   if (o.slq) {
     // method 'slq' against exact (issue 9): its own harness, bench/slq.js (npm run bench:slq).
     const r = run(process.execPath, [path.join(__dirname, 'slq.js'), ...o.slq], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+  }
+  if (o.contention) {
+    const r = run(process.execPath, [path.join(__dirname, 'contention.js'), ...o.contention], { stdio: 'inherit' });
     process.exit(r.status ?? 1);
   }
   const started = Date.now();

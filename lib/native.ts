@@ -219,12 +219,15 @@ export function native(): NativeBinding {
 
 /**
  * OpenBLAS reads its environment once, when the addon is loaded: it starts
- * OPENBLAS_NUM_THREADS - 1 threads (else one per CPU, ignoring cgroup quotas). Loads with the
- * budget there (unless the user set it), then puts the environment back as it was, so that the
- * processes the caller starts later do not inherit it.
+ * OPENBLAS_NUM_THREADS - 1 threads (else one per CPU, ignoring cgroup quotas), and its idle
+ * threads spin for 2^OPENBLAS_THREAD_TIMEOUT cycles before they sleep (2^28, ~0.1 s, by default:
+ * cycles taken from our own threads and from the caller's other work, and runnable tasks that
+ * threadsNow would count as load). Loads with the budget and 2^20 cycles (~0.4 ms: long enough
+ * for the gaps between the BLAS calls of one stage) there, unless the user set them, then puts the
+ * environment back as it was, so that the processes the caller starts later do not inherit it.
  */
 function withOpenBlasEnvironment<T>(threads: number, load: () => T): T {
-  const set: Record<string, string> = { OPENBLAS_NUM_THREADS: String(threads) };
+  const set: Record<string, string> = { OPENBLAS_NUM_THREADS: String(threads), OPENBLAS_THREAD_TIMEOUT: '20' };
   const saved: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(set)) {
     saved[name] = process.env[name];

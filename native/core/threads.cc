@@ -80,11 +80,12 @@ std::size_t othersRunnable() {
 
 std::size_t threadsNow(std::size_t budgetThreads) {
   if (budgetThreads <= 1 || !loadAware()) return std::max<std::size_t>(1, budgetThreads);
-  // The fewest of three looks 0.2 ms apart, so that a thread that merely passes through the run
-  // queue (a garbage collector, an I/O completion) does not cost a whole stage its threads.
+  // The fewest of three looks over 1 ms, so that a thread that merely passes through the run
+  // queue (a garbage collector, an I/O completion, OpenBLAS's own threads before they sleep: they
+  // are loaded with OPENBLAS_THREAD_TIMEOUT=20, ~0.4 ms) does not cost a whole stage its threads.
   std::size_t others = othersRunnable();
   for (int look = 1; look < 3 && others > 0; ++look) {
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
     others = std::min(others, othersRunnable());
   }
   const std::size_t cpus = onlineCpus();

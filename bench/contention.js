@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+// `npm run bench -- --contention [--busy 0,2,4,6] [--repeat R] [--only NAME,...] [--no-tfjs] [--data DIR] [--json PATH]`
+//
+// Speed beside other work. Each workload runs with this package (bench/workload.js) and with the
+// Python reference stand-in (bench/reference.py), idle and beside K busy processes (each a Python
+// `while True: pass`, started before and stopped after the pair), and the table gives for each:
+// the median seconds of both, our slowdown against our idle time, and that against our fair share
+// of the cores, idle x (K + T) / T for our budget of T threads. Targets (issue "Fast beside a
+// trainer"): at most 1.5x the fair share, and never slower than the reference beside the same
+// processes. Then a TensorFlow.js training loop in the same process records each epoch with
+// DseTracker while the next epoch trains (bench/contention-tfjs.js). A value out of tolerance
+// fails the run (exit 1); speed never does. Writes bench/results/contention-<date>.json.
+'use strict';
+const { spawn, spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+const RTOL = 1e-8;
+
+function workloads(data) {
+  const f = (name) => path.join(data, `${name}.npy`);
+  const dse = (n, repeat) => ({
+    name: `DSE uniform ${n} x 64, sigma 3`,
+    files: [`uniform_${n}_64`],
+    workload: { fn: 'diffusionSpectralEntropy', X: f(`uniform_${n}_64`), options: { gaussianKernelSigma: 3 } },
+    repeat,
+  });
+  return [
+    dse(600, 5),
+    dse(1500, 5),
+    dse(4000, 3),
+    {
+      name: 'DSMI uniform 4000 x 64 vs 10 labels, sigma 3',
+      files: ['uniform_4000_64', 'labels_4000_10'],
+      workload: {
+        fn: 'diffusionSpectralMutualInformation',
+        X: f('uniform_4000_64'),
+        reference: f('labels_4000_10'),
+        options: { gaussianKernelSigma: 3 },
+      },
+      repeat: 3,
+    },
+  ];
+}
+
+function parseArgs(argv) {
+  const o = {
+    busy: [0, 2, 4, 6],
+    repeat: undefined,
+    only: undefined,
+    tfjs: true,
+    data: path.join(os.tmpdir(), 'dse-dsmi-bench'),
+    json: undefined,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--busy') o.busy = argv[++i].split(',').map(Number);
+    else if (a === '--repeat') o.repeat = Number(argv[++i]);
+    else if (a === '--only') o.only = argv[++i].split(',').map((s) => s.trim().toLowerCase());
+    else if (a === '--no-tfjs') o.tfjs = false;
+    else if (a === '--data') o.data = path.resolve(argv[++i]);
+    else if (a === '--json') o.json = path.resolve(argv[++i]);
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (!o.busy.every((k) => Number.isInteger(k) && k >= 0)) throw new Error('--busy takes whole numbers, e.g. 0,2,4,6');
+  if (!o.busy.includes(0)) o.busy.unshift(0); // the idle time is what the fair share is measured from
+  if (o.repeat !== undefined && !(Number.isInteger(o.repeat) && o.repeat >= 1)) throw new Error('--repeat must be an integer >= 1');
+  return o;
+}
+
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+};
+const fmtS = (s) => (s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(3));
+
+/** K busy processes; returns a function that stops them. */
+async function startBusy(k) {
+  const kids = [];
+  for (let i = 0; i < k; i++) kids.push(spawn('python3', ['-c', 'while True: pass'], { stdio: 'ignore' }));
+  await new Promise((r) => setTimeout(r, 300));
+  return () => {
+    for (const c of kids) c.kill('SIGKILL');
+  };
+}
+
+function measure(side, workload, repeat) {
+  const args = ['--workload', JSON.stringify(workload), '--repeat', String(repeat)];
+  const r =
+    side === 'ours'
+      ? spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'workload.js'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })
+      : spawnSync('python3', [path.join(__dirname, 'reference.py'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${side} failed on ${workload.fn}:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const lib = require(path.join(ROOT, 'dist'));
+  const build = lib.buildInfo();
+  const T = build.threads;
+  let list = workloads(o.data);
+  if (o.only) list = list.filter((w) => o.only.some((s) => w.name.toLowerCase().includes(s)));
+  const names = [...new Set(list.flatMap((w) => w.files))];
+  const made = spawnSync('python3', [path.join(__dirname, 'make_data.py'), o.data, ...names], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (made.status !== 0) throw new Error('bench/make_data.py failed');
+
+  const rows = [];
+  for (const w of list) {
+    const repeat = o.repeat ?? w.repeat;
+    let idle;
+    for (const k of o.busy) {
+      const stop = await startBusy(k);
+      let ours, ref;
+      try {
+        log(`${w.name}, ${k} busy: ours x${repeat} ...`);
+        ours = measure('ours', w.workload, repeat);
+        log(`${w.name}, ${k} busy: reference x${repeat} ...`);
+        ref = measure('reference', w.workload, repeat);
+      } finally {
+        stop();
+      }
+      const oursS = median(ours.seconds), refS = median(ref.seconds);
+      if (k === 0) idle = oursS;
+      const fair = (idle * (k + T)) / T;
+      const rel = Math.abs(ours.value - ref.value) / Math.abs(ref.value);
+      const row = {
+        name: w.name,
+        busy: k,
+        ours: { value: ours.value, seconds: ours.seconds, medianSeconds: oursS },
+        reference: { value: ref.value, seconds: ref.seconds, medianSeconds: refS },
+        slowdown: oursS / idle,
+        fairShareSeconds: fair,
+        ofFairShare: oursS / fair,
+        oursOverReference: oursS / refS,
+        relDiff: rel,
+        ok: rel <= RTOL,
+        meetsTargets: oursS <= 1.5 * fair && oursS <= refS,
+      };
+      rows.push(row);
+      log(`${w.name}, ${k} busy: ours ${fmtS(oursS)} s (${row.ofFairShare.toFixed(2)}x fair share), reference ${fmtS(refS)} s`);
+    }
+  }
+
+  let tfjs;
+  if (o.tfjs) {
+    log('TensorFlow.js training with DseTracker in the same process ...');
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'contention-tfjs.js')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`contention-tfjs.js failed:\n${r.stderr}`);
+    tfjs = JSON.parse(r.stdout.trim().split('\n').pop());
+  }
+
+  const lines = [];
+  lines.push(`| workload | busy processes | ours s | reference s | ours / ours idle | fair share s | ours / fair share | ours / reference | targets |`);
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of rows) {
+    lines.push(
+      `| ${r.name} | ${r.busy} | ${fmtS(r.ours.medianSeconds)} | ${fmtS(r.reference.medianSeconds)} | ${r.slowdown.toFixed(2)}x | ` +
+        `${fmtS(r.fairShareSeconds)} | ${r.ofFairShare.toFixed(2)}x | ${r.oursOverReference.toFixed(2)}x | ` +
+        `${r.busy === 0 ? '' : r.meetsTargets ? 'met' : '**not met**'}${r.ok ? '' : ' **VALUE FAILED**'} |`,
+    );
+  }
+  if (tfjs) {
+    lines.push('');
+    lines.push(
+      `TensorFlow.js MLP on the digits (${tfjs.rows} x 64), ${tfjs.epochs} epochs, DseTracker.record (DSE and DSMI with the labels) ` +
+        `of each epoch's penultimate layer started as the next epoch trains: record ${fmtS(tfjs.recordIdleSeconds)} s alone, ` +
+        `${fmtS(tfjs.recordBesideSeconds)} s beside the training (median); an epoch ${fmtS(tfjs.epochAloneSeconds)} s alone, ` +
+        `${fmtS(tfjs.epochBesideSeconds)} s with the tracker beside it; the main thread's longest stall ${tfjs.longestStallMs.toFixed(0)} ms.`,
+    );
+  }
+  const mach = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores; Node ${process.version}; addon: ${build.blas}, budget ${T} threads`;
+  lines.push('');
+  lines.push(`${mach}; ${new Date().toISOString().slice(0, 10)}; fair share = ours idle x (K + ${T}) / ${T}.`);
+  const table = lines.join('\n');
+  process.stdout.write(table + '\n');
+
+  const result = { date: new Date().toISOString(), machine: mach, addon: build, seconds: (Date.now() - started) / 1000, rows, tfjs, table };
+  const out = o.json ?? path.join(__dirname, 'results', `contention-${result.date.slice(0, 16).replace(/[:T]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  log(`wrote ${path.relative(process.cwd(), out)} (${result.seconds.toFixed(0)} s in all)`);
+  const bad = rows.filter((r) => !r.ok);
+  if (bad.length) {
+    process.stderr.write(`bench: values out of tolerance: ${bad.map((r) => `${r.name} (${r.busy} busy)`).join(', ')}\n`);
+    process.exit(1);
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e && e.stack ? e.stack : e}\n`);
+  process.exit(1);
+});
