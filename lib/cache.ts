@@ -10,13 +10,16 @@
  * the subsampled row indices). numpy ignores it when reading `eigvals`. When X is given and the
  * fingerprint disagrees, the call fails with `ERR_DSE_CACHE_STALE`. Files without a fingerprint
  * (written by Python) are used as the reference uses them. Writes are atomic (temporary file in the
- * same folder, fsync, rename), so no reader ever sees half a file.
+ * same folder, fsync, rename), so no reader ever sees half a file. A file is read only when it is
+ * a regular file of at most MAX_CACHE_FILE_BYTES, opened without blocking (a FIFO or a device at
+ * the path is refused, never waited on or read forever); the async API does all of its file work
+ * on the libuv pool.
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { DseError, describe, invalid } from './errors';
-import { digest, type Plan } from './plan';
-import { writeFileAtomic } from './io/atomic';
+import { digest, io, type Plan } from './plan';
+import { writeFileAtomic, writeFileAtomicAsync } from './io/atomic';
 import { roundToFloat16 } from './io/float16';
 import { readNpz, encodeNpz } from './io/npz';
 import type { NpyArray, NpyDtype } from './io/npy';
@@ -97,23 +100,86 @@ function messageOf(e: unknown): string {
   return typeof m === 'string' ? m : String(e);
 }
 
+/**
+ * Largest eigenvalue cache file read: 64 MiB holds 8 million float64 eigenvalues, more than any
+ * kernel this package can diagonalise has. A larger file is refused before it is read.
+ */
+export const MAX_CACHE_FILE_BYTES = 64 * 2 ** 20;
+
+// Opening a FIFO for reading would block until a writer appears; with O_NONBLOCK it returns at
+// once and the check below refuses it. (Not defined on Windows, which has no FIFOs to open.)
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
+/** The open's failure as "absent" (null) or an ERR_DSE_CACHE error. */
+function openFailure(path: string, e: unknown): null {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+  if (code === 'EISDIR') throw cacheError(path, `is a folder, not a .npz file. ${ADVICE}.`, e);
+  throw cacheError(path, `cannot be read: ${messageOf(e)}. Check its permissions, or choose another eigvalSavePath.`, e);
+}
+
+function kindOf(stat: fs.Stats): string {
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** Throws unless what was opened is a regular file of a size a cache may have. */
+function checkOpened(path: string, stat: fs.Stats): number {
+  if (stat.isDirectory()) throw cacheError(path, `is a folder, not a .npz file. ${ADVICE}.`);
+  if (!stat.isFile()) throw cacheError(path, `is ${kindOf(stat)}, not a regular .npz file: it is never read. ${ADVICE}.`);
+  if (stat.size > MAX_CACHE_FILE_BYTES)
+    throw cacheError(path, `is ${stat.size} bytes, more than the ${MAX_CACHE_FILE_BYTES} bytes (64 MiB) an eigenvalue cache may have. ${ADVICE}.`);
+  return stat.size;
+}
+
+function readFailure(path: string, e: unknown): DseError {
+  if (e instanceof DseError) return e;
+  return cacheError(path, `cannot be read: ${messageOf(e)}. Check its permissions, or choose another eigvalSavePath.`, e);
+}
+
 /** The file's bytes, or null when nothing is there (as `os.path.exists` sees it). */
 function readIfPresent(path: string): Uint8Array | null {
-  let stat: fs.Stats;
+  let fd: number;
   try {
-    stat = fs.statSync(path);
+    fd = fs.openSync(path, OPEN_FLAGS);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw cacheError(path, `cannot be checked: ${messageOf(e)}`, e);
+    return openFailure(path, e);
   }
-  if (stat.isDirectory()) throw cacheError(path, `is a folder, not a .npz file. ${ADVICE}.`);
   try {
-    return fs.readFileSync(path);
+    const size = checkOpened(path, fs.fstatSync(fd));
+    const bytes = new Uint8Array(size);
+    let got = 0;
+    // A file truncated meanwhile ends early; decoding then reports it as truncated.
+    for (let n = -1; got < size && n !== 0; got += n) n = fs.readSync(fd, bytes, got, size - got, got);
+    return bytes.subarray(0, got);
   } catch (e) {
-    // Deleted between the two calls: absent, as it would have been a moment later.
-    if ((e as { code?: string }).code === 'ENOENT') return null;
-    throw cacheError(path, `cannot be read: ${messageOf(e)}. Check its permissions, or choose another eigvalSavePath.`, e);
+    throw readFailure(path, e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** {@link readIfPresent} with its file work on the libuv pool. */
+async function readIfPresentAsync(path: string): Promise<Uint8Array | null> {
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(path, OPEN_FLAGS);
+  } catch (e) {
+    return openFailure(path, e);
+  }
+  try {
+    const size = checkOpened(path, await handle.stat());
+    const bytes = new Uint8Array(size);
+    let got = 0;
+    for (let n = -1; got < size && n !== 0; got += n) n = (await handle.read(bytes, got, size - got, got)).bytesRead;
+    return bytes.subarray(0, got);
+  } catch (e) {
+    throw readFailure(path, e);
+  } finally {
+    await handle.close();
   }
 }
 
@@ -285,7 +351,7 @@ export function* cachedEigenvalues(
 ): Plan<Float64Array> {
   const { path } = s;
   if (path === null) return yield* compute();
-  const bytes = readIfPresent(path);
+  const bytes = yield* io(() => readIfPresent(path), () => readIfPresentAsync(path));
   if (bytes) {
     log(s.verbose, `Loading pre-computed eigenvalues from ${path}`);
     const cached = decodeCache(path, bytes);
@@ -319,11 +385,17 @@ export function* cachedEigenvalues(
   const fingerprint: CacheFingerprint = { ...describeCall(X, rows, s), dataSha256: yield* digest(float64Bytes(X)) };
   const json = new TextEncoder().encode(JSON.stringify(fingerprint));
   const archive = encodeNpz({ eigvals: { data: rounded, dtype: s.savePrecision }, fingerprint: { data: json, dtype: 'uint8' } });
-  try {
-    writeFileAtomic(path, archive);
-  } catch (e) {
-    throw cacheError(path, `could not be written: ${messageOf(e)}`, e);
-  }
+  const writeError = (e: unknown) => cacheError(path, `could not be written: ${messageOf(e)}`, e);
+  yield* io(
+    () => {
+      try {
+        writeFileAtomic(path, archive);
+      } catch (e) {
+        throw writeError(e);
+      }
+    },
+    () => writeFileAtomicAsync(path, archive).catch((e: unknown) => Promise.reject(writeError(e))),
+  );
   log(s.verbose, `Eigenvalues saved to ${path}`);
   return rounded;
 }

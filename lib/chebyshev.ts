@@ -12,7 +12,7 @@
 import { randomBytes } from 'crypto';
 import type { NativeChebyshevOptions } from './native';
 import { chebyshevMoments, runAsync, runSync, callerStack, type NativeRequest, type NativeResult, type Plan, type AsyncControl } from './plan';
-import { toMatrix, readOptions, positiveNumber, seed, memoryLimit, optionalSignal, type Matrix, type MatrixLike } from './validate';
+import { toMatrix, toOwnedMatrix, readOptions, positiveNumber, seed, memoryLimit, optionalSignal, type Matrix, type MatrixLike } from './validate';
 
 /** The reference's constants: moments N = 50, probes nZ = 100, filter_thr = 1e-3, npts = 1001. */
 export const CHEBYSHEV = Object.freeze({ moments: 50, probes: 100, threshold: 1e-3, meshPoints: 1001 });
@@ -175,7 +175,7 @@ export async function chebyshevEigenvalues(
     { ...SPEC, signal: optionalSignal() },
     'chebyshevEigenvalues',
   );
-  const m = toMatrix(X, 'X');
+  const m = toOwnedMatrix(X, 'X');
   return runAsync(() => eigenvaluesPlan(m, gaussianKernelSigma, randomSeed), { signal, memoryLimitBytes }, stack);
 }
 

@@ -6,7 +6,7 @@
  */
 import { DseError, invalid, raw } from './errors';
 import { cluster, runAsync, runSync, callerStack, type Plan, type AsyncControl } from './plan';
-import { toMatrix, readOptions, integerAtLeast, optionalSignal, isFloatArray, memoryLimit, type Matrix, type MatrixLike } from './validate';
+import { toMatrix, readOptions, integerAtLeast, optionalSignal, isFloatArray, memoryLimit, adopt, ownedMatrix, toOwnedMatrix, type Matrix, type MatrixLike } from './validate';
 
 /** What DSMI accepts as the reference: a matrix [N, D'] or one value per row. */
 export type Reference = MatrixLike | ArrayLike<number> | BigInt64Array | BigUint64Array;
@@ -37,7 +37,7 @@ function typeName(v: unknown): string {
 function column(values: ArrayLike<number | bigint>, name: string, integerTyped: boolean): ParsedReference {
   const n = values.length;
   if (n === 0) throw invalid('ERR_DSE_SHAPE', name, 'one value per row of X', raw('an empty array'));
-  const data = new Float64Array(n);
+  const data = adopt(new Float64Array(n));
   let allIntegers = true;
   for (let i = 0; i < n; i++) {
     const v = values[i];
@@ -85,6 +85,11 @@ export function parseReference(reference: unknown, name = 'reference'): ParsedRe
     return { values: toMatrix(reference, name), integer: INTEGER_ARRAYS.has(typeName(values)) };
   }
   return { values: toMatrix(reference, name), integer: false };
+}
+
+/** The reference on memory no caller holds (async entry points: see ownedMatrix). */
+export function ownedReference(ref: ParsedReference): ParsedReference {
+  return { values: ownedMatrix(ref.values), integer: ref.integer };
 }
 
 /**
@@ -182,7 +187,7 @@ export async function spectralClustering(
 ): Promise<Int32Array> {
   const stack = callerStack();
   const { nClusters, nNeighbors, signal, memoryLimitBytes } = readOptions(options, { ...CLUSTER_SPEC, signal: optionalSignal() }, 'spectralClustering');
-  const m = toMatrix(Y, 'Y');
+  const m = toOwnedMatrix(Y, 'Y');
   checkClusterSizes(m.rows, nClusters, nNeighbors, 'Y');
   return runAsync(() => clusterPlan(m, nClusters, nNeighbors), { signal, memoryLimitBytes }, stack);
 }

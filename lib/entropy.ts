@@ -6,13 +6,14 @@
  */
 import { DseError, invalid, raw } from './errors';
 import { KernelCode, type NativeSpectraOptions } from './native';
-import { runAsync, runSync, callerStack, spectra, type Plan, type AsyncControl } from './plan';
+import { runAsync, runSync, callerStack, spectra, binnedCounts, type Plan, type AsyncControl, type NativeRequest, type NativeResult } from './plan';
 import { PythonRandom } from './random';
 import { cachedEigenvalues, cachePathOption, savePrecisionOption, matrixOrNull, type CacheSettings, type EigvalSavePrecision } from './cache';
 import { chebyshevSpectra } from './chebyshev';
 import { METHOD_SPEC, checkSlqCombination, slqEntropies, type EntropyEstimate, type Method, type SlqOptions, type SlqResult } from './slq';
 import {
   toMatrix,
+  toOwnedMatrix,
   readOptions,
   positiveNumber,
   nonNegativeNumber,
@@ -256,62 +257,22 @@ export function spectralEntropy(eigenvalues: ArrayLike<number>, options?: Spectr
   return entropyBits(probabilitiesFromEigenvalues(eigenvalues, t, 'eigenvalues'));
 }
 
-/** Rows `subset` of X as a new contiguous Float64Array matrix (small, TypeScript-side uses only). */
-export function gatherRows(X: Matrix, subset: ArrayLike<number> | null): Matrix {
-  if (!subset) return X;
-  const { cols } = X;
-  const data = new Float64Array(subset.length * cols);
-  for (let r = 0; r < subset.length; r++) {
-    const from = subset[r] * cols;
-    for (let c = 0; c < cols; c++) data[r * cols + c] = X.data[from + c];
-  }
-  return { data, rows: subset.length, cols };
-}
-
 /**
- * Classic Shannon entropy: min-max scale each column, bin with numpy's
- * `digitize(v, linspace(0, 1, bins + 1)[:-1])`, count identical rows, p = count / N.
- * A constant column (0/0 in the reference) puts every row in one bin, as it does there, but
- * without producing NaN.
+ * Classic Shannon entropy of each subset of the rows of X (null: all rows): min-max scale each
+ * column, bin with numpy's `digitize(v, linspace(0, 1, bins + 1)[:-1])`, count identical rows,
+ * p = count / N. A constant column (0/0 in the reference) puts every row in one bin, as it does
+ * there, but without producing NaN. The binning and counting run in native (binnedRowCounts), so
+ * that the async forms run them on the compute thread, abortably.
  */
-export function classicShannonEntropy(X: Matrix, subset: ArrayLike<number> | null, bins: number): number {
-  const m = gatherRows(X, subset);
-  const { rows, cols, data } = m;
-  const step = 1 / bins;
-  const edges = new Float64Array(bins);
-  for (let b = 0; b < bins; b++) edges[b] = b * step;
-  const codes = new Int32Array(rows * cols);
-  for (let c = 0; c < cols; c++) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let r = 0; r < rows; r++) {
-      const v = data[r * cols + c];
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    const range = hi - lo;
-    for (let r = 0; r < rows; r++) {
-      if (!(range > 0)) {
-        codes[r * cols + c] = bins; // NaN in the reference, which digitize puts past the last edge
-        continue;
-      }
-      const v = (data[r * cols + c] - lo) / range;
-      // digitize: the number of edges <= v (edges ascending)
-      let k = 0;
-      while (k < bins && edges[k] <= v) k++;
-      codes[r * cols + c] = k;
-    }
-  }
-  const counts = new Map<string, number>();
-  for (let r = 0; r < rows; r++) {
-    const key = codes.subarray(r * cols, (r + 1) * cols).join(',');
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  const p = new Float64Array(counts.size);
-  let i = 0;
-  // numpy's unique() sorts the rows; the entropy does not depend on the order.
-  for (const count of counts.values()) p[i++] = count / rows;
-  return entropyBits(p);
+export function* classicShannonEntropies(X: Matrix, subsets: Int32Array[] | null, bins: number): Generator<NativeRequest, number[], NativeResult> {
+  const groups = yield* binnedCounts(X, subsets, bins);
+  return groups.map((counts) => {
+    const rows = accurateSum(counts);
+    const p = new Float64Array(counts.length);
+    // numpy's unique() sorts the rows; the entropy does not depend on the order.
+    for (let i = 0; i < counts.length; i++) p[i] = counts[i] / rows;
+    return entropyBits(p);
+  });
 }
 
 export function log(verbose: boolean, message: string): void {
@@ -344,7 +305,8 @@ export function* dsePlan(X: Matrix | null, o: DseResolved): Plan<number> {
   }
   if (o.classicShannonEntropy) {
     log(o.verbose, 'Computing Classic Shannon Entropy...');
-    return classicShannonEntropy(X, rows, o.numBinsPerDim);
+    const [h] = yield* classicShannonEntropies(X, rows ? [rows] : null, o.numBinsPerDim);
+    return h;
   }
   log(o.verbose, 'Computing Diffusion Spectral Entropy...');
   const subsets = rows ? [rows] : null;
@@ -495,7 +457,7 @@ export async function diffusionSpectralEntropy(
 ): Promise<number> {
   const stack = callerStack();
   const { signal, ...o } = readOptions(options, { ...DSE_SPEC, ...asyncSpec }, 'diffusionSpectralEntropy');
-  const m = matrixOrNull(X, o.eigvalSavePath, toMatrix);
+  const m = matrixOrNull(X, o.eigvalSavePath, toOwnedMatrix);
   return runAsync(() => dsePlan(m, o), { signal, memoryLimitBytes: o.memoryLimitBytes }, stack);
 }
 
@@ -528,7 +490,7 @@ export async function adjacencySpectralEntropy(
 ): Promise<number> {
   const stack = callerStack();
   const { signal, ...o } = readOptions(options, { ...ASE_SPEC, ...asyncSpec }, 'adjacencySpectralEntropy');
-  const m = matrixOrNull(X, o.eigvalSavePath, toMatrix);
+  const m = matrixOrNull(X, o.eigvalSavePath, toOwnedMatrix);
   return runAsync(() => asePlan(m, o), { signal, memoryLimitBytes: o.memoryLimitBytes }, stack);
 }
 
@@ -563,7 +525,7 @@ export async function diffusionSpectralEntropyDetailed(
   const start = process.hrtime.bigint();
   const stack = callerStack();
   const { signal, ...o } = readOptions(options, { ...DSE_SPEC, ...asyncSpec }, 'diffusionSpectralEntropyDetailed');
-  const m = matrixOrNull(X, o.eigvalSavePath, toMatrix);
+  const m = matrixOrNull(X, o.eigvalSavePath, toOwnedMatrix);
   const r = await runAsync(() => dseDetailedPlan(m, o), { signal, memoryLimitBytes: o.memoryLimitBytes }, stack);
   return { ...r, seconds: secondsSince(start) };
 }
@@ -600,7 +562,7 @@ export async function adjacencySpectralEntropyDetailed(
   const start = process.hrtime.bigint();
   const stack = callerStack();
   const { signal, ...o } = readOptions(options, { ...ASE_SPEC, ...asyncSpec }, 'adjacencySpectralEntropyDetailed');
-  const m = matrixOrNull(X, o.eigvalSavePath, toMatrix);
+  const m = matrixOrNull(X, o.eigvalSavePath, toOwnedMatrix);
   const r = await runAsync(() => aseDetailedPlan(m, o), { signal, memoryLimitBytes: o.memoryLimitBytes }, stack);
   return { ...r, seconds: secondsSince(start) };
 }
@@ -640,7 +602,7 @@ export async function diffusionEigenvalues(
     { gaussianKernelSigma: positiveNumber(10), precision: common.precision, memoryLimitBytes: memoryLimit(), ...asyncSpec },
     'diffusionEigenvalues',
   );
-  const m = toMatrix(X, 'X');
+  const m = toOwnedMatrix(X, 'X');
   return runAsync(() => eigenvaluesPlan(m, gaussianKernelSigma, precision), { signal, memoryLimitBytes }, stack);
 }
 

@@ -17,7 +17,8 @@ export type DseErrorCode =
   | 'ERR_DSE_CACHE_STALE' // an eigenvalue cache made from other data or parameters
   | 'ERR_DSE_NATIVE' // the native core failed (LAPACK info != 0, ...)
   | 'ERR_DSE_LOAD' // the native addon could not be loaded
-  | 'ERR_DSE_IO'; // a file could not be read or written
+  | 'ERR_DSE_IO' // a file could not be read or written
+  | 'ABORT_ERR'; // the call was aborted through its AbortSignal (an AbortError, as Node's own APIs reject)
 
 /**
  * Error thrown (or rejected) by every function of the package.
@@ -36,6 +37,25 @@ export class DseError extends Error {
     super(message, options);
     this.name = 'DseError';
     this.code = code;
+  }
+}
+
+/**
+ * The rejection of an aborted call, whichever way it was aborted (`controller.abort()`,
+ * `AbortSignal.timeout()`, `AbortSignal.any()`, before or while queued, or while running): a
+ * `DseError` with `name: 'AbortError'` and `code: 'ABORT_ERR'`, as Node's own APIs reject
+ * (`fs.readFile`, `timers/promises`), and `cause` set to `signal.reason`.
+ *
+ * @example
+ * ```ts
+ * try { await diffusionSpectralEntropy(X, { signal: AbortSignal.timeout(100) }); }
+ * catch (e) { if (e instanceof AbortError) console.log(e.code, e.cause); } // 'ABORT_ERR', the TimeoutError
+ * ```
+ */
+export class AbortError extends DseError {
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super('ABORT_ERR', message, options);
+    this.name = 'AbortError';
   }
 }
 

@@ -3,7 +3,7 @@
  * dse-dsmi: Diffusion Spectral Entropy and Diffusion Spectral Mutual Information for Node.js.
  * Public exports only; see README.md for the API reference.
  */
-export { DseError, type DseErrorCode } from './errors';
+export { DseError, AbortError, type DseErrorCode } from './errors';
 export type { Matrix, MatrixLike, TensorLike } from './validate';
 export {
   diffusionSpectralEntropy,

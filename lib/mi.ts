@@ -11,7 +11,7 @@ import {
   DSE_SPEC,
   ASE_SPEC,
   aseKernel,
-  classicShannonEntropy,
+  classicShannonEntropies,
   entropyBits,
   log,
   nativeOptions,
@@ -26,6 +26,7 @@ import {
   binScalars,
   checkClusterSizes,
   integerLabels,
+  ownedReference,
   parseReference,
   uniqueCounts,
   type ParsedReference,
@@ -33,6 +34,7 @@ import {
 } from './clusters';
 import {
   toMatrix,
+  toOwnedMatrix,
   readOptions,
   integerAtLeast,
   optionalFunction,
@@ -121,7 +123,8 @@ const labelsOption: OptionRule<ArrayLike<number> | null> = {
     if (v === null) return null;
     if (typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number')
       throw invalid('ERR_DSE_OPTION', name, 'an array of integer labels, one per row', v);
-    return v as ArrayLike<number>;
+    // A copy: the caller may reuse or transfer its array while an async call runs.
+    return Array.from(v as ArrayLike<number>);
   },
 };
 
@@ -202,12 +205,18 @@ export function subsetPlan(labels: Int32Array, randomSeed: number | bigint | nul
     rng.seed(0);
     return compose(rows, rng.sample(rows.length, INNER_MAX_N));
   };
+  // The rows of each cluster, ascending, in one pass over the labels.
+  const clusterOf = new Map<number, number>();
+  values.forEach((c, k) => clusterOf.set(c, k));
+  const members = counts.map((count) => new Int32Array(count));
+  const filled = new Int32Array(values.length);
+  for (let i = 0; i < n; i++) {
+    const k = clusterOf.get(labels[i])!;
+    members[k][filled[k]++] = i;
+  }
   const subsets: Int32Array[] = [];
-  values.forEach((c, k) => {
-    const rows = new Int32Array(counts[k]);
-    let j = 0;
-    for (let i = 0; i < n; i++) if (labels[i] === c) rows[j++] = i;
-    subsets.push(inner(rows));
+  values.forEach((_, k) => {
+    subsets.push(inner(members[k]));
     if (randomSeed !== null) rng.seed(randomSeed);
     for (let r = 0; r < repetitions; r++) {
       subsets.push(inner(Int32Array.from(rng.sample(n, counts[k]))));
@@ -243,7 +252,7 @@ function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<Mutua
   log(o.verbose, `DSMI: ${plan.values.length} clusters, ${plan.subsets.length} entropies`);
   let entropies: number[];
   if (o.classicShannonEntropy) {
-    entropies = plan.subsets.map((rows) => classicShannonEntropy(X, rows, o.numBinsPerDim));
+    entropies = yield* classicShannonEntropies(X, plan.subsets, o.numBinsPerDim);
   } else if (o.method === 'slq') {
     // Every subset in one native batch, each with its own probe streams (lib/slq.ts).
     const estimates = yield* slqEntropies(X, plan.subsets, KernelCode.Diffusion, o.gaussianKernelSigma, o.t, o.slq, o.randomSeed);
@@ -307,8 +316,8 @@ export async function diffusionSpectralMutualInformation(
 ): Promise<MutualInformationResult> {
   const stack = callerStack();
   const { control, rest } = split(readOptions(options, { ...DSMI_SPEC, ...ASYNC_SPEC }, 'diffusionSpectralMutualInformation'));
-  const m = toMatrix(X, 'X');
-  const ref = parseReference(reference);
+  const m = toOwnedMatrix(X, 'X');
+  const ref = ownedReference(parseReference(reference));
   return runAsync(() => dsmiPlan(m, ref, rest), control, stack);
 }
 
@@ -345,8 +354,8 @@ export async function adjacencySpectralMutualInformation(
 ): Promise<MutualInformationResult> {
   const stack = callerStack();
   const { control, rest } = split(readOptions(options, { ...ASMI_SPEC, ...ASYNC_SPEC }, 'adjacencySpectralMutualInformation'));
-  const m = toMatrix(X, 'X');
-  const ref = parseReference(reference);
+  const m = toOwnedMatrix(X, 'X');
+  const ref = ownedReference(parseReference(reference));
   return runAsync(() => asmiPlan(m, ref, rest), control, stack);
 }
 

@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { defaultConcurrency } from './concurrency';
-import { DseError, type DseErrorCode } from './errors';
+import { AbortError, DseError, type DseErrorCode } from './errors';
 
 /** Kernel kinds, as the native core numbers them. */
 export const enum KernelCode {
@@ -140,7 +140,24 @@ export interface NativeBinding {
     cancelFlag: Int32Array | null,
     onProgress: ((done: number, total: number) => void) | null,
   ): Promise<Float64Array[]>;
-  /** Peak working bytes of slqEntropy (including the async copy of X). */
+  /** Classic Shannon entropy's counting step (native/core/cse.h): per subset, the sizes of the
+   * groups of identical binned rows, in order of first appearance. */
+  binnedRowCounts(X: Float64Array | Float32Array, rows: number, cols: number, subsets: Int32Array[] | null, bins: number): Float64Array[];
+  binnedRowCountsAsync(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    bins: number,
+    cancelFlag: Int32Array | null,
+  ): Promise<Float64Array[]>;
+  /** Peak working bytes of binnedRowCounts for a largest subset of m rows. */
+  binnedRowCountsBytes(m: number, cols: number): number;
+  /** Removes this thread's queued async jobs whose cancel flag is set, rejecting them; returns how many. */
+  dropCancelled(): number;
+  /** Async jobs queued or running in the whole process (all threads). */
+  queuedJobs(): number;
+  /** Peak working bytes of slqEntropy (including the async API's snapshot of X). */
   slqBytes(X: Float64Array | Float32Array, rows: number, cols: number, subsets: Int32Array[] | null, options: NativeSlqOptions): number;
   /** Normal deviate `index` of stream `stream` of the method-'slq' generator (for tests). */
   slqNormal(seedHi: number, seedLo: number, stream: number, index: number): number;
@@ -246,14 +263,14 @@ export function bindingSource(): 'prebuild' | 'build' {
   return bindingPath && bindingPath.split(path.sep).includes('prebuilds') ? 'prebuild' : 'build';
 }
 
-/** The error the browser/Node AbortController world expects. */
-export function abortError(signal?: AbortSignal): Error {
+/**
+ * The one rejection of an aborted call, for every way of aborting (`ac.abort()`'s DOMException
+ * has code 20, `AbortSignal.timeout()`'s reason is a TimeoutError): an `AbortError` with code
+ * 'ABORT_ERR' and the signal's reason as its cause, as Node's own APIs reject.
+ */
+export function abortError(signal?: AbortSignal): AbortError {
   const reason = signal?.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const err = new Error('The operation was aborted', reason !== undefined ? { cause: reason } : undefined);
-  err.name = 'AbortError';
-  (err as Error & { code: string }).code = 'ABORT_ERR';
-  return err;
+  return new AbortError('The operation was aborted', reason !== undefined ? { cause: reason } : undefined);
 }
 
 const KNOWN_CODES = new Set<string>([
@@ -275,12 +292,11 @@ const KNOWN_CODES = new Set<string>([
  * (the caller's, for async calls: captured before the native call was queued).
  */
 export function fromNative(e: unknown, stack?: string, signal?: AbortSignal): Error {
-  if (e instanceof DseError) return e;
-  // The abort reason itself (a DOMException named AbortError, or the caller's own reason).
-  if (signal?.aborted && e === signal.reason) return abortError(signal);
+  if (e instanceof DseError && !(e instanceof AbortError)) return e;
   const code = (e as { code?: unknown })?.code;
   let out: Error;
-  if (code === 'ABORT_ERR') out = abortError(signal);
+  // The abort reason itself (a DOMException named AbortError, or the caller's own reason).
+  if (e instanceof AbortError || (signal?.aborted && e === signal.reason) || code === 'ABORT_ERR') out = e instanceof AbortError ? e : abortError(signal);
   else {
     const message = e instanceof Error ? e.message : String(e);
     out = new DseError(

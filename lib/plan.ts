@@ -51,10 +51,28 @@ export interface SlqRequest {
   options: NativeSlqOptions;
 }
 
-export type NativeRequest = SpectraRequest | ClusterRequest | ChebyshevRequest | DigestRequest | SlqRequest;
+/** The classic Shannon entropy's counting step over subsets of the rows of X (native/core/cse.h). */
+export interface BinnedCountsRequest {
+  op: 'binnedCounts';
+  X: Matrix;
+  /** null: one subset of all rows. */
+  subsets: Int32Array[] | null;
+  bins: number;
+}
+
+/** A step with a sync and an async form (the eigenvalue cache's file work): runSync calls
+ * `sync`, runAsync awaits `async`. What they throw is passed on as it is (DseErrors). */
+export interface IoRequest {
+  op: 'io';
+  sync(): IoResult;
+  async(): Promise<IoResult>;
+}
+export type IoResult = Uint8Array | null | void;
+
+export type NativeRequest = SpectraRequest | ClusterRequest | ChebyshevRequest | DigestRequest | SlqRequest | BinnedCountsRequest | IoRequest;
 /** What each request gives back: eigenvalue arrays for spectra, labels for clustering, moment
- * arrays for chebyshev, a lowercase hex string for digest. */
-export type NativeResult = Float64Array[] | Int32Array | string;
+ * arrays for chebyshev, group sizes for binnedCounts, a lowercase hex string for digest. */
+export type NativeResult = Float64Array[] | Int32Array | string | IoResult;
 
 /** A plan yields native requests and returns the function's result. */
 export type Plan<R> = Generator<NativeRequest, R, NativeResult>;
@@ -79,12 +97,24 @@ export function* digest(bytes: Uint8Array): Generator<NativeRequest, string, Nat
   return (yield { op: 'digest', bytes }) as string;
 }
 
+/** Inside a plan: per subset, the sizes of its groups of identical binned rows (classic Shannon entropy). */
+export function* binnedCounts(X: Matrix, subsets: Int32Array[] | null, bins: number): Generator<NativeRequest, Float64Array[], NativeResult> {
+  return (yield { op: 'binnedCounts', X, subsets, bins }) as Float64Array[];
+}
+
+/** Inside a plan: file work, blocking in runSync and on the libuv pool in runAsync. */
+export function* io<T extends IoResult>(sync: () => T, async: () => Promise<T>): Generator<NativeRequest, T, NativeResult> {
+  return (yield { op: 'io', sync, async }) as T;
+}
+
 /** Inside a plan: cluster the rows of Y. */
 export function* cluster(Y: Matrix, nClusters: number, nNeighbors: number): Generator<NativeRequest, Int32Array, NativeResult> {
   return (yield { op: 'cluster', Y, nClusters, nNeighbors }) as Int32Array;
 }
 
 function runNativeSync(r: NativeRequest): NativeResult {
+  if (r.op === 'io') return r.sync();
+  if (r.op === 'binnedCounts') return native().binnedRowCounts(r.X.data, r.X.rows, r.X.cols, r.subsets, r.bins);
   if (r.op === 'cluster') return native().spectralClustering(r.Y.data, r.Y.rows, r.Y.cols, r.nClusters, r.nNeighbors);
   if (r.op === 'chebyshev') return native().chebyshevMoments(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
   if (r.op === 'digest') return createHash('sha256').update(r.bytes).digest('hex');
@@ -93,6 +123,8 @@ function runNativeSync(r: NativeRequest): NativeResult {
 }
 
 function runNativeAsync(r: NativeRequest, flag: Int32Array, onProgress: AsyncControl['onProgress']): Promise<NativeResult> {
+  if (r.op === 'io') return r.async();
+  if (r.op === 'binnedCounts') return native().binnedRowCountsAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.bins, flag);
   if (r.op === 'cluster')
     return native().spectralClusteringAsync(r.Y.data, r.Y.rows, r.Y.cols, r.nClusters, r.nNeighbors, flag);
   if (r.op === 'chebyshev')
@@ -114,6 +146,15 @@ export interface Limits {
 /** Estimated peak bytes of a request, and what dominates it. */
 function estimate(r: NativeRequest): { bytes: number; what: string; hint?: string } {
   if (r.op === 'digest') return { bytes: 0, what: 'a SHA-256 digest' };
+  if (r.op === 'io') return { bytes: 0, what: 'file work' };
+  if (r.op === 'binnedCounts') {
+    let m = r.X.rows;
+    if (r.subsets) {
+      m = 0;
+      for (const s of r.subsets) m = Math.max(m, s.length);
+    }
+    return { bytes: native().binnedRowCountsBytes(m, r.X.cols), what: `the binned rows of a ${m} x ${r.X.cols} subset (classic Shannon entropy)` };
+  }
   if (r.op === 'slq') {
     // The upper half of an m x m float32 kernel, plus Krylov/Lanczos blocks (native/core/slq.h).
     const m = Math.max(...(r.subsets ? r.subsets.map((s) => s.length) : [r.X.rows]));
@@ -176,9 +217,12 @@ export function runSync<R>(plan: Plan<R>, limits?: Limits): R {
 }
 
 /**
- * Runs a plan with every batch on a libuv worker thread; the event loop stays free.
- * `stack` is the caller's stack, captured before anything was queued, so that a rejection
- * points at the caller's line rather than at this file.
+ * Runs a plan with every batch queued on the addon's compute thread (native/binding/worker.cc:
+ * one FIFO for the whole process, so waiting calls hold no libuv pool thread) and its file work
+ * on the libuv pool; the event loop stays free. `stack` is the caller's stack, captured before
+ * anything was queued, so that a rejection points at the caller's line rather than at this file.
+ * On abort the promise rejects at once; a queued batch is taken out of the queue, a running one
+ * stops at its next checkpoint.
  */
 export async function runAsync<R>(makePlan: () => Plan<R>, control: AsyncControl, stack: string | undefined): Promise<R> {
   const { signal, onProgress } = control;
@@ -189,6 +233,7 @@ export async function runAsync<R>(makePlan: () => Plan<R>, control: AsyncControl
   aborted.catch(() => undefined);
   const onAbort = () => {
     Atomics.store(flag, 0, 1);
+    native().dropCancelled();
     rejectAbort?.(abortError(signal));
   };
   signal?.addEventListener('abort', onAbort, { once: true });

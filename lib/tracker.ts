@@ -14,7 +14,9 @@ import { spectralClustering, parseReference, integerLabels, uniqueCounts } from 
 import { buildInfo } from './info';
 import { writeFileAtomic } from './io/atomic';
 import {
-  toMatrix,
+  toOwnedMatrix,
+  toShapedMatrix,
+  ownedFiniteMatrix,
   readOptions,
   positiveNumber,
   nonNegativeNumber,
@@ -121,8 +123,7 @@ const SPEC = {
 
 /** A private copy of a checked matrix, so the caller may reuse or dispose its buffer at once. */
 function snapshot(X: MatrixLike, name: string): Matrix {
-  const m = toMatrix(X, name);
-  return { data: m.data.slice(), rows: m.rows, cols: m.cols };
+  return toOwnedMatrix(X, name);
 }
 
 function packageVersion(): string {
@@ -155,6 +156,9 @@ export class DseTracker {
   private inputClustersPromise: Promise<Int32Array> | null = null;
   private readonly records: TraceRecord[] = [];
   private readonly pending = new Set<string>();
+  /** The embeddings' copy of the last record that succeeded: no call reads it any more, and the
+   * next record of the same shape copies into it (warm pages; see ownedFiniteMatrix). */
+  private spare: Float64Array | Float32Array | null = null;
 
   constructor(options: DseTrackerOptions = {}) {
     const o = readOptions(options, SPEC, 'DseTracker');
@@ -234,17 +238,22 @@ export class DseTracker {
     const key = `${layer}\u0000${epoch}`;
     if (this.pending.has(key) || this.records.some((r) => r.layer === layer && r.epoch === epoch))
       throw new DseError('ERR_DSE_OPTION', `Expected each (layer, epoch) to be recorded once but received layer ${describe(layer)}, epoch ${epoch} again`);
-    const Z = snapshot(embeddings, 'embeddings');
+    const shaped = toShapedMatrix(embeddings, 'embeddings');
     const expected = this.rows;
-    if (expected !== null && Z.rows !== expected)
+    if (expected !== null && shaped.rows !== expected)
       throw invalid(
         'ERR_DSE_SHAPE',
         'embeddings',
         `${expected} rows (one per ${this.labels ? 'label' : 'input row'})`,
-        raw(`shape [${Z.rows}, ${Z.cols}] (layer ${describe(layer)}, epoch ${epoch}${source ? `, ${source}` : ''})`),
+        raw(`shape [${shaped.rows}, ${shaped.cols}] (layer ${describe(layer)}, epoch ${epoch}${source ? `, ${source}` : ''})`),
       );
+    // Copied before the first await (the caller may dispose a tensor at once), then checked for
+    // finiteness a slice at a time, so that a large Z never holds the event loop for one long scan.
+    const copying = ownedFiniteMatrix(shaped, 'embeddings', this.spare);
+    this.spare = null;
     this.pending.add(key);
     try {
+      const Z = await copying;
       const start = process.hrtime.bigint();
       const { gaussianKernelSigma, t, maxN, randomSeed, numRepetitions, nClusters, precision, method, slq } = this.o;
       const dse = await diffusionSpectralEntropy(Z, { gaussianKernelSigma, t, maxN, randomSeed, precision, method, slq });
@@ -265,6 +274,8 @@ export class DseTracker {
       const record: TraceRecord = { layer, epoch, rows: Z.rows, cols: Z.cols, dse, dsmiY, dsmiX, seconds };
       if (source !== undefined) record.source = source;
       this.records.push(record);
+      // Every call that read Z has settled, so its native work is over: the copy can be reused.
+      this.spare = Z.data;
       return { ...record };
     } finally {
       this.pending.delete(key);

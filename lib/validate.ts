@@ -27,6 +27,74 @@ export type CheckedMatrix = Matrix;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Arrays created here or by the package itself (copies of number[][], of plain arrays, of
+ * snapshots): no caller holds them, so an async call may keep reading them after an await.
+ */
+const ownArrays = new WeakSet<object>();
+
+/** Those of them known to hold finite values only (the package never writes to them after). */
+const finiteArrays = new WeakSet<object>();
+
+/** Registers an array the package has just created and shares with no caller. */
+export function adopt<T extends object>(data: T): T {
+  ownArrays.add(data);
+  return data;
+}
+
+/**
+ * A private copy of a matrix, checked to be finite a slice at a time with the event loop free
+ * between slices (DseTracker.record: 10000 x 256 values would otherwise hold the main thread for
+ * one long scan). The copy itself is taken at once, before the first await: the caller may reuse
+ * its buffer as soon as the call returns. `spare`, a private array no call reads any more, is
+ * written into instead of a new one when it has the same type and length.
+ */
+export async function ownedFiniteMatrix(
+  m: Matrix,
+  name: string,
+  spare: Float64Array | Float32Array | null = null,
+  valuesPerSlice = 1 << 18,
+): Promise<Matrix> {
+  let copy: Matrix = m;
+  if (!ownArrays.has(m.data)) {
+    // Writing into pages already in use costs a few ms for 10000 x 256 values; fresh pages can
+    // cost 100x that in first-touch page faults (docs/internals/event-loop.md).
+    const reuse = spare && ownArrays.has(spare) && spare.constructor === m.data.constructor && spare.length === m.data.length;
+    const data = reuse ? spare : adopt(m.data.slice());
+    if (reuse) {
+      finiteArrays.delete(data);
+      data.set(m.data);
+    }
+    copy = { data, rows: m.rows, cols: m.cols };
+  }
+  if (finiteArrays.has(copy.data)) return copy;
+  for (let start = 0; start < copy.data.length; start += valuesPerSlice) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    checkFinite(copy, name, start, Math.min(copy.data.length, start + valuesPerSlice));
+  }
+  finiteArrays.add(copy.data);
+  return copy;
+}
+
+/**
+ * The matrix on memory no caller holds: `m` itself when its data was created by the package,
+ * else a copy. Async entry points take it before their first await, so that mutating or
+ * transferring the caller's buffer meanwhile changes nothing.
+ */
+export function ownedMatrix(m: Matrix): Matrix {
+  if (ownArrays.has(m.data)) return m;
+  const data = adopt(m.data.slice());
+  if (finiteArrays.has(m.data)) finiteArrays.add(data);
+  return { data, rows: m.rows, cols: m.cols };
+}
+
+/** toMatrix, then {@link ownedMatrix}: what an async entry point reads X with. */
+export function toOwnedMatrix(X: unknown, name = 'X'): Matrix {
+  const m = ownedMatrix(toMatrix(X, name));
+  finiteArrays.add(m.data);
+  return m;
+}
+
 function typeName(v: unknown): string {
   return Object.prototype.toString.call(v).slice(8, -1);
 }
@@ -50,10 +118,10 @@ function isDetached(data: ArrayBufferView): boolean {
   return buf.byteLength === 0 && data.byteLength === 0;
 }
 
-/** Scans for NaN / +-Infinity; names the first one by row and column. */
-export function checkFinite(m: Matrix, name: string): void {
+/** Scans values [from, to) for NaN / +-Infinity; names the first one by row and column. */
+export function checkFinite(m: Matrix, name: string, from = 0, to = m.data.length): void {
   const { data, cols } = m;
-  for (let i = 0; i < data.length; i++) {
+  for (let i = from; i < to; i++) {
     const v = data[i];
     if (v - v !== 0) {
       const r = Math.floor(i / cols);
@@ -75,7 +143,7 @@ function fromRows(rows: unknown[], name: string): Matrix {
   const cols = (first as ArrayLike<number>).length;
   if (cols === 0) throw invalid('ERR_DSE_SHAPE', name, 'at least 1 column', raw(`shape [${n}, 0]`));
   if (n * cols > 2 ** 31 * 8) throw invalid('ERR_DSE_SHAPE', name, 'a matrix that fits in memory', raw(`shape [${n}, ${cols}]`));
-  const data = new Float64Array(n * cols);
+  const data = adopt(new Float64Array(n * cols));
   for (let i = 0; i < n; i++) {
     const row = rows[i] as ArrayLike<unknown>;
     if (!Array.isArray(row) && !ArrayBuffer.isView(row))
@@ -96,6 +164,17 @@ function fromRows(rows: unknown[], name: string): Matrix {
  * buffer, not a copy, when it already is one), `rows * cols` values, all finite.
  */
 export function toMatrix(X: unknown, name = 'X'): Matrix {
+  const m = toShapedMatrix(X, name);
+  // A private array already checked is not scanned again (DseTracker passes its snapshots on).
+  if (!finiteArrays.has(m.data)) {
+    checkFinite(m, name);
+    if (ownArrays.has(m.data)) finiteArrays.add(m.data);
+  }
+  return m;
+}
+
+/** {@link toMatrix} without the scan for non-finite values (the caller scans: ownedFiniteMatrix). */
+export function toShapedMatrix(X: unknown, name = 'X'): Matrix {
   if (X === null || X === undefined || typeof X !== 'object')
     throw invalid('ERR_DSE_TYPE', name, 'a matrix ({ data, rows, cols }, number[][] or a 2-D tensor)', X);
   let m: Matrix;
@@ -113,7 +192,7 @@ export function toMatrix(X: unknown, name = 'X'): Matrix {
     if (Array.isArray(data)) {
       for (let i = 0; i < data.length; i++)
         if (typeof data[i] !== 'number') throw invalid('ERR_DSE_TYPE', `${name}.data[${i}]`, 'a number', data[i]);
-      data = Float64Array.from(data as number[]);
+      data = adopt(Float64Array.from(data as number[]));
     } else if (!isFloatArray(data)) {
       throw invalid(
         'ERR_DSE_TYPE',
@@ -132,7 +211,6 @@ export function toMatrix(X: unknown, name = 'X'): Matrix {
   }
   if (m.rows < 1) throw invalid('ERR_DSE_SHAPE', name, 'at least 1 row', raw(`shape [${m.rows}, ${m.cols}]`));
   if (m.cols < 1) throw invalid('ERR_DSE_SHAPE', name, 'at least 1 column', raw(`shape [${m.rows}, ${m.cols}]`));
-  checkFinite(m, name);
   return m;
 }
 
@@ -147,7 +225,7 @@ function fromTensor(X: TensorLike, name: string): Matrix {
   const rows = checkDimension(shape[0], `${name}.shape[0]`, 'rows');
   const cols = checkDimension(shape[1], `${name}.shape[1]`, 'columns');
   const values = X.dataSync();
-  const data = isFloatArray(values) ? values : Float64Array.from(values as ArrayLike<number>);
+  const data = isFloatArray(values) ? values : adopt(Float64Array.from(values as ArrayLike<number>));
   if (data.length !== rows * cols)
     throw invalid('ERR_DSE_SHAPE', `${name}.dataSync()`, `${rows * cols} values`, raw(`${data.length}`));
   return { data, rows, cols };

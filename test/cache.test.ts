@@ -17,6 +17,7 @@ import {
   readEigenvalueCache,
   type EigvalSavePrecision,
 } from '../lib';
+import { MAX_CACHE_FILE_BYTES } from '../lib/cache';
 import { readNpz, encodeNpz } from '../lib/io/npz';
 import { encodeNpy } from '../lib/io/npy';
 import { encodeFloat16 } from '../lib/io/float16';
@@ -380,6 +381,59 @@ describe('#eigenvalue cache (eigvalSavePath)', () => {
       expectDseError(() => adjacencySpectralEntropySync(uniformMatrix(30, 2), { gaussianKernelSigma: 1e-6, eigvalSavePath: p }), 'ERR_DSE_CACHE', /fit in eigvalSavePrecision 'float16'.*Use eigvalSavePrecision 'float32'/);
       expect(fs.existsSync(p)).toBe(false);
       expect(Number.isFinite(adjacencySpectralEntropySync(uniformMatrix(30, 2), { gaussianKernelSigma: 1e-6, eigvalSavePath: p, eigvalSavePrecision: 'float32' }))).toBe(true);
+    });
+  });
+
+  describe('opening a cache file', () => {
+    const call = (file: string) => ({
+      sync: () => diffusionSpectralEntropySync(uniformMatrix(30, 2), { eigvalSavePath: file }),
+      async: () => diffusionSpectralEntropy(uniformMatrix(30, 2), { eigvalSavePath: file }),
+    });
+
+    it('refuses a FIFO at the path without waiting for a writer (sync and async)', async () => {
+      const p = fresh('fifo.npz');
+      fs.mkdirSync(path.dirname(p), { recursive: true });
+      expect(spawnSync('mkfifo', [p]).status).toBe(0);
+      expectDseError(call(p).sync, 'ERR_DSE_CACHE', /is a FIFO, not a regular \.npz file/);
+      await expectDseRejection(call(p).async(), 'ERR_DSE_CACHE', /is a FIFO, not a regular \.npz file/);
+      expectDseError(() => readEigenvalueCache(p), 'ERR_DSE_CACHE', /is a FIFO/);
+    });
+
+    it('refuses a device (a link to /dev/zero) instead of reading it forever', async () => {
+      const p = fresh('zero.npz');
+      fs.mkdirSync(path.dirname(p), { recursive: true });
+      fs.symlinkSync('/dev/zero', p);
+      expectDseError(call(p).sync, 'ERR_DSE_CACHE', /is a character device, not a regular \.npz file/);
+      await expectDseRejection(call(p).async(), 'ERR_DSE_CACHE', /is a character device/);
+    });
+
+    it('refuses a file larger than MAX_CACHE_FILE_BYTES before reading it', async () => {
+      const p = fresh('huge.npz');
+      fs.mkdirSync(path.dirname(p), { recursive: true });
+      fs.writeFileSync(p, '');
+      fs.truncateSync(p, MAX_CACHE_FILE_BYTES + 1); // sparse: no disk space used
+      const message = new RegExp(`is ${MAX_CACHE_FILE_BYTES + 1} bytes, more than the ${MAX_CACHE_FILE_BYTES} bytes`);
+      expectDseError(call(p).sync, 'ERR_DSE_CACHE', message);
+      await expectDseRejection(call(p).async(), 'ERR_DSE_CACHE', message);
+    });
+
+    it('does its file work on the libuv pool in the async API (no blocking fs call on a miss or a hit)', async () => {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const realFs = require('fs') as typeof fs;
+      const names = ['openSync', 'readSync', 'readFileSync', 'statSync', 'fstatSync', 'writeSync', 'fsyncSync', 'renameSync', 'mkdirSync'] as const;
+      const p = fresh();
+      const X = uniformMatrix(40, 3);
+      diffusionSpectralEntropySync(X); // loads the addon (which reads files) before the spies
+      const spies = names.map((n) => jest.spyOn(realFs, n));
+      try {
+        const saved = await diffusionSpectralEntropy(X, { eigvalSavePath: p }); // miss: computed and written
+        const loaded = await diffusionSpectralEntropy(X, { eigvalSavePath: p }); // hit: read back
+        expect(loaded).toBe(saved);
+        for (const [i, spy] of spies.entries()) expect([names[i], spy.mock.calls.length]).toEqual([names[i], 0]);
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+      expect(diffusionSpectralEntropySync(X, { eigvalSavePath: p })).toBe(await diffusionSpectralEntropy(X, { eigvalSavePath: p }));
     });
   });
 

@@ -161,6 +161,39 @@ describe('DseTracker#record', () => {
   });
 });
 
+describe('DseTracker#record on the event loop', () => {
+  it('checks the embeddings for non-finite values a slice at a time, letting the event loop turn between slices', async () => {
+    // 1200 x 512 values: three slices of 2^18; the NaN is in the third.
+    const Z = { data: new Float64Array(1200 * 512).fill(0.5), rows: 1200, cols: 512 };
+    Z.data[1199 * 512 + 7] = NaN;
+    const events: string[] = [];
+    const p = new DseTracker().record({ epoch: 1, embeddings: Z }).catch((e: unknown) => {
+      events.push('rejected');
+      return e;
+    });
+    Z.data.fill(0.5); // copied at the call: this changes nothing
+    setImmediate(() => events.push('event loop turned'));
+    const e = (await p) as Error & { code: string };
+    expect(events).toEqual(['event loop turned', 'rejected']);
+    expect(e.code).toBe('ERR_DSE_NON_FINITE');
+    expect(e.message).toBe('Expected finite numbers in embeddings but received NaN at row 1199, column 7');
+  });
+
+  it('reuses the copy of a finished record for the next of the same shape, with the right values', async () => {
+    const { labels, embeddings } = data();
+    const tracker = new DseTracker({ labels, gaussianKernelSigma: 2, numRepetitions: 2 });
+    const slice = jest.spyOn(Float64Array.prototype, 'slice');
+    const Zs = [1, 2, 3].map((epoch) => embeddings(epoch));
+    const results = [];
+    for (const [i, Z] of Zs.entries()) results.push(await tracker.record({ epoch: i + 1, embeddings: Z }));
+    expect(slice).toHaveBeenCalledTimes(1); // the first record's copy serves the later ones
+    for (const [i, Z] of Zs.entries()) {
+      expect(results[i].dse).toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma: 2 }));
+      expect(results[i].dsmiY).toBe(diffusionSpectralMutualInformationSync(Z, labels, { gaussianKernelSigma: 2, numRepetitions: 2 }).value);
+    }
+  });
+});
+
 describe('DseTracker#writeReport / #writeCsv', () => {
   it('writes the report with the three charts and a CSV with every record', async () => {
     const { X, labels, embeddings } = data();

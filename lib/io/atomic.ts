@@ -42,6 +42,20 @@ export function checkPath(file: unknown, parameter: string): asserts file is str
   }
 }
 
+/** The temporary file next to the destination. */
+function temporaryPath(dir: string, base: string): string {
+  return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+function destination(file: string, bytes: Uint8Array): { target: string; dir: string; base: string } {
+  checkPath(file, 'path');
+  if (!(bytes instanceof Uint8Array)) {
+    throw new DseError('ERR_DSE_TYPE', `Expected a Uint8Array for bytes but received ${describe(bytes)}`);
+  }
+  const target = path.resolve(file);
+  return { target, dir: path.dirname(target), base: path.basename(target) };
+}
+
 /**
  * Writes `bytes` to `file` atomically: the bytes go to a temporary file in the same
  * folder (`.<name>.<pid>.<random>.tmp`), which is flushed to disk (fsync) and then
@@ -56,19 +70,13 @@ export function checkPath(file: unknown, parameter: string): asserts file is str
  * ```
  */
 export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  checkPath(file, 'path');
-  if (!(bytes instanceof Uint8Array)) {
-    throw new DseError('ERR_DSE_TYPE', `Expected a Uint8Array for bytes but received ${describe(bytes)}`);
-  }
-  const target = path.resolve(file);
-  const dir = path.dirname(target);
-  const base = path.basename(target);
+  const { target, dir, base } = destination(file, bytes);
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw ioError('create the folder of', file, e);
   }
-  const tmp = path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = temporaryPath(dir, base);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', 0o666);
@@ -102,6 +110,52 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
       fs.fsyncSync(dfd);
     } finally {
       fs.closeSync(dfd);
+    }
+  } catch {
+    // not supported on every platform (e.g. Windows); the data itself is already synced
+  }
+}
+
+/**
+ * {@link writeFileAtomic} with every file operation on the libuv pool (the async API's form):
+ * the same temporary file, fsync, rename and folder sync, without blocking the event loop.
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomicAsync('out/result.bin', new Uint8Array([1, 2, 3]));
+ * ```
+ */
+export async function writeFileAtomicAsync(file: string, bytes: Uint8Array): Promise<void> {
+  const { target, dir, base } = destination(file, bytes);
+  try {
+    await fs.promises.mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw ioError('create the folder of', file, e);
+  }
+  const tmp = temporaryPath(dir, base);
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(tmp, 'wx', 0o666);
+    let written = 0;
+    while (written < bytes.length) {
+      written += (await handle.write(bytes, written, bytes.length - written)).bytesWritten;
+    }
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.promises.rename(tmp, target);
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    // the temporary file may never have been created
+    await fs.promises.unlink(tmp).catch(() => undefined);
+    throw ioError('write', file, e);
+  }
+  try {
+    const folder = await fs.promises.open(dir, 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
     }
   } catch {
     // not supported on every platform (e.g. Windows); the data itself is already synced

@@ -12,6 +12,8 @@ void registerInfo(Napi::Env env, Napi::Object exports);
 void registerCluster(Napi::Env env, Napi::Object exports);
 void registerChebyshev(Napi::Env env, Napi::Object exports);
 void registerSlq(Napi::Env env, Napi::Object exports);
+void registerCse(Napi::Env env, Napi::Object exports);
+void registerWorker(Napi::Env env, Napi::Object exports);
 
 }  // namespace binding
 }  // namespace dse

@@ -24,7 +24,6 @@ struct ChebyshevJob {
   std::vector<ChebyshevSubset> subsets;
   ChebyshevSpec spec;
   std::size_t maxThreads = 0;
-  std::vector<unsigned char> xCopy;  // async only
   std::vector<std::vector<double>> results;
 };
 
@@ -38,13 +37,7 @@ std::shared_ptr<ChebyshevJob> parseJob(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto job = std::make_shared<ChebyshevJob>();
   job->X = matrixView(env, info[0], info[1], info[2]);
-  const std::size_t n = job->X.rows;
-  if (subsetArgs(env, info[3], n, job->indices))
-    for (const auto& s : job->indices) job->subsets.push_back(ChebyshevSubset{s.data(), s.size()});
-  else if (n == 0)
-    throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
-  else
-    job->subsets.push_back(ChebyshevSubset{nullptr, n});
+  job->subsets = subsetList<ChebyshevSubset>(env, info[3], job->X.rows, job->indices);
   auto o = optionsArg(env, info[4]);
   job->spec.sigma = numberArg(env, o.Get("sigma"), "sigma");
   if (!(job->spec.sigma > 0)) throwError(env, "ERR_DSE_OPTION", "native: sigma must be > 0");
@@ -78,10 +71,9 @@ Napi::Value ChebyshevMoments(const Napi::CallbackInfo& info) {
 
 Napi::Value ChebyshevMomentsAsync(const Napi::CallbackInfo& info) {
   auto job = parseJob(info);
-  job->X = matrixCopy(job->X, job->xCopy);
   return TaskWorker::Start(
       info.Env(), info[5], info[6], [job](const TaskContext& ctx) { run(*job, &ctx); },
-      [job](Napi::Env env) { return float64Arrays(env, job->results); });
+      [job](Napi::Env env) { return float64Arrays(env, job->results); }, info[0]);
 }
 
 Napi::Value ChebyshevBytes(const Napi::CallbackInfo& info) {

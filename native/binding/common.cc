@@ -78,15 +78,6 @@ InputMatrix matrixView(Napi::Env env, const Napi::Value& data, const Napi::Value
   return m;
 }
 
-InputMatrix matrixCopy(const InputMatrix& view, std::vector<unsigned char>& storage) {
-  const std::size_t bytes = view.rows * view.cols * (view.isFloat32 ? 4 : 8);
-  storage.resize(bytes);
-  if (bytes) std::memcpy(storage.data(), view.data, bytes);
-  InputMatrix copy = view;
-  copy.data = storage.data();
-  return copy;
-}
-
 std::vector<std::int32_t> indexArray(Napi::Env env, const Napi::Value& value, std::size_t limit, const char* what) {
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
     throwError(env, "ERR_DSE_TYPE", std::string("native: ") + what + " must be an Int32Array");

@@ -27,7 +27,6 @@ namespace {
 struct SlqJob {
   SlqRequest request;
   std::vector<std::vector<std::int32_t>> indices;  // owns what request.subsets points into
-  std::vector<unsigned char> xCopy;                // async only
   std::size_t maxThreads = 0;
   std::vector<SlqEstimate> results;
 };
@@ -43,13 +42,7 @@ std::shared_ptr<SlqJob> parseJob(const Napi::CallbackInfo& info) {
   auto job = std::make_shared<SlqJob>();
   SlqRequest& r = job->request;
   r.X = matrixView(env, info[0], info[1], info[2]);
-  const std::size_t n = r.X.rows;
-  if (subsetArgs(env, info[3], n, job->indices))
-    for (const auto& s : job->indices) r.subsets.push_back(Subset{s.data(), s.size()});
-  else if (n == 0)
-    throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
-  else
-    r.subsets.push_back(Subset{nullptr, n});
+  r.subsets = subsetList<Subset>(env, info[3], r.X.rows, job->indices);
   auto o = optionsArg(env, info[4]);
   const std::size_t kind = sizeArg(env, o.Get("kind"), "kind");
   if (kind > 2) throwError(env, "ERR_DSE_OPTION", "native: method 'slq' needs a symmetric kernel (diffusion, gaussian or anisotropic)");
@@ -109,17 +102,16 @@ Napi::Value SlqEntropy(const Napi::CallbackInfo& info) {
 
 Napi::Value SlqEntropyAsync(const Napi::CallbackInfo& info) {
   auto job = parseJob(info);
-  job->request.X = matrixCopy(job->request.X, job->xCopy);
   return TaskWorker::Start(
       info.Env(), info[5], info[6], [job](const TaskContext& ctx) { run(*job, &ctx); },
-      [job](Napi::Env env) { return toJs(env, job->results); });
+      [job](Napi::Env env) { return toJs(env, job->results); }, info[0]);
 }
 
 Napi::Value SlqBytes(const Napi::CallbackInfo& info) {
   auto job = parseJob(info);
   const std::size_t threads = threadsFor(job->maxThreads);
   const double xBytes = static_cast<double>(job->request.X.rows * job->request.X.cols) * (job->request.X.isFloat32 ? 4 : 8);
-  // The async form copies X first.
+  // The async API's private snapshot of X (lib/validate.ts ownedMatrix) is held while it runs.
   return Napi::Number::New(info.Env(), estimateSlqBytes(job->request, threads) + xBytes);
 }
 

@@ -21,20 +21,13 @@ namespace {
 struct Plan {
   BatchRequest request;
   std::vector<std::vector<std::int32_t>> indices;  // owns what request.subsets points into
-  std::vector<unsigned char> xCopy;                // async only
   std::size_t maxThreads = 0;
 };
 
 void parsePlan(const Napi::CallbackInfo& info, Plan& plan) {
   Napi::Env env = info.Env();
   plan.request.X = matrixView(env, info[0], info[1], info[2]);
-  const std::size_t n = plan.request.X.rows;
-  if (subsetArgs(env, info[3], n, plan.indices))
-    for (const auto& s : plan.indices) plan.request.subsets.push_back(Subset{s.data(), s.size()});
-  else if (n == 0)
-    throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
-  else
-    plan.request.subsets.push_back(Subset{nullptr, n});
+  plan.request.subsets = subsetList<Subset>(env, info[3], plan.request.X.rows, plan.indices);
   auto o = optionsArg(env, info[4]);
   const std::size_t kind = sizeArg(env, o.Get("kind"), "kind");
   if (kind > 3) throwError(env, "ERR_DSE_OPTION", "native: unknown kernel kind");
@@ -65,7 +58,6 @@ Napi::Value SpectraAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto plan = std::make_shared<Plan>();
   parsePlan(info, *plan);
-  plan->request.X = matrixCopy(plan->request.X, plan->xCopy);
   auto results = std::make_shared<std::vector<std::vector<double>>>();
   return TaskWorker::Start(
       env, info[5], info[6],
@@ -77,7 +69,7 @@ Napi::Value SpectraAsync(const Napi::CallbackInfo& info) {
         control.maxThreads = plan->maxThreads;
         *results = runSpectra(plan->request, control);
       },
-      [results](Napi::Env env) { return float64Arrays(env, *results); });
+      [results](Napi::Env env) { return float64Arrays(env, *results); }, info[0]);
 }
 
 Napi::Value SpectraBytes(const Napi::CallbackInfo& info) {
