@@ -6,8 +6,9 @@
  * entry, with cancellation and progress. No function's logic exists twice.
  */
 import { createHash, webcrypto } from 'crypto';
-import { native, fromNative, abortError, type NativeSpectraOptions, type NativeChebyshevOptions, type NativeSlqOptions } from './native';
+import { native, fromNative, abortError, KernelCode, type NativeSpectraOptions, type NativeChebyshevOptions, type NativeSlqOptions } from './native';
 import { checkMemory } from './memory';
+import { fitToRange } from './kernelRange';
 import type { Matrix } from './validate';
 
 /** One native batch: the spectra (or entry entropies) of subsets of the rows of X. */
@@ -61,17 +62,23 @@ export type Plan<R> = Generator<NativeRequest, R, NativeResult>;
 
 /** Inside a plan: run one spectra batch. */
 export function* spectra(X: Matrix, subsets: Int32Array[] | null, options: NativeSpectraOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
-  return (yield { op: 'spectra', X, subsets, options }) as Float64Array[];
+  const knn = options.kind === KernelCode.Knn;
+  const fit = fitToRange(X, knn ? null : options.sigma, options.precision === 1 ? 'float32' : 'float64');
+  const o = knn ? options : { ...options, sigma: fit.sigma! };
+  return (yield { op: 'spectra', X: fit.X, subsets, options: o }) as Float64Array[];
 }
 
 /** Inside a plan: Chebyshev moments of the subsets' filtered diffusion kernels. */
 export function* chebyshevMoments(X: Matrix, subsets: Int32Array[] | null, options: NativeChebyshevOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
-  return (yield { op: 'chebyshev', X, subsets, options }) as Float64Array[];
+  const fit = fitToRange(X, options.sigma, 'float64');
+  return (yield { op: 'chebyshev', X: fit.X, subsets, options: { ...options, sigma: fit.sigma! } }) as Float64Array[];
 }
 
 /** Inside a plan: method-'slq' entropy estimates of the subsets (one Float64Array each, see NativeBinding.slqEntropy). */
 export function* slqEstimates(X: Matrix, subsets: Int32Array[] | null, options: NativeSlqOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
-  return (yield { op: 'slq', X, subsets, options }) as Float64Array[];
+  // K is stored in float32 on this path.
+  const fit = fitToRange(X, options.sigma, 'float32');
+  return (yield { op: 'slq', X: fit.X, subsets, options: { ...options, sigma: fit.sigma! } }) as Float64Array[];
 }
 
 /** Inside a plan: the SHA-256 of `bytes` as lowercase hex. */
