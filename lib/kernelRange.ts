@@ -63,12 +63,12 @@ export function checkSigma(sigma: number, precision: KernelPrecision): void {
 
 /**
  * X and sigma as the kernel may use them: unchanged, or both scaled by the same power of two
- * when X's squared distances (up to 4 D max|x|^2) would overflow in `precision`. Distances,
- * sigma-relative distances, the kNN order and every entropy are invariant under that scaling,
- * and a power of two rounds nothing. `sigma` null: the kernel ignores it (kNN).
+ * when X's squared distances (up to 4 D max|x|^2) would overflow in `precision`, or its squares
+ * underflow (max|x| below sqrt(smallest normal / epsilon)). Distances relative to sigma, the
+ * kNN order and every entropy are invariant under that scaling, and a power of two rounds
+ * nothing. `sigma` null: the kernel ignores it (kNN).
  */
 export function fitToRange(X: Matrix, sigma: number | null, precision: KernelPrecision): { X: Matrix; sigma: number | null } {
-  if (sigma !== null) checkSigma(sigma, precision);
   const { data } = X;
   let max = 0;
   let at = 0;
@@ -79,21 +79,24 @@ export function fitToRange(X: Matrix, sigma: number | null, precision: KernelPre
       at = i;
     }
   }
-  const top = precision === 'float32' ? F32_MAX : Number.MAX_VALUE;
-  const limit = Math.sqrt(top / (8 * X.cols));
-  if (max <= limit) return { X, sigma };
-  const k = Math.ceil(Math.log2(max / limit)) + 1;
-  const scale = 2 ** -k;
-  const scaledSigma = sigma === null ? null : sigma * scale;
+  const f32 = precision === 'float32';
+  const high = Math.sqrt((f32 ? F32_MAX : Number.MAX_VALUE) / (8 * X.cols));
+  const low = Math.sqrt(f32 ? 2 ** -126 / 2 ** -23 : 2 ** -1022 / 2 ** -52);
+  // The smallest power of two that brings max|x| inside [low, high], plus one.
+  const k = max > high ? -(Math.ceil(Math.log2(max / high)) + 1) : max > 0 && max < low ? Math.ceil(Math.log2(low / max)) + 1 : 0;
+  const scaledSigma = sigma === null ? null : sigma * 2 ** k;
   if (scaledSigma !== null && !sigmaUsable(scaledSigma, precision)) {
+    if (k === 0) checkSigma(sigma!, precision);
     const r = Math.floor(at / X.cols);
     throw new DseError(
       'ERR_DSE_NON_FINITE',
       `Expected values of X whose squared distances fit in ${precision} at gaussianKernelSigma ${sigma} ` +
-        `(below ${limit.toPrecision(3)} in magnitude, or sigma large enough to be scaled with them) but received ` +
+        `(magnitudes from ${low.toPrecision(3)} to ${high.toPrecision(3)}, or a sigma that can be scaled with them) but received ` +
         `a largest magnitude of ${max} at row ${r}, column ${at - r * X.cols}`,
     );
   }
+  if (k === 0) return { X, sigma };
+  const scale = 2 ** k;
   const out = new Float64Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = data[i] * scale;
   return { X: { data: out, rows: X.rows, cols: X.cols }, sigma: scaledSigma };

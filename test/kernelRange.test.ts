@@ -46,7 +46,7 @@ describe('gaussianKernelSigma range', () => {
   });
 });
 
-describe('rows whose squared norms overflow', () => {
+describe('rows whose squared norms overflow or underflow', () => {
   it.each([1e154, 1e200, 1e300])('three far-apart points at scale %s give log2 3 (float64), not 1', (s) => {
     expectClose(diffusionSpectralEntropySync(three(s), { gaussianKernelSigma: 1 }), Math.log2(3), 1e-12);
     // Two neighbours: row 2's two others tie, the rest do not (at scale 1 as at scale s).
@@ -55,6 +55,15 @@ describe('rows whose squared norms overflow', () => {
   it.each([1.8e19, 1e30, 1e39])('and at scale %s under precision float32', (s) => {
     expectClose(diffusionSpectralEntropySync(three(s), { gaussianKernelSigma: 1, precision: 'float32' }), Math.log2(3), 1e-6);
     expectClose(adjacencySpectralEntropySync(three(s), { useKnn: true, knn: 2, precision: 'float32' }), adjacencySpectralEntropySync(three(1), { useKnn: true, knn: 2 }), 1e-6);
+  });
+  it.each([
+    [1e-170, 'float64'],
+    [1e-300, 'float64'],
+    [1e-20, 'float32'],
+  ] as const)('and rows of magnitude %s, whose squares underflow, with sigma as small (%s)', (s, precision) => {
+    const expected = diffusionSpectralEntropySync(three(1), { gaussianKernelSigma: 1, precision });
+    // In float32, s [1, 0] and sigma s round otherwise than [1, 0] and 1: 2e-8 apart at 1e-20.
+    expectClose(diffusionSpectralEntropySync(three(s), { gaussianKernelSigma: s, precision }), expected, precision === 'float32' ? 1e-6 : 1e-12);
   });
   it('gives the value of the unscaled data when X and sigma are scaled together', () => {
     const X = blobsMatrix(200, 6);
