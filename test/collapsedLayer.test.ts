@@ -5,7 +5,12 @@
 // eigensolver path: below 1500 rows (xSYEVD), 1500-2999 (LAPACK's band reduction, our bulge
 // chasing), from 3000 (the kernel in panels, our band reduction).
 import fc from 'fast-check';
-import { diffusionSpectralEntropySync, adjacencySpectralEntropySync } from '../lib';
+import {
+  diffusionSpectralEntropySync,
+  adjacencySpectralEntropySync,
+  diffusionSpectralMutualInformationSync,
+  adjacencySpectralMutualInformationSync,
+} from '../lib';
 import type { Matrix } from '../lib/validate';
 
 const EPS = 2 ** -52;
@@ -44,10 +49,9 @@ function expected(fn: 'dse' | 'ase', a: number, b: number, delta: number, sigma:
   return entropyOf([c * ((a + b) / 2 + r), c * ((a + b) / 2 - r)], n);
 }
 
-// float32 stores K to 6e-8 and its eigensolver leaves eigenvalues of up to ~3e-6 where the exact
-// ones are 0 (measured: 1.4e-4 to 1.1e-3 bits in total at 1499-3100 rows); float64 meets the
-// reference's ~1e-11 to 1e-6.
-const BOUND = { float64: 1e-6, float32: 2e-3 } as const;
+// float32's solver would leave ~3e-6 on each exact 0 (1.4e-4 to 1.1e-3 bits at 1499-3100 rows):
+// collapsed rows are computed in float64 (lib/plan.ts, collapsedRows), so both meet 1e-6.
+const BOUND = { float64: 1e-6, float32: 1e-6 } as const;
 
 const PATHS = [
   ['below 1500 (xSYEVD)', 1000, 1499],
@@ -78,5 +82,46 @@ describe('a collapsed layer (kernel of rank 1 or 2)', () => {
       // The thresholds themselves, then two random draws in the path's range.
       fc.assert(property, { numRuns: 2, seed: 17, examples: [[lo, 8, 10, 0, 'dse'], [hi, 2, 0.1, 0.5, 'ase']] });
     });
+  });
+
+  // No closed form for these: float32 must give float64's value, which is the reference's to ~1e-11.
+  it('float32: the anisotropic ASE, the matrix-entry DSE and the DSMI / ASMI subsets equal float64', () => {
+    const X = twoValued(600, 600, 4, 0.3, 1);
+    const labels = Int32Array.from({ length: 1200 }, (_, i) => (i < 600 ? 0 : 1));
+    const runs: [string, (precision: 'float64' | 'float32') => number][] = [
+      ['anisotropic ASE', (precision) => adjacencySpectralEntropySync(X, { gaussianKernelSigma: 1, anisotropic: true, precision })],
+      ['matrix-entry DSE', (precision) => diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1, matrixEntryEntropy: true, precision })],
+      ['DSMI', (precision) => diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 1, numRepetitions: 1, precision }).value],
+      ['ASMI', (precision) => adjacencySpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 1, numRepetitions: 1, precision }).value],
+    ];
+    for (const [name, run] of runs) {
+      const wide = run('float64');
+      const narrow = run('float32');
+      if (!(Math.abs(narrow - wide) <= 1e-6)) throw new Error(`${name}: float32 ${narrow}, float64 ${wide}`);
+    }
+  });
+
+  it('float32: DSMI with one collapsed class and one spread class keeps each subset in its place', () => {
+    // Class 0: 500 equal rows (float64 batch); class 1 and the random subsets: distinct rows (float32 batch).
+    const n = 1000;
+    const d = 3;
+    const data = new Float64Array(n * d).fill(0.3);
+    for (let i = 500 * d; i < n * d; i++) data[i] = Math.sin(i * 12.9898) * 2;
+    const X = { data, rows: n, cols: d };
+    const labels = Int32Array.from({ length: n }, (_, i) => (i < 500 ? 0 : 1));
+    const o = { gaussianKernelSigma: 1, numRepetitions: 2 };
+    const wide = diffusionSpectralMutualInformationSync(X, labels, { ...o, precision: 'float64' }).value;
+    const narrow = diffusionSpectralMutualInformationSync(X, labels, { ...o, precision: 'float32' }).value;
+    // Subsets out of place would move the value by bits; float32 on the spread ones by far less.
+    expect(Math.abs(narrow - wide)).toBeLessThan(1e-4);
+    expect(wide).toBeGreaterThan(0.5);
+  });
+
+  it('float32: the memory guard counts a collapsed request in float64 and says why', () => {
+    const X = twoValued(1000, 0, 4, 0.3, 0);
+    const limit = { memoryLimitBytes: 6e6 };
+    // The float32 solve needs ~4.1 MB, the float64 one ~8.1 MB.
+    expect(() => diffusionSpectralEntropySync(X, { precision: 'float32', ...limit })).toThrow(/float64.*'float32' was asked.*64 distinct/);
+    expect(() => diffusionSpectralEntropySync(X, { precision: 'float32', ...limit })).not.toThrow(/use precision: 'float32'/);
   });
 });
