@@ -16,6 +16,8 @@ export interface ParsedReference {
   values: Matrix;
   /** numpy would see an integer dtype: integer typed arrays, or plain numbers that are all integers. */
   integer: boolean;
+  /** One value per row as given (bigints kept exact), for a reference of one column. */
+  column?: ArrayLike<number | bigint>;
 }
 
 const INTEGER_ARRAYS = new Set([
@@ -44,7 +46,6 @@ function column(values: ArrayLike<number | bigint>, name: string, integerTyped: 
     let x: number;
     if (typeof v === 'bigint') {
       x = Number(v);
-      if (!Number.isSafeInteger(x)) throw invalid('ERR_DSE_SHAPE', `${name}[${i}]`, 'a label within +-2^53', raw(`${v}n`));
     } else if (typeof v === 'number') {
       x = v;
     } else {
@@ -55,7 +56,7 @@ function column(values: ArrayLike<number | bigint>, name: string, integerTyped: 
     if (allIntegers && !Number.isInteger(x)) allIntegers = false;
     data[i] = x;
   }
-  return { values: { data, rows: n, cols: 1 }, integer: integerTyped || (allIntegers && !isFloatArray(values)) };
+  return { values: { data, rows: n, cols: 1 }, integer: integerTyped || (allIntegers && !isFloatArray(values)), column: values };
 }
 
 /** Reads the reference argument of DSMI/ASMI. */
@@ -104,6 +105,28 @@ export function integerLabels(values: ArrayLike<number>, name: string, why: stri
       throw invalid('ERR_DSE_TYPE', `${name}[${i}]`, `an integer label in the int32 range (${why})`, v);
     out[i] = v;
   }
+  return out;
+}
+
+/**
+ * Discrete reference values -> one class per distinct value, as the reference takes them (any
+ * distinct values, integers of any size or not). Labels that are all int32 integers are kept as
+ * they are; otherwise class k is the k-th smallest distinct value (0-based).
+ */
+export function classLabels(values: ArrayLike<number | bigint>): Int32Array {
+  const n = values.length;
+  const out = new Int32Array(n);
+  let int32 = true;
+  for (let i = 0; i < n && int32; i++) {
+    const v = values[i];
+    int32 = typeof v === 'number' ? Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 : v >= -(2n ** 31n) && v < 2n ** 31n;
+    if (int32) out[i] = Number(v);
+  }
+  if (int32) return out;
+  const distinct = [...new Set(Array.from(values))]; // SameValueZero: -0 and 0 are one class
+  distinct.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const index = new Map(distinct.map((v, k) => [v, k]));
+  for (let i = 0; i < n; i++) out[i] = index.get(values[i])!;
   return out;
 }
 

@@ -26,6 +26,7 @@ import {
   binScalars,
   checkClusterSizes,
   integerLabels,
+  classLabels,
   ownedReference,
   parseReference,
   uniqueCounts,
@@ -164,7 +165,7 @@ function* clustersOf(
   if (discrete) {
     if (values.cols !== 1)
       throw invalid('ERR_DSE_SHAPE', 'reference', 'one label per row (shape [N] or [N, 1]) when referenceDiscrete is true', `\u0000shape [${values.rows}, ${values.cols}]`);
-    return integerLabels(values.data, 'reference', 'referenceDiscrete is true; pass referenceDiscrete: false to bin continuous values');
+    return classLabels(ref.column ?? values.data);
   }
   if (o.precomputedClusters) {
     if (o.precomputedClusters.length !== n)
@@ -238,6 +239,16 @@ function combine(plan: SubsetPlan, entropies: number[], repetitions: number): nu
   return mi;
 }
 
+/**
+ * One cluster holding every row: each random subset is then a permutation of all rows, whose
+ * entropy equals the conditional one exactly in exact arithmetic, so MI is 0 by construction
+ * (only rounding would differ). Not so when the inner call subsamples (more than 10000 rows) or
+ * the entropy is estimated with random probes (Chebyshev, SLQ).
+ */
+function zeroByConstruction(plan: SubsetPlan, n: number, estimated: boolean): boolean {
+  return plan.values.length === 1 && n <= INNER_MAX_N && !estimated;
+}
+
 function checkInputs(X: Matrix, ref: ParsedReference): void {
   if (ref.values.rows !== X.rows)
     throw invalid('ERR_DSE_SHAPE', 'reference', `one row per row of X (${X.rows})`, `\u0000${ref.values.rows} rows`);
@@ -250,6 +261,8 @@ function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<Mutua
   const labels = yield* clustersOf(ref, X.rows, o);
   const plan = subsetPlan(labels, o.randomSeed, o.numRepetitions);
   log(o.verbose, `DSMI: ${plan.values.length} clusters, ${plan.subsets.length} entropies`);
+  const estimated = !o.classicShannonEntropy && (o.method === 'slq' || (o.chebyshevApprox && !o.matrixEntryEntropy));
+  if (zeroByConstruction(plan, X.rows, estimated)) return { value: 0, clusters: labels };
   let entropies: number[];
   if (o.classicShannonEntropy) {
     entropies = yield* classicShannonEntropies(X, plan.subsets, o.numBinsPerDim);
@@ -284,6 +297,7 @@ function* asmiPlan(X: Matrix, ref: ParsedReference, o: AsmiResolved): Plan<Mutua
           ' (the Python reference fails here too). Use fewer clusters or a smaller knn.',
       );
   }
+  if (zeroByConstruction(plan, X.rows, o.method === 'slq')) return { value: 0, clusters: labels };
   if (o.method === 'slq') {
     const kind = o.anisotropic ? KernelCode.Anisotropic : KernelCode.Gaussian;
     const estimates = yield* slqEntropies(X, plan.subsets, kind, o.gaussianKernelSigma, 1, o.slq, o.randomSeed);

@@ -6,8 +6,9 @@
  * entry, with cancellation and progress. No function's logic exists twice.
  */
 import { createHash, webcrypto } from 'crypto';
-import { native, fromNative, abortError, type NativeSpectraOptions, type NativeChebyshevOptions, type NativeSlqOptions } from './native';
+import { native, fromNative, abortError, KernelCode, type NativeSpectraOptions, type NativeChebyshevOptions, type NativeSlqOptions } from './native';
 import { checkMemory } from './memory';
+import { fitToRange } from './kernelRange';
 import type { Matrix } from './validate';
 
 /** One native batch: the spectra (or entry entropies) of subsets of the rows of X. */
@@ -17,6 +18,8 @@ export interface SpectraRequest {
   /** null: one subset of all rows. */
   subsets: Int32Array[] | null;
   options: NativeSpectraOptions;
+  /** Set when `precision: 'float32'` was asked but the rows are collapsed (see `collapsedRows`): computed in float64. */
+  widened?: true;
 }
 
 /** Spectral clustering of the rows of Y (scikit-learn's nearest-neighbours + cluster_qr). */
@@ -77,19 +80,72 @@ export type NativeResult = Float64Array[] | Int32Array | string | IoResult;
 /** A plan yields native requests and returns the function's result. */
 export type Plan<R> = Generator<NativeRequest, R, NativeResult>;
 
-/** Inside a plan: run one spectra batch. */
+/**
+ * A float32 request whose rows take at most this many distinct values runs in float64: its
+ * kernel has rank <= 64, so >= N - 64 eigenvalues are exactly 0, where float32's solver leaves
+ * ~3e-6 each (1e-4 to 1e-3 bits at N = 1500-3100). The count stops at the 65th distinct row, so
+ * on data that is not collapsed it reads ~65 rows (docs/internals/ties.md).
+ */
+export const COLLAPSED_DISTINCT_ROWS = 64;
+
+/** Whether the rows (all of X, or `rows`) take at most COLLAPSED_DISTINCT_ROWS distinct values, one at least twice. */
+export function collapsedRows(X: Matrix, rows: Int32Array | null): boolean {
+  const n = rows ? rows.length : X.rows;
+  const width = X.cols * X.data.BYTES_PER_ELEMENT;
+  const bytes = Buffer.from(X.data.buffer, X.data.byteOffset, X.data.byteLength);
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const r = rows ? rows[i] : i;
+    // Exact row bytes: equal rows give equal kernel rows, whatever the kernel.
+    seen.add(bytes.toString('latin1', r * width, (r + 1) * width));
+    if (seen.size > COLLAPSED_DISTINCT_ROWS) return false;
+  }
+  return seen.size < n;
+}
+
+/** Inside a plan: one native spectra batch, X and sigma fitted to the batch's precision. */
+function* spectraBatch(X: Matrix, subsets: Int32Array[] | null, options: NativeSpectraOptions, widened: boolean): Generator<NativeRequest, Float64Array[], NativeResult> {
+  const knn = options.kind === KernelCode.Knn;
+  const fit = fitToRange(X, knn ? null : options.sigma, options.precision === 1 ? 'float32' : 'float64');
+  const o = knn ? options : { ...options, sigma: fit.sigma! };
+  const request: SpectraRequest = { op: 'spectra', X: fit.X, subsets, options: o };
+  if (widened) request.widened = true;
+  return (yield request) as Float64Array[];
+}
+
+/**
+ * Inside a plan: the spectra of the subsets. Under float32, subsets whose rows are collapsed
+ * (`collapsedRows`; kNN excepted, its adjacency is exact 0/1) run in a float64 batch of their own.
+ */
 export function* spectra(X: Matrix, subsets: Int32Array[] | null, options: NativeSpectraOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
-  return (yield { op: 'spectra', X, subsets, options }) as Float64Array[];
+  if (options.precision === 0 || options.kind === KernelCode.Knn) return yield* spectraBatch(X, subsets, options, false);
+  const parts = subsets ?? [null];
+  const collapsed = parts.map((rows) => collapsedRows(X, rows));
+  if (!collapsed.some(Boolean)) return yield* spectraBatch(X, subsets, options, false);
+  // The float32 request's own checks first: a sigma or X it refuses is refused whatever the rows.
+  fitToRange(X, options.sigma, 'float32');
+  const wide = { ...options, precision: 0 as const };
+  if (!subsets) return yield* spectraBatch(X, null, wide, true);
+  const pick = (want: boolean) => subsets.filter((_, i) => collapsed[i] === want);
+  const fromWide = yield* spectraBatch(X, pick(true), wide, true);
+  const narrowSubsets = pick(false);
+  const fromNarrow = narrowSubsets.length ? yield* spectraBatch(X, narrowSubsets, options, false) : [];
+  let w = 0;
+  let s = 0;
+  return collapsed.map((c) => (c ? fromWide[w++] : fromNarrow[s++]));
 }
 
 /** Inside a plan: Chebyshev moments of the subsets' filtered diffusion kernels. */
 export function* chebyshevMoments(X: Matrix, subsets: Int32Array[] | null, options: NativeChebyshevOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
-  return (yield { op: 'chebyshev', X, subsets, options }) as Float64Array[];
+  const fit = fitToRange(X, options.sigma, 'float64');
+  return (yield { op: 'chebyshev', X: fit.X, subsets, options: { ...options, sigma: fit.sigma! } }) as Float64Array[];
 }
 
 /** Inside a plan: method-'slq' entropy estimates of the subsets (one Float64Array each, see NativeBinding.slqEntropy). */
 export function* slqEstimates(X: Matrix, subsets: Int32Array[] | null, options: NativeSlqOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
-  return (yield { op: 'slq', X, subsets, options }) as Float64Array[];
+  // K is stored in float32 on this path.
+  const fit = fitToRange(X, options.sigma, 'float32');
+  return (yield { op: 'slq', X: fit.X, subsets, options: { ...options, sigma: fit.sigma! } }) as Float64Array[];
 }
 
 /** Inside a plan: the SHA-256 of `bytes` as lowercase hex. */
@@ -184,7 +240,14 @@ function estimate(r: NativeRequest): { bytes: number; what: string; hint?: strin
   if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what: `a ${m} x ${m} kernel matrix` };
   const bytes = native().spectraBytes(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
   const kind = r.options.precision === 1 ? 'float32' : 'float64';
-  return { bytes, what: `a ${m} x ${m} ${kind} kernel matrix${sizes.length > 1 ? ` among ${sizes.length} subsets` : ''}` };
+  const what = `a ${m} x ${m} ${kind} kernel matrix${sizes.length > 1 ? ` among ${sizes.length} subsets` : ''}`;
+  if (!r.widened) return { bytes, what };
+  // float32 was asked: say why the estimate is float64, and do not suggest float32.
+  return {
+    bytes,
+    what: `${what}; precision 'float32' was asked, but rows taking at most ${COLLAPSED_DISTINCT_ROWS} distinct values are computed in float64, where float32 misses the value by up to 1e-3 bits`,
+    hint: 'Lower maxN (rows are subsampled above it), or raise the limit.',
+  };
 }
 
 function guard(r: NativeRequest, limits: Limits | undefined): void {

@@ -10,7 +10,7 @@ import * as path from 'path';
 import { DseError, describe, invalid, raw } from './errors';
 import { diffusionSpectralEntropy, type Precision } from './entropy';
 import { diffusionSpectralMutualInformation } from './mi';
-import { spectralClustering, parseReference, integerLabels, uniqueCounts } from './clusters';
+import { spectralClustering, parseReference, integerLabels, classLabels, uniqueCounts } from './clusters';
 import { buildInfo } from './info';
 import { writeFileAtomic } from './io/atomic';
 import {
@@ -169,7 +169,7 @@ export class DseTracker {
       if (ref.values.cols !== 1)
         throw invalid('ERR_DSE_SHAPE', 'labels', 'one label per row (shape [N] or [N, 1]); pass vectors as inputs', raw(`shape [${ref.values.rows}, ${ref.values.cols}]`));
       this.labelsDiscrete = ref.integer;
-      this.labels = ref.integer ? integerLabels(ref.values.data, 'labels', 'class labels') : Float64Array.from(ref.values.data);
+      this.labels = ref.integer ? classLabels(ref.column ?? ref.values.data) : Float64Array.from(ref.values.data);
     } else {
       this.labels = null;
       this.labelsDiscrete = false;

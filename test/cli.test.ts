@@ -267,7 +267,10 @@ describe('dse mi', () => {
     expect(Number((await dse(['mi', 'X.npy', 'labels.npy', '--continuous', '--n-clusters', '2'])).stdout)).toBe(
       diffusionSpectralMutualInformationSync(X, labels32, { referenceDiscrete: false, nClusters: 2 }).value,
     );
-    expect((await dse(['mi', 'X.npy', 'scalars.npy', '--discrete'])).code).toBe(2); // scalars are not integer labels
+    // Each distinct scalar is a class, as the reference's reference_discrete=True takes them.
+    expect(Number((await dse(['mi', 'X.npy', 'scalars.npy', '--discrete', '--repetitions', '2'])).stdout)).toBe(
+      diffusionSpectralMutualInformationSync(X, scalars, { referenceDiscrete: true, numRepetitions: 2 }).value,
+    );
     expect((await dse(['mi', 'X.npy', 'labels.npy', '--discrete', '--continuous'])).code).toBe(1);
   });
 

@@ -140,3 +140,11 @@ describe('#diffusionSpectralEntropy', () => {
     });
   });
 });
+
+describe('#diffusionSpectralEntropy of a Float32Array', () => {
+  it('is the value of its float64 widening, at every sigma (README, "Float32Array input")', () => {
+    const X32 = toFloat32(uniformMatrix(300, 16));
+    const X64 = { data: Float64Array.from(X32.data), rows: X32.rows, cols: X32.cols };
+    for (const sigma of [3, 10]) expect(diffusionSpectralEntropySync(X32, { gaussianKernelSigma: sigma })).toBe(diffusionSpectralEntropySync(X64, { gaussianKernelSigma: sigma }));
+  });
+});

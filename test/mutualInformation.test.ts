@@ -164,12 +164,34 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
       expect(Math.max(...binned.clusters)).toBe(10);
       expect(Math.min(...binned.clusters)).toBe(1);
     });
-    it('returns 0 (up to rounding) for a single class', () => {
+    it('returns exactly 0 for a single class or a single cluster (zero by construction)', () => {
       const { value } = diffusionSpectralMutualInformationSync(X, new Int32Array(X.rows).fill(3), { gaussianKernelSigma: 2 });
-      expect(Math.abs(value)).toBeLessThan(1e-12);
+      expect(value).toBe(0);
       const constant = diffusionSpectralMutualInformationSync(X, new Float64Array(X.rows).fill(0.5), { gaussianKernelSigma: 2 });
-      expect(Math.abs(constant.value)).toBeLessThan(1e-12);
+      expect(constant.value).toBe(0);
       expect(new Set(constant.clusters).size).toBe(1);
+      const asmi = adjacencySpectralMutualInformationSync(X, new Int32Array(X.rows).fill(1), { useKnn: true });
+      expect(asmi.value).toBe(0);
+      // Computed, these two were 2.0e-15 and -1.7e-15: the permuted rows round differently.
+      const U = uniformMatrix(40, 3);
+      expect(diffusionSpectralMutualInformationSync(U, new Int32Array(40), { gaussianKernelSigma: 2 }).value).toBe(0);
+      expect(adjacencySpectralMutualInformationSync(U, new Int32Array(40), { gaussianKernelSigma: 2 }).value).toBe(0);
+      // The Chebyshev estimate draws random probes: a permutation of the rows changes it, so it is computed.
+      const approx = diffusionSpectralMutualInformationSync(X, new Int32Array(X.rows).fill(3), { gaussianKernelSigma: 2, chebyshevApprox: true, numRepetitions: 1 });
+      expect(Number.isFinite(approx.value)).toBe(true);
+    });
+    it('takes any distinct values as classes with referenceDiscrete: true (floats, int64 beyond int32 and 2^53)', () => {
+      const base = diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 2 });
+      const floats = diffusionSpectralMutualInformationSync(X, labels.map((l) => l * 0.5 + 0.25), { gaussianKernelSigma: 2, referenceDiscrete: true });
+      expect(floats.value).toBe(base.value);
+      expect(samePartition(floats.clusters, labels)).toBe(true);
+      const wide = BigInt64Array.from(labels, (l) => 2n ** 40n * BigInt(l) - 2n ** 35n);
+      expect(diffusionSpectralMutualInformationSync(X, wide, { gaussianKernelSigma: 2 }).value).toBe(base.value);
+      // Distinct as int64, equal once converted to float64: still distinct classes.
+      const huge = BigInt64Array.from(labels, (l) => 2n ** 60n + BigInt(l));
+      const h = diffusionSpectralMutualInformationSync(X, huge, { gaussianKernelSigma: 2 });
+      expect(h.value).toBe(base.value);
+      expect(samePartition(h.clusters, labels)).toBe(true);
     });
     it('handles a cluster of one row: its entropy and its random subsets\' are ~0, so it adds nothing', () => {
       const l = Int32Array.from(labels);
@@ -222,9 +244,7 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
       expectDseError(() => diffusionSpectralMutualInformationSync(X, scalars, { precomputedClusters: [1, 2] }), 'ERR_DSE_SHAPE', /one label per row of X \(40\) for precomputedClusters but received 2 labels/);
       expectDseError(() => diffusionSpectralMutualInformationSync(X, scalars, { precomputedClusters: labels.map((v) => v + 0.5) }), 'ERR_DSE_TYPE', /precomputedClusters\[0\]/);
     });
-    it('rejects float labels with referenceDiscrete: true, and a multi-column discrete reference', () => {
-      const floats = labels.map((v) => v + 0.25);
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, floats, { referenceDiscrete: true }), 'ERR_DSE_TYPE', /integer label .* for reference\[0\] but received 0\.25/);
+    it('rejects a multi-column discrete reference', () => {
       expectDseError(() => diffusionSpectralMutualInformationSync(X, uniformMatrix(40, 2), { referenceDiscrete: true }), 'ERR_DSE_SHAPE', /one label per row/);
     });
     it('rejects unknown options and wrong reference types', () => {

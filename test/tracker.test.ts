@@ -51,6 +51,14 @@ describe('DseTracker#record', () => {
     expect(r.seconds).toBeGreaterThan(0);
   });
 
+  it('takes int64 class labels beyond the int32 range and 2^53, as DSMI does', async () => {
+    const { labels, embeddings } = data();
+    const wide = BigInt64Array.from(labels, (l) => 2n ** 60n + BigInt(l));
+    const Z = embeddings(2);
+    const r = await new DseTracker({ labels: wide, gaussianKernelSigma: 2, numRepetitions: 2 }).record({ epoch: 1, embeddings: Z });
+    expect(r.dsmiY).toBe(diffusionSpectralMutualInformationSync(Z, labels, { gaussianKernelSigma: 2, numRepetitions: 2 }).value);
+  });
+
   it("passes method 'slq' and its tuning to every DSE and DSMI", async () => {
     const { X, labels, embeddings } = data();
     const options = { gaussianKernelSigma: 2, numRepetitions: 2, nClusters: 3, randomSeed: 9, method: 'slq' as const, slq: { probes: 8 } };

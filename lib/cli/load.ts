@@ -9,6 +9,7 @@ import { DseError } from '../errors';
 import { readNpy, type NpyArray } from '../io/npy';
 import { readNpz } from '../io/npz';
 import { readCsv } from '../io/csv';
+import { classLabels } from '../clusters';
 import type { Matrix } from '../validate';
 
 /** File name endings the CLI reads. */
@@ -153,12 +154,6 @@ export function loadReference(file: string, key?: string): { reference: Int32Arr
 
 function loadLabelsFrom(a: LoadedArray, m: Matrix): Int32Array | Float64Array {
   if (!a.integer) return Float64Array.from(m.data);
-  const out = new Int32Array(m.rows);
-  for (let i = 0; i < m.rows; i++) {
-    const v = m.data[i];
-    if (v < -(2 ** 31) || v >= 2 ** 31)
-      throw new DseError('ERR_DSE_FORMAT', `Expected labels in the int32 range in ${JSON.stringify(a.file)} but received ${v} at index ${i}`);
-    out[i] = v;
-  }
-  return out;
+  // Any distinct values are classes, as in DSMI: labels beyond int32 become their class index.
+  return classLabels(m.data);
 }

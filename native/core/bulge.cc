@@ -31,11 +31,12 @@ DSE_INLINE T norm2(int n, const T* x) {
   const T small = std::sqrt(std::numeric_limits<T>::min() / std::numeric_limits<T>::epsilon());
   const T big = std::sqrt(std::numeric_limits<T>::max()) / T(256);
   if (scale > small && scale < big) return std::sqrt(dot(n, x, x));
-  const T inv = T(1) / scale;
+  // Divide, not multiply by 1 / scale: that overflows to inf for a subnormal scale (xLARFG's
+  // norm stays finite there), and the band of a rank-1 kernel holds subnormal residues.
   Sum<T> squares;
   rows<T>(0, n, [&](auto width, int i) DSE_INLINE_LAMBDA {
     constexpr int W = decltype(width)::value;
-    const Vec<T, W> y = load<W>(x + i) * inv;
+    const Vec<T, W> y = load<W>(x + i) / scale;
     squares.template add<W>(y * y);
   });
   return scale * std::sqrt(squares.total());

@@ -39,18 +39,33 @@ void gatherRows(const S* src, std::size_t d, const std::int32_t* subset, std::si
   });
 }
 
+// |x|^2 in the order of numpy's einsum('ij,ij->i') (scikit-learn's row_norms): near-ties in
+// the distances depend on these last bits. Two lanes, even and odd columns; each block of 8
+// columns is added from its last pair to its first; then lane 0 + lane 1.
+template <typename S>
+inline S squaredNorm(const S* x, std::size_t d) {
+  S even = 0, odd = 0;
+  std::size_t c = 0;
+  for (; c + 8 <= d; c += 8)
+    for (std::size_t k = 8; k > 0; k -= 2) {
+      even += x[c + k - 2] * x[c + k - 2];
+      odd += x[c + k - 1] * x[c + k - 1];
+    }
+  for (; c < d; c += 2) {
+    even += x[c] * x[c];
+    if (c + 1 < d) odd += x[c + 1] * x[c + 1];
+  }
+  return even + odd;
+}
+
 // |x_r|^2 for the m rows of a row-major m x d matrix, summed in S (the rows' own precision),
 // stored as T in `norms`.
 template <typename T, typename S>
 const T* squaredNorms(const S* data, std::size_t m, std::size_t d, std::size_t threads, std::vector<T>& norms) {
   norms.resize(m);
   T* out = norms.data();
-  parallelFor(threads, m, 256, [&](std::size_t r, std::size_t) {
-    const S* x = data + r * d;
-    S s = 0;
-    for (std::size_t c = 0; c < d; ++c) s += x[c] * x[c];
-    out[r] = static_cast<T>(s);
-  });
+  parallelFor(threads, m, 256,
+              [&](std::size_t r, std::size_t) { out[r] = static_cast<T>(squaredNorm(data + r * d, d)); });
   return out;
 }
 
@@ -160,25 +175,37 @@ inline void gaussianColumnBody(T* col, std::size_t j, std::size_t m, const T* no
                                double* acc) {
   const T nj = norms[j];
   col[j] = invScale;  // exp(0): the diagonal distance is exactly 0, as scikit-learn sets it
-  for (std::size_t i = j + 1; i < m; ++i) {
-    const T dist = distance(col[i], norms[i], nj);
-    col[i] = expNonPositive(-(dist * dist) / twoSigma2) * invScale;
+  if (!acc) {
+    for (std::size_t i = j + 1; i < m; ++i) {
+      const T dist = distance(col[i], norms[i], nj);
+      col[i] = expNonPositive(-(dist * dist) / twoSigma2) * invScale;
+    }
+    return;
   }
-  if (!acc) return;
-  // Eight running sums in a fixed order: vectorisable, and the same bits on every CPU.
+  // Row j's sum takes G(j, i), whose distance adds |x_j|^2 first: scikit-learn's distance matrix
+  // is not symmetric in the last bits, and near-ties make those bits count. The triangle keeps
+  // G(i, j), which is what the symmetric solver reads. Eight running sums in a fixed order:
+  // vectorisable, and the same bits on every CPU.
   double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   std::size_t i = j + 1;
   for (; i + 8 <= m; i += 8) {
     for (std::size_t k = 0; k < 8; ++k) {
-      const double g = static_cast<double>(col[i + k]);
-      acc[i + k] += g;
-      lane[k] += g;
+      const T dot = col[i + k];
+      const T dij = distance(dot, norms[i + k], nj), dji = distance(dot, nj, norms[i + k]);
+      const T gij = expNonPositive(-(dij * dij) / twoSigma2) * invScale;
+      const T gji = expNonPositive(-(dji * dji) / twoSigma2) * invScale;
+      col[i + k] = gij;
+      acc[i + k] += static_cast<double>(gij);
+      lane[k] += static_cast<double>(gji);
     }
   }
   double colSum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
   for (; i < m; ++i) {
-    acc[i] += col[i];
-    colSum += col[i];
+    const T dot = col[i];
+    const T dij = distance(dot, norms[i], nj), dji = distance(dot, nj, norms[i]);
+    col[i] = expNonPositive(-(dij * dij) / twoSigma2) * invScale;
+    acc[i] += static_cast<double>(col[i]);
+    colSum += static_cast<double>(expNonPositive(-(dji * dji) / twoSigma2) * invScale);
   }
   acc[j] += colSum + col[j];
 }
@@ -238,22 +265,20 @@ void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const
 
 template <typename T>
 void buildKnn(T* M, std::size_t m, const Rows<T>& rows, const KernelSpec& spec, std::size_t threads) {
-  // Distances in the lower triangle, mirrored so that column i holds row i of Dist.
-  parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) {
-    T* col = M + j * m;
-    col[j] = T(0);
-    for (std::size_t i = j + 1; i < m; ++i) col[i] = distance(col[i], rows.norms[i], rows.norms[j]);
-  });
+  // Gram products mirrored, so that column i holds x_i . x_j for every j.
   for (std::size_t j = 0; j < m; ++j)
     for (std::size_t i = j + 1; i < m; ++i) M[j + i * m] = M[i + j * m];
+  const T* n = rows.norms;
+  // Dist(i, j) as scikit-learn rounds it, adding row i's norm first: not symmetric in the last
+  // bits, and ties in a row's k smallest distances turn on those bits.
+  auto dist = [n](T dot, std::size_t i, std::size_t j) { return i == j ? T(0) : distance(dot, n[i], n[j]); };
   const std::size_t k = std::min(spec.knn, m);
   std::vector<std::vector<T>> scratch(std::max<std::size_t>(1, threads), std::vector<T>(m));
   std::vector<T> threshold(m);
   parallelFor(threads, m, kColumnChunk, [&](std::size_t i, std::size_t w) {
-    // Dist is symmetric: column i is row i.
-    const T* row = M + i * m;
+    const T* dots = M + i * m;
     std::vector<T>& s = scratch[w];
-    std::copy(row, row + m, s.begin());
+    for (std::size_t j = 0; j < m; ++j) s[j] = dist(dots[j], i, j);
     std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(k - 1), s.end());
     threshold[i] = s[k - 1];
   });
@@ -263,7 +288,7 @@ void buildKnn(T* M, std::size_t m, const Rows<T>& rows, const KernelSpec& spec, 
   // included, as the reference's `<=` includes them.
   parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) {
     T* col = M + j * m;
-    for (std::size_t i = 0; i < m; ++i) col[i] = col[i] <= threshold[i] ? T(1) : T(0);
+    for (std::size_t i = 0; i < m; ++i) col[i] = dist(col[i], i, j) <= threshold[i] ? T(1) : T(0);
   });
 }
 
