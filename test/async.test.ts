@@ -3,7 +3,7 @@
 // caller's stack, and native failures arrive as DseError.
 import { diffusionSpectralEntropy, diffusionSpectralEntropySync, adjacencySpectralEntropy, buildInfo } from '../lib';
 import { fromNative } from '../lib/native';
-import { uniformMatrix, expectDseRejection } from './helpers';
+import { uniformMatrix, expectDseRejection, expectBlasAsConfigured } from './helpers';
 
 describe('async execution', () => {
   it('keeps the event loop free while an N = 3000 entropy computes', async () => {
@@ -68,6 +68,6 @@ describe('#buildInfo', () => {
     expect(['OpenBLAS LAPACK', 'Eigen']).toContain(info.lapack);
     expect(info.threads).toBeGreaterThanOrEqual(1);
     expect(['prebuild', 'build']).toContain(info.source);
-    if (process.env.DSE_EXPECT_OPENBLAS === '1') expect(info.blas).toMatch(/^OpenBLAS/);
+    expectBlasAsConfigured(info); // OpenBLAS, unless DSE_BLAS=none
   });
 });
