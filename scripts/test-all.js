@@ -80,23 +80,29 @@ if (checkOnly) {
 }
 
 // ---- 2. install
-if (aptPackages.length) {
+let aptUpdated = false;
+/** apt-get update (once), then apt-get install; false when either fails. */
+function aptInstall(packages) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const steps = [
-    ['update', '-qq'],
-    ['install', '-y', '-qq', '--no-install-recommends', ...aptPackages],
-  ];
-  for (const args of steps) {
-    const r = run('apt-get', args, env);
-    if (!r.ok) {
-      say(`apt-get ${args[0]} failed (${r.why})`);
-      process.exit(1);
-    }
+  if (!aptUpdated) {
+    const u = run('apt-get', ['update', '-qq'], env);
+    if (!u.ok) return say(`apt-get update failed (${u.why})`), false;
+    aptUpdated = true;
   }
+  const r = run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], env);
+  if (!r.ok) say(`apt-get install failed (${r.why})`);
+  return r.ok;
 }
+
+if (aptPackages.length && !aptInstall(aptPackages)) process.exit(1);
 if (pipPackages.length) {
   const r = run('python3', ['-m', 'pip', 'install', '-q', ...pipPackages]);
-  if (!r.ok) say(`pip install failed (${r.why})`);
+  if (!r.ok) {
+    // e.g. Debian's own python3 refuses pip installs (PEP 668, externally managed): its apt packages then
+    const apt = PREREQS.filter((p) => p.pip.length && !p.find()).flatMap((p) => p.apt);
+    say(`pip install failed (${r.why})${canApt && apt.length ? '; trying apt-get' : ''}`);
+    if (canApt && apt.length) aptInstall(apt);
+  }
 }
 // Installed or not, what counts is whether it is there now (a fresh look, not the cached one).
 const still = PREREQS.filter((p) => !switchedOff.includes(p) && !p.find());
