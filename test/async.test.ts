@@ -22,7 +22,7 @@ import {
   type Matrix,
 } from '../lib';
 import { fromNative } from '../lib/native';
-import { uniformMatrix, blobsMatrix, expectDseError, expectDseRejection } from './helpers';
+import { uniformMatrix, blobsMatrix, expectDseError, expectDseRejection, expectBlasAsConfigured } from './helpers';
 
 describe('async execution', () => {
   it('keeps the event loop free while an N = 3000 entropy computes', async () => {
@@ -87,7 +87,7 @@ describe('#buildInfo', () => {
     expect(['OpenBLAS LAPACK', 'Eigen']).toContain(info.lapack);
     expect(info.threads).toBeGreaterThanOrEqual(1);
     expect(['prebuild', 'build']).toContain(info.source);
-    if (process.env.DSE_EXPECT_OPENBLAS === '1') expect(info.blas).toMatch(/^OpenBLAS/);
+    expectBlasAsConfigured(info); // OpenBLAS, unless DSE_BLAS=none
   });
 });
 

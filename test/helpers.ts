@@ -5,6 +5,29 @@ import * as path from 'path';
 import { readNpy } from '../lib/io/npy';
 import type { Matrix } from '../lib/validate';
 import * as synthetic from '../bench/synthetic';
+import { isSkipped, missingLine, requirePrereq } from '../scripts/prereqs';
+
+/**
+ * The tests' prerequisites beyond Node (scripts/prereqs.js; `npm run test:all` installs them).
+ * A test needing one fails with its `missing: ...` line unless its documented switch is set:
+ * DSE_SKIP_NUMPY_TESTS=1 skips the numpy interop tests, DSE_SKIP_BROWSER_TESTS=1 the Chromium
+ * ones, DSE_BLAS=none expects the Eigen-only addon instead of OpenBLAS.
+ */
+export const itNumpy = isSkipped('numpy') ? it.skip : it;
+export const describeBrowser = isSkipped('chromium') ? describe.skip : describe;
+export const OPENBLAS_EXPECTED = !isSkipped('openblas');
+export { missingLine, requirePrereq };
+
+/** Fails with the missing line (or the rebuild hint) unless `blas` matches what is expected. */
+export function expectBlasAsConfigured(info: { blas: string; lapack: string }): void {
+  if (!OPENBLAS_EXPECTED) {
+    expect(info.lapack).toBe('Eigen'); // DSE_BLAS=none: the Eigen-only build
+    return;
+  }
+  if (!/^OpenBLAS/.test(info.blas) || info.lapack !== 'OpenBLAS LAPACK') {
+    throw new Error(`this addon was built without OpenBLAS (${info.blas}, ${info.lapack}). ${missingLine('openblas')}; then rebuild (npm ci)`);
+  }
+}
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
 

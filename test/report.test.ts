@@ -9,6 +9,7 @@ import { lineChartSpec, renderLineCharts, reportHtml, renderReport, writeReportF
 import { DseTracker } from '../lib/tracker';
 import { readNpy } from '../lib/io/npy';
 import { parseCsv } from '../lib/io/csv';
+import { describeBrowser, requirePrereq } from './helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-report-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -109,10 +110,10 @@ describe('#traceCsv', () => {
 // ---------------------------------------------------------------------------------------------
 // The report in a real browser
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => fs.existsSync(p));
-
+// Chromium on PATH (chromium, chromium-browser, google-chrome): without it these tests fail with
+// the `missing: Chromium ...` line, unless DSE_SKIP_BROWSER_TESTS=1 skips them.
 function chromium(args: string[]): string {
-  if (!CHROMIUM) throw new Error('Chromium is needed for this test: apt-get install -y --no-install-recommends chromium');
+  const CHROMIUM = requirePrereq('chromium');
   const profile = fs.mkdtempSync(path.join(tmp, 'profile-'));
   const r = spawnSync(
     CHROMIUM,
@@ -172,7 +173,7 @@ const MEASURE = `<script>
 })();
 </script>`;
 
-describe('report in headless Chromium', () => {
+describeBrowser('report in headless Chromium', () => {
   it('draws every chart with one visible line per layer (DSE(Z), DSMI(Z;Y), DSMI(Z;X))', async () => {
     // A real trace: digits with noise that fades over the epochs, as two "layers".
     const x = readNpy(path.join(__dirname, '..', 'data', 'digits_X.npy'));
