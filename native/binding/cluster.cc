@@ -47,7 +47,9 @@ std::shared_ptr<ClusterJob> parseJob(const Napi::CallbackInfo& info) {
 
 void run(ClusterJob& job, const std::atomic<std::int32_t>* cancel) {
   ComputeLock lock(cancel);
-  linalg::BlasThreadsScope threads(static_cast<int>(threadsNow(concurrency())));
+  // The budget, not threadsNow: OpenBLAS's thread count changes the last bits of the embedding,
+  // and cluster_qr's argmax can turn those into another partition where clusters are ambiguous.
+  linalg::BlasThreadsScope threads(static_cast<int>(concurrency()));
   spectralClustering(job.Y.data(), job.n, job.d, job.k, job.neighbours, job.labels.data(),
                      [cancel]() { return isCancelled(cancel); });
 }

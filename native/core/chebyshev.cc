@@ -244,7 +244,7 @@ std::vector<std::vector<double>> runChebyshev(const InputMatrix& X, const std::v
                                               const ChebyshevSpec& spec, const ChebyshevControl& control) {
   const std::size_t total = subsets.size();
   std::vector<std::vector<double>> results(total);
-  const std::size_t threads = threadsNow(threadsFor(control.maxThreads));
+  const std::size_t threads = threadsFor(control.maxThreads);
   linalg::BlasThreadsScope blasScope(static_cast<int>(threads));
   std::size_t done = 0;
   for (std::size_t s = 0; s < total; ++s) {

@@ -960,7 +960,7 @@ std::vector<SlqEstimate> runSlq(const SlqRequest& req, const Control& control) {
   linalg::BlasThreadsScope blasScope(1);
   for (std::size_t s = 0; s < total; ++s) {
     checkpoint(control.cancel);
-    out[s] = estimateOne(req, req.subsets[s], s, threadsNow(threads), control.cancel);
+    out[s] = estimateOne(req, req.subsets[s], s, threads, control.cancel);
     if (control.progress) control.progress(s + 1, total);
   }
   return out;
