@@ -217,8 +217,9 @@ export function probabilitiesFromEigenvalues(eigenvalues: ArrayLike<number>, t: 
   const ev = new Float64Array(n);
   for (let i = 0; i < n; i++) ev[i] = Math.abs(eigenvalues[i]) ** t;
   let sum = accurateSum(ev);
-  if (!Number.isFinite(sum)) {
-    // |lambda|^t overflowed; the same distribution, computed relative to the largest modulus.
+  if (!Number.isFinite(sum) || sum < 2.2250738585072014e-308) {
+    // |lambda|^t overflowed, or underflowed to zero or to subnormals (which lose digits): the
+    // same distribution, computed relative to the largest modulus.
     let max = 0;
     for (let i = 0; i < n; i++) max = Math.max(max, Math.abs(eigenvalues[i]));
     for (let i = 0; i < n; i++) ev[i] = (Math.abs(eigenvalues[i]) / max) ** t;
@@ -277,10 +278,10 @@ export function gatherRows(X: Matrix, subset: ArrayLike<number> | null): Matrix 
 export function classicShannonEntropy(X: Matrix, subset: ArrayLike<number> | null, bins: number): number {
   const m = gatherRows(X, subset);
   const { rows, cols, data } = m;
+  // The edges b * step (b < bins) of linspace(0, 1, bins + 1)[:-1] are found by bisection, never
+  // stored: numBinsPerDim may be any safe integer at no cost in memory or time.
   const step = 1 / bins;
-  const edges = new Float64Array(bins);
-  for (let b = 0; b < bins; b++) edges[b] = b * step;
-  const codes = new Int32Array(rows * cols);
+  const codes = new Float64Array(rows * cols);
   for (let c = 0; c < cols; c++) {
     let lo = Infinity;
     let hi = -Infinity;
@@ -298,7 +299,12 @@ export function classicShannonEntropy(X: Matrix, subset: ArrayLike<number> | nul
       const v = (data[r * cols + c] - lo) / range;
       // digitize: the number of edges <= v (edges ascending)
       let k = 0;
-      while (k < bins && edges[k] <= v) k++;
+      let top = bins;
+      while (k < top) {
+        const mid = Math.floor((k + top) / 2);
+        if (mid * step <= v) k = mid + 1;
+        else top = mid;
+      }
       codes[r * cols + c] = k;
     }
   }

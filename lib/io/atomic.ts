@@ -44,7 +44,7 @@ export function checkPath(file: unknown, parameter: string): asserts file is str
 
 /**
  * Writes `bytes` to `file` atomically: the bytes go to a temporary file in the same
- * folder (`.<name>.<pid>.<random>.tmp`), which is flushed to disk (fsync) and then
+ * folder (`.<name>.<pid>.<random>.tmp`, `.dse.<pid>.<random>.tmp` for names over 64 bytes), which is flushed to disk (fsync) and then
  * renamed over `file`. Missing parent folders are created. On failure the temporary
  * file is removed and a `DseError` with code `ERR_DSE_IO` is thrown; `file` is untouched.
  *
@@ -68,7 +68,10 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   } catch (e) {
     throw ioError('create the folder of', file, e);
   }
-  const tmp = path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // The temporary name stays short whatever the target's: a name near the 255-byte limit plus
+  // the suffix would fail with ENAMETOOLONG.
+  const stem = Buffer.byteLength(base) <= 64 ? base : 'dse';
+  const tmp = path.join(dir, `.${stem}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', 0o666);
