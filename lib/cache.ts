@@ -205,10 +205,16 @@ function parseFingerprint(path: string, a: NpyArray): CacheFingerprint {
   return f as CacheFingerprint;
 }
 
+/**
+ * Largest inflated size of a cache file's members: 64 MiB holds 8 million float64 eigenvalues
+ * (far beyond any exact eigendecomposition) and its fingerprint; more is corruption or a bomb.
+ */
+export const CACHE_MAX_BYTES = 64 * 1024 ** 2;
+
 function decodeCache(path: string, bytes: Uint8Array): EigenvalueCacheFile {
   let members: Record<string, NpyArray>;
   try {
-    members = readNpz(bytes);
+    members = readNpz(bytes, { maxBytes: CACHE_MAX_BYTES });
   } catch (e) {
     throw cacheError(path, `is not a readable .npz file (truncated or corrupt?): ${messageOf(e)}. ${ADVICE}.`, e);
   }

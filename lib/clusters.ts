@@ -97,10 +97,12 @@ export function ownedReference(ref: ParsedReference): ParsedReference {
  * Labels given by the caller (discrete references, precomputed clusters): integers in the
  * int32 range, one per row.
  */
-export function integerLabels(values: ArrayLike<number>, name: string, why: string): Int32Array {
+export function integerLabels(values: ArrayLike<number | bigint>, name: string, why: string): Int32Array {
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    const v = values[i];
+    const given = values[i];
+    // int64 labels (readNpy's BigInt64Array for numpy's default integers) within int32 are fine.
+    const v = typeof given === 'bigint' && given >= -(2n ** 31n) && given < 2n ** 31n ? Number(given) : given;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
       throw invalid('ERR_DSE_TYPE', `${name}[${i}]`, `an integer label in the int32 range (${why})`, v);
     out[i] = v;
@@ -151,8 +153,13 @@ export function binScalars(values: ArrayLike<number>, nClusters: number): Int32A
       continue;
     }
     const v = (values[i] - lo) / range;
-    let k = 0;
-    while (k < nClusters && k * step <= v) k++;
+    let k = 0; // the number of edges k * step (k < nClusters) <= v, by bisection
+    let hi = nClusters;
+    while (k < hi) {
+      const mid = Math.floor((k + hi) / 2);
+      if (mid * step <= v) k = mid + 1;
+      else hi = mid;
+    }
     out[i] = k;
   }
   return out;

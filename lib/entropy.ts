@@ -218,8 +218,9 @@ export function probabilitiesFromEigenvalues(eigenvalues: ArrayLike<number>, t: 
   const ev = new Float64Array(n);
   for (let i = 0; i < n; i++) ev[i] = Math.abs(eigenvalues[i]) ** t;
   let sum = accurateSum(ev);
-  if (!Number.isFinite(sum)) {
-    // |lambda|^t overflowed; the same distribution, computed relative to the largest modulus.
+  if (!Number.isFinite(sum) || sum < 2.2250738585072014e-308) {
+    // |lambda|^t overflowed, or underflowed to zero or to subnormals (which lose digits): the
+    // same distribution, computed relative to the largest modulus.
     let max = 0;
     for (let i = 0; i < n; i++) max = Math.max(max, Math.abs(eigenvalues[i]));
     for (let i = 0; i < n; i++) ev[i] = (Math.abs(eigenvalues[i]) / max) ** t;

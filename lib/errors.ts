@@ -102,3 +102,20 @@ export function invalid(
 export function raw(text: string): string {
   return `\u0000${text}`;
 }
+
+const OPTION_VALUE = Symbol('dse-dsmi.optionValue');
+
+/**
+ * Marks `e` as a refusal of an option's value itself (its type, its range, an unknown name, a
+ * combination no data could make valid), as opposed to a value that does not fit the data
+ * (knn above the number of rows). The CLI exits 1 for the former, as for any bad flag value.
+ */
+export function markOptionValue(e: DseError): DseError {
+  Object.defineProperty(e, OPTION_VALUE, { value: true });
+  return e;
+}
+
+/** True for an error made by {@link markOptionValue}. */
+export function isOptionValueError(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[OPTION_VALUE] === true;
+}

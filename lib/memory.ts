@@ -53,9 +53,13 @@ export function getMemoryLimit(): number {
   return limit;
 }
 
-function gib(bytes: number): string {
+/** Bytes for a message: GiB, MiB, or exact bytes below 1 MiB (never "1 MiB" for 1 byte). */
+export function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(bytes >= 10 * 1024 ** 3 ? 0 : 1)} GiB`;
-  return `${Math.ceil(bytes / 1024 ** 2)} MiB`;
+  if (bytes >= 10 * 1024 ** 2) return `${Math.ceil(bytes / 1024 ** 2)} MiB`;
+  if (bytes >= 1024 ** 2) return `${(Math.ceil((bytes / 1024 ** 2) * 10) / 10).toFixed(1)} MiB`;
+  const whole = Math.ceil(bytes);
+  return `${whole} byte${whole === 1 ? '' : 's'}`;
 }
 
 /**
@@ -72,7 +76,7 @@ export function checkMemory(
   if (needed <= allowed) return;
   throw new DseError(
     'ERR_DSE_MEMORY',
-    `This call needs about ${gib(needed)} of memory (${what}) but ${gib(allowed)} is allowed` +
+    `This call needs about ${formatBytes(needed)} of memory (${what}) but ${formatBytes(allowed)} is allowed` +
       ` (${perCall ? 'the memoryLimitBytes option' : 'setMemoryLimit(), by default 80% of this machine'}). ` +
       hint,
   );

@@ -7,6 +7,7 @@
  * scheduled over the cores.
  */
 import { DseError, invalid } from './errors';
+import { checkMemory } from './memory';
 import {
   DSE_SPEC,
   ASE_SPEC,
@@ -68,7 +69,7 @@ interface MiCommonOptions {
   /** `n_clusters`: clusters for a continuous reference. Default 10. */
   nClusters?: number;
   /** `precomputed_clusters`: one integer label per row, used instead of binning/clustering a continuous reference. */
-  precomputedClusters?: ArrayLike<number> | null;
+  precomputedClusters?: ArrayLike<number> | BigInt64Array | BigUint64Array | null;
   /** `random_seed`. Default 0; `null` = unseeded. */
   randomSeed?: number | bigint | null;
   /** `verbose`. Default false. */
@@ -226,6 +227,24 @@ export function subsetPlan(labels: Int32Array, randomSeed: number | bigint | nul
   return { values, counts, subsets };
 }
 
+/**
+ * The memory guard for the subsets themselves, before they are drawn: every cluster and each of
+ * its `repetitions` random subsets holds its row indices (int32) and gets its eigenvalues back
+ * (float64), about 12 bytes per row, plus a few hundred bytes per subset. `numRepetitions: 1e6`
+ * is refused here at once rather than after minutes of drawing.
+ */
+function checkPlanMemory(labels: Int32Array, repetitions: number, memoryLimitBytes: number | null): void {
+  const clusters = uniqueCounts(labels).values.length;
+  const subsets = clusters * (repetitions + 1);
+  const bytes = 12 * labels.length * (repetitions + 1) + 256 * subsets;
+  checkMemory(
+    bytes,
+    memoryLimitBytes,
+    `the row indices and eigenvalues of ${subsets} subsets: ${clusters} clusters x (numRepetitions ${repetitions} + 1)`,
+    'Lower numRepetitions, use fewer clusters, or raise the limit.',
+  );
+}
+
 /** Step 3: MI = sum_c (n_c / N) (mean random entropy - conditional entropy). */
 function combine(plan: SubsetPlan, entropies: number[], repetitions: number): number {
   const total = plan.counts.reduce((a, b) => a + b, 0);
@@ -259,6 +278,7 @@ function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<Mutua
   checkSlqCombination(o, 'diffusionSpectralMutualInformation');
   log(o.verbose, 'DSMI: preparing clusters...');
   const labels = yield* clustersOf(ref, X.rows, o);
+  checkPlanMemory(labels, o.numRepetitions, o.memoryLimitBytes);
   const plan = subsetPlan(labels, o.randomSeed, o.numRepetitions);
   log(o.verbose, `DSMI: ${plan.values.length} clusters, ${plan.subsets.length} entropies`);
   const estimated = !o.classicShannonEntropy && (o.method === 'slq' || (o.chebyshevApprox && !o.matrixEntryEntropy));
@@ -287,9 +307,10 @@ function* asmiPlan(X: Matrix, ref: ParsedReference, o: AsmiResolved): Plan<Mutua
   checkSlqCombination(o, 'adjacencySpectralMutualInformation');
   log(o.verbose, 'ASMI: preparing clusters...');
   const labels = yield* clustersOf(ref, X.rows, o);
+  checkPlanMemory(labels, o.numRepetitions, o.memoryLimitBytes);
   const plan = subsetPlan(labels, o.randomSeed, o.numRepetitions);
   if (o.useKnn) {
-    const smallest = Math.min(...plan.subsets.map((s) => s.length));
+    const smallest = plan.subsets.reduce((a, s) => Math.min(a, s.length), Infinity);
     if (smallest < o.knn)
       throw new DseError(
         'ERR_DSE_OPTION',

@@ -199,6 +199,14 @@ export interface Limits {
   memoryLimitBytes?: number | null;
 }
 
+/** The largest subset size (a loop: a spread of 1e6 sizes overflows the call stack). */
+function largest(subsets: readonly Int32Array[] | null | undefined, rows: number): number {
+  if (!subsets) return rows;
+  let m = 0;
+  for (const s of subsets) if (s.length > m) m = s.length;
+  return m;
+}
+
 /** Estimated peak bytes of a request, and what dominates it. */
 function estimate(r: NativeRequest): { bytes: number; what: string; hint?: string } {
   if (r.op === 'digest') return { bytes: 0, what: 'a SHA-256 digest' };
@@ -213,14 +221,14 @@ function estimate(r: NativeRequest): { bytes: number; what: string; hint?: strin
   }
   if (r.op === 'slq') {
     // The upper half of an m x m float32 kernel, plus Krylov/Lanczos blocks (native/core/slq.h).
-    const m = Math.max(...(r.subsets ? r.subsets.map((s) => s.length) : [r.X.rows]));
+    const m = largest(r.subsets, r.X.rows);
     const rough = (m * m * 4) / 2;
     const what = `the upper half of a ${m} x ${m} float32 kernel matrix (method 'slq')`;
     if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what };
     return { bytes: native().slqBytes(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options), what };
   }
   if (r.op === 'chebyshev') {
-    const m = Math.max(...(r.subsets ? r.subsets.map((s) => s.length) : [r.X.rows]));
+    const m = largest(r.subsets, r.X.rows);
     const rough = m * m * 8;
     const what = `a ${m} x ${m} float64 kernel matrix (Chebyshev moments)`;
     if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what };
@@ -232,15 +240,15 @@ function estimate(r: NativeRequest): { bytes: number; what: string; hint?: strin
     const hint = 'Cluster a random subset of the rows (and pass the labels as precomputedClusters), or raise the limit.';
     return { bytes, what: `spectral clustering of ${n} rows${dense ? ' (dense)' : ''}`, hint };
   }
-  const sizes = r.subsets ? r.subsets.map((s) => s.length) : [r.X.rows];
-  const m = Math.max(...sizes);
+  const count = r.subsets ? r.subsets.length : 1;
+  const m = largest(r.subsets, r.X.rows);
   const item = r.options.precision === 1 ? 4 : 8;
   // Sizes too large for any machine are refused before native is even asked to estimate.
   const rough = m * m * item;
   if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what: `a ${m} x ${m} kernel matrix` };
   const bytes = native().spectraBytes(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
   const kind = r.options.precision === 1 ? 'float32' : 'float64';
-  const what = `a ${m} x ${m} ${kind} kernel matrix${sizes.length > 1 ? ` among ${sizes.length} subsets` : ''}`;
+  const what = `a ${m} x ${m} ${kind} kernel matrix${count > 1 ? ` among ${count} subsets` : ''}`;
   if (!r.widened) return { bytes, what };
   // float32 was asked: say why the estimate is float64, and do not suggest float32.
   return {
@@ -251,7 +259,13 @@ function estimate(r: NativeRequest): { bytes: number; what: string; hint?: strin
 }
 
 function guard(r: NativeRequest, limits: Limits | undefined): void {
-  const { bytes, what, hint } = estimate(r);
+  let e: ReturnType<typeof estimate>;
+  try {
+    e = estimate(r);
+  } catch (err) {
+    throw fromNative(err);
+  }
+  const { bytes, what, hint } = e;
   checkMemory(bytes, limits?.memoryLimitBytes, what, hint);
 }
 

@@ -7,7 +7,7 @@
  * `method` live in entropy.ts and mi.ts. It imports nothing from them (no import cycle).
  */
 import { randomBytes } from 'crypto';
-import { DseError, describe } from './errors';
+import { DseError, describe, markOptionValue } from './errors';
 import { KernelCode, type NativeSlqOptions } from './native';
 import { slqEstimates, type NativeRequest, type NativeResult } from './plan';
 import { oneOf, type Matrix, type OptionRule } from './validate';
@@ -138,7 +138,7 @@ export function checkSlqCombination(
 ): void {
   if (o.method !== 'slq') return;
   const conflict = (option: string, why: string) =>
-    new DseError('ERR_DSE_OPTION', `Expected method 'exact' with ${option} in ${fn} but received method 'slq': ${why}`);
+    markOptionValue(new DseError('ERR_DSE_OPTION', `Expected method 'exact' with ${option} in ${fn} but received method 'slq': ${why}`));
   if (o.useKnn)
     throw conflict(
       'useKnn',

@@ -18,6 +18,7 @@ import {
   toShapedMatrix,
   ownedFiniteMatrix,
   readOptions,
+  ownProperties,
   positiveNumber,
   nonNegativeNumber,
   integerAtLeast,
@@ -231,8 +232,9 @@ export class DseTracker {
   async record(input: TrackerRecordInput): Promise<TraceRecord> {
     if (input === null || typeof input !== 'object')
       throw invalid('ERR_DSE_TYPE', 'record input', 'an object { epoch, layer, embeddings }', input);
-    const { epoch, embeddings, source } = input;
-    const layer = input.layer ?? 'embeddings';
+    const own = ownProperties(input) as TrackerRecordInput;
+    const { epoch, embeddings, source } = own;
+    const layer = own.layer ?? 'embeddings';
     if (typeof epoch !== 'number' || !Number.isFinite(epoch)) throw invalid('ERR_DSE_OPTION', 'epoch', 'a finite number', epoch);
     if (typeof layer !== 'string' || layer.length === 0) throw invalid('ERR_DSE_OPTION', 'layer', 'a non-empty string', layer);
     const key = `${layer}\u0000${epoch}`;
@@ -352,7 +354,8 @@ export class DseTracker {
    * await tracker.writeReport('report.html', { title: 'MLP on digits' });
    * ```
    */
-  async writeReport(file: string, options: TrackerReportOptions = {}): Promise<number> {
+  async writeReport(file: string, reportOptions: TrackerReportOptions = {}): Promise<number> {
+    const options = ownProperties(reportOptions);
     if (this.records.length === 0)
       throw new DseError('ERR_DSE_SHAPE', 'Expected at least 1 record before writing a report but received none (call record() first)');
     const info = buildInfo();

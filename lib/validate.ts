@@ -4,7 +4,8 @@
  * contiguous row-major Float64Array/Float32Array views (no copy when they already are), and
  * option objects are read against a spec (types, ranges, defaults, unknown names).
  */
-import { DseError, describe, invalid, raw } from './errors';
+import { types } from 'util';
+import { DseError, describe, invalid, markOptionValue, raw } from './errors';
 
 /** A dense row-major matrix: `data[i * cols + j]` is row i, column j. */
 export interface Matrix {
@@ -99,10 +100,12 @@ function typeName(v: unknown): string {
   return Object.prototype.toString.call(v).slice(8, -1);
 }
 
-/** True for a Float64Array or Float32Array, across realms (jest, worker threads). */
+/**
+ * True for a real Float64Array or Float32Array, across realms (jest, worker threads); an object
+ * that only claims the name through Symbol.toStringTag is not one.
+ */
 export function isFloatArray(v: unknown): v is Float64Array | Float32Array {
-  const t = typeName(v);
-  return t === 'Float64Array' || t === 'Float32Array';
+  return types.isFloat64Array(v) || types.isFloat32Array(v);
 }
 
 function checkDimension(value: unknown, name: string, what: string): number {
@@ -224,11 +227,35 @@ function fromTensor(X: TensorLike, name: string): Matrix {
   if (shape.length !== 2) throw invalid('ERR_DSE_SHAPE', `${name}.shape`, 'a 2-D shape [rows, cols]', raw(`[${shape.join(', ')}]`));
   const rows = checkDimension(shape[0], `${name}.shape[0]`, 'rows');
   const cols = checkDimension(shape[1], `${name}.shape[1]`, 'columns');
-  const values = X.dataSync();
-  const data = isFloatArray(values) ? values : adopt(Float64Array.from(values as ArrayLike<number>));
+  let values: unknown;
+  try {
+    values = X.dataSync();
+  } catch (e) {
+    throw new DseError('ERR_DSE_TYPE', `Could not read ${name}: its dataSync() threw ${(e as Error)?.message ?? e}`, { cause: e });
+  }
+  const data = isFloatArray(values) ? values : adopt(tensorValues(values, name));
   if (data.length !== rows * cols)
     throw invalid('ERR_DSE_SHAPE', `${name}.dataSync()`, `${rows * cols} values`, raw(`${data.length}`));
   return { data, rows, cols };
+}
+
+/** dataSync()'s values as float64: typed arrays (bigint ones converted as numpy would) or numbers. */
+function tensorValues(values: unknown, name: string): Float64Array {
+  const where = `${name}.dataSync()`;
+  if (types.isBigInt64Array(values) || types.isBigUint64Array(values)) {
+    const out = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = Number(values[i]);
+    return out;
+  }
+  if (types.isTypedArray(values)) return Float64Array.from(values as unknown as ArrayLike<number>);
+  if (!Array.isArray(values)) throw invalid('ERR_DSE_TYPE', where, 'a typed array or an array of numbers', values);
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number') throw invalid('ERR_DSE_TYPE', `${where}[${i}]`, 'a number', v);
+    out[i] = v;
+  }
+  return out;
 }
 
 /** Row subset as a new contiguous matrix (used only where a caller-side copy is unavoidable). */
@@ -249,8 +276,28 @@ export interface OptionRule<V> {
 export type OptionSpec<T> = { [K in keyof T]: OptionRule<T[K]> };
 
 /**
+ * The value of `obj`'s own property `key`, or undefined: never one inherited from a prototype
+ * (a polluted `Object.prototype.eigvalSavePath` must not become an option).
+ */
+export function ownValue(obj: object, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
+}
+
+/**
+ * A null-prototype copy of `obj`'s own enumerable properties (undefined and null give an empty
+ * one), for option bags read by property access.
+ */
+export function ownProperties<T extends object>(obj: T | undefined | null): Partial<T> {
+  const out = Object.create(null) as Partial<T>;
+  if (obj === undefined || obj === null || typeof obj !== 'object') return out;
+  for (const key of Object.keys(obj)) (out as Record<string, unknown>)[key] = (obj as Record<string, unknown>)[key];
+  return out;
+}
+
+/**
  * Reads `options` against `spec`: unknown names are an error, `undefined` takes the default,
- * every value is checked. Getters that throw become `ERR_DSE_OPTION`.
+ * every value is checked. Only own properties count: inherited ones (a polluted
+ * `Object.prototype`) are ignored. Getters that throw become `ERR_DSE_OPTION`.
  */
 export function readOptions<T extends object>(options: unknown, spec: OptionSpec<T>, fn: string): T {
   if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options)))
@@ -266,18 +313,22 @@ export function readOptions<T extends object>(options: unknown, spec: OptionSpec
   for (const key of keys) {
     if (!Object.prototype.hasOwnProperty.call(spec, key)) {
       const known = Object.keys(spec).sort().join(', ');
-      throw new DseError('ERR_DSE_OPTION', `Unknown option "${key}" for ${fn}. Known options: ${known}`);
+      throw markOptionValue(new DseError('ERR_DSE_OPTION', `Unknown option "${key}" for ${fn}. Known options: ${known}`));
     }
   }
   for (const key of Object.keys(spec) as (keyof T & string)[]) {
     let value: unknown;
     try {
-      value = given[key];
+      value = ownValue(given, key);
     } catch (e) {
       throw new DseError('ERR_DSE_OPTION', `Could not read option ${key} of ${fn}: its getter threw ${(e as Error)?.message ?? e}`);
     }
     const rule = spec[key];
-    out[key] = value === undefined ? rule.default : rule.parse(value, key);
+    try {
+      out[key] = value === undefined ? rule.default : rule.parse(value, key);
+    } catch (e) {
+      throw e instanceof DseError && e.code === 'ERR_DSE_OPTION' ? markOptionValue(e) : e;
+    }
   }
   return out;
 }

@@ -10,9 +10,14 @@ import { InvalidArgumentError } from 'commander';
  * positive('2.5'); // 2.5
  * ```
  */
+/** A decimal number as written on a command line (`2`, `-0.5`, `1e-3`); not hex, binary or `Infinity`. */
+function decimal(value: string): number {
+  return /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
+}
+
 export function positive(value: string): number {
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || !(v > 0)) throw new InvalidArgumentError('Expected a number > 0.');
+  const v = decimal(value);
+  if (!Number.isFinite(v) || !(v > 0)) throw new InvalidArgumentError('Expected a number > 0.');
   return v;
 }
 
@@ -25,8 +30,8 @@ export function positive(value: string): number {
  * ```
  */
 export function nonNegative(value: string): number {
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError('Expected a number >= 0.');
+  const v = decimal(value);
+  if (!Number.isFinite(v) || v < 0) throw new InvalidArgumentError('Expected a number >= 0.');
   return v;
 }
 

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Option, type Command } from 'commander';
+import { DseError } from '../errors';
 import { UsageError, type CliIo } from './io';
 import { positive, nonNegative, count, countOrNone, seedValue } from './args';
 
@@ -134,4 +135,43 @@ export function packageVersion(): string {
 /** The folder of the bundled data (data/digits_X.npy, data/digits_y.npy). */
 export function dataDir(): string {
   return path.join(__dirname, '..', '..', 'data');
+}
+
+/** Device and inode of the file at `file` (links followed), or null when there is none. */
+function identity(file: string): string | null {
+  try {
+    const st = fs.statSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Refuses, before any work, an output file that is one of the inputs (the same file by device
+ * and inode, whatever links or relative paths lead to it) or another output: writing it would
+ * destroy the data being read. `outputs` and `inputs` map a flag or role to a path.
+ */
+export function checkOutputs(outputs: [string, string][], inputs: [string, string][]): void {
+  const seen = new Map<string, string>();
+  for (const [role, file] of inputs) {
+    const id = identity(file);
+    if (id !== null && !seen.has(id)) seen.set(id, role);
+  }
+  const outs = new Map<string, string>();
+  for (const [flag, file] of outputs) {
+    const id = identity(file);
+    if (id === null) {
+      // Not there yet: two outputs may still name the same new file.
+      const key = `new:${path.resolve(file)}`;
+      if (outs.has(key)) throw new DseError('ERR_DSE_IO', `Expected different files for ${outs.get(key)} and ${flag} but both are ${JSON.stringify(file)}`);
+      outs.set(key, flag);
+      continue;
+    }
+    const input = seen.get(id);
+    if (input !== undefined)
+      throw new DseError('ERR_DSE_IO', `Expected an output file that is not an input for ${flag} but ${JSON.stringify(file)} is ${input}: it would be overwritten`);
+    if (outs.has(id)) throw new DseError('ERR_DSE_IO', `Expected different files for ${outs.get(id)} and ${flag} but both are ${JSON.stringify(file)}`);
+    outs.set(id, flag);
+  }
 }

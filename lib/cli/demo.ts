@@ -14,9 +14,10 @@ import { readNpy } from '../io/npy';
 import { writeReportFile, type ReportDocument } from '../report/html';
 import type { CliIo } from './io';
 import { seedValue, orNull, type None } from './args';
-import { dataDir, packageVersion, resolvePath, secondsSince, toJson } from './common';
+import { checkOutputs, dataDir, packageVersion, resolvePath, secondsSince, toJson } from './common';
 import { fixed, textTable, bytes } from './format';
 import { progressBar } from './progress';
+import { ownProperties } from '../validate';
 
 /** Kernel bandwidths of the demo. */
 export const DEMO_SIGMAS = [5, 10, 20, 40];
@@ -65,8 +66,14 @@ export function registerDemo(program: Command, io: CliIo): void {
     .option('--no-report', 'do not write the report')
     .option('--seed <n>', 'seed of the label shuffle (and of DSMI\'s random subsets)', seedValue, 0)
     .option('--json', 'print the results as JSON instead of tables', false)
-    .action(async (flags: DemoFlags) => {
+    .action(async (givenFlags: DemoFlags) => {
+      const flags = ownProperties(givenFlags) as DemoFlags;
       const start = process.hrtime.bigint();
+      if (flags.report)
+        checkOutputs(
+          [['--out', resolvePath(io, flags.out)]],
+          ['digits_X.npy', 'digits_y.npy'].map((f): [string, string] => [`the bundled data file ${f}`, path.join(dataDir(), f)]),
+        );
       const { X, y } = loadDigits();
       const N = X.rows;
       const randomSeed = orNull(flags.seed);

@@ -55,12 +55,40 @@ export function epochOf(file: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-function listMatrixFiles(dir: string, exclude: Set<string>): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
+/** A file system failure while listing the folder, as a DseError naming the entry. */
+function listingError(e: unknown, entry: string, root: string): DseError {
+  const code = (e as { code?: unknown })?.code;
+  const why =
+    code === 'ELOOP'
+      ? 'a loop of symbolic links'
+      : code === 'ENOENT'
+        ? 'a symbolic link to nothing (dangling)'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : `${(e as Error)?.message ?? e}`;
+  return new DseError('ERR_DSE_IO', `Could not read ${JSON.stringify(path.relative(root, entry) || '.')} in the trace folder: ${why}`, { cause: e });
+}
+
+function readEntries(dir: string, root: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw listingError(e, dir, root);
+  }
+}
+
+function listMatrixFiles(dir: string, exclude: Set<string>, root: string): string[] {
+  return readEntries(dir, root)
     .filter((e) => !e.name.startsWith('.') && (e.isFile() || e.isSymbolicLink()) && isMatrixFile(e.name))
     .map((e) => path.join(dir, e.name))
-    .filter((f) => !exclude.has(path.resolve(f)) && fs.statSync(f).isFile())
+    .filter((f) => {
+      if (exclude.has(path.resolve(f))) return false;
+      try {
+        return fs.statSync(f).isFile();
+      } catch (e) {
+        throw listingError(e, f, root);
+      }
+    })
     .sort((a, b) => naturalCompare(path.basename(a), path.basename(b)));
 }
 
@@ -107,22 +135,39 @@ export function discoverTrace(dir: string, exclude: string[] = [], display: stri
   const skip = new Set(exclude.map((f) => path.resolve(f)));
   const root = path.resolve(dir);
   const rootName = path.basename(root);
-  const subdirs = fs
-    .readdirSync(root, { withFileTypes: true })
+  const subdirs = readEntries(root, root)
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort(naturalCompare);
   const out: EpochFile[] = [];
-  const top = listMatrixFiles(root, skip);
-  if (top.length > 0) out.push(...series(subdirs.includes(rootName) ? `${rootName} (top level)` : rootName, top, root));
+  const top = listMatrixFiles(root, skip, root);
+  if (top.length > 0) for (const f of series(subdirs.includes(rootName) ? `${rootName} (top level)` : rootName, top, root)) out.push(f);
   for (const sub of subdirs) {
-    const files = listMatrixFiles(path.join(root, sub), skip);
-    if (files.length > 0) out.push(...series(sub, files, root));
+    const files = listMatrixFiles(path.join(root, sub), skip, root);
+    if (files.length > 0) for (const f of series(sub, files, root)) out.push(f);
   }
   if (out.length === 0)
     throw new DseError(
       'ERR_DSE_FORMAT',
       `Expected per-epoch embedding files (.npy, .npz, .csv) in ${JSON.stringify(display)} or its subfolders but found none`,
     );
+  return out;
+}
+
+/**
+ * Every file `discoverTrace` reads from the folder (its top level and subfolders), without the
+ * epoch checks: what an output path must not be.
+ *
+ * @example
+ * ```ts
+ * traceCandidates('runs'); // ['/.../runs/fc1/epoch_1.npy', ...]
+ * ```
+ */
+export function traceCandidates(dir: string, exclude: string[] = []): string[] {
+  const root = path.resolve(dir);
+  const skip = new Set(exclude.map((f) => path.resolve(f)));
+  const out = listMatrixFiles(root, skip, root);
+  for (const e of readEntries(root, root))
+    if (e.isDirectory() && !e.name.startsWith('.')) for (const f of listMatrixFiles(path.join(root, e.name), skip, root)) out.push(f);
   return out;
 }

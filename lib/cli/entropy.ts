@@ -8,6 +8,7 @@ import { orNull, type None } from './args';
 import { addMeasureOptions, methodOptions, addMaxN, checkApplicable, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
 import { loadMatrix } from './load';
 import { progressBar } from './progress';
+import { ownProperties } from '../validate';
 
 interface EntropyFlags {
   kind: Kind;
@@ -81,7 +82,8 @@ export function registerEntropy(program: Command, io: CliIo): void {
     .option('--json', 'print JSON: value, options used, N, D, seconds', false)
     .addHelpText('after', kindsHelp())
     .addHelpText('after', '\nExamples:\n  dse entropy embeddings.npy --sigma 10 --t 2\n  dse entropy embeddings.npz --key z --kind knn --knn 10 --json\n  dse entropy big.npy --max-n none --cache eigvals.npz --cache-precision float64\n  dse entropy --cache eigvals.npz --t 3      # from the saved eigenvalues alone')
-    .action(async (file: string | undefined, flags: EntropyFlags, command: Command) => {
+    .action(async (file: string | undefined, givenFlags: EntropyFlags, command: Command) => {
+      const flags = ownProperties(givenFlags) as EntropyFlags;
       checkApplicable(command, flags.kind);
       if (flags.cachePrecision !== undefined && flags.cache === undefined)
         throw new UsageError('--cache-precision needs --cache <path>');

@@ -8,9 +8,10 @@ import { writeNpy } from '../io/npy';
 import { writeCsv } from '../io/csv';
 import type { CliIo } from './io';
 import { count, orNull, type None } from './args';
-import { addMeasureOptions, methodOptions, checkApplicable, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
+import { addMeasureOptions, methodOptions, checkApplicable, checkOutputs, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
 import { loadMatrix, loadReference, loadLabels } from './load';
 import { progressBar } from './progress';
+import { ownProperties } from '../validate';
 
 interface MiFlags {
   kind: Kind;
@@ -97,9 +98,19 @@ export function registerMi(program: Command, io: CliIo): void {
       '\nExamples:\n  dse mi embeddings.npy labels.npy\n  dse mi embeddings.npy images.npy --n-clusters 10 --save-clusters images_clusters.npy\n' +
         '  dse mi embeddings_epoch2.npy images.npy --clusters images_clusters.npy --json',
     )
-    .action(async (xFile: string, refFile: string, flags: MiFlags, command: Command) => {
+    .action(async (xFile: string, refFile: string, givenFlags: MiFlags, command: Command) => {
+      const flags = ownProperties(givenFlags) as MiFlags;
       checkApplicable(command, flags.kind);
       const start = process.hrtime.bigint();
+      if (flags.saveClusters !== undefined)
+        checkOutputs(
+          [['--save-clusters', resolvePath(io, flags.saveClusters)]],
+          [
+            ['the embeddings file', resolvePath(io, xFile)],
+            ['the reference file', resolvePath(io, refFile)],
+            ...(flags.clusters !== undefined ? [['the --clusters file', resolvePath(io, flags.clusters)] as [string, string]] : []),
+          ],
+        );
       const X = loadMatrix(resolvePath(io, xFile), flags.key);
       const ref = loadReference(resolvePath(io, refFile), flags.referenceKey);
       const { fn, options } = miCall(flags);

@@ -6,6 +6,7 @@
  * that does not fit the options). Errors are one line on stderr.
  */
 import { Command, CommanderError } from 'commander';
+import { isOptionValueError } from '../errors';
 import { EXIT, UsageError, type CliIo } from './io';
 import { packageVersion } from './common';
 import { registerEntropy } from './entropy';
@@ -80,6 +81,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     }
     const code = errorCode(e);
     const message = oneLine(String((e as { message?: unknown } | null)?.message ?? e));
+    if (code === 'ERR_DSE_OPTION' && isOptionValueError(e)) {
+      // A flag value the library refuses whatever the data (e.g. --probes 3) is a bad flag
+      // value: usage, exit 1. One that does not fit the data (--knn above the rows) is exit 2.
+      io.stderr.write(`dse: ${message}\n`);
+      return EXIT.USAGE;
+    }
     if (code?.startsWith('ERR_DSE_')) {
       io.stderr.write(`dse: ${message}\n`);
       return EXIT.DATA;

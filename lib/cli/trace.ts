@@ -10,11 +10,12 @@ import { DseTracker } from '../tracker';
 import type { TraceRecord } from '../report/trace';
 import type { CliIo } from './io';
 import { count, nonNegative, positive, seedValue, orNull, type None } from './args';
-import { addMaxN, addMethodOptions, methodOptions, resolvePath, secondsSince, toJson } from './common';
+import { addMaxN, addMethodOptions, checkOutputs, methodOptions, resolvePath, secondsSince, toJson } from './common';
 import { fixed, textTable, bytes } from './format';
 import { loadLabels, loadMatrix } from './load';
-import { discoverTrace } from './discover';
+import { discoverTrace, traceCandidates } from './discover';
 import { progressBar } from './progress';
+import { ownProperties } from '../validate';
 
 interface TraceFlags {
   labels: string;
@@ -101,16 +102,26 @@ export function registerTrace(program: Command, io: CliIo): void {
       '\nExample folder:\n  runs/fc1/epoch_1.npy  runs/fc1/epoch_2.npy ...  runs/fc2/epoch_1.npy ...\n' +
         '  dse trace runs --labels y.npy --inputs x.npy --out report.html --csv trace.csv',
     )
-    .action(async (dir: string, flags: TraceFlags) => {
+    .action(async (dir: string, givenFlags: TraceFlags) => {
+      const flags = ownProperties(givenFlags) as TraceFlags;
       const start = process.hrtime.bigint();
       const root = resolvePath(io, dir);
       const labelsFile = resolvePath(io, flags.labels);
       const inputsFile = flags.inputs === undefined ? undefined : resolvePath(io, flags.inputs);
       const outFile = resolvePath(io, flags.out);
       const csvFile = flags.csv === undefined ? undefined : resolvePath(io, flags.csv);
+      const outputs: [string, string][] = [...(flags.report ? [['--out', outFile] as [string, string]] : []), ...(csvFile ? [['--csv', csvFile] as [string, string]] : [])];
+      // Outputs are left out of the discovery (a report or CSV of an earlier run may sit in the
+      // folder); one that is an epoch file of the trace is refused below like any input.
+      const files = discoverTrace(root, [labelsFile, ...(inputsFile ? [inputsFile] : []), outFile, ...(csvFile ? [csvFile] : [])], dir);
+      const traced = traceCandidates(root, [labelsFile, ...(inputsFile ? [inputsFile] : [])]);
+      checkOutputs(outputs, [
+        ['the --labels file', labelsFile],
+        ...(inputsFile ? [['the --inputs file', inputsFile] as [string, string]] : []),
+        ...traced.map((f): [string, string] => [`the epoch file ${JSON.stringify(path.relative(root, f))}`, f]),
+      ]);
       const labels = loadLabels(labelsFile);
       const inputs = inputsFile === undefined ? null : loadMatrix(inputsFile);
-      const files = discoverTrace(root, [labelsFile, ...(inputsFile ? [inputsFile] : []), outFile, ...(csvFile ? [csvFile] : [])], dir);
       const tracker = new DseTracker({
         labels,
         inputs,

@@ -44,7 +44,10 @@ export function checkPath(file: unknown, parameter: string): asserts file is str
 
 /** The temporary file next to the destination. */
 function temporaryPath(dir: string, base: string): string {
-  return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // The temporary name stays short whatever the target's: a name near the 255-byte limit plus
+  // the suffix would fail with ENAMETOOLONG.
+  const stem = Buffer.byteLength(base) <= 64 ? base : 'dse';
+  return path.join(dir, `.${stem}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 function destination(file: string, bytes: Uint8Array): { target: string; dir: string; base: string } {
@@ -58,7 +61,7 @@ function destination(file: string, bytes: Uint8Array): { target: string; dir: st
 
 /**
  * Writes `bytes` to `file` atomically: the bytes go to a temporary file in the same
- * folder (`.<name>.<pid>.<random>.tmp`), which is flushed to disk (fsync) and then
+ * folder (`.<name>.<pid>.<random>.tmp`, `.dse.<pid>.<random>.tmp` for names over 64 bytes), which is flushed to disk (fsync) and then
  * renamed over `file`. Missing parent folders are created. On failure the temporary
  * file is removed and a `DseError` with code `ERR_DSE_IO` is thrown; `file` is untouched.
  *

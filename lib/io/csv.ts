@@ -67,8 +67,8 @@ function isNumeric(text: string): boolean {
 }
 
 /**
- * Parses numeric CSV text into a matrix. The first non-comment line is a header when any
- * of its fields is not a number. Every data line must have the same number of fields and
+ * Parses numeric CSV text into a matrix. The first non-comment line is a header when none of
+ * its fields is a number and at least one is non-empty (`x,y`, `,a,b`); any other line is data. Every data line must have the same number of fields and
  * every field must be a finite number; otherwise a `DseError` with code `ERR_DSE_FORMAT`
  * names the line and column.
  *
@@ -105,7 +105,9 @@ export function parseCsv(text: string, where = 'the CSV text'): CsvMatrix {
         }
       }
       const fields = splitLine(line, delimiter);
-      if (!fields.every(isNumeric)) {
+      // A header: no field is a number and at least one is non-empty text. A line mixing numbers
+      // with text or empty fields is data, and its bad field an error (never a dropped row).
+      if (!fields.some(isNumeric) && fields.some((f) => f.trim() !== '')) {
         header = fields.map((f) => f.trim());
         cols = fields.length;
         continue;
@@ -159,11 +161,18 @@ export function readCsv(file: string): CsvMatrix {
   return parseCsv(text, JSON.stringify(file));
 }
 
+/**
+ * A text field as spreadsheet-safe CSV: text starting with =, +, -, @, a tab or a carriage
+ * return is what Excel, LibreOffice and Google Sheets run as a formula, so it gets a leading
+ * apostrophe (OWASP's advice for CSV injection; the apostrophe shows the text as typed); then
+ * the field is quoted when it holds a quote, the delimiter or a line break.
+ */
 function quote(field: string): string {
-  return /[",\n\r]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
+  const safe = /^[=+\-@\t\r]/.test(field) ? `'${field}` : field;
+  return /[",\n\r\t]/.test(safe) || safe !== field ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/** One CSV cell: numbers in full precision, empty for null/undefined. */
+/** One CSV cell: numbers in full precision (never neutralised), empty for null/undefined. */
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';

@@ -618,6 +618,33 @@ export function decodeNpy(bytes: Uint8Array, where: string): NpyArray {
 }
 
 /**
+ * Internal helper for readNpz: the total size in bytes (header and data) that the `.npy` whose
+ * first bytes are `prefix` holds according to its header (shape x itemsize), or null while the
+ * prefix is too short to tell. A malformed start throws as {@link decodeNpy} does.
+ *
+ * @example
+ * ```ts
+ * npyTotalBytes(firstChunk, 'member "a.npy"'); // 128 + 8 * 500 for a float64 array of 500
+ * ```
+ */
+export function npyTotalBytes(prefix: Uint8Array, where: string): number | null {
+  if (prefix.length < 12) {
+    if (prefix.length >= 8 && (MAGIC.some((b, i) => prefix[i] !== b) || !(prefix[6] >= 1 && prefix[6] <= 3 && prefix[7] === 0))) decodeNpy(prefix, where);
+    return null;
+  }
+  const major = prefix[6];
+  if (MAGIC.some((b, i) => prefix[i] !== b) || !((major === 1 || major === 2 || major === 3) && prefix[7] === 0)) decodeNpy(prefix, where);
+  const lenBytes = major === 1 ? 2 : 4;
+  const headerLen =
+    major === 1 ? prefix[8] | (prefix[9] << 8) : (prefix[8] | (prefix[9] << 8) | (prefix[10] << 16) | (prefix[11] << 24)) >>> 0;
+  if (headerLen > MAX_NPY_HEADER_BYTES) decodeNpy(prefix, where);
+  const dataStart = 8 + lenBytes + headerLen;
+  if (prefix.length < dataStart) return null;
+  const header = interpretHeader(decodeHeaderText(prefix.subarray(8 + lenBytes, dataStart), major === 3, where), where);
+  return dataStart + header.count * header.descr.info.size;
+}
+
+/**
  * Internal helper shared by the readers of this folder: reads a path synchronously
  * (`ERR_DSE_IO` on failure) or takes the bytes given, and names the source for messages.
  *

@@ -21,7 +21,7 @@ import type { UnzipFile, Zippable } from 'fflate';
 import { DseError, describe, invalid, raw } from '../errors';
 import { boolean, integerAtLeast, readOptions } from '../validate';
 import { checkPath, writeFileAtomic } from './atomic';
-import { decodeNpy, encodeNpyNamed, inputBytes } from './npy';
+import { decodeNpy, encodeNpyNamed, inputBytes, npyTotalBytes } from './npy';
 import type { NpyArray, NpyArrayInput } from './npy';
 
 /**
@@ -69,6 +69,8 @@ const MAX_DEFLATE_RATIO = 1032;
 const STEP_BYTES = 1 << 14;
 /** Smallest central directory entry: 46 bytes. */
 const MIN_CENTRAL_ENTRY = 46;
+/** Bytes of a member gathered before its .npy header must be complete (npy's own limit + 12). */
+const MAX_HEAD_BYTES = (1 << 20) + 12;
 /** A fixed timestamp (1980-01-01, the zip epoch) so that equal arrays give equal files. */
 const ZIP_MTIME = new Date(1980, 0, 1, 0, 0, 0);
 
@@ -87,6 +89,26 @@ function formatError(where: string, field: string, expected: string, actual: str
 function messageOf(e: unknown): string {
   const message = (e as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : String(e);
+}
+
+/**
+ * The archive without bytes prepended to it (a self-extracting stub, a header of some other
+ * tool): Python's zipfile, hence numpy, finds the end-of-central-directory record and shifts
+ * every offset by the difference between where the central directory is and where the record
+ * says it is. The same shift, done here by dropping that many leading bytes.
+ */
+function withoutPrefix(bytes: Uint8Array): Uint8Array {
+  const n = bytes.length;
+  for (let p = n - 22; p >= 0 && p >= n - 22 - 0xffff; p--) {
+    if (bytes[p] !== 0x50 || bytes[p + 1] !== 0x4b || bytes[p + 2] !== 0x05 || bytes[p + 3] !== 0x06) continue;
+    const u32 = (o: number) => (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
+    const cdSize = u32(p + 12);
+    const cdOffset = u32(p + 16);
+    if (cdOffset === 0xffffffff) return bytes; // zip64: offsets elsewhere; left to fflate
+    const shift = p - cdSize - cdOffset;
+    return shift > 0 && shift < n ? bytes.subarray(shift) : bytes;
+  }
+  return bytes;
 }
 
 /** Reads the central directory without inflating anything, validating each entry. */
@@ -178,11 +200,37 @@ function extractMembers(bytes: Uint8Array, where: string, list: Member[]): Map<s
     if (file.originalSize !== undefined && file.originalSize !== m.originalSize) {
       fail(formatError(where, field, `${m.originalSize} bytes (as in the central directory)`, `${file.originalSize} bytes in its local header`));
     }
-    const out = new Uint8Array(m.originalSize); // declared, checked against maxBytes and the ratio
+    // The output buffer is allocated only once the member's .npy header has arrived and agrees
+    // with the declared size: a member declaring gigabytes for a small array (or the reverse)
+    // is refused before anything that size exists.
+    let out: Uint8Array | null = null;
+    let head = new Uint8Array(0);
     let pos = 0;
-    file.ondata = (err, chunk, final) => {
+    file.ondata = (err, received, final) => {
       if (failure) throw failure;
       if (err) fail(formatError(where, field, 'valid compressed data', `corrupt data (${messageOf(err)})`));
+      const chunk = received;
+      if (out === null) {
+        const joined = new Uint8Array(head.length + Math.min(chunk.length, MAX_HEAD_BYTES));
+        joined.set(head);
+        joined.set(chunk.subarray(0, joined.length - head.length), head.length);
+        let total: number | null;
+        try {
+          total = npyTotalBytes(joined, `member ${JSON.stringify(m.name)} of ${where}`);
+        } catch (e) {
+          fail(e instanceof DseError ? e : formatError(where, field, 'a valid .npy member', `an unreadable one (${messageOf(e)})`));
+        }
+        if (total === null && !final && joined.length < MAX_HEAD_BYTES) {
+          head = joined;
+          return;
+        }
+        if (total !== null && total !== m.originalSize)
+          fail(formatError(where, field, `a declared size equal to what its .npy header holds (${total} bytes)`, `${m.originalSize} bytes declared`));
+        out = new Uint8Array(m.originalSize); // declared, checked against maxBytes, the ratio and the header
+        if (head.length > out.length) fail(formatError(where, field, `at most the declared ${m.originalSize} bytes once inflated`, 'more'));
+        out.set(head);
+        pos = head.length;
+      }
       if (chunk.length > out.length - pos) {
         fail(
           formatError(
@@ -257,7 +305,9 @@ export function readNpz(pathOrBytes: string | Uint8Array, options?: ReadNpzOptio
     { maxBytes: integerAtLeast(DEFAULT_NPZ_MAX_BYTES, 0) },
     'readNpz',
   );
-  const { bytes, where } = inputBytes(pathOrBytes, 'pathOrBytes', 'the .npz bytes');
+  const input = inputBytes(pathOrBytes, 'pathOrBytes', 'the .npz bytes');
+  const where = input.where;
+  const bytes = withoutPrefix(input.bytes);
   const list = listMembers(bytes, where, maxBytes);
   const arrays = list.length > 0 ? extractMembers(bytes, where, list) : new Map<string, NpyArray>();
   const result: Record<string, NpyArray> = {};

@@ -62,7 +62,7 @@ export function lineChartSpec(chart: LineChart): Record<string, unknown> {
   const order = chart.seriesOrder ?? [...new Set(chart.points.map((p) => p.series))];
   const xs = chart.points.map((p) => p.x);
   const integerX = xs.every((x) => Number.isInteger(x));
-  const span = xs.length ? Math.max(...xs) - Math.min(...xs) : 0;
+  const span = xs.length ? xs.reduce((a, x) => (x > a ? x : a), -Infinity) - xs.reduce((a, x) => (x < a ? x : a), Infinity) : 0;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: chart.title, anchor: 'start', fontSize: 15, fontWeight: 'bold' },

@@ -79,10 +79,15 @@ export function renderVegaLite(specs: Record<string, unknown>[]): Promise<string
  * ```
  */
 export function prefixSvgIds(svg: string, prefix: string): string {
-  return svg
-    .replace(/\bid="([^"]+)"/g, (_m, id: string) => `id="${prefix}-${id}"`)
-    .replace(/url\(#([^)]+)\)/g, (_m, id: string) => `url(#${prefix}-${id})`)
-    .replace(/href="#([^"]+)"/g, (_m, id: string) => `href="#${prefix}-${id}"`);
+  // Inside tags only (quoted attribute values may hold '>'); text such as a legend label that
+  // reads id="x" or url(#x) is left as written.
+  return svg.replace(/<[A-Za-z](?:[^>"']|"[^"]*"|'[^']*')*>/g, (tag) =>
+    tag.replace(/(\s)([A-Za-z_:][-\w:.]*)="([^"]*)"/g, (_m, space: string, name: string, value: string) => {
+      if (name === 'id') return `${space}id="${prefix}-${value}"`;
+      if ((name === 'href' || name === 'xlink:href') && value.startsWith('#')) return `${space}${name}="#${prefix}-${value.slice(1)}"`;
+      return `${space}${name}="${value.replace(/url\(#([^)]+)\)/g, (_u, id: string) => `url(#${prefix}-${id})`)}"`;
+    }),
+  );
 }
 
 /**

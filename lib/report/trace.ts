@@ -4,6 +4,7 @@
  * each epoch, as a table, a CSV file and a report with the paper's three charts.
  */
 import { formatCsv } from '../io/csv';
+import { ownProperties } from '../validate';
 import type { LineChart } from './charts';
 import type { ReportDocument } from './html';
 
@@ -92,7 +93,8 @@ export interface TraceReportOptions {
  * await writeReportFile('report.html', traceReport(tracker.results(), { title: 'MLP on digits' }));
  * ```
  */
-export function traceReport(records: readonly TraceRecord[], options: TraceReportOptions = {}): ReportDocument {
+export function traceReport(records: readonly TraceRecord[], reportOptions: TraceReportOptions = {}): ReportDocument {
+  const options = ownProperties(reportOptions);
   const sorted = sortRecords(records);
   const seriesTitle = options.seriesTitle ?? 'Layer / run';
   const charts = [

@@ -37,8 +37,11 @@ namespace dse {
 //     emulation of it in the Eigen-only build), SVD of the k pivot rows, argmax of
 //     |vectors (U V^T)| per row.
 //
-// When lambda_k == lambda_{k+1} (e.g. more connected components than k) the eigenspace is not
-// unique and sklearn's labels depend on ARPACK's arbitrary choice; when equal-size connected
+// Rows with identical affinity rows (copies of a point) and disconnected graphs take another
+// route (cluster.cc, reducedTopEigs): the merged graph, one component at a time, the copies'
+// null space in closed form. When lambda_k == lambda_{k+1} (e.g. more connected components than
+// k, or fewer distinct rows than k) the eigenspace is not unique and sklearn's labels depend on
+// ARPACK's arbitrary choice; ours take fixed pseudo-random directions in it. When equal-size connected
 // components tie exactly in cluster_qr's pivot order, sklearn's label numbering is decided by
 // rounding noise (the partition is still reproduced).
 //
