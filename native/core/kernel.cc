@@ -170,55 +170,81 @@ inline float expNonPositive(float x) {
 // affinities in place; with `acc`, each entry is also added to the partial row sums acc[i] and
 // the column's sum to acc[j]. Prebuilt binaries target baseline x86-64, so the hot loop is
 // compiled three times (AVX-512, AVX2, baseline) and the loader picks one for the CPU.
-template <typename T>
+template <bool Asymmetric, typename T>
 inline void gaussianColumnBody(T* col, std::size_t j, std::size_t m, const T* norms, T twoSigma2, T invScale,
                                double* acc) {
   const T nj = norms[j];
   col[j] = invScale;  // exp(0): the diagonal distance is exactly 0, as scikit-learn sets it
-  if (!acc) {
-    for (std::size_t i = j + 1; i < m; ++i) {
-      const T dist = distance(col[i], norms[i], nj);
-      col[i] = expNonPositive(-(dist * dist) / twoSigma2) * invScale;
-    }
-    return;
-  }
-  // Row j's sum takes G(j, i), whose distance adds |x_j|^2 first: scikit-learn's distance matrix
-  // is not symmetric in the last bits, and near-ties make those bits count. The triangle keeps
-  // G(i, j), which is what the symmetric solver reads. Eight running sums in a fixed order:
-  // vectorisable, and the same bits on every CPU.
   double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   std::size_t i = j + 1;
-  for (; i + 8 <= m; i += 8) {
-    for (std::size_t k = 0; k < 8; ++k) {
-      const T dot = col[i + k];
-      const T dij = distance(dot, norms[i + k], nj), dji = distance(dot, nj, norms[i + k]);
-      const T gij = expNonPositive(-(dij * dij) / twoSigma2) * invScale;
-      const T gji = expNonPositive(-(dji * dji) / twoSigma2) * invScale;
-      col[i + k] = gij;
-      acc[i + k] += static_cast<double>(gij);
-      lane[k] += static_cast<double>(gji);
+  if constexpr (!Asymmetric) {
+    // The exponentials in a loop of their own (vectorised), then the sums.
+    for (std::size_t r = j + 1; r < m; ++r) {
+      const T dist = distance(col[r], norms[r], nj);
+      col[r] = expNonPositive(-(dist * dist) / twoSigma2) * invScale;
+    }
+    if (!acc) return;
+    // Eight running sums in a fixed order: vectorisable, and the same bits on every CPU.
+    for (; i + 8 <= m; i += 8) {
+      for (std::size_t k = 0; k < 8; ++k) {
+        const double g = static_cast<double>(col[i + k]);
+        acc[i + k] += g;
+        lane[k] += g;
+      }
+    }
+  } else {
+    // Row j's sum takes G(j, i), whose distance adds |x_j|^2 first: scikit-learn's distance matrix
+    // is not symmetric in the last bits, and near-ties make those bits count. The triangle keeps
+    // G(i, j), which is what the symmetric solver reads.
+    for (; i + 8 <= m; i += 8) {
+      for (std::size_t k = 0; k < 8; ++k) {
+        const T dot = col[i + k];
+        const T dij = distance(dot, norms[i + k], nj), dji = distance(dot, nj, norms[i + k]);
+        const T gij = expNonPositive(-(dij * dij) / twoSigma2) * invScale;
+        const T gji = expNonPositive(-(dji * dji) / twoSigma2) * invScale;
+        col[i + k] = gij;
+        acc[i + k] += static_cast<double>(gij);
+        lane[k] += static_cast<double>(gji);
+      }
     }
   }
   double colSum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
   for (; i < m; ++i) {
-    const T dot = col[i];
-    const T dij = distance(dot, norms[i], nj), dji = distance(dot, nj, norms[i]);
-    col[i] = expNonPositive(-(dij * dij) / twoSigma2) * invScale;
+    if constexpr (Asymmetric) {
+      const T dot = col[i];
+      const T dij = distance(dot, norms[i], nj), dji = distance(dot, nj, norms[i]);
+      col[i] = expNonPositive(-(dij * dij) / twoSigma2) * invScale;
+      colSum += static_cast<double>(expNonPositive(-(dji * dji) / twoSigma2) * invScale);
+    } else {
+      colSum += col[i];
+    }
     acc[i] += static_cast<double>(col[i]);
-    colSum += static_cast<double>(expNonPositive(-(dji * dji) / twoSigma2) * invScale);
   }
   acc[j] += colSum + col[j];
 }
 
 DSE_VECTOR_CLONES
 void gaussianColumn(double* col, std::size_t j, std::size_t m, const double* norms, double twoSigma2, double invScale,
-                    double* acc) {
-  gaussianColumnBody(col, j, m, norms, twoSigma2, invScale, acc);
+                    double* acc, bool asymmetric) {
+  if (asymmetric) gaussianColumnBody<true>(col, j, m, norms, twoSigma2, invScale, acc);
+  else gaussianColumnBody<false>(col, j, m, norms, twoSigma2, invScale, acc);
 }
 DSE_VECTOR_CLONES
 void gaussianColumn(float* col, std::size_t j, std::size_t m, const float* norms, float twoSigma2, float invScale,
-                    double* acc) {
-  gaussianColumnBody(col, j, m, norms, twoSigma2, invScale, acc);
+                    double* acc, bool asymmetric) {
+  if (asymmetric) gaussianColumnBody<true>(col, j, m, norms, twoSigma2, invScale, acc);
+  else gaussianColumnBody<false>(col, j, m, norms, twoSigma2, invScale, acc);
+}
+
+// Whether G(i, j) and G(j, i) can differ by more than rounding noise: their squared distances
+// differ by a few ulps of the largest |x|^2, which moves the exponent by ~4 eps max|x|^2 / 2 sigma^2.
+// Below 32 (at most ~128 eps, 3e-14 relative in float64) the row sums take G(i, j) for both and the
+// exponential is computed once per pair; rows far from the origin (the golden `far` cases) need both.
+template <typename T>
+bool asymmetricDistances(const T* norms, std::size_t m, T twoSigma2) {
+  T largest = 0;
+  for (std::size_t i = 0; i < m; ++i) largest = std::max(largest, norms[i]);
+  return !(largest <= T(32) * twoSigma2);
 }
 
 // K = D^-1/2 G D^-1/2 on column j: entry (i, j) times r_i r_j.
@@ -248,9 +274,11 @@ void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const
   const std::size_t nb = blocks.size() - 1;
   std::vector<double>& partial = scratch.partial;
   if (normalise) partial.assign(nb * m, 0.0);
+  const bool asymmetric = normalise && asymmetricDistances(rows.norms, m, twoSigma2);
   parallelFor(threads, nb, 1, [&](std::size_t b, std::size_t) {
     double* acc = normalise ? partial.data() + b * m : nullptr;
-    for (std::size_t j = blocks[b]; j < blocks[b + 1]; ++j) gaussianColumn(M + L.column(j), j, m, rows.norms, twoSigma2, invScale, acc);
+    for (std::size_t j = blocks[b]; j < blocks[b + 1]; ++j)
+      gaussianColumn(M + L.column(j), j, m, rows.norms, twoSigma2, invScale, acc, asymmetric);
   });
   if (!normalise) return;
   scratch.scale.resize(m);
