@@ -416,7 +416,7 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
     std::vector<T> S(2 * static_cast<std::size_t>(b) * b);
     for (int J = 0; (J + 1) * b < n; ++J) {
       checkpoint();
-      if (J % 8 == 7 && currentBudget()) adaptThreads();
+      if (J % 8 == 0 && currentBudget()) adaptThreads();
       const int m = ld(J + 1), ldJ = ld(J);
       T* Bj = at(J) + b;  // the m x b block below panel J's diagonal block
       B::geqrf(&m, &b, Bj, &ldJ, tau.data(), work.data(), &lwork, &info);
@@ -519,15 +519,16 @@ bool useTwoStage(std::size_t n) { return n >= kTwoStageMin; }
 template <typename T, typename Syevd>
 void symEigvalsOf(Syevd syevd, const char* name, T* A, std::size_t n, T* w) {
   if (n == 0) return;
-  const std::size_t threads = currentBudget() ? adaptThreads() : solverThreads();
-  if (useTwoStage(n)) {
-    twoStageEigvals<T>(A, n, w, bandWidth(n), threads);
+  // xSYEVD's tridiagonal reduction hands work between OpenBLAS's threads twice per column: below
+  // kThreadedSyevdMin one thread is as fast, and nothing waits on another (nor on a look at the load).
+  if (n < kThreadedSyevdMin) {
+    BlasThreadsScope one(1);
+    runSyevd<T>(syevd, name, A, n, w);
     return;
   }
-  // xSYEVD's tridiagonal reduction hands work between OpenBLAS's threads twice per column: below
-  // kThreadedSyevdMin one thread is as fast, and nothing waits on another.
-  BlasThreadsScope scope(n < kThreadedSyevdMin ? 1 : static_cast<int>(threads));
-  runSyevd<T>(syevd, name, A, n, w);
+  const std::size_t threads = adaptThreads();
+  if (useTwoStage(n)) twoStageEigvals<T>(A, n, w, bandWidth(n), threads);
+  else runSyevd<T>(syevd, name, A, n, w);
 }
 }  // namespace
 
