@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { run } from '../lib/cli/program';
+import { runCli, type CliResult } from './helpers';
 import { naturalCompare, epochOf, discoverTrace } from '../lib/cli/discover';
 import { parseCsv, readCsv, formatCsv } from '../lib/io/csv';
 import { writeNpy, readNpy } from '../lib/io/npy';
@@ -27,24 +27,9 @@ import { ensureDist, ROOT } from './build-dist';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `dse ...args` in-process, in the temp folder. */
-async function dse(args: string[], options: { tty?: boolean; env?: Record<string, string> } = {}): Promise<Result> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(args, {
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s), isTTY: options.tty ?? false, columns: 100 } as never,
-    cwd: tmp,
-    env: options.env ?? {},
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const dse = (args: string[], options: { tty?: boolean; env?: Record<string, string> } = {}): Promise<CliResult> =>
+  runCli(tmp, args, options);
 
 let seedState = 1;
 function rand(): number {

@@ -98,29 +98,30 @@ describe('#cgroupCpuLimit', () => {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), text);
   };
+  const limit = () => cgroupCpuLimit({ procCgroup: path.join(dir, 'proc'), root: path.join(dir, 'fs') });
 
   it('reads cgroup v2 cpu.max, rounding a fraction of a CPU up, and the lowest quota of the ancestors', () => {
     write('proc', '0::/a/b\n');
     write('fs/a/b/cpu.max', 'max 100000\n');
     write('fs/a/cpu.max', '150000 100000\n');
-    expect(cgroupCpuLimit({ procCgroup: path.join(dir, 'proc'), root: path.join(dir, 'fs') })).toBe(2);
+    expect(limit()).toBe(2);
     write('fs/a/b/cpu.max', '50000 100000\n');
-    expect(cgroupCpuLimit({ procCgroup: path.join(dir, 'proc'), root: path.join(dir, 'fs') })).toBe(1);
+    expect(limit()).toBe(1);
   });
 
   it('reads cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us, and -1 is no limit', () => {
     write('proc', '12:memory:/x\n4:cpu,cpuacct:/docker/abc\n');
     write('fs/cpu,cpuacct/docker/abc/cpu.cfs_quota_us', '400000\n');
     write('fs/cpu,cpuacct/docker/abc/cpu.cfs_period_us', '100000\n');
-    expect(cgroupCpuLimit({ procCgroup: path.join(dir, 'proc'), root: path.join(dir, 'fs') })).toBe(4);
+    expect(limit()).toBe(4);
     write('fs/cpu,cpuacct/docker/abc/cpu.cfs_quota_us', '-1\n');
-    expect(cgroupCpuLimit({ procCgroup: path.join(dir, 'proc'), root: path.join(dir, 'fs') })).toBeUndefined();
+    expect(limit()).toBeUndefined();
   });
 
   it('takes the mount root when the path is not visible inside a container, and nothing when there is no cgroup', () => {
     write('proc', '0::/kubepods/pod1/c1\n');
     write('fs/cpu.max', '200000 100000\n');
-    expect(cgroupCpuLimit({ procCgroup: path.join(dir, 'proc'), root: path.join(dir, 'fs') })).toBe(2);
+    expect(limit()).toBe(2);
     expect(cgroupCpuLimit({ procCgroup: path.join(dir, 'missing'), root: path.join(dir, 'fs') })).toBeUndefined();
   });
 });

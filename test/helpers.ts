@@ -5,6 +5,7 @@ import * as path from 'path';
 import { readNpy } from '../lib/io/npy';
 import type { Matrix } from '../lib/validate';
 import * as synthetic from '../bench/synthetic';
+import { run } from '../lib/cli/program';
 import { isSkipped, missingLine, requirePrereq } from '../scripts/prereqs';
 
 /**
@@ -156,4 +157,24 @@ export function uniformMatrix(rows: number, cols: number, seed = 1): Matrix {
 /** Ten Gaussian blobs in `cols` dimensions (bench/synthetic.js): a slowly decaying spectrum. */
 export function blobsMatrix(rows: number, cols: number, seed = 3): Matrix {
   return synthetic.blobs(rows, cols, seed);
+}
+
+/** What one in-process `dse` command printed, and its exit code. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `dse ...args` in-process, in folder `cwd`, with `env` as its environment (none by default). */
+export async function runCli(cwd: string, args: string[], options: { tty?: boolean; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(args, {
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s), isTTY: options.tty ?? false, columns: 100 } as never,
+    cwd,
+    env: options.env ?? {},
+  });
+  return { code, stdout: out.join(''), stderr: err.join('') };
 }

@@ -23,30 +23,13 @@ import { readNpz, writeNpz } from '../lib/io/npz';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { prefixSvgIds } from '../lib/report/render';
 import type { Matrix } from '../lib/validate';
-import { run } from '../lib/cli/program';
-import { expectDseError, expectDseRejection, loadValues, samePartition, uniformMatrix } from './helpers';
+import { expectDseError, expectDseRejection, loadValues, runCli, samePartition, uniformMatrix, type CliResult } from './helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-rel-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `dse ...args` in-process, in the temp folder. */
-async function dse(args: string[]): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(args, {
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s), isTTY: false, columns: 100 } as never,
-    cwd: tmp,
-    env: {},
-  });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const dse = (args: string[]): Promise<CliResult> => runCli(tmp, args);
 
 /** Sets Object.prototype[key] for the duration of fn. */
 function withPolluted<T>(key: string, value: unknown, fn: () => T): T {
