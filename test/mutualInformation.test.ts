@@ -22,6 +22,7 @@ import {
   expectDseError,
   expectDseRejection,
   samePartition,
+  separatedBlobs,
   uniformMatrix,
   loadReference,
   optionsOf,
@@ -103,13 +104,7 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
   describe("the paper's claims", () => {
     // Four well-separated blobs in 8-D, 60 points each.
     const k = 4;
-    const per = 60;
-    const X = uniformMatrix(k * per, 8, 5);
-    const labels = new Int32Array(k * per);
-    for (let i = 0; i < k * per; i++) {
-      labels[i] = Math.floor(i / per);
-      for (let j = 0; j < 8; j++) X.data[i * 8 + j] = X.data[i * 8 + j] * 0.5 + (j === labels[i] ? 40 : 0);
-    }
+    const { X, labels } = separatedBlobs(k, 60);
 
     it('DSMI with the true labels approaches log2(k) as t grows', () => {
       const values = [1, 4, 16, 64].map((t) => diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 2, t }).value);

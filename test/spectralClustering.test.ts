@@ -4,18 +4,12 @@
 // test/fixtures/gen_noise_clusters.py, gen_degenerate_clusters.py).
 import { spectralClustering, spectralClusteringSync, diffusionSpectralMutualInformationSync } from '../lib';
 import type { Matrix } from '../lib/validate';
-import { expectDseError, expectDseRejection, loadMatrix, loadValues, samePartition, uniformMatrix, golden } from './helpers';
+import { expectDseError, expectDseRejection, loadMatrix, loadValues, samePartition, separatedBlobs, uniformMatrix, golden } from './helpers';
 
 describe('#spectralClustering', () => {
   it('recovers four well-separated blobs, the same through both forms', async () => {
     const k = 4;
-    const per = 60;
-    const X = uniformMatrix(k * per, 8, 5);
-    const labels = new Int32Array(k * per);
-    for (let i = 0; i < k * per; i++) {
-      labels[i] = Math.floor(i / per);
-      for (let j = 0; j < 8; j++) X.data[i * 8 + j] = X.data[i * 8 + j] * 0.5 + (j === labels[i] ? 40 : 0);
-    }
+    const { X, labels } = separatedBlobs(k, 60);
     const sync = spectralClusteringSync(X, { nClusters: k });
     const promised = await spectralClustering(X, { nClusters: k });
     expect(Object.prototype.toString.call(sync)).toBe('[object Int32Array]');
