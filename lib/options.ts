@@ -32,7 +32,12 @@ export interface KernelOptions {
   randomSeed?: number | bigint | null;
   /** `verbose`: print progress to stderr. Default false. */
   verbose?: boolean;
-  /** Not in the reference: `'float32'` runs the kernel and the eigensolver in single precision. Default `'float64'`. */
+  /**
+   * Not in the reference: `'float32'` runs the kernel and the eigensolver in single precision,
+   * except for rows taking at most 64 distinct values (a collapsed layer, in X or a DSMI/ASMI
+   * subset; not kNN), which are computed in float64 and counted so by the memory guard.
+   * Default `'float64'`.
+   */
   precision?: Precision;
   /** Not in the reference: bytes this call may use; above, it fails with ERR_DSE_MEMORY. Default: setMemoryLimit's (80% of the machine). */
   memoryLimitBytes?: number | null;
@@ -69,7 +74,7 @@ export interface DiffusionOptions {
   classicShannonEntropy?: boolean;
   /** `matrix_entry_entropy`: entropy of the diffusion matrix's entries instead of its eigenvalues. Default false. */
   matrixEntryEntropy?: boolean;
-  /** `num_bins_per_dim`: bins per dimension for the classic Shannon entropy. Default 2. */
+  /** `num_bins_per_dim`: bins per dimension for the classic Shannon entropy (>= 1; any number costs the same). Default 2. */
   numBinsPerDim?: number;
   /**
    * `chebyshev_approx`: estimate the eigenvalues from Chebyshev moments (50 moments, 100 Rademacher
@@ -93,7 +98,7 @@ export interface AdjacencyOptions {
 export interface MutualInformationOptions extends KernelOptions {
   /** `reference_discrete`: treat the reference as labels. Default: inferred (one column of integers). */
   referenceDiscrete?: boolean | null;
-  /** `num_repetitions`: random subsets per cluster for the unconditional entropy. Default 5. */
+  /** `num_repetitions`: random subsets per cluster for the unconditional entropy (>= 1). Default 5. */
   numRepetitions?: number;
   /** `n_clusters`: clusters for a continuous reference. Default 10. */
   nClusters?: number;

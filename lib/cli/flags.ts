@@ -8,6 +8,7 @@
  */
 import { Option, type Command } from 'commander';
 import { ASE_SPEC, DSE_SPEC, DSMI_SPEC } from '../options';
+import { SLQ_DEFAULTS } from '../slq';
 import { UsageError } from './io';
 import { positive, nonNegative, count, countOrNone, seedValue, orNull } from './args';
 
@@ -129,14 +130,14 @@ const FLAG_TABLE = {
   },
   probes: {
     flags: '--probes <n>',
-    help: 'probe vectors of --method slq (slq.probes, default 16; >= 4)',
+    help: `probe vectors of --method slq (slq.probes, default ${SLQ_DEFAULTS.probes}; >= 4)`,
     option: null,
     kinds: ['diffusion', 'adjacency'],
     parse: count,
   },
   lanczosSteps: {
     flags: '--lanczos-steps <n>',
-    help: 'Lanczos steps per probe of --method slq (slq.lanczosSteps, default 16; >= 2)',
+    help: `Lanczos steps per probe of --method slq (slq.lanczosSteps, default ${SLQ_DEFAULTS.lanczosSteps}; >= 2)`,
     option: null,
     kinds: ['diffusion', 'adjacency'],
     parse: count,
