@@ -16,21 +16,28 @@ export {
   diffusionSpectralEntropyDetailedSync,
   adjacencySpectralEntropyDetailed,
   adjacencySpectralEntropyDetailedSync,
-  spectralEntropy,
+} from './entropy';
+export {
   type DiffusionSpectralEntropyOptions,
   type AdjacencySpectralEntropyOptions,
   type DiffusionEigenvaluesOptions,
-  type SpectralEntropyOptions,
+  type DiffusionSpectralMutualInformationOptions,
+  type AdjacencySpectralMutualInformationOptions,
+  type KernelOptions,
+  type EntropyOptions,
+  type DiffusionOptions,
+  type AdjacencyOptions,
+  type MutualInformationOptions,
   type Precision,
-} from './entropy';
+} from './options';
+export { spectralEntropy, type SpectralEntropyOptions } from './spectralEntropy';
+export type { AsyncOptions } from './plan';
 export {
   diffusionSpectralMutualInformation,
   diffusionSpectralMutualInformationSync,
   adjacencySpectralMutualInformation,
   adjacencySpectralMutualInformationSync,
   type MutualInformationResult,
-  type DiffusionSpectralMutualInformationOptions,
-  type AdjacencySpectralMutualInformationOptions,
 } from './mi';
 export { SLQ_DEFAULTS, type Method, type SlqOptions, type EntropyEstimate, type SlqDiagnostics } from './slq';
 export { spectralClustering, spectralClusteringSync, type Reference, type SpectralClusteringOptions } from './clusters';

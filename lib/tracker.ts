@@ -8,7 +8,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DseError, describe, invalid, raw } from './errors';
-import { diffusionSpectralEntropy, type Precision } from './entropy';
+import { diffusionSpectralEntropy } from './entropy';
+import type { Precision } from './options';
 import { diffusionSpectralMutualInformation } from './mi';
 import { spectralClustering, parseReference, integerLabels, classLabels, uniqueCounts } from './clusters';
 import { buildInfo } from './info';

@@ -6,7 +6,8 @@
  */
 import * as path from 'path';
 import type { Command } from 'commander';
-import { diffusionEigenvalues, spectralEntropy } from '../entropy';
+import { diffusionEigenvalues } from '../entropy';
+import { spectralEntropy } from '../spectralEntropy';
 import { diffusionSpectralMutualInformation } from '../mi';
 import { pythonRandomSample } from '../random';
 import { buildInfo } from '../info';

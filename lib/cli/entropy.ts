@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /** `dse entropy <file>`: DSE (or ASE, CSE, matrix-entry entropy) of a matrix file. */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { diffusionSpectralEntropyDetailed, adjacencySpectralEntropyDetailed } from '../entropy';
 import type { EntropyEstimate } from '../slq';
 import { UsageError, type CliIo } from './io';
-import { orNull, type None } from './args';
-import { addMeasureOptions, methodOptions, addMaxN, checkApplicable, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
+import type { None } from './args';
+import { resolvePath, secondsSince, toJson } from './common';
+import { addFlags, addMeasureOptions, checkApplicable, functionOf, kindsHelp, measureOptions, MEASURE_FLAGS, type FlagName, type Kind } from './flags';
 import { loadMatrix } from './load';
 import { progressBar } from './progress';
 import { ownProperties } from '../validate';
@@ -39,27 +40,12 @@ interface EntropyFlags {
  * ```
  */
 export function entropyCall(f: EntropyFlags, cache?: string): { fn: 'diffusionSpectralEntropy' | 'adjacencySpectralEntropy'; options: Record<string, unknown> } {
-  const base: Record<string, unknown> = { maxN: orNull(f.maxN), randomSeed: orNull(f.seed) };
-  if (cache !== undefined) {
-    base.eigvalSavePath = cache;
-    if (f.cachePrecision !== undefined) base.eigvalSavePrecision = f.cachePrecision;
-  }
-  switch (f.kind) {
-    case 'diffusion':
-      return {
-        fn: 'diffusionSpectralEntropy',
-        options: { gaussianKernelSigma: f.sigma, t: f.t, ...base, precision: f.precision, ...(f.chebyshev ? { chebyshevApprox: true } : {}), ...methodOptions(f) },
-      };
-    case 'entry':
-      return { fn: 'diffusionSpectralEntropy', options: { gaussianKernelSigma: f.sigma, matrixEntryEntropy: true, ...base, precision: f.precision } };
-    case 'classic':
-      return { fn: 'diffusionSpectralEntropy', options: { classicShannonEntropy: true, numBinsPerDim: f.bins, ...base } };
-    case 'adjacency':
-      return { fn: 'adjacencySpectralEntropy', options: { gaussianKernelSigma: f.sigma, anisotropic: f.anisotropic, ...base, precision: f.precision, ...methodOptions(f) } };
-    case 'knn':
-      return { fn: 'adjacencySpectralEntropy', options: { useKnn: true, knn: f.knn, ...base, precision: f.precision } };
-  }
+  const options = measureOptions(f.kind, f as unknown as Record<string, unknown>, ENTROPY_FLAGS);
+  if (cache !== undefined) options.eigvalSavePath = cache;
+  return { fn: functionOf(f.kind, 'diffusionSpectralEntropy', 'adjacencySpectralEntropy'), options };
 }
+
+const ENTROPY_FLAGS: FlagName[] = [...MEASURE_FLAGS, 'maxN', 'cachePrecision', 'chebyshev'];
 
 /** Registers `dse entropy`. */
 export function registerEntropy(program: Command, io: CliIo): void {
@@ -73,11 +59,8 @@ export function registerEntropy(program: Command, io: CliIo): void {
     )
     .argument('[file]', 'the matrix: .npy, .npz or .csv, shape [N, D] (may be left out when --cache holds the eigenvalues)');
   addMeasureOptions(cmd);
-  addMaxN(cmd);
+  addFlags(cmd, ['maxN', 'cache', 'cachePrecision', 'chebyshev']);
   cmd
-    .addOption(new Option('--cache <path>', 'eigenvalue cache, .npz (eigval_save_path): saved on the first run, used after that'))
-    .addOption(new Option('--cache-precision <dtype>', 'precision of the saved eigenvalues (eigval_save_precision; default float16)').choices(['float16', 'float32', 'float64']))
-    .addOption(new Option('--chebyshev', 'estimate the eigenvalues from Chebyshev moments (chebyshev_approx; not recommended)').default(false))
     .option('--key <name>', 'array to read from a .npz file')
     .option('--json', 'print JSON: value, options used, N, D, seconds', false)
     .addHelpText('after', kindsHelp())

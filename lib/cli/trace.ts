@@ -10,7 +10,8 @@ import { DseTracker } from '../tracker';
 import type { TraceRecord } from '../report/trace';
 import type { CliIo } from './io';
 import { count, nonNegative, positive, seedValue, orNull, type None } from './args';
-import { addMaxN, addMethodOptions, checkOutputs, methodOptions, resolvePath, secondsSince, toJson } from './common';
+import { checkOutputs, resolvePath, secondsSince, toJson } from './common';
+import { addFlags, methodOptions } from './flags';
 import { fixed, textTable, bytes } from './format';
 import { loadLabels, loadMatrix } from './load';
 import { discoverTrace, traceCandidates } from './discover';
@@ -86,14 +87,14 @@ export function registerTrace(program: Command, io: CliIo): void {
     .option('--json', 'print the records as JSON instead of a table', false)
     .addOption(new Option('--sigma <number>', 'Gaussian kernel bandwidth (gaussian_kernel_sigma)').argParser(positive).default(10))
     .addOption(new Option('--t <number>', 'diffusion time').argParser(nonNegative).default(1));
-  addMaxN(cmd);
+  addFlags(cmd, ['maxN']);
   cmd
     .addOption(new Option('--seed <n|none>', 'random seed (random_seed); "none" for unseeded').argParser(seedValue).default(0))
     .addOption(new Option('--repetitions <n>', 'random subsets per cluster of DSMI (num_repetitions)').argParser(count).default(5))
     .addOption(new Option('--n-clusters <n>', 'clusters of the inputs (and bins of continuous labels)').argParser(count).default(10))
     .addOption(new Option('--n-neighbors <n>', 'neighbours of the graph that clusters the inputs').argParser(count).default(10))
     .addOption(new Option('--precision <precision>', 'working precision').choices(['float64', 'float32']).default('float64'));
-  addMethodOptions(cmd);
+  addFlags(cmd, ['method', 'probes', 'lanczosSteps']);
   cmd
     .option('--key <name>', 'array to read from .npz embedding files')
     .option('--title <text>', 'title of the report')
