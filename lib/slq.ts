@@ -2,7 +2,7 @@
 /**
  * `method: 'slq'`: the spectral entropy of a large kernel without its eigendecomposition, by
  * stochastic Lanczos quadrature with exact deflation of the top of the spectrum
- * (native/core/slq.h; docs/performance.md, "Large N: method: 'slq'"). This module holds the
+ * (native/core/slq.h; docs/internals/slq.md). This module holds the
  * option rules, the native request and the result types; the public functions that take
  * `method` live in entropy.ts and mi.ts. It imports nothing from them (no import cycle).
  */
