@@ -13,6 +13,7 @@ import { pythonRandomSample } from '../random';
 import { buildInfo } from '../info';
 import { readNpy } from '../io/npy';
 import { writeReportFile, type ReportDocument } from '../report/html';
+import { checkChartPackages } from '../report/render';
 import type { CliIo } from './io';
 import { seedValue, orNull, type None } from './args';
 import { checkOutputs, dataDir, packageVersion, resolvePath, secondsSince, toJson } from './common';
@@ -70,11 +71,14 @@ export function registerDemo(program: Command, io: CliIo): void {
     .action(async (givenFlags: DemoFlags) => {
       const flags = ownProperties(givenFlags) as DemoFlags;
       const start = process.hrtime.bigint();
-      if (flags.report)
+      if (flags.report) {
+        // Before any work: the chart packages are optional, and the outputs must be writable.
+        checkChartPackages();
         checkOutputs(
           [['--out', resolvePath(io, flags.out)]],
           ['digits_X.npy', 'digits_y.npy'].map((f): [string, string] => [`the bundled data file ${f}`, path.join(dataDir(), f)]),
         );
+      }
       const { X, y } = loadDigits();
       const N = X.rows;
       const randomSeed = orNull(flags.seed);

@@ -7,6 +7,7 @@
  */
 import { Worker } from 'worker_threads';
 import { pathToFileURL } from 'url';
+import { DseError } from '../errors';
 import { lineChartSpec, type LineChart } from './charts';
 
 // The worker: a plain CommonJS script (eval), so it needs no compiled file next to this one.
@@ -26,14 +27,34 @@ const { parentPort, workerData } = require('worker_threads');
 })().catch((e) => parentPort.postMessage({ error: String((e && e.stack) || e) }));
 `;
 
-function moduleUrl(name: string): string {
-  let file: string;
+/** The packages that draw the charts: optional peer dependencies, installed by those who want reports. */
+export const CHART_PACKAGES = ['vega', 'vega-lite'] as const;
+
+function resolveFrom(name: string): string | null {
   try {
-    file = require.resolve(name);
-  } catch (e) {
-    throw new Error(`Could not find the "${name}" package, which draws the report charts: ${(e as Error).message}. Reinstall dse-dsmi's dependencies (npm install).`);
+    return require.resolve(name);
+  } catch {
+    return null;
   }
-  return pathToFileURL(file).href;
+}
+
+/**
+ * Throws ERR_DSE_DEPENDENCY, before any work, when the chart packages are not installed: the CLI
+ * calls it before computing anything a report is asked for.
+ */
+export function checkChartPackages(): void {
+  const missing = CHART_PACKAGES.filter((name) => resolveFrom(name) === null);
+  if (missing.length)
+    throw new DseError(
+      'ERR_DSE_DEPENDENCY',
+      `Expected the packages ${missing.join(' and ')} to draw the report's charts but they are not installed. ` +
+        'They are optional (most users only need the numbers): npm install vega vega-lite',
+    );
+}
+
+function moduleUrl(name: string): string {
+  checkChartPackages();
+  return pathToFileURL(resolveFrom(name)!).href;
 }
 
 /**
