@@ -17,8 +17,9 @@ import {
   traceReport,
   writeReportFile,
   type TraceRecord,
+  loadDigits,
 } from 'dse-dsmi';
-import { loadDigits, flags } from './util';
+import { flags } from './util';
 import * as fs from 'fs';
 
 const options = flags({

@@ -63,3 +63,4 @@ export {
   type ChartPoint,
 } from './report';
 export { readCsv, parseCsv, writeCsv, type CsvMatrix } from './io/csv';
+export { loadDigits } from './data';

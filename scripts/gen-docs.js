@@ -183,6 +183,7 @@ const SECTIONS = [
   ['tracker.ts', 'Training loops'],
   ['report', 'Reports'],
   ['io', 'Files'],
+  ['data.ts', 'Bundled data'],
   ['errors.ts', 'Errors'],
   ['validate.ts', 'Matrices'],
 ];

@@ -304,7 +304,7 @@ describe('dse demo', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ N: 1797, D: 64 });
-    const digits = (await import('../lib/cli/demo')).loadDigits();
+    const digits = (await import('../lib/data')).loadDigits();
     const at = (sigma: number, t: number) => j.dse.find((d: { sigma: number; t: number }) => d.sigma === sigma && d.t === t).value;
     expect(at(10, 2)).toBeCloseTo(diffusionSpectralEntropySync(digits.X, { gaussianKernelSigma: 10, t: 2 }), 10);
     for (const sigma of [5, 10, 20, 40]) for (let t = 1; t < 10; t++) expect(at(sigma, t + 1)).toBeLessThanOrEqual(at(sigma, t) + 1e-9);

@@ -29,11 +29,6 @@ export function packageVersion(): string {
   }
 }
 
-/** The folder of the bundled data (data/digits_X.npy, data/digits_y.npy). */
-export function dataDir(): string {
-  return path.join(__dirname, '..', '..', 'data');
-}
-
 /** Device and inode of the file at `file` (links followed), or null when there is none. */
 function identity(file: string): string | null {
   try {

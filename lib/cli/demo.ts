@@ -16,7 +16,8 @@ import { writeReportFile, type ReportDocument } from '../report/html';
 import { checkChartPackages } from '../report/render';
 import type { CliIo } from './io';
 import { seedValue, orNull, type None } from './args';
-import { checkOutputs, dataDir, packageVersion, resolvePath, secondsSince, toJson } from './common';
+import { checkOutputs, packageVersion, resolvePath, secondsSince, toJson } from './common';
+import { dataDir, loadDigits } from '../data';
 import { fixed, textTable, bytes } from './format';
 import { progressBar } from './progress';
 import { ownProperties } from '../validate';
@@ -34,23 +35,6 @@ interface DemoFlags {
   report: boolean;
   json: boolean;
   seed: number | bigint | None;
-}
-
-/**
- * The bundled digits as a float64 matrix [1797, 64] and int32 labels.
- *
- * @example
- * ```ts
- * const { X, y } = loadDigits(); // X.rows === 1797, y[0] === 0
- * ```
- */
-export function loadDigits(): { X: { data: Float64Array; rows: number; cols: number }; y: Int32Array } {
-  const x = readNpy(path.join(dataDir(), 'digits_X.npy'));
-  const y = readNpy(path.join(dataDir(), 'digits_y.npy'));
-  return {
-    X: { data: Float64Array.from(x.data as ArrayLike<number>), rows: x.shape[0], cols: x.shape[1] },
-    y: Int32Array.from(y.data as ArrayLike<number>),
-  };
 }
 
 /** Registers `dse demo`. */
