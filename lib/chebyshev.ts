@@ -25,7 +25,12 @@ export interface ChebyshevEigenvaluesOptions {
   randomSeed?: number | bigint | null;
   /** Bytes this call may use. Default: setMemoryLimit's. */
   memoryLimitBytes?: number | null;
+  /** Promise form only: aborts the call (it rejects with an `AbortError`). The `...Sync` form refuses it. */
+  signal?: AbortSignal;
 }
+
+/** Options of {@link chebyshevEigenvaluesSync}: those of the Promise form but `signal`. */
+export type ChebyshevEigenvaluesSyncOptions = Omit<ChebyshevEigenvaluesOptions, 'signal'>;
 
 /**
  * The probe generator's 64-bit seed: an integer seed modulo 2^64 (two's complement for negative
@@ -167,7 +172,7 @@ function* eigenvaluesPlan(X: Matrix, sigma: number, randomSeed: number | bigint 
  */
 export async function chebyshevEigenvalues(
   X: MatrixLike,
-  options?: ChebyshevEigenvaluesOptions & Pick<AsyncControl, 'signal'>,
+  options?: ChebyshevEigenvaluesOptions,
 ): Promise<Float64Array> {
   const stack = callerStack();
   const { signal, gaussianKernelSigma, randomSeed, memoryLimitBytes } = readOptions(
@@ -187,7 +192,7 @@ export async function chebyshevEigenvalues(
  * const approx = chebyshevEigenvaluesSync(X, { gaussianKernelSigma: 10 });
  * ```
  */
-export function chebyshevEigenvaluesSync(X: MatrixLike, options?: ChebyshevEigenvaluesOptions): Float64Array {
+export function chebyshevEigenvaluesSync(X: MatrixLike, options?: ChebyshevEigenvaluesSyncOptions): Float64Array {
   const { gaussianKernelSigma, randomSeed, memoryLimitBytes } = readOptions(options, SPEC, 'chebyshevEigenvaluesSync');
   return runSync(eigenvaluesPlan(toMatrix(X, 'X'), gaussianKernelSigma, randomSeed), { memoryLimitBytes });
 }

@@ -181,7 +181,12 @@ export interface SpectralClusteringOptions {
   nNeighbors?: number;
   /** Bytes this call may use. Default: setMemoryLimit's. */
   memoryLimitBytes?: number | null;
+  /** Promise form only: aborts the call (it rejects with an `AbortError`). The `...Sync` form refuses it. */
+  signal?: AbortSignal;
 }
+
+/** Options of {@link spectralClusteringSync}: those of the Promise form but `signal`. */
+export type SpectralClusteringSyncOptions = Omit<SpectralClusteringOptions, 'signal'>;
 
 export const CLUSTER_SPEC = {
   nClusters: integerAtLeast(10, 1),
@@ -213,7 +218,7 @@ function* clusterPlan(Y: Matrix, nClusters: number, nNeighbors: number): Plan<In
  */
 export async function spectralClustering(
   Y: MatrixLike,
-  options?: SpectralClusteringOptions & Pick<AsyncControl, 'signal'>,
+  options?: SpectralClusteringOptions,
 ): Promise<Int32Array> {
   const stack = callerStack();
   const { nClusters, nNeighbors, signal, memoryLimitBytes } = readOptions(options, { ...CLUSTER_SPEC, signal: optionalSignal() }, 'spectralClustering');
@@ -230,7 +235,7 @@ export async function spectralClustering(
  * const labels = spectralClusteringSync(Y, { nClusters: 3, nNeighbors: 10 });
  * ```
  */
-export function spectralClusteringSync(Y: MatrixLike, options?: SpectralClusteringOptions): Int32Array {
+export function spectralClusteringSync(Y: MatrixLike, options?: SpectralClusteringSyncOptions): Int32Array {
   const { nClusters, nNeighbors, memoryLimitBytes } = readOptions(options, CLUSTER_SPEC, 'spectralClusteringSync');
   const m = toMatrix(Y, 'Y');
   checkClusterSizes(m.rows, nClusters, nNeighbors, 'Y');

@@ -80,7 +80,12 @@ export interface DiffusionSpectralEntropyOptions {
   method?: Method;
   /** Not in the reference: tuning of `method: 'slq'` (probes, lanczosSteps, blockSize, blockIterations). */
   slq?: SlqOptions;
+  /** Promise forms only: aborts the call (it rejects with an `AbortError`). The `...Sync` forms refuse it. */
+  signal?: AbortSignal;
 }
+
+/** Options of {@link diffusionSpectralEntropySync}: those of the Promise form but `signal`. */
+export type DiffusionSpectralEntropySyncOptions = Omit<DiffusionSpectralEntropyOptions, 'signal'>;
 
 /** Options of {@link adjacencySpectralEntropy}. */
 export interface AdjacencySpectralEntropyOptions {
@@ -115,7 +120,12 @@ export interface AdjacencySpectralEntropyOptions {
   method?: Method;
   /** Not in the reference: tuning of `method: 'slq'` (probes, lanczosSteps, blockSize, blockIterations). */
   slq?: SlqOptions;
+  /** Promise forms only: aborts the call (it rejects with an `AbortError`). The `...Sync` forms refuse it. */
+  signal?: AbortSignal;
 }
+
+/** Options of {@link adjacencySpectralEntropySync}: those of the Promise form but `signal`. */
+export type AdjacencySpectralEntropySyncOptions = Omit<AdjacencySpectralEntropyOptions, 'signal'>;
 
 /** Options of {@link diffusionEigenvalues}. */
 export interface DiffusionEigenvaluesOptions {
@@ -125,7 +135,12 @@ export interface DiffusionEigenvaluesOptions {
   precision?: Precision;
   /** Bytes this call may use. Default: setMemoryLimit's. */
   memoryLimitBytes?: number | null;
+  /** Promise forms only: aborts the call (it rejects with an `AbortError`). The `...Sync` forms refuse it. */
+  signal?: AbortSignal;
 }
+
+/** Options of {@link diffusionEigenvaluesSync}: those of the Promise form but `signal`. */
+export type DiffusionEigenvaluesSyncOptions = Omit<DiffusionEigenvaluesOptions, 'signal'>;
 
 /** Options of {@link spectralEntropy}. */
 export interface SpectralEntropyOptions {
@@ -134,8 +149,8 @@ export interface SpectralEntropyOptions {
 }
 
 type Resolved<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
-type DseResolved = Resolved<DiffusionSpectralEntropyOptions>;
-type AseResolved = Resolved<AdjacencySpectralEntropyOptions>;
+type DseResolved = Resolved<DiffusionSpectralEntropySyncOptions>;
+type AseResolved = Resolved<AdjacencySpectralEntropySyncOptions>;
 
 const common = {
   gaussianKernelSigma: positiveNumber(10),
@@ -454,7 +469,7 @@ function* eigenvaluesPlan(X: Matrix, sigma: number, precision: Precision): Plan<
  */
 export async function diffusionSpectralEntropy(
   X: MatrixLike | null,
-  options?: DiffusionSpectralEntropyOptions & Pick<AsyncControl, 'signal'>,
+  options?: DiffusionSpectralEntropyOptions,
 ): Promise<number> {
   const stack = callerStack();
   const { signal, ...o } = readOptions(options, { ...DSE_SPEC, ...asyncSpec }, 'diffusionSpectralEntropy');
@@ -470,7 +485,7 @@ export async function diffusionSpectralEntropy(
  * const bits = diffusionSpectralEntropySync([[0, 0], [1, 0], [0, 1], [1, 1]], { gaussianKernelSigma: 1 });
  * ```
  */
-export function diffusionSpectralEntropySync(X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions): number {
+export function diffusionSpectralEntropySync(X: MatrixLike | null, options?: DiffusionSpectralEntropySyncOptions): number {
   const o = readOptions(options, DSE_SPEC, 'diffusionSpectralEntropySync');
   return runSync(dsePlan(matrixOrNull(X, o.eigvalSavePath, toMatrix), o), o);
 }
@@ -487,7 +502,7 @@ export function diffusionSpectralEntropySync(X: MatrixLike | null, options?: Dif
  */
 export async function adjacencySpectralEntropy(
   X: MatrixLike | null,
-  options?: AdjacencySpectralEntropyOptions & Pick<AsyncControl, 'signal'>,
+  options?: AdjacencySpectralEntropyOptions,
 ): Promise<number> {
   const stack = callerStack();
   const { signal, ...o } = readOptions(options, { ...ASE_SPEC, ...asyncSpec }, 'adjacencySpectralEntropy');
@@ -503,7 +518,7 @@ export async function adjacencySpectralEntropy(
  * const bits = adjacencySpectralEntropySync(X, { gaussianKernelSigma: 2, anisotropic: true });
  * ```
  */
-export function adjacencySpectralEntropySync(X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions): number {
+export function adjacencySpectralEntropySync(X: MatrixLike | null, options?: AdjacencySpectralEntropySyncOptions): number {
   const o = readOptions(options, ASE_SPEC, 'adjacencySpectralEntropySync');
   return runSync(asePlan(matrixOrNull(X, o.eigvalSavePath, toMatrix), o), o);
 }
@@ -521,7 +536,7 @@ export function adjacencySpectralEntropySync(X: MatrixLike | null, options?: Adj
  */
 export async function diffusionSpectralEntropyDetailed(
   X: MatrixLike | null,
-  options?: DiffusionSpectralEntropyOptions & Pick<AsyncControl, 'signal'>,
+  options?: DiffusionSpectralEntropyOptions,
 ): Promise<EntropyEstimate> {
   const start = process.hrtime.bigint();
   const stack = callerStack();
@@ -539,7 +554,7 @@ export async function diffusionSpectralEntropyDetailed(
  * const est = diffusionSpectralEntropyDetailedSync(Z, { method: 'slq', randomSeed: 1 });
  * ```
  */
-export function diffusionSpectralEntropyDetailedSync(X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions): EntropyEstimate {
+export function diffusionSpectralEntropyDetailedSync(X: MatrixLike | null, options?: DiffusionSpectralEntropySyncOptions): EntropyEstimate {
   const start = process.hrtime.bigint();
   const o = readOptions(options, DSE_SPEC, 'diffusionSpectralEntropyDetailedSync');
   const r = runSync(dseDetailedPlan(matrixOrNull(X, o.eigvalSavePath, toMatrix), o), o);
@@ -558,7 +573,7 @@ export function diffusionSpectralEntropyDetailedSync(X: MatrixLike | null, optio
  */
 export async function adjacencySpectralEntropyDetailed(
   X: MatrixLike | null,
-  options?: AdjacencySpectralEntropyOptions & Pick<AsyncControl, 'signal'>,
+  options?: AdjacencySpectralEntropyOptions,
 ): Promise<EntropyEstimate> {
   const start = process.hrtime.bigint();
   const stack = callerStack();
@@ -576,7 +591,7 @@ export async function adjacencySpectralEntropyDetailed(
  * const est = adjacencySpectralEntropyDetailedSync(Z, { method: 'slq' });
  * ```
  */
-export function adjacencySpectralEntropyDetailedSync(X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions): EntropyEstimate {
+export function adjacencySpectralEntropyDetailedSync(X: MatrixLike | null, options?: AdjacencySpectralEntropySyncOptions): EntropyEstimate {
   const start = process.hrtime.bigint();
   const o = readOptions(options, ASE_SPEC, 'adjacencySpectralEntropyDetailedSync');
   const r = runSync(aseDetailedPlan(matrixOrNull(X, o.eigvalSavePath, toMatrix), o), o);
@@ -595,7 +610,7 @@ export function adjacencySpectralEntropyDetailedSync(X: MatrixLike | null, optio
  */
 export async function diffusionEigenvalues(
   X: MatrixLike,
-  options?: DiffusionEigenvaluesOptions & Pick<AsyncControl, 'signal'>,
+  options?: DiffusionEigenvaluesOptions,
 ): Promise<Float64Array> {
   const stack = callerStack();
   const { signal, gaussianKernelSigma, precision, memoryLimitBytes } = readOptions(
@@ -615,7 +630,7 @@ export async function diffusionEigenvalues(
  * const ev = diffusionEigenvaluesSync([[0], [1], [3]], { gaussianKernelSigma: 1 });
  * ```
  */
-export function diffusionEigenvaluesSync(X: MatrixLike, options?: DiffusionEigenvaluesOptions): Float64Array {
+export function diffusionEigenvaluesSync(X: MatrixLike, options?: DiffusionEigenvaluesSyncOptions): Float64Array {
   const { gaussianKernelSigma, precision, memoryLimitBytes } = readOptions(
     options,
     { gaussianKernelSigma: positiveNumber(10), precision: common.precision, memoryLimitBytes: memoryLimit() },

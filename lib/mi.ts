@@ -82,6 +82,10 @@ interface MiCommonOptions {
   method?: Method;
   /** Tuning of `method: 'slq'`. */
   slq?: SlqOptions;
+  /** Promise forms only: aborts the call (it rejects with an `AbortError`). The `...Sync` forms refuse it. */
+  signal?: AbortSignal;
+  /** Promise forms only: called on the main thread as the entropies of the clusters and random subsets finish (done, total). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Options of {@link diffusionSpectralMutualInformation}. */
@@ -108,7 +112,13 @@ export interface AdjacencySpectralMutualInformationOptions extends MiCommonOptio
   knn?: number;
 }
 
-/** Options only the Promise forms take. */
+/** Options of {@link diffusionSpectralMutualInformationSync}: those of the Promise form but `signal` and `onProgress`. */
+export type DiffusionSpectralMutualInformationSyncOptions = Omit<DiffusionSpectralMutualInformationOptions, 'signal' | 'onProgress'>;
+
+/** Options of {@link adjacencySpectralMutualInformationSync}: those of the Promise form but `signal` and `onProgress`. */
+export type AdjacencySpectralMutualInformationSyncOptions = Omit<AdjacencySpectralMutualInformationOptions, 'signal' | 'onProgress'>;
+
+/** Options only the Promise forms take (now also part of the options types above). */
 export type MiAsyncOptions = AsyncControl;
 
 const nullableBoolean: OptionRule<boolean | null> = {
@@ -347,7 +357,7 @@ function split<T extends { signal?: AbortSignal; onProgress?: (d: number, t: num
 export async function diffusionSpectralMutualInformation(
   X: MatrixLike,
   reference: Reference,
-  options?: DiffusionSpectralMutualInformationOptions & MiAsyncOptions,
+  options?: DiffusionSpectralMutualInformationOptions,
 ): Promise<MutualInformationResult> {
   const stack = callerStack();
   const { control, rest } = split(readOptions(options, { ...DSMI_SPEC, ...ASYNC_SPEC }, 'diffusionSpectralMutualInformation'));
@@ -367,7 +377,7 @@ export async function diffusionSpectralMutualInformation(
 export function diffusionSpectralMutualInformationSync(
   X: MatrixLike,
   reference: Reference,
-  options?: DiffusionSpectralMutualInformationOptions,
+  options?: DiffusionSpectralMutualInformationSyncOptions,
 ): MutualInformationResult {
   const o = resolveDsmi(options, 'diffusionSpectralMutualInformationSync');
   return runSync(dsmiPlan(toMatrix(X, 'X'), parseReference(reference), o), o);
@@ -385,7 +395,7 @@ export function diffusionSpectralMutualInformationSync(
 export async function adjacencySpectralMutualInformation(
   X: MatrixLike,
   reference: Reference,
-  options?: AdjacencySpectralMutualInformationOptions & MiAsyncOptions,
+  options?: AdjacencySpectralMutualInformationOptions,
 ): Promise<MutualInformationResult> {
   const stack = callerStack();
   const { control, rest } = split(readOptions(options, { ...ASMI_SPEC, ...ASYNC_SPEC }, 'adjacencySpectralMutualInformation'));
@@ -405,7 +415,7 @@ export async function adjacencySpectralMutualInformation(
 export function adjacencySpectralMutualInformationSync(
   X: MatrixLike,
   reference: Reference,
-  options?: AdjacencySpectralMutualInformationOptions,
+  options?: AdjacencySpectralMutualInformationSyncOptions,
 ): MutualInformationResult {
   const o = resolveAsmi(options, 'adjacencySpectralMutualInformationSync');
   return runSync(asmiPlan(toMatrix(X, 'X'), parseReference(reference), o), o);
