@@ -47,6 +47,7 @@ export { pythonRandomSample, PythonRandom } from './random';
 export { buildInfo, concurrency, setConcurrency, packageVersion, type BuildInfo } from './info';
 export { setMemoryLimit, getMemoryLimit } from './memory';
 export { readNpy, type NpyArray, type NpyDtype } from './io/npy';
+export { distanceScale, type DistanceScale, type DistanceScaleOptions } from './scale';
 export {
   DseTracker,
   type DseTrackerOptions,

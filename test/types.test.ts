@@ -24,6 +24,7 @@ import {
   type TrackerReportOptions,
   type TrackerAsyncOptions,
   type ProgressCallback,
+  type DistanceScaleOptions,
   type RenderControl,
 } from '../lib';
 
@@ -45,13 +46,14 @@ describe('the exported option types', () => {
     const report: TrackerReportOptions = { title: 't', signal, onProgress };
     const trackerControl: TrackerAsyncOptions = { signal };
     const render: RenderControl = { signal, onProgress };
+    const scale: DistanceScaleOptions = { sampleSize: 10, randomSeed: 1 };
     const syncDsmi: DiffusionSpectralMutualInformationSyncOptions = { numRepetitions: 2 };
     const syncDse: DiffusionSpectralEntropySyncOptions = { t: 2 };
     // @ts-expect-error: the Sync form refuses onProgress
     const noProgress: DiffusionSpectralMutualInformationSyncOptions = { onProgress };
     // @ts-expect-error: the Sync form refuses signal
     const noSignal: DiffusionSpectralEntropySyncOptions = { signal };
-    expect([dsmi, asmi, dse, ase, eig, sc, cheb, mi, rec, report, trackerControl, render, syncDsmi, syncDse, noProgress, noSignal]).toHaveLength(16);
+    expect([dsmi, asmi, dse, ase, eig, sc, cheb, mi, rec, report, trackerControl, render, scale, syncDsmi, syncDse, noProgress, noSignal]).toHaveLength(17);
 
     // and the calls take them, with the values the types promise
     const X = { data: Float64Array.from({ length: 40 }, (_v, i) => (i * 7919) % 13), rows: 20, cols: 2 };
