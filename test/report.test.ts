@@ -72,8 +72,10 @@ describe('#lineChartSpec', () => {
     expect(hi - lo).toBeGreaterThanOrEqual(bitsAxisSpan(1797));
     // the noise fills under 5% of the axis instead of all of it
     expect((0.018 + 0.008) / (hi - lo)).toBeLessThan(0.05);
-    // values far from 0 still get an axis from 0
+    // values far from 0 still get an axis from 0; a slightly negative minimum a small margin below it
     expect(yDomain([3.1, 4.4], 0.25)[0]).toBe(0);
+    expect(yDomain([-0.005, 2.35], 0.54)).toEqual([-0.01, 2.5]);
+    expect(yDomain([-0.3, 0.1], 0.5)).toEqual([-0.3, 0.2]);
   });
 });
 

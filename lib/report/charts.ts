@@ -73,7 +73,7 @@ function niceStep(rough: number): number {
  *
  * @example
  * ```ts
- * yDomain([-0.008, 0.018], 0.54); // [-0.1, 0.5]
+ * yDomain([-0.008, 0.018], 0.54); // [-0.02, 0.6]
  * ```
  */
 export function yDomain(values: number[], minSpan?: number): [number, number] {
@@ -89,7 +89,9 @@ export function yDomain(values: number[], minSpan?: number): [number, number] {
   // Rounded to the step's own decimals, so that 0.1 * 3 prints as 0.3.
   const round = (v: number) => Number(v.toPrecision(12));
   let top = round(Math.ceil(hi / step) * step);
-  const bottom = round(Math.floor(lo / step) * step);
+  let bottom = round(Math.floor(lo / step) * step);
+  // A slightly negative minimum (DSMI noise) gets a small margin below 0, not a whole step.
+  if (minSpan !== undefined && lo < 0) bottom = Math.max(bottom, -niceStep(-2 * lo));
   if (top === hi && hi !== 0) top = round(top + step); // the highest value never on the top edge
   while (top - bottom < want - 1e-12) top = round(top + step);
   return [bottom, top];
