@@ -25,6 +25,8 @@ import {
   integerAtLeastOrNull,
   seed,
   oneOf,
+  optionalSignal,
+  optionalFunction,
   type Matrix,
   type MatrixLike,
   type OptionRule,
@@ -126,6 +128,8 @@ type Resolved = {
 };
 
 const any: OptionRule<unknown> = { default: null, parse: (v) => v };
+
+const ASYNC_RULES = { signal: optionalSignal(), onProgress: optionalFunction<ProgressCallback>() };
 
 const SPEC = {
   labels: any,
@@ -250,7 +254,6 @@ export class DseTracker {
     if (this.fingerprintValue === null) {
       const h = createHash('sha256');
       const o = { ...this.o, randomSeed: this.o.randomSeed === null ? null : String(this.o.randomSeed), slq: this.o.method === 'slq' ? this.o.slq : null };
-      // nNeighbors and nClusters only matter through the clustering when clusters are given.
       h.update(JSON.stringify(o));
       const bytes = (a: ArrayBufferView | null) => (a ? new Uint8Array(a.buffer, a.byteOffset, a.byteLength) : new Uint8Array(0));
       h.update(`labels:${this.labels ? (this.labelsDiscrete ? 'classes' : 'values') : 'none'}:`).update(bytes(this.labels));
@@ -312,8 +315,9 @@ export class DseTracker {
     const layer = own.layer ?? 'embeddings';
     if (typeof epoch !== 'number' || !Number.isFinite(epoch)) throw invalid('ERR_DSE_OPTION', 'epoch', 'a finite number', epoch);
     if (typeof layer !== 'string' || layer.length === 0) throw invalid('ERR_DSE_OPTION', 'layer', 'a non-empty string', layer);
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid('ERR_DSE_OPTION', 'signal', 'an AbortSignal', signal);
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('ERR_DSE_OPTION', 'onProgress', 'a function (done, total)', onProgress);
+    // The same checks as every other async call (a signal of another realm is fine).
+    if (signal !== undefined) ASYNC_RULES.signal.parse(signal, 'signal');
+    if (onProgress !== undefined) ASYNC_RULES.onProgress.parse(onProgress, 'onProgress');
     if (source !== undefined && typeof source !== 'string') throw invalid('ERR_DSE_OPTION', 'source', 'a string', source);
     if (file !== undefined) checkStamp(file, 'file');
     if (signal?.aborted) throw abortError(signal);
@@ -539,6 +543,8 @@ export class DseTracker {
    */
   async writeReport(file: string, reportOptions: TrackerReportOptions = {}): Promise<number> {
     const options = ownProperties(reportOptions);
+    if (options.signal !== undefined) ASYNC_RULES.signal.parse(options.signal, 'signal');
+    if (options.onProgress !== undefined) ASYNC_RULES.onProgress.parse(options.onProgress, 'onProgress');
     if (this.records.length === 0 && !(options.failures?.length))
       throw new DseError('ERR_DSE_SHAPE', 'Expected at least 1 record before writing a report but received none (call record() first)');
     const doc = traceReport(this.records, {

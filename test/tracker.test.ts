@@ -292,7 +292,9 @@ describe('DseTracker signal and onProgress', () => {
     const progress: [number, number][] = [];
     await tracker.writeReport(file, { onProgress: (d, t) => progress.push([d, t]) });
     expect(progress).toEqual([[1, 2], [2, 2]]); // DSE(Z) and DSMI(Z;Y)
-    await expect(tracker.record({ epoch: 3, embeddings: embeddings(1), signal: 'no' as never })).rejects.toThrow(/an AbortSignal/);
+    await expect(tracker.record({ epoch: 3, embeddings: embeddings(1), signal: 'no' as never })).rejects.toThrow('Expected an AbortSignal for signal but received "no"');
+    await expect(tracker.writeReport(file, { signal: {} as never })).rejects.toThrow('Expected an AbortSignal for signal but received an object');
+    await expect(tracker.writeReport(file, { onProgress: 1 as never })).rejects.toThrow('Expected a function for onProgress but received 1');
   });
 });
 
