@@ -40,6 +40,7 @@ describe('#lineChartSpec', () => {
     expect(spec.data.values).toHaveLength(6);
     expect(spec.layer.map((l: any) => l.mark.type)).toEqual(['line', 'point']);
     expect(spec.layer[1].encoding.shape.scale.range.slice(0, 2)).toEqual(['circle', 'square']); // a marker shape per series
+    expect(spec.layer[1].encoding.size.scale.range).toEqual([80, 30]); // large and small: coinciding markers both show
     expect(spec.encoding.x.title).toBe('Epoch');
     expect(spec.encoding.y.title).toBe('DSE(Z) (bits)');
     expect(spec.encoding.color.title).toBe('Layer');

@@ -171,6 +171,8 @@ export function lineChartSpec(chart: LineChart): Record<string, unknown> {
     legend: { orient: chart.legend ?? 'bottom', direction: chart.legend === 'right' ? 'vertical' : 'horizontal', columns: chart.legend === 'right' ? 1 : 2, labelLimit: 320 },
   };
   const shape = { field: 'series', type: 'nominal', title: chart.seriesTitle, scale: { domain: order, range: SHAPES } };
+  // Marker sizes alternate large and small, so that a marker drawn on another leaves it showing.
+  const size = { field: 'series', type: 'ordinal', title: chart.seriesTitle, scale: { domain: order, range: order.map((_s, i) => (i % 2 === 0 ? 80 : 30)) } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: chart.title, anchor: 'start', fontSize: 15, fontWeight: 'bold' },
@@ -184,7 +186,7 @@ export function lineChartSpec(chart: LineChart): Record<string, unknown> {
     // stay distinguishable by their markers.
     layer: [
       { mark: { type: 'line', strokeWidth: 2.2, interpolate: 'linear' }, encoding: { order: { field: 'x', type: 'quantitative' } } },
-      { mark: { type: 'point', filled: false, size: 48, strokeWidth: 1.8, opacity: 1 }, encoding: { shape } },
+      { mark: { type: 'point', filled: false, strokeWidth: 1.8, opacity: 1 }, encoding: { shape, size } },
     ],
     config: {
       font: FONT,
