@@ -171,7 +171,7 @@ export function uniqueCounts(labels: Int32Array): { values: number[]; counts: nu
 }
 
 /** Options of {@link spectralClustering}. */
-export interface SpectralClusteringOptions {
+export interface SpectralClusteringOptions extends AsyncOptions {
   /** Number of clusters. Default 10. */
   nClusters?: number;
   /** Neighbours of the kNN connectivity graph, self included. Default 10. */
@@ -179,6 +179,9 @@ export interface SpectralClusteringOptions {
   /** Bytes this call may use. Default: setMemoryLimit's. */
   memoryLimitBytes?: number | null;
 }
+
+/** Options of {@link spectralClusteringSync}: those of the Promise form but `signal` and `onProgress`. */
+export type SpectralClusteringSyncOptions = Omit<SpectralClusteringOptions, keyof AsyncOptions>;
 
 export const CLUSTER_SPEC = {
   nClusters: integerAtLeast(10, 1),
@@ -218,7 +221,7 @@ const CLUSTERING: Operation<[Y: MatrixLike], Parsed<typeof CLUSTER_SPEC>, Matrix
  * const labels = await spectralClustering(images, { nClusters: 10 });
  * ```
  */
-export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOptions & AsyncOptions) => Promise<Int32Array> = promiseForm('spectralClustering', CLUSTERING);
+export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOptions) => Promise<Int32Array> = promiseForm('spectralClustering', CLUSTERING);
 
 /**
  * Synchronous {@link spectralClustering}.
@@ -228,4 +231,4 @@ export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOpt
  * const labels = spectralClusteringSync(Y, { nClusters: 3, nNeighbors: 10 });
  * ```
  */
-export const spectralClusteringSync: (Y: MatrixLike, options?: SpectralClusteringOptions) => Int32Array = syncForm('spectralClusteringSync', CLUSTERING);
+export const spectralClusteringSync: (Y: MatrixLike, options?: SpectralClusteringSyncOptions) => Int32Array = syncForm('spectralClusteringSync', CLUSTERING);

@@ -273,6 +273,26 @@ export function abortError(signal?: AbortSignal): AbortError {
   return new AbortError('The operation was aborted', reason !== undefined ? { cause: reason } : undefined);
 }
 
+/** `promise`, or an AbortError as soon as `signal` aborts (the promise itself runs on). */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
 /**
