@@ -171,7 +171,7 @@ function checkInputs(X: Matrix, ref: ParsedReference): void {
     throw invalid('ERR_DSE_SHAPE', 'reference', `one row per row of X (${X.rows})`, raw(`${ref.values.rows} rows`));
 }
 
-function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<MutualInformationResult> {
+export function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<MutualInformationResult> {
   checkInputs(X, ref);
   checkSlqCombination(o, 'diffusionSpectralMutualInformation');
   log(o.verbose, 'DSMI: preparing clusters...');

@@ -135,6 +135,53 @@ export function* spectra(X: Matrix, subsets: Int32Array[] | null, options: Nativ
   return collapsed.map((c) => (c ? fromWide[w++] : fromNarrow[s++]));
 }
 
+function sameOptions(a: object, b: object): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
+}
+
+/** The rows of a request's subsets: its own, or all rows of X written out. */
+function subsetsOf(r: SpectraRequest): Int32Array[] {
+  if (r.subsets) return r.subsets;
+  const all = new Int32Array(r.X.rows);
+  for (let i = 0; i < all.length; i++) all[i] = i;
+  return [all];
+}
+
+/**
+ * Inside a plan: several plans run together. Whenever all of them wait on spectra of the same X
+ * with the same options (the tracker's DSE(Z), DSMI(Z;Y) and DSMI(Z;X)), their subsets go to
+ * native as one batch, scheduled over the cores together; any other request runs on its own, in
+ * the order of the plans. Returns each plan's result.
+ */
+export function* together<T extends unknown[]>(...plans: { [K in keyof T]: Plan<T[K]> }): Plan<T> {
+  const steps: IteratorResult<NativeRequest, unknown>[] = plans.map((p) => p.next());
+  for (;;) {
+    const waiting = steps.map((s, i) => (s.done ? -1 : i)).filter((i) => i >= 0);
+    if (waiting.length === 0) return steps.map((s) => s.value) as T;
+    const requests = waiting.map((i) => steps[i].value as NativeRequest);
+    const first = requests[0];
+    const mergeable =
+      waiting.length > 1 &&
+      requests.every(
+        (r): r is SpectraRequest =>
+          r.op === 'spectra' && first.op === 'spectra' && r.X === first.X && !r.widened && sameOptions(r.options, first.options),
+      );
+    if (!mergeable) {
+      const i = waiting[0];
+      steps[i] = plans[i].next(yield first);
+      continue;
+    }
+    const parts = (requests as SpectraRequest[]).map(subsetsOf);
+    const results = (yield { ...(first as SpectraRequest), subsets: parts.flat() }) as Float64Array[];
+    let at = 0;
+    waiting.forEach((i, k) => {
+      steps[i] = plans[i].next(results.slice(at, at + parts[k].length));
+      at += parts[k].length;
+    });
+  }
+}
+
 /** Inside a plan: Chebyshev moments of the subsets' filtered diffusion kernels. */
 export function* chebyshevMoments(X: Matrix, subsets: Int32Array[] | null, options: NativeChebyshevOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
   const fit = fitToRange(X, options.sigma, 'float64');

@@ -7,10 +7,12 @@
  */
 import * as fs from 'fs';
 import { DseError, describe, invalid, raw } from './errors';
-import { diffusionSpectralEntropy } from './entropy';
-import type { Precision } from './options';
-import { diffusionSpectralMutualInformation } from './mi';
-import { spectralClustering, parseReference, integerLabels, classLabels, uniqueCounts } from './clusters';
+import { dsePlan } from './entropy';
+import { DSE_SPEC, DSMI_SPEC, type DseResolved, type DsmiResolved } from './options';
+import { dsmiPlan } from './mi';
+import { spectralClustering, parseReference, ownedReference, integerLabels, classLabels, uniqueCounts, CLUSTER_SPEC, type ParsedReference } from './clusters';
+import { runAsync, together, type Plan } from './plan';
+import { CONTROL_SPEC } from './operation';
 import { createHash } from 'crypto';
 import { writeFileAtomic, ioError } from './io/atomic';
 import {
@@ -19,22 +21,16 @@ import {
   ownedFiniteMatrix,
   readOptions,
   ownProperties,
-  positiveNumber,
-  nonNegativeNumber,
-  integerAtLeast,
-  integerAtLeastOrNull,
-  seed,
-  oneOf,
-  optionalSignal,
-  optionalFunction,
   type Matrix,
   type MatrixLike,
   type OptionRule,
+  type Parsed,
 } from './validate';
 import { traceCsv, traceReport, sortRecords, parseTraceCsv, type TraceRecord, type TraceFailure, type TraceFileStamp } from './report/trace';
 import { abortError, raceAbort } from './native';
 import { writeReportFile } from './report/html';
-import { METHOD_SPEC, type Method, type SlqOptions } from './slq';
+import type { Method, SlqOptions } from './slq';
+import type { Precision } from './options';
 
 export type { TraceRecord, TraceFailure, TraceFileStamp } from './report/trace';
 
@@ -114,37 +110,27 @@ export interface TrackerReportOptions extends TrackerAsyncOptions {
   failures?: readonly TraceFailure[];
 }
 
-type Resolved = {
-  gaussianKernelSigma: number;
-  t: number;
-  maxN: number | null;
-  randomSeed: number | bigint | null;
-  numRepetitions: number;
-  nClusters: number;
-  nNeighbors: number;
-  precision: Precision;
-  method: Method;
-  slq: Required<SlqOptions>;
-};
-
 const any: OptionRule<unknown> = { default: null, parse: (v) => v };
 
-const ASYNC_RULES = { signal: optionalSignal(), onProgress: optionalFunction<ProgressCallback>() };
+const ASYNC_RULES = CONTROL_SPEC;
 
+// The measures' own rules: the tracker's options are those of DSE and DSMI.
 const SPEC = {
   labels: any,
   inputs: any,
   inputClusters: any,
-  gaussianKernelSigma: positiveNumber(10),
-  t: nonNegativeNumber(1),
-  maxN: integerAtLeastOrNull(10000, 1),
-  randomSeed: seed(0),
-  numRepetitions: integerAtLeast(5, 1),
-  nClusters: integerAtLeast(10, 1),
-  nNeighbors: integerAtLeast(10, 1),
-  precision: oneOf<Precision>('float64', ['float64', 'float32']),
-  ...METHOD_SPEC,
+  gaussianKernelSigma: DSE_SPEC.gaussianKernelSigma,
+  t: DSE_SPEC.t,
+  maxN: DSE_SPEC.maxN,
+  randomSeed: DSE_SPEC.randomSeed,
+  numRepetitions: DSMI_SPEC.numRepetitions,
+  nClusters: DSMI_SPEC.nClusters,
+  nNeighbors: CLUSTER_SPEC.nNeighbors,
+  precision: DSE_SPEC.precision,
+  method: DSE_SPEC.method,
+  slq: DSE_SPEC.slq,
 };
+type Resolved = Omit<Parsed<typeof SPEC>, 'labels' | 'inputs' | 'inputClusters'>;
 
 /** A private copy of a checked matrix, so the caller may reuse or dispose its buffer at once. */
 function snapshot(X: MatrixLike, name: string): Matrix {
@@ -171,6 +157,10 @@ export class DseTracker {
   private readonly inputs: Matrix | null;
   private readonly givenInputClusters: Int32Array | null;
   private inputClustersPromise: Promise<Int32Array> | null = null;
+  /** The labels as DSMI reads them, parsed once. */
+  private labelsReference: ParsedReference | null = null;
+  /** The reference of DSMI(Z;X) for the input clusters, parsed once. */
+  private inputsReference: { clusters: Int32Array; reference: ParsedReference } | null = null;
   private readonly records: TraceRecord[] = [];
   private readonly pending = new Set<string>();
   private fingerprintValue: string | null = null;
@@ -341,24 +331,23 @@ export class DseTracker {
     try {
       const Z = await copying;
       const start = process.hrtime.bigint();
-      const { gaussianKernelSigma, t, maxN, randomSeed, numRepetitions, nClusters, precision, method, slq } = this.o;
-      const progress = new StageProgress(onProgress, [1, this.labels ? this.labelStages() : 0, this.hasX ? this.clusterStages() : 0]);
-      const dse = await diffusionSpectralEntropy(Z, { gaussianKernelSigma, t, maxN, randomSeed, precision, method, slq, signal });
-      progress.finish(0);
-      const mi = { gaussianKernelSigma, t, randomSeed, numRepetitions, nClusters, precision, method, slq, signal };
-      const dsmiY = this.labels
-        ? (await diffusionSpectralMutualInformation(Z, this.labels, { ...mi, referenceDiscrete: this.labelsDiscrete, onProgress: progress.stage(1) })).value
-        : null;
-      progress.finish(1);
-      let dsmiX: number | null = null;
+      const { maxN } = this.o;
+      // One plan per measure, run together: their subsets of Z go to native as one batch.
+      const plans: Plan<number>[] = [dsePlan(Z, this.dseOptions())];
+      let total = 1;
+      if (this.labels) {
+        plans.push(valueOf(dsmiPlan(Z, this.labelsRef(), this.dsmiOptions(this.labelsDiscrete, null))));
+        total += this.labelStages();
+      }
       if (this.hasX) {
         const clusters = await raceAbort(this.inputClusters(), signal);
-        progress.resize(2, uniqueCounts(clusters).values.length * (numRepetitions + 1));
-        // With precomputed clusters the reference reads only their labels, not the inputs.
-        const reference = this.inputs ?? Float64Array.from(clusters);
-        dsmiX = (await diffusionSpectralMutualInformation(Z, reference, { ...mi, referenceDiscrete: false, precomputedClusters: clusters, onProgress: progress.stage(2) })).value;
-        progress.finish(2);
+        plans.push(valueOf(dsmiPlan(Z, this.inputsRef(clusters), this.dsmiOptions(false, clusters))));
+        total += uniqueCounts(clusters).values.length * (this.o.numRepetitions + 1);
       }
+      const values = await runAsync(() => together(...plans), { signal, onProgress: cumulative(onProgress, total), memoryLimitBytes: null }, undefined);
+      const dse = values[0];
+      const dsmiY = this.labels ? values[1] : null;
+      const dsmiX = this.hasX ? values[values.length - 1] : null;
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const rowsUsed = maxN === null ? Z.rows : Math.min(Z.rows, maxN);
       const record: TraceRecord = { layer, epoch, rows: Z.rows, cols: Z.cols, dse, dsmiY, dsmiX, seconds, rowsUsed, options: this.fingerprint() };
@@ -373,15 +362,34 @@ export class DseTracker {
     }
   }
 
+  /** DSE's options, as diffusionSpectralEntropy reads them. */
+  private dseOptions(): DseResolved {
+    const { gaussianKernelSigma, t, maxN, randomSeed, precision, method, slq } = this.o;
+    return readOptions({ gaussianKernelSigma, t, maxN, randomSeed, precision, method, slq }, DSE_SPEC, 'DseTracker');
+  }
+
+  /** DSMI's options, as diffusionSpectralMutualInformation reads them. */
+  private dsmiOptions(referenceDiscrete: boolean, clusters: Int32Array | null): DsmiResolved {
+    const { gaussianKernelSigma, t, randomSeed, numRepetitions, nClusters, precision, method, slq } = this.o;
+    const o = { gaussianKernelSigma, t, randomSeed, numRepetitions, nClusters, precision, method, slq, referenceDiscrete };
+    return readOptions(clusters ? { ...o, precomputedClusters: clusters } : o, DSMI_SPEC, 'DseTracker');
+  }
+
+  /** The labels as DSMI's reference, parsed once. */
+  private labelsRef(): ParsedReference {
+    return (this.labelsReference ??= ownedReference(parseReference(this.labels!)));
+  }
+
+  /** DSMI(Z;X)'s reference: with precomputed clusters the reference reads only their labels, not the inputs. */
+  private inputsRef(clusters: Int32Array): ParsedReference {
+    if (this.inputsReference?.clusters !== clusters)
+      this.inputsReference = { clusters, reference: ownedReference(parseReference(this.inputs ?? Float64Array.from(clusters))) };
+    return this.inputsReference.reference;
+  }
+
   /** Entropies of DSMI(Z;Y): classes (or bins) x (numRepetitions + 1). */
   private labelStages(): number {
     const k = this.labelsDiscrete ? uniqueCounts(this.labels as Int32Array).values.length : this.o.nClusters;
-    return k * (this.o.numRepetitions + 1);
-  }
-
-  /** Entropies of DSMI(Z;X), as far as known before the clustering. */
-  private clusterStages(): number {
-    const k = this.givenInputClusters ? uniqueCounts(this.givenInputClusters).values.length : this.o.nClusters;
     return k * (this.o.numRepetitions + 1);
   }
 
@@ -585,43 +593,24 @@ function checkRecord(value: unknown, where: string): TraceRecord {
   return copyRecord(r);
 }
 
-/** One progress count over several stages whose sizes are known (or estimated) up front. */
-class StageProgress {
-  private readonly done: number[];
-  constructor(
-    private readonly onProgress: ProgressCallback | undefined,
-    private readonly sizes: number[],
-  ) {
-    this.done = sizes.map(() => 0);
-  }
+/** A DSMI plan's value (the clusters are the tracker's own). */
+function* valueOf(plan: Plan<{ value: number }>): Plan<number> {
+  return (yield* plan).value;
+}
 
-  private report(): void {
-    if (!this.onProgress) return;
-    const total = this.sizes.reduce((a, b) => a + b, 0);
+/**
+ * The native batches' progress as one count: `total` entropies over the record (1 for DSE, then
+ * classes x (numRepetitions + 1) per DSMI), whether they run in one batch or several.
+ */
+function cumulative(onProgress: ProgressCallback | undefined, total: number): ProgressCallback | undefined {
+  if (!onProgress) return undefined;
+  let before = 0;
+  return (done, batch) => {
     try {
-      this.onProgress(Math.min(total, this.done.reduce((a, b) => a + b, 0)), total);
+      onProgress(Math.min(total, before + done), total);
     } catch {
       // A throwing progress callback must not take the computation down with it (as natively).
     }
-  }
-
-  /** The native progress of stage `k` (its own batch total replaces the estimate). */
-  stage(k: number): ProgressCallback | undefined {
-    if (!this.onProgress) return undefined;
-    return (done, total) => {
-      this.sizes[k] = total;
-      this.done[k] = done;
-      this.report();
-    };
-  }
-
-  resize(k: number, size: number): void {
-    this.sizes[k] = size;
-  }
-
-  finish(k: number): void {
-    if (this.sizes[k] === 0) return;
-    this.done[k] = this.sizes[k];
-    this.report();
-  }
+    if (done === batch) before += batch;
+  };
 }

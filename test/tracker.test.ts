@@ -9,6 +9,7 @@ import * as clusters from '../lib/clusters';
 import { DseTracker } from '../lib/tracker';
 import { diffusionSpectralEntropySync, diffusionSpectralMutualInformationSync, spectralClusteringSync } from '../lib';
 import { parseCsv } from '../lib/io/csv';
+import { native } from '../lib/native';
 import type { Matrix } from '../lib/validate';
 
 tf.enableProdMode();
@@ -33,6 +34,20 @@ function data(n = 120): { X: Matrix; labels: Int32Array; embeddings: (epoch: num
 }
 
 describe('DseTracker#record', () => {
+  it('sends DSE(Z), DSMI(Z;Y) and DSMI(Z;X) to native as one batch of Z', async () => {
+    const { labels, embeddings } = data();
+    const inputClusters = Int32Array.from(labels, (l, i) => (l + (i % 2)) % 3);
+    const tracker = new DseTracker({ labels, inputClusters, gaussianKernelSigma: 2, numRepetitions: 2 });
+    const spectra = jest.spyOn(native(), 'spectraAsync');
+    const Z = embeddings(3);
+    const r = await tracker.record({ epoch: 1, embeddings: Z });
+    expect(spectra).toHaveBeenCalledTimes(1);
+    // 1 subset for DSE, 3 classes x (2 + 1) for each DSMI
+    expect((spectra.mock.calls[0][3] as Int32Array[]).length).toBe(1 + 9 + 9);
+    expect(r.dse).toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma: 2 }));
+    expect(r.dsmiX).toBe(diffusionSpectralMutualInformationSync(Z, Float64Array.from(inputClusters), { gaussianKernelSigma: 2, numRepetitions: 2, referenceDiscrete: false, precomputedClusters: inputClusters }).value);
+  });
+
   it('computes DSE(Z), DSMI(Z;Y) and DSMI(Z;X) exactly as the library calls do', async () => {
     const { X, labels, embeddings } = data();
     const options = { gaussianKernelSigma: 2, t: 2, numRepetitions: 3, nClusters: 3, randomSeed: 5 };
