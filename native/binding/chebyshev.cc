@@ -21,7 +21,7 @@ namespace {
 struct ChebyshevJob {
   InputMatrix X;
   std::vector<std::vector<std::int32_t>> indices;  // owns what subsets point into
-  std::vector<ChebyshevSubset> subsets;
+  std::vector<Subset> subsets;
   ChebyshevSpec spec;
   std::size_t maxThreads = 0;
   std::vector<std::vector<double>> results;
@@ -37,7 +37,7 @@ std::shared_ptr<ChebyshevJob> parseJob(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto job = std::make_shared<ChebyshevJob>();
   job->X = matrixView(env, info[0], info[1], info[2]);
-  job->subsets = subsetList<ChebyshevSubset>(env, info[3], job->X.rows, job->indices);
+  job->subsets = subsetList<Subset>(env, info[3], job->X.rows, job->indices);
   auto o = optionsArg(env, info[4]);
   job->spec.sigma = numberArg(env, o.Get("sigma"), "sigma");
   if (!(job->spec.sigma > 0)) throwError(env, "ERR_DSE_OPTION", "native: sigma must be > 0");
@@ -53,7 +53,7 @@ std::shared_ptr<ChebyshevJob> parseJob(const Napi::CallbackInfo& info) {
 }
 
 void run(ChebyshevJob& job, const TaskContext* ctx) {
-  ChebyshevControl control;
+  Control control;
   control.maxThreads = job.maxThreads;
   if (ctx) {
     control.cancel = ctx->cancel;

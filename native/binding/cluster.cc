@@ -50,8 +50,7 @@ void run(ClusterJob& job, const std::atomic<std::int32_t>* cancel) {
   // The budget, not threadsNow: OpenBLAS's thread count changes the last bits of the embedding,
   // and cluster_qr's argmax can turn those into another partition where clusters are ambiguous.
   linalg::BlasThreadsScope threads(static_cast<int>(concurrency()));
-  spectralClustering(job.Y.data(), job.n, job.d, job.k, job.neighbours, job.labels.data(),
-                     [cancel]() { return isCancelled(cancel); });
+  spectralClustering(job.Y.data(), job.n, job.d, job.k, job.neighbours, job.labels.data(), cancel);
 }
 
 Napi::Value toJs(Napi::Env env, const ClusterJob& job) {

@@ -4,6 +4,10 @@
 // computes it. See cluster.h for the steps. Two back ends: OpenBLAS/LAPACK (DSE_HAVE_LAPACK)
 // through the Fortran interface declared below, and Eigen only.
 #include "cluster.h"
+
+#include "blas.h"
+#include "parallel.h"
+#include "random.h"
 #include "threads.h"
 
 #include <algorithm>
@@ -40,26 +44,6 @@
 #define DSE_PROF_PRINT(label, a, b)
 #endif
 
-#ifdef DSE_HAVE_LAPACK
-// Fortran BLAS/LAPACK (LP64 integers). The trailing size_t arguments are the hidden lengths
-// of the CHARACTER arguments that gfortran-compiled LAPACK expects.
-extern "C" {
-double ddot_(const int* n, const double* x, const int* incx, const double* y, const int* incy);
-void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
-            const double* beta, double* c, const int* ldc, std::size_t, std::size_t);
-void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a,
-             const int* lda, const double* vl, const double* vu, const int* il, const int* iu,
-             const double* abstol, int* m, double* w, double* z, const int* ldz, int* isuppz,
-             double* work, const int* lwork, int* iwork, const int* liwork, int* info, std::size_t,
-             std::size_t, std::size_t);
-void dgeqp3_(const int* m, const int* n, double* a, const int* lda, int* jpvt, double* tau,
-             double* work, const int* lwork, int* info);
-void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
-             const int* lda, double* s, double* u, const int* ldu, double* vt, const int* ldvt,
-             double* work, const int* lwork, int* info, std::size_t, std::size_t);
-}
-#endif
 
 namespace dse {
 namespace {
@@ -85,10 +69,6 @@ constexpr double kSiMaxFlops = 5e10;
 // Up to this n the eigenvectors come from a dense symmetric eigensolver.
 constexpr std::size_t kDenseMaxN = 200;
 
-void poll(const std::function<bool()>& cancelled) {
-  if (cancelled && cancelled()) throw Cancelled();
-}
-
 int toInt(std::size_t v, const char* what) {
   if (v > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw std::invalid_argument(std::string("spectralClustering: ") + what + " too large");
@@ -96,47 +76,13 @@ int toInt(std::size_t v, const char* what) {
 }
 
 // ------------------------------------------------------------------------------------------
-// Dense products (column-major). C = alpha * op(A) * op(B) + beta * C.
-//
-// gemmEigen: Eigen's single-threaded product, for the small matrix-vector-like products
-// (one column against a basis, k x k matrices). Each threaded BLAS call wakes OpenBLAS's
-// worker threads, which then spin-wait between calls; not worth it for these.
-void gemmEigen(bool ta, bool tb, Index m, Index n, Index k, double alpha, const double* A,
-               Index lda, const double* B, Index ldb, double beta, double* C, Index ldc) {
-  if (m == 0 || n == 0) return;
-  const Index ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
-  CMapM a(A, ar, ac, Eigen::OuterStride<>(lda));
-  CMapM b(B, br, bc, Eigen::OuterStride<>(ldb));
-  MapM c(C, m, n, Eigen::OuterStride<>(ldc));
-  if (beta == 0.0)
-    c.setZero();
-  else if (beta != 1.0)
-    c *= beta;
-  if (k == 0) return;
-  if (!ta && !tb)
-    c.noalias() += alpha * a * b;
-  else if (ta && !tb)
-    c.noalias() += alpha * a.transpose() * b;
-  else if (!ta && tb)
-    c.noalias() += alpha * a * b.transpose();
-  else
-    c.noalias() += alpha * a.transpose() * b.transpose();
-}
-
-// gemm: the BLAS when there is one (the large distance products), else Eigen.
-void gemm(bool ta, bool tb, Index m, Index n, Index k, double alpha, const double* A, Index lda,
-          const double* B, Index ldb, double beta, double* C, Index ldc) {
-  if (m == 0 || n == 0) return;
-#ifdef DSE_HAVE_LAPACK
-  const char ca = ta ? 'T' : 'N', cb = tb ? 'T' : 'N';
-  const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
-  const int ilda = static_cast<int>(lda), ildb = static_cast<int>(ldb),
-            ildc = static_cast<int>(ldc);
-  dgemm_(&ca, &cb, &im, &in, &ik, &alpha, A, &ilda, B, &ildb, &beta, C, &ildc, 1, 1);
-#else
-  gemmEigen(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-#endif
-}
+// Dense products (blas.h), column-major: gemm by the BLAS when there is one (the large distance
+// products), gemmEigen single-threaded for the small ones (one column against a basis, k x k
+// matrices), where waking OpenBLAS's worker threads costs more than the product.
+using GemmFn = void (*)(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
+                        const double*, std::size_t, double, double*, std::size_t);
+constexpr GemmFn gemm = blas::gemm<double>;
+constexpr GemmFn gemmEigen = blas::eigenGemm<double>;
 
 // Eigen-decomposition of a small or moderate symmetric matrix (column-major n x n, lower
 // triangle used, destroyed): the `nev` largest eigenvalues in descending order into w and
@@ -167,16 +113,15 @@ void symTop(double* A, Index n, Index nev, std::vector<double>& w, std::vector<d
   double wq = 0;
   std::vector<double> wa(n), za(static_cast<std::size_t>(n * nev));
   std::vector<int> isuppz(2 * static_cast<std::size_t>(nev));
-  dsyevr_(&jobz, &range, &uplo, &in, A, &in, &vl, &vu, &il, &iu, &abstol, &m, wa.data(),
-          za.data(), &in, isuppz.data(), &wq, &lwork, &iwq, &liwork, &info, 1, 1, 1);
+  blas::syevr(&jobz, &range, &uplo, &in, A, &in, &vl, &vu, &il, &iu, &abstol, &m, wa.data(), za.data(), &in,
+              isuppz.data(), &wq, &lwork, &iwq, &liwork, &info);
   if (info != 0) throw NumericError("dsyevr workspace query failed (info " + std::to_string(info) + ")");
   lwork = static_cast<int>(wq) + 1;
   liwork = iwq;
   std::vector<double> work(lwork);
   std::vector<int> iwork(liwork);
-  dsyevr_(&jobz, &range, &uplo, &in, A, &in, &vl, &vu, &il, &iu, &abstol, &m, wa.data(),
-          za.data(), &in, isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1,
-          1);
+  blas::syevr(&jobz, &range, &uplo, &in, A, &in, &vl, &vu, &il, &iu, &abstol, &m, wa.data(), za.data(), &in,
+              isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
   if (info > 0) {
     symTopEigen(saved.data(), n, nev, w, Z);
     return;
@@ -193,67 +138,11 @@ void symTop(double* A, Index n, Index nev, std::vector<double>& w, std::vector<d
 #endif
 }
 
-// Deterministic pseudo-random numbers (splitmix64), the same on every platform.
-struct Rng {
-  std::uint64_t s;
-  explicit Rng(std::uint64_t seed) : s(seed) {}
-  double uniform() {  // in [-1, 1)
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return static_cast<double>(z >> 11) * (2.0 / 9007199254740992.0) - 1.0;
-  }
-};
+using Rng = random::SplitMix64;
 
-// ------------------------------------------------------------------------------------------
-// Small parallel loop: fn(begin, end) over [0, total) in chunks, on up to maxThreads()
-// threads (the calling thread included). `cancelled` is polled only on the calling thread.
+// The threads of the KD-tree queries (and of the distance GEMMs without BLAS): the budget's
+// threads now, at most 8.
 unsigned maxThreads() { return static_cast<unsigned>(std::min<std::size_t>(threadsNow(concurrency()), 8)); }
-
-template <class Fn>
-void parallelChunks(std::size_t total, std::size_t chunk, unsigned nThreads, const Fn& fn,
-                    const std::function<bool()>& cancelled) {
-  if (total == 0) return;
-  nThreads = std::max(1u, std::min<unsigned>(nThreads, static_cast<unsigned>((total + chunk - 1) / chunk)));
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> stop{false};
-  std::atomic<bool> wasCancelled{false};
-  std::exception_ptr err;
-  std::mutex mu;
-  auto work = [&](unsigned tid, bool isMain) {
-    for (;;) {
-      if (stop.load(std::memory_order_relaxed)) return;
-      if (isMain && cancelled && cancelled()) {
-        wasCancelled = true;
-        stop = true;
-        return;
-      }
-      const std::size_t s0 = next.fetch_add(chunk);
-      if (s0 >= total) return;
-      try {
-        fn(tid, s0, std::min(total, s0 + chunk));
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!err) err = std::current_exception();
-        stop = true;
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < nThreads; ++t) {
-    try {
-      pool.emplace_back(work, t, false);
-    } catch (...) {  // no more threads: the others (or this one) take the remaining chunks
-      break;
-    }
-  }
-  work(0, true);
-  for (auto& th : pool) th.join();
-  if (err) std::rethrow_exception(err);
-  if (wasCancelled) throw Cancelled();
-}
 
 // ------------------------------------------------------------------------------------------
 // k nearest neighbours, as sklearn's kneighbors_graph(Y, nn, include_self=True) finds them:
@@ -466,7 +355,7 @@ class SkKdTree {
 double sqNorm(const double* x, std::size_t d) {
 #ifdef DSE_HAVE_LAPACK
   const int id = static_cast<int>(d), one = 1;
-  return ddot_(&id, x, &one, x, &one);  // as sklearn's _sqeuclidean_row_norms64 (BLAS ddot)
+  return blas::dot(&id, x, &one, x, &one);  // as sklearn's _sqeuclidean_row_norms64 (BLAS ddot)
 #else
   using Vec = Eigen::Matrix<double, Eigen::Dynamic, 1>;
   const Eigen::Map<const Vec> v(x, static_cast<Index>(d));
@@ -515,7 +404,7 @@ std::size_t sklearnThreads() {
 
 // nbr[i*nn .. i*nn+nn) = the nn neighbours of row i (in no particular order).
 void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t nn,
-                      std::vector<int>& nbr, const std::function<bool()>& cancelled) {
+                      std::vector<int>& nbr, CancelFlag cancel) {
   // sklearn's algorithm='auto': brute force when d > 15 or nn >= n // 2, else a KD-tree.
   const bool brute = d > 15 || nn >= n / 2;
   nbr.assign(n * nn, 0);
@@ -523,9 +412,12 @@ void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t
   if (!brute) {
     SkKdTree tree(Y, n, d);
     const unsigned nt = n >= 1000 ? maxThreads() : 1u;
-    parallelChunks(
-        n, 256, nt,
-        [&](unsigned, std::size_t i0, std::size_t i1) {
+    constexpr std::size_t kRows = 256;
+    parallelFor(
+        nt, (n + kRows - 1) / kRows, 1,
+        [&](std::size_t c, std::size_t worker) {
+          if (worker == 0) checkpoint(cancel);  // polled on the calling thread only
+          const std::size_t i0 = c * kRows, i1 = std::min(n, i0 + kRows);
           std::vector<double> hd(nn);
           std::vector<std::int64_t> hj(nn);
           for (std::size_t i = i0; i < i1; ++i) {
@@ -534,8 +426,7 @@ void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t
             tree.query(i, hd.data(), hj.data(), nn);
             for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = static_cast<int>(hj[t]);
           }
-        },
-        cancelled);
+        });
     return;
   }
 
@@ -586,20 +477,13 @@ void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t
   for (std::size_t I0 = 0; I0 < n; I0 += bs) {
     const std::size_t bi = std::min(bs, n - I0);
     for (std::size_t Jg = I0; Jg < n; Jg += group * bs) {
-      poll(cancelled);
+      checkpoint(cancel);
       const std::size_t nTiles = std::min(group, (n - Jg + bs - 1) / bs);
-      parallelChunks(
-          nTiles, 1, ntb,
-          [&](unsigned, std::size_t t0, std::size_t t1) {
-            for (std::size_t t = t0; t < t1; ++t) {
-              const std::size_t J0 = Jg + t * bs, bj = std::min(bs, n - J0);
-              // G (bj x bi, column-major) = -2 Y_J Y_I^T: column a: row I0+a against J0...
-              gemm(true, false, static_cast<Index>(bj), static_cast<Index>(bi),
-                   static_cast<Index>(d), -2.0, Y + J0 * d, static_cast<Index>(d), Y + I0 * d,
-                   static_cast<Index>(d), 0.0, G[t].data(), static_cast<Index>(bj));
-            }
-          },
-          {});
+      parallelFor(ntb, nTiles, 1, [&](std::size_t t, std::size_t) {
+        const std::size_t J0 = Jg + t * bs, bj = std::min(bs, n - J0);
+        // G (bj x bi, column-major) = -2 Y_J Y_I^T: column a: row I0+a against J0...
+        gemm(true, false, bj, bi, d, -2.0, Y + J0 * d, d, Y + I0 * d, d, 0.0, G[t].data(), bj);
+      });
       for (std::size_t t = 0; t < nTiles; ++t) {
         const std::size_t J0 = Jg + t * bs, bj = std::min(bs, n - J0);
         for (std::size_t a = 0; a < bi; ++a) {
@@ -795,11 +679,8 @@ double residualNorm(const double* my, const double* y, double mu, Index n) {
 // Orthonormalise the block Z (n x bz, column-major) against the first m columns of V
 // (orthonormal) and within itself. `pre` = V^T Z already computed (m x bz) or null. Columns
 // that vanish (Z nearly in span V) are replaced by random directions.
-using GemmFn = void (*)(bool, bool, Index, Index, Index, double, const double*, Index,
-                       const double*, Index, double, double*, Index);
-
 void orthonormalize(const double* V, Index n, Index m, double* Z, Index bz, const double* pre,
-                    Rng& rng, GemmFn mm = gemm) {
+                    Rng& rng, GemmFn mm = blas::gemm<double>) {
   std::vector<double> C(static_cast<std::size_t>(std::max<Index>(m, 1) * bz));
   std::vector<double> norm0(bz);
   for (Index c = 0; c < bz; ++c) norm0[c] = nrm2(Z + c * n, n);
@@ -976,7 +857,7 @@ class ShiftInvert {
 // Eigenvectors into E (n x k, column-major). `init` (n x b, or null for random) starts the
 // iteration.
 void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, Index mmax,
-                    const double* init, std::vector<double>& E, const std::function<bool()>& cancelled) {
+                    const double* init, std::vector<double>& E, CancelFlag cancel) {
   const Index n = static_cast<Index>(M.n);
   // Basis products with Eigen: the operator's single-threaded solves dominate, and threaded
   // BLAS calls between them would leave OpenBLAS's threads spin-waiting.
@@ -1001,7 +882,7 @@ void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, 
   for (int restart = 0; restart <= maxRestarts; ++restart) {
     // Expand the basis block by block until it is full.
     while (m + b <= mmax) {
-      poll(cancelled);
+      checkpoint(cancel);
       std::memcpy(&V[m * n], Z.data(), sizeof(double) * static_cast<std::size_t>(n * b));
       op(&V[m * n], &AV[m * n], b);
       const Index m1 = m + b;
@@ -1096,7 +977,7 @@ constexpr int kChebDeflateEvery = 8;
 
 bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
                   const std::function<bool(int, double)>& giveUp, std::vector<double>& E,
-                  const std::function<bool()>& cancelled) {
+                  CancelFlag cancel) {
   const Index n = static_cast<Index>(M.n);
   const std::size_t sz = static_cast<std::size_t>(n * nb);
   const double tol = 1e-12, lo = -1.0;  // M's spectrum lies in [-1, 1]
@@ -1119,7 +1000,7 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     gemmEigen(false, false, n, b, locked, -1.0, X.data(), n, P.data(), locked, 1.0, Z, n);
   };
   for (int it = 0; it <= maxIterations; ++it) {
-    poll(cancelled);
+    checkpoint(cancel);
     if (degree > 0) {
       // Chebyshev recurrence on (M - c) / e, applied to the unlocked columns. The locked ones
       // span an invariant subspace (to the tolerance), so removing their directions commutes
@@ -1340,11 +1221,11 @@ void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int
     const int m = static_cast<int>(k), nn = static_cast<int>(n), lda = static_cast<int>(k);
     int lwork = -1, info = 0;
     double wq = 0;
-    dgeqp3_(&m, &nn, A.data(), &lda, jpvt.data(), tau.data(), &wq, &lwork, &info);
+    blas::geqp3(&m, &nn, A.data(), &lda, jpvt.data(), tau.data(), &wq, &lwork, &info);
     if (info != 0) throw NumericError("dgeqp3 workspace query failed");
     lwork = static_cast<int>(wq) + 1;
     std::vector<double> work(lwork);
-    dgeqp3_(&m, &nn, A.data(), &lda, jpvt.data(), tau.data(), work.data(), &lwork, &info);
+    blas::geqp3(&m, &nn, A.data(), &lda, jpvt.data(), tau.data(), work.data(), &lwork, &info);
     if (info != 0) throw NumericError("dgeqp3 failed (info " + std::to_string(info) + ")");
     for (std::size_t t = 0; t < k; ++t) piv[t] = jpvt[t] - 1;
   }
@@ -1363,13 +1244,12 @@ void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int
     std::vector<double> s(k), U(k * k), Vt(k * k);
     int lwork = -1, info = 0;
     double wq = 0;
-    dgesvd_(&job, &job, &m, &m, BT.data(), &m, s.data(), U.data(), &m, Vt.data(), &m, &wq, &lwork,
-            &info, 1, 1);
+    blas::gesvd(&job, &job, &m, &m, BT.data(), &m, s.data(), U.data(), &m, Vt.data(), &m, &wq, &lwork, &info);
     if (info != 0) throw NumericError("dgesvd workspace query failed");
     lwork = static_cast<int>(wq) + 1;
     std::vector<double> work(lwork);
-    dgesvd_(&job, &job, &m, &m, BT.data(), &m, s.data(), U.data(), &m, Vt.data(), &m, work.data(),
-            &lwork, &info, 1, 1);
+    blas::gesvd(&job, &job, &m, &m, BT.data(), &m, s.data(), U.data(), &m, Vt.data(), &m, work.data(), &lwork,
+                &info);
     if (info != 0) throw NumericError("dgesvd failed (info " + std::to_string(info) + ")");
     gemmEigen(false, false, ik, ik, ik, 1.0, U.data(), ik, Vt.data(), ik, 0.0, R.data(), ik);
   }
@@ -1428,7 +1308,7 @@ EmbeddingSizes embeddingSizes(std::size_t n, std::size_t k, std::size_t comps) {
 // affinity of a graph with `comps` connected components: the dense solver when n is small next
 // to the blocks, else the iterative solvers.
 void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>& E,
-             const std::function<bool()>& cancelled) {
+             CancelFlag cancel) {
   const std::size_t n = M.n;
   const Index ik = static_cast<Index>(k);
   const EmbeddingSizes sizes = embeddingSizes(n, k, comps);
@@ -1464,7 +1344,7 @@ void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>
     std::fprintf(stderr, "  fill %.0f (%.1f per row) flops %.3g; cost si %.3g = %.1f krylov restarts -> %s\n",
                  si.fill, si.fill / dn, si.flops, siCost, siCost / krRestart, useSi ? "shift-invert" : "krylov");
 #endif
-    poll(cancelled);
+    checkpoint(cancel);
     std::vector<double> start;
     if (!useSi) {
       const bool allowSwitch = siFeasible;
@@ -1473,7 +1353,7 @@ void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>
         if (!allowSwitch || it < 2) return false;
         return !(remainingCost <= kSiSwitchMargin * siCost);
       };
-      const bool done = chebyshevTop(M, ik, p, block, giveUp, E, cancelled);
+      const bool done = chebyshevTop(M, ik, p, block, giveUp, E, cancel);
       if (!done) {
         useSi = true;
         start.swap(E);
@@ -1487,9 +1367,9 @@ void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>
       si.factorize();
       DSE_PROF_T(tf1);
       DSE_PROF_PRINT("ldlt", tf0, tf1);
-      poll(cancelled);
+      checkpoint(cancel);
       blockKrylovTop(M, [&si](const double* X, double* Yo, Index bw) { si.apply(X, Yo, bw); }, ik, block, p,
-                     mmaxS, start.empty() ? nullptr : start.data(), E, cancelled);
+                     mmaxS, start.empty() ? nullptr : start.data(), E, cancel);
     }
   }
 }
@@ -1605,7 +1485,7 @@ Csr subMatrix(const Csr& R, const std::vector<int>& nodes, std::vector<int>& loc
 constexpr double kTieTolerance = 1e-10;
 
 void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& E,
-                    const std::function<bool()>& cancelled) {
+                    CancelFlag cancel) {
   const std::size_t n = M.n, r = t.count;
   const Csr R = reducedMatrix(M, t);
   const std::size_t comps = componentLabels(R, t.comp);
@@ -1622,7 +1502,7 @@ void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& 
   std::vector<int> local(r, 0);
   std::vector<double> xr, yr;
   for (std::size_t c = 0; c < comps; ++c) {
-    poll(cancelled);
+    checkpoint(cancel);
     const std::vector<int>& nodes = members[c];
     const std::size_t rc = nodes.size(), q = std::min(k, rc);
     const Csr S = subMatrix(R, nodes, local);
@@ -1636,7 +1516,7 @@ void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& 
         for (std::size_t e = S.ptr[i]; e < S.ptr[i + 1]; ++e) A[static_cast<std::size_t>(S.col[e]) * rc + i] = S.val[e];
       symTop(A.data(), static_cast<Index>(rc), static_cast<Index>(q), w, Z);
     } else {
-      topEigs(S, q, 1, Z, cancelled);
+      topEigs(S, q, 1, Z, cancel);
       std::vector<double> SZ(rc * q);
       spmm(S, Z.data(), SZ.data(), static_cast<Index>(q), xr, yr);
       w.resize(q);
@@ -1757,7 +1637,7 @@ ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, st
 
 void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k,
                         std::size_t nNeighbors, int* labels,
-                        const std::function<bool()>& cancelled) {
+                        CancelFlag cancel) {
   if (n < 2) throw std::invalid_argument("spectralClustering: need at least 2 samples");
   if (d == 0) throw std::invalid_argument("spectralClustering: need at least 1 feature");
   if (k == 0) throw std::invalid_argument("spectralClustering: nClusters must be >= 1");
@@ -1771,7 +1651,7 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
   if (Y == nullptr || labels == nullptr) throw std::invalid_argument("spectralClustering: null pointer");
   for (std::size_t t = 0; t < n * d; ++t)
     if (!std::isfinite(Y[t])) throw std::invalid_argument("spectralClustering: non-finite input value");
-  poll(cancelled);
+  checkpoint(cancel);
 
   if (k == 1) {  // cluster_qr on one column: argmax over a single entry
     std::fill(labels, labels + n, 0);
@@ -1780,15 +1660,15 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
 
   DSE_PROF_T(t0);
   std::vector<int> nbr;
-  nearestNeighbors(Y, n, d, nNeighbors, nbr, cancelled);
-  poll(cancelled);
+  nearestNeighbors(Y, n, d, nNeighbors, nbr, cancel);
+  checkpoint(cancel);
 
   Csr M;
   std::vector<double> dd, sval;
   buildAffinity(nbr, n, nNeighbors, M, dd, sval);
   nbr.clear();
   nbr.shrink_to_fit();
-  poll(cancelled);
+  checkpoint(cancel);
   DSE_PROF_T(t1);
 
   std::vector<double> E;  // n x k column-major
@@ -1796,10 +1676,10 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
   sval.clear();
   sval.shrink_to_fit();
   if (twins.count == n && componentLabels(M, twins.comp) == 1)
-    topEigs(M, k, 1, E, cancelled);
+    topEigs(M, k, 1, E, cancel);
   else
-    reducedTopEigs(M, twins, k, E, cancelled);
-  poll(cancelled);
+    reducedTopEigs(M, twins, k, E, cancel);
+  checkpoint(cancel);
   DSE_PROF_T(t2);
 
   // embedding (row-major n x k) = eigenvectors / dd, then _deterministic_vector_sign_flip.

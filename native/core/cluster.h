@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <exception>
-#include <functional>
 
 #include "cancel.h"  // dse::Cancelled
 #include "linalg.h"  // dse::NumericError
@@ -50,11 +49,11 @@ namespace dse {
 //
 // Throws std::invalid_argument for n < 2, d == 0, k == 0, k >= n (scikit-learn's ARPACK call
 // fails for k >= n as well), nNeighbors == 0 or nNeighbors > n, or a non-finite entry;
-// dse::NumericError on solver failure; dse::Cancelled when cancelled() returns true (polled
+// dse::NumericError on solver failure; dse::Cancelled when *cancel becomes non-zero (polled
 // between stages and inside the long loops).
 void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k,
                         std::size_t nNeighbors, int* labels,
-                        const std::function<bool()>& cancelled = {});
+                        CancelFlag cancel = nullptr);
 
 // Peak working bytes of spectralClustering for n x d, k clusters and nNeighbors (and of the
 // binding's float64 copy of Y), for the memory guard: a connected graph assumed. `dense`: the

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "cancel.h"
+
 namespace dse {
 
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "kernel.h"   // InputMatrix
-#include "spectra.h"  // Subset
+#include "batch.h"
 
 namespace dse {
 

@@ -9,6 +9,7 @@
 #include <exception>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <limits>
 #include <new>
 #include <vector>
@@ -18,69 +19,9 @@
 #include "cancel.h"
 #include "threads.h"
 
+#include "blas.h"
 #ifdef DSE_HAVE_LAPACK
 #include "bulge.h"
-// OpenBLAS ships no LAPACKE here, so the Fortran symbols are called directly: column-major,
-// every argument by pointer, and gfortran's hidden string-length arguments at the end (leaving
-// them out is undefined behaviour that real LAPACK builds have been seen to trip over).
-using flen = std::size_t;
-extern "C" {
-void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* beta, double* c, const int* ldc, flen, flen);
-void ssyrk_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha,
-            const float* a, const int* lda, const float* beta, float* c, const int* ldc, flen, flen);
-void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-             double* work, const int* lwork, int* iwork, const int* liwork, int* info, flen, flen);
-void ssyevd_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w,
-             float* work, const int* lwork, int* iwork, const int* liwork, int* info, flen, flen);
-void dsyevd_2stage_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-                    double* work, const int* lwork, int* iwork, const int* liwork, int* info, flen, flen);
-void ssyevd_2stage_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w,
-                    float* work, const int* lwork, int* iwork, const int* liwork, int* info, flen, flen);
-void dsytrd_sy2sb_(const char* uplo, const int* n, const int* kd, double* a, const int* lda, double* ab, const int* ldab,
-                   double* tau, double* work, const int* lwork, int* info, flen);
-void ssytrd_sy2sb_(const char* uplo, const int* n, const int* kd, float* a, const int* lda, float* ab, const int* ldab,
-                   float* tau, float* work, const int* lwork, int* info, flen);
-void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
-            const int* ldc, flen, flen);
-void sgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const float* alpha,
-            const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
-            const int* ldc, flen, flen);
-void dsymm_(const char* side, const char* uplo, const int* m, const int* n, const double* alpha, const double* a,
-            const int* lda, const double* b, const int* ldb, const double* beta, double* c, const int* ldc, flen, flen);
-void ssymm_(const char* side, const char* uplo, const int* m, const int* n, const float* alpha, const float* a,
-            const int* lda, const float* b, const int* ldb, const float* beta, float* c, const int* ldc, flen, flen);
-void dsyr2k_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
-             const int* lda, const double* b, const int* ldb, const double* beta, double* c, const int* ldc, flen, flen);
-void ssyr2k_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha, const float* a,
-             const int* lda, const float* b, const int* ldb, const float* beta, float* c, const int* ldc, flen, flen);
-void dtrmm_(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n,
-            const double* alpha, const double* a, const int* lda, double* b, const int* ldb, flen, flen, flen, flen);
-void strmm_(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n,
-            const float* alpha, const float* a, const int* lda, float* b, const int* ldb, flen, flen, flen, flen);
-void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work, const int* lwork,
-             int* info);
-void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork,
-             int* info);
-void dlarft_(const char* direct, const char* storev, const int* n, const int* k, const double* v, const int* ldv,
-             const double* tau, double* t, const int* ldt, flen, flen);
-void slarft_(const char* direct, const char* storev, const int* n, const int* k, const float* v, const int* ldv,
-             const float* tau, float* t, const int* ldt, flen, flen);
-void dsterf_(const int* n, double* d, double* e, int* info);
-void ssterf_(const int* n, float* d, float* e, int* info);
-void dgeev_(const char* jobvl, const char* jobvr, const int* n, double* a, const int* lda, double* wr,
-            double* wi, double* vl, const int* ldvl, double* vr, const int* ldvr, double* work,
-            const int* lwork, int* info, flen, flen);
-void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a, const int* lda,
-             const double* vl, const double* vu, const int* il, const int* iu, const double* abstol, int* m,
-             double* w, double* z, const int* ldz, int* isuppz, double* work, const int* lwork, int* iwork,
-             const int* liwork, int* info, flen, flen, flen);
-void openblas_set_num_threads(int);
-int openblas_get_num_threads(void);
-char* openblas_get_config(void);
-char* openblas_get_corename(void);
-}
 #endif
 
 namespace dse {
@@ -174,54 +115,37 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double
   // Row-major A (n x d) is column-major A^T (d x n): C = (A^T)^T A^T, lower triangle.
   const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const double one = 1, zero = 0;
-  dsyrk_("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N, 1, 1);
+  blas::syrk("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N);
 }
 
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C) {
   const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const float one = 1, zero = 0;
-  ssyrk_("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N, 1, 1);
+  blas::syrk("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N);
 }
 
 namespace {
-template <typename T, typename Fn>
-void runSyevd(Fn fn, const char* name, T* A, std::size_t n, T* w) {
+// xSYEVD (twoStage: xSYEVD_2STAGE), eigenvalues only, lower triangle.
+template <typename T>
+void runSyevd(bool twoStage, T* A, std::size_t n, T* w) {
+  constexpr bool dbl = std::is_same<T, double>::value;
+  const char* name = twoStage ? (dbl ? "dsyevd_2stage" : "ssyevd_2stage") : (dbl ? "dsyevd" : "ssyevd");
   const int N = checkedInt(n, "matrix size");
   const int lda = std::max(1, N);
   int info = 0, lwork = -1, liwork = -1, iwq = 0;
   T wq = 0;
-  fn("N", "L", &N, A, &lda, w, &wq, &lwork, &iwq, &liwork, &info, 1, 1);
+  blas::syevd(twoStage, "N", "L", &N, A, &lda, w, &wq, &lwork, &iwq, &liwork, &info);
   checkInfo(info, name);
   lwork = std::max(1, static_cast<int>(wq));
   liwork = std::max(1, iwq);
   std::vector<T> work(static_cast<std::size_t>(lwork));
   std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  fn("N", "L", &N, A, &lda, w, work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1);
+  blas::syevd(twoStage, "N", "L", &N, A, &lda, w, work.data(), &lwork, iwork.data(), &liwork, &info);
   checkInfo(info, name);
 }
 }  // namespace
 
 namespace {
-
-// The precision-specific LAPACK and BLAS entry points of the two-stage path: TwoStage<double>
-// holds the d-prefixed routines, TwoStage<float> the s-prefixed ones.
-template <typename T>
-struct TwoStage;
-#define DSE_TWO_STAGE_ROUTINES(T, p)                \
-  template <>                                      \
-  struct TwoStage<T> {                             \
-    static constexpr auto sy2sb = p##sytrd_sy2sb_; \
-    static constexpr auto sterf = p##sterf_;       \
-    static constexpr auto gemm = p##gemm_;         \
-    static constexpr auto symm = p##symm_;         \
-    static constexpr auto syr2k = p##syr2k_;       \
-    static constexpr auto trmm = p##trmm_;         \
-    static constexpr auto geqrf = p##geqrf_;       \
-    static constexpr auto larft = p##larft_;       \
-  };
-DSE_TWO_STAGE_ROUTINES(double, d)
-DSE_TWO_STAGE_ROUTINES(float, s)
-#undef DSE_TWO_STAGE_ROUTINES
 
 // Each worker publishes its progress as (sweep << 32) | tasks done, on its own cache line:
 // the sweep is the last one of the group it is working on, the only one another worker waits
@@ -352,7 +276,7 @@ void bandEigvals(std::vector<T>& A, int n, int kd, T* w, std::size_t workers) {
   std::vector<T> e(static_cast<std::size_t>(n));
   bandToTridiagonal<T>(A, n, kd, w, e.data(), workers);
   int info = 0;
-  TwoStage<T>::sterf(&n, w, e.data(), &info);
+  blas::sterf(&n, w, e.data(), &info);
   checkInfo(info, "xsterf");
 }
 
@@ -362,20 +286,19 @@ void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t work
   int KD = static_cast<int>(std::min<std::size_t>(kd, n > 1 ? n - 1 : 1));
   if (N < 3 || KD < 2) {
     // Too small for a band worth chasing: LAPACK's one-stage driver.
-    if constexpr (std::is_same<T, double>::value) runSyevd<double>(dsyevd_, "dsyevd", A, n, w);
-    else runSyevd<float>(ssyevd_, "ssyevd", A, n, w);
+    runSyevd<T>(false, A, n, w);
     return;
   }
   const int ldab = 2 * KD + 1;
   std::vector<T> AB = workingBand<T>(N, KD), tau(n);
   int info = 0, lwork = -1;
   T wq = 0;
-  TwoStage<T>::sy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), &wq, &lwork, &info, 1);
+  blas::sytrdSy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), &wq, &lwork, &info);
   checkInfo(info, "xsytrd_sy2sb");
   lwork = std::max(1, static_cast<int>(wq));
   {
     std::vector<T> work(static_cast<std::size_t>(lwork));
-    TwoStage<T>::sy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), work.data(), &lwork, &info, 1);
+    blas::sytrdSy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), work.data(), &lwork, &info);
     checkInfo(info, "xsytrd_sy2sb");
   }
   bandEigvals<T>(AB, N, KD, w, workers);
@@ -393,7 +316,6 @@ void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t work
 // V and X, 2 (n - kd) kd entries, freed before the band is allocated.
 template <typename T>
 std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
-  using B = TwoStage<T>;
   const int n = checkedInt(L.n, "matrix size"), b = checkedInt(L.panel, "band width");
   const int panels = static_cast<int>(L.panelCount());
   const T one = 1, zero = 0, minusOne = -1, minusHalf = T(-0.5);
@@ -407,7 +329,7 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
     if (n > b) {
       T wq = 0;
       const int m0 = n - b;
-      B::geqrf(&m0, &b, P + b, &m0, tau.data(), &wq, &lwork, &info);
+      blas::geqrf(&m0, &b, P + b, &m0, tau.data(), &wq, &lwork, &info);
       checkInfo(info, "xgeqrf");
       lwork = std::max(1, static_cast<int>(wq));
     }
@@ -419,10 +341,10 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
       if (J % 8 == 0 && currentBudget()) adaptThreads();
       const int m = ld(J + 1), ldJ = ld(J);
       T* Bj = at(J) + b;  // the m x b block below panel J's diagonal block
-      B::geqrf(&m, &b, Bj, &ldJ, tau.data(), work.data(), &lwork, &info);
+      blas::geqrf(&m, &b, Bj, &ldJ, tau.data(), work.data(), &lwork, &info);
       checkInfo(info, "xgeqrf");
       const int k = std::min(m, b);  // reflectors
-      B::larft("F", "C", &m, &k, Bj, &ldJ, tau.data(), Tf.data(), &b, 1, 1);
+      blas::larft("F", "C", &m, &k, Bj, &ldJ, tau.data(), Tf.data(), &b);
       const std::size_t mk = static_cast<std::size_t>(m) * k;
       T* V = U.data();
       T* X = V + mk;
@@ -440,17 +362,17 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
       for (int K = J + 1; K < panels; ++K) {
         const int r0 = (K - J - 1) * b, w = width(K), ldK = ld(K), r = m - r0 - w;
         const T* D = at(K);
-        B::symm("L", "L", &w, &k, &one, D, &ldK, V + r0, &m, &one, X + r0, &m, 1, 1);
+        blas::symm("L", "L", &w, &k, &one, D, &ldK, V + r0, &m, &one, X + r0, &m);
         if (r > 0) {
-          B::gemm("N", "N", &r, &k, &w, &one, D + w, &ldK, V + r0, &m, &one, X + r0 + w, &m, 1, 1);
-          B::gemm("T", "N", &w, &k, &r, &one, D + w, &ldK, V + r0 + w, &m, &one, X + r0, &m, 1, 1);
+          blas::gemm("N", "N", &r, &k, &w, &one, D + w, &ldK, V + r0, &m, &one, X + r0 + w, &m);
+          blas::gemm("T", "N", &w, &k, &r, &one, D + w, &ldK, V + r0 + w, &m, &one, X + r0, &m);
         }
       }
       // X = A22 V T, then W = X - V (T^T (V^T X)) / 2, in X.
-      B::trmm("R", "U", "N", "N", &m, &k, &one, Tf.data(), &b, X, &m, 1, 1, 1, 1);
-      B::gemm("T", "N", &k, &k, &m, &one, V, &m, X, &m, &zero, Z.data(), &k, 1, 1);
-      B::trmm("L", "U", "T", "N", &k, &k, &one, Tf.data(), &b, Z.data(), &k, 1, 1, 1, 1);
-      B::gemm("N", "N", &m, &k, &k, &minusHalf, V, &m, Z.data(), &k, &one, X, &m, 1, 1);
+      blas::trmm("R", "U", "N", "N", &m, &k, &one, Tf.data(), &b, X, &m);
+      blas::gemm("T", "N", &k, &k, &m, &one, V, &m, X, &m, &zero, Z.data(), &k);
+      blas::trmm("L", "U", "T", "N", &k, &k, &one, Tf.data(), &b, Z.data(), &k);
+      blas::gemm("N", "N", &m, &k, &k, &minusHalf, V, &m, Z.data(), &k, &one, X, &m);
       // A22 -= V W^T + W V^T, panel by panel: xSYR2K on the diagonal block, and below it one
       // xGEMM of inner dimension 2k, [V W] (U's rows, as they lie) times [W V] (the block's rows,
       // copied into S) transposed. Two xGEMM of inner dimension k took 1.28x the time of
@@ -460,7 +382,7 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
       for (int K = J + 1; K < panels; ++K) {
         const int r0 = (K - J - 1) * b, w = width(K), ldK = ld(K), r = m - r0 - w;
         T* D = at(K);
-        B::syr2k("L", "N", &w, &k, &minusOne, V + r0, &m, X + r0, &m, &one, D, &ldK, 1, 1);
+        blas::syr2k("L", "N", &w, &k, &minusOne, V + r0, &m, X + r0, &m, &one, D, &ldK);
         if (r <= 0) continue;
         for (int c = 0; c < k; ++c) {
           std::copy(X + r0 + static_cast<std::size_t>(c) * m, X + r0 + w + static_cast<std::size_t>(c) * m,
@@ -468,7 +390,7 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
           std::copy(V + r0 + static_cast<std::size_t>(c) * m, V + r0 + w + static_cast<std::size_t>(c) * m,
                     S.data() + static_cast<std::size_t>(c + k) * w);
         }
-        B::gemm("N", "T", &r, &w, &k2, &minusOne, V + r0 + w, &m, S.data(), &w, &one, D + w, &ldK, 1, 1);
+        blas::gemm("N", "T", &r, &w, &k2, &minusOne, V + r0 + w, &m, S.data(), &w, &one, D + w, &ldK);
       }
     }
   }
@@ -499,14 +421,10 @@ void symEigvalsTwoStage(float* A, std::size_t n, float* w, std::size_t kd, std::
 }
 
 void symEigvalsLapack(double* A, std::size_t n, double* w, int driver) {
-  if (n == 0) return;
-  if (driver == 1) runSyevd<double>(dsyevd_2stage_, "dsyevd_2stage", A, n, w);
-  else runSyevd<double>(dsyevd_, "dsyevd", A, n, w);
+  if (n) runSyevd<double>(driver == 1, A, n, w);
 }
 void symEigvalsLapack(float* A, std::size_t n, float* w, int driver) {
-  if (n == 0) return;
-  if (driver == 1) runSyevd<float>(ssyevd_2stage_, "ssyevd_2stage", A, n, w);
-  else runSyevd<float>(ssyevd_, "ssyevd", A, n, w);
+  if (n) runSyevd<float>(driver == 1, A, n, w);
 }
 
 namespace {
@@ -516,19 +434,19 @@ namespace {
 std::size_t solverThreads() { return static_cast<std::size_t>(std::max(1, blasThreads())); }
 bool useTwoStage(std::size_t n) { return n >= kTwoStageMin; }
 
-template <typename T, typename Syevd>
-void symEigvalsOf(Syevd syevd, const char* name, T* A, std::size_t n, T* w) {
+template <typename T>
+void symEigvalsOf(T* A, std::size_t n, T* w) {
   if (n == 0) return;
   // xSYEVD's tridiagonal reduction hands work between OpenBLAS's threads twice per column: below
   // kThreadedSyevdMin one thread is as fast, and nothing waits on another (nor on a look at the load).
   if (n < kThreadedSyevdMin) {
     BlasThreadsScope one(1);
-    runSyevd<T>(syevd, name, A, n, w);
+    runSyevd<T>(false, A, n, w);
     return;
   }
   const std::size_t threads = adaptThreads();
   if (useTwoStage(n)) twoStageEigvals<T>(A, n, w, bandWidth(n), threads);
-  else runSyevd<T>(syevd, name, A, n, w);
+  else runSyevd<T>(false, A, n, w);
 }
 }  // namespace
 
@@ -540,32 +458,32 @@ std::size_t adaptThreads() {
   return t;
 }
 
-void symEigvals(double* A, std::size_t n, double* w) { symEigvalsOf<double>(dsyevd_, "dsyevd", A, n, w); }
-void symEigvals(float* A, std::size_t n, float* w) { symEigvalsOf<float>(ssyevd_, "ssyevd", A, n, w); }
+void symEigvals(double* A, std::size_t n, double* w) { symEigvalsOf<double>(A, n, w); }
+void symEigvals(float* A, std::size_t n, float* w) { symEigvalsOf<float>(A, n, w); }
 
 std::size_t panelWidth(std::size_t n) { return n >= kPanelMin ? bandWidth(n) : 0; }
 
 namespace {
-template <typename T, typename Gemm>
-void gramPanels(Gemm gemm, const T* A, std::size_t d, std::size_t lda, T* C, const TriangleLayout& L) {
+template <typename T>
+void gramPanels(const T* A, std::size_t d, std::size_t lda, T* C, const TriangleLayout& L) {
   // Panel J = rows [J b, n) of A times rows [J b, J b + w) of A, transposed: one xGEMM each.
   const int K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const T one = 1, zero = 0;
   for (std::size_t J = 0; J < L.panelCount(); ++J) {
     const int rows = checkedInt(L.panelRows(J), "rows"), cols = static_cast<int>(L.panelColumns(J));
     const T* first = A + J * L.panel * lda;
-    gemm("T", "N", &rows, &cols, &K, &one, first, &LDA, first, &LDA, &zero, C + L.panelOffset(J), &rows, 1, 1);
+    blas::gemm("T", "N", &rows, &cols, &K, &one, first, &LDA, first, &LDA, &zero, C + L.panelOffset(J), &rows);
   }
 }
 }  // namespace
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L) {
   if (L.isFull()) gram(A, n, d, lda, C);
-  else gramPanels<double>(dgemm_, A, d, lda, C, L);
+  else gramPanels<double>(A, d, lda, C, L);
 }
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
   if (L.isFull()) gram(A, n, d, lda, C);
-  else gramPanels<float>(sgemm_, A, d, lda, C, L);
+  else gramPanels<float>(A, d, lda, C, L);
 }
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
@@ -581,8 +499,8 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float*
     float* panel = C + L.panelOffset(J);
     for (std::size_t r = 0; r < rows; r += kChunk) {
       const int c = static_cast<int>(std::min(kChunk, rows - r));
-      dgemm_("T", "N", &c, &cols, &K, &one, A + (first + r) * lda, &LDA, A + first * lda, &LDA, &zero, chunk.data(), &c,
-             1, 1);
+      blas::gemm("T", "N", &c, &cols, &K, &one, A + (first + r) * lda, &LDA, A + first * lda, &LDA, &zero, chunk.data(),
+                 &c);
       for (int j = 0; j < cols; ++j)
         for (int i = 0; i < c; ++i)
           panel[r + static_cast<std::size_t>(j) * rows + i] = static_cast<float>(chunk[i + static_cast<std::size_t>(j) * c]);
@@ -603,35 +521,12 @@ void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
   const int one = 1;
   int info = 0, lwork = -1;
   double wq = 0, dummy = 0;
-  dgeev_("N", "N", &N, A, &N, wr, wi, &dummy, &one, &dummy, &one, &wq, &lwork, &info, 1, 1);
+  blas::geev("N", "N", &N, A, &N, wr, wi, &dummy, &one, &dummy, &one, &wq, &lwork, &info);
   checkInfo(info, "dgeev");
   lwork = std::max(1, static_cast<int>(wq));
   std::vector<double> work(static_cast<std::size_t>(lwork));
-  dgeev_("N", "N", &N, A, &N, wr, wi, &dummy, &one, &dummy, &one, work.data(), &lwork, &info, 1, 1);
+  blas::geev("N", "N", &N, A, &N, wr, wi, &dummy, &one, &dummy, &one, work.data(), &lwork, &info);
   checkInfo(info, "dgeev");
-}
-
-void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z) {
-  if (n == 0 || k == 0) return;
-  const int N = checkedInt(n, "matrix size");
-  const int il = N - static_cast<int>(k) + 1, iu = N;
-  const double vl = 0, vu = 0, abstol = 0;
-  int m = 0, info = 0, lwork = -1, liwork = -1, iwq = 0;
-  double wq = 0;
-  std::vector<int> isuppz(2 * k);
-  std::vector<double> wall(n);
-  dsyevr_("V", "I", "L", &N, A, &N, &vl, &vu, &il, &iu, &abstol, &m, wall.data(), Z, &N, isuppz.data(), &wq, &lwork,
-          &iwq, &liwork, &info, 1, 1, 1);
-  checkInfo(info, "dsyevr");
-  lwork = std::max(1, static_cast<int>(wq));
-  liwork = std::max(1, iwq);
-  std::vector<double> work(static_cast<std::size_t>(lwork));
-  std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  dsyevr_("V", "I", "L", &N, A, &N, &vl, &vu, &il, &iu, &abstol, &m, wall.data(), Z, &N, isuppz.data(), work.data(),
-          &lwork, iwork.data(), &liwork, &info, 1, 1, 1);
-  checkInfo(info, "dsyevr");
-  if (static_cast<std::size_t>(m) != k) throw NumericError("dsyevr returned fewer eigenvalues than requested");
-  std::copy(wall.begin(), wall.begin() + static_cast<std::ptrdiff_t>(k), w);
 }
 
 #else  // Eigen only
@@ -702,19 +597,6 @@ void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
   for (std::size_t i = 0; i < n; ++i) {
     wr[i] = es.eigenvalues()[static_cast<Eigen::Index>(i)].real();
     wi[i] = es.eigenvalues()[static_cast<Eigen::Index>(i)].imag();
-  }
-}
-
-void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z) {
-  if (n == 0 || k == 0) return;
-  Eigen::Map<ColMat<double>> a(A, n, n);
-  ColMat<double> full = a.selfadjointView<Eigen::Lower>();
-  Eigen::SelfAdjointEigenSolver<ColMat<double>> es(full);
-  if (es.info() != Eigen::Success) throw NumericError("Eigen::SelfAdjointEigenSolver failed to converge");
-  for (std::size_t j = 0; j < k; ++j) {
-    const auto src = static_cast<Eigen::Index>(n - k + j);
-    w[j] = es.eigenvalues()[src];
-    Eigen::Map<Eigen::VectorXd>(Z + j * n, n) = es.eigenvectors().col(src);
   }
 }
 

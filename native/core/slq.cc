@@ -15,21 +15,12 @@
 
 #include <Eigen/Dense>
 
+#include "blas.h"
+#include "cancel.h"
 #include "linalg.h"
 #include "parallel.h"
+#include "random.h"
 
-#ifdef DSE_HAVE_LAPACK
-extern "C" {
-void sgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const float* alpha, const float* a,
-            const int* lda, const float* b, const int* ldb, const float* beta, float* c, const int* ldc, std::size_t,
-            std::size_t);
-void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
-            const int* ldc, std::size_t, std::size_t);
-void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
-            const int* lda, const double* beta, double* c, const int* ldc, std::size_t, std::size_t);
-}
-#endif
 
 namespace dse {
 
@@ -60,15 +51,7 @@ constexpr double kInvariantTolerance = 1e-5;
 // ---------------------------------------------------------------------------------------------
 // Random numbers
 
-constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
-
-inline std::uint64_t mix64(std::uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-// Output i (0-based) of SplitMix64 seeded with `state`.
-inline std::uint64_t splitmix(std::uint64_t state, std::uint64_t i) { return mix64(state + (i + 1) * kGolden); }
+using random::splitmix;
 
 inline double normalAt(std::uint64_t key, std::uint64_t index) {
   const double u1 = (static_cast<double>(splitmix(key, 2 * index) >> 11) + 1.0) * 0x1.0p-53;
@@ -86,74 +69,12 @@ void normalBlock(std::uint64_t seed, std::uint64_t stream, std::uint64_t firstIn
 }
 
 // ---------------------------------------------------------------------------------------------
-// BLAS wrappers: C = alpha op(A) op(B) + beta C, column-major, called from one thread each.
+// Products (blas.h), each called from one thread: C = alpha op(A) op(B) + beta C, column-major.
 
 template <typename T>
-using CMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
-template <typename T>
-using CMap = Eigen::Map<CMat<T>, 0, Eigen::OuterStride<>>;
-template <typename T>
-using CCMap = Eigen::Map<const CMat<T>, 0, Eigen::OuterStride<>>;
-
-template <typename T>
-void gemmEigen(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* A, std::size_t lda,
-               const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc) {
-  const auto ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
-  CCMap<T> a(A, ar, ac, Eigen::OuterStride<>(lda));
-  CCMap<T> b(B, br, bc, Eigen::OuterStride<>(ldb));
-  CMap<T> c(C, m, n, Eigen::OuterStride<>(ldc));
-  if (beta == T(0)) c.setZero();
-  else if (beta != T(1)) c *= beta;
-  if (ta && tb) c.noalias() += alpha * a.transpose() * b.transpose();
-  else if (ta) c.noalias() += alpha * a.transpose() * b;
-  else if (tb) c.noalias() += alpha * a * b.transpose();
-  else c.noalias() += alpha * a * b;
-}
-
-void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* A, std::size_t lda,
-          const double* B, std::size_t ldb, double beta, double* C, std::size_t ldc) {
-  if (m == 0 || n == 0) return;
-#ifdef DSE_HAVE_LAPACK
-  if (k == 0) {
-    gemmEigen<double>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-  const int LDA = static_cast<int>(std::max<std::size_t>(1, lda)), LDB = static_cast<int>(std::max<std::size_t>(1, ldb)),
-            LDC = static_cast<int>(std::max<std::size_t>(1, ldc));
-  dgemm_(ta ? "T" : "N", tb ? "T" : "N", &M, &N, &K, &alpha, A, &LDA, B, &LDB, &beta, C, &LDC, 1, 1);
-#else
-  gemmEigen<double>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-#endif
-}
-
-void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* A, std::size_t lda,
-          const float* B, std::size_t ldb, float beta, float* C, std::size_t ldc) {
-  if (m == 0 || n == 0) return;
-#ifdef DSE_HAVE_LAPACK
-  if (k == 0) {
-    gemmEigen<float>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-  const int LDA = static_cast<int>(std::max<std::size_t>(1, lda)), LDB = static_cast<int>(std::max<std::size_t>(1, ldb)),
-            LDC = static_cast<int>(std::max<std::size_t>(1, ldc));
-  sgemm_(ta ? "T" : "N", tb ? "T" : "N", &M, &N, &K, &alpha, A, &LDA, B, &LDB, &beta, C, &LDC, 1, 1);
-#else
-  gemmEigen<float>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-#endif
-}
-
-// The upper triangle of C (n x n, column-major) = A A^T for a row-major A (n x d, row stride lda).
-void syrkUpper(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) {
-#ifdef DSE_HAVE_LAPACK
-  const int N = static_cast<int>(n), K = static_cast<int>(d), LDA = static_cast<int>(std::max<std::size_t>(1, lda));
-  const double one = 1, zero = 0;
-  dsyrk_("U", "T", &N, &K, &one, A, &LDA, &zero, C, &N, 1, 1);
-#else
-  gemmEigen<double>(true, false, n, n, d, 1.0, A, lda, A, lda, 0.0, C, n);
-#endif
-}
+using CMat = blas::ColMat<T>;
+using blas::gemm;
+using blas::syrkUpper;
 
 // C (a x b) = A^T B for A (n x a) and B (n x b), both with leading dimension n. Row chunks of a
 // fixed size run in parallel; their partial products are added in chunk order.

@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "kernel.h"
-#include "spectra.h"  // Subset, Control
+#include "batch.h"
 
 namespace dse {
 
