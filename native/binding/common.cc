@@ -100,8 +100,47 @@ bool subsetArgs(Napi::Env env, const Napi::Value& value, std::size_t n, std::vec
   return true;
 }
 
-std::size_t maxThreadsArg(Napi::Env env, const Napi::Object& options) {
-  return options.Has("maxThreads") && options.Get("maxThreads").IsNumber() ? sizeArg(env, options.Get("maxThreads"), "maxThreads") : 0;
+namespace {
+std::uint32_t word(Napi::Env env, const Napi::Value& v, const char* what) {
+  const std::size_t w = sizeArg(env, v, what);
+  if (w > 0xffffffffULL) throwError(env, "ERR_DSE_OPTION", std::string("native: ") + what + " must fit in 32 bits");
+  return static_cast<std::uint32_t>(w);
+}
+}  // namespace
+
+std::uint64_t seedArg(Napi::Env env, const Napi::Value& hi, const Napi::Value& lo) {
+  return (static_cast<std::uint64_t>(word(env, hi, "seedHi")) << 32) | word(env, lo, "seedLo");
+}
+
+std::size_t largestSubset(const BatchArgs& args) {
+  std::size_t m = 0;
+  for (const Subset& s : args.subsets) m = std::max(m, s.size);
+  return m;
+}
+
+KernelSpec kernelArg(Napi::Env env, const Napi::Object& o, std::size_t maxKind, const char* kindMessage,
+                     bool positiveSigma) {
+  KernelSpec k;
+  const std::size_t kind = sizeArg(env, o.Get("kind"), "kind");
+  if (kind > maxKind) throwError(env, "ERR_DSE_OPTION", kindMessage);
+  k.kind = static_cast<KernelKind>(kind);
+  k.sigma = numberArg(env, o.Get("sigma"), "sigma");
+  if (positiveSigma && !(k.sigma > 0)) throwError(env, "ERR_DSE_OPTION", "native: sigma must be > 0");
+  return k;
+}
+
+std::uint64_t seedArg(Napi::Env env, const Napi::Object& options) {
+  return seedArg(env, options.Get("seedHi"), options.Get("seedLo"));
+}
+
+void parseBatchArgs(const Napi::CallbackInfo& info, BatchArgs& args) {
+  Napi::Env env = info.Env();
+  args.X = matrixView(env, info[0], info[1], info[2]);
+  args.subsets = subsetList<Subset>(env, info[3], args.X.rows, args.indices);
+  args.options = optionsArg(env, info[4]);
+  const Napi::Value threads = args.options.Get("maxThreads"), limit = args.options.Get("memoryLimit");
+  args.maxThreads = threads.IsNumber() ? sizeArg(env, threads, "maxThreads") : 0;
+  args.memoryLimit = limit.IsNumber() ? numberArg(env, limit, "memoryLimit") : 0;
 }
 
 Napi::Array float64Arrays(Napi::Env env, const std::vector<std::vector<double>>& results) {
