@@ -22,13 +22,16 @@
         "native/core/bulge.cc",
         "native/core/chebyshev.cc",
         "native/core/cluster.cc",
+        "native/core/cluster_knn.cc",
+        "native/core/cluster_qr.cc",
         "native/core/cse.cc",
         "native/core/gfortran_stub.c",
         "native/core/kernel.cc",
         "native/core/linalg.cc",
         "native/core/slq.cc",
         "native/core/spectra.cc",
-        "native/core/threads.cc"
+        "native/core/threads.cc",
+        "native/core/twostage.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -8,8 +8,12 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
+#include <string>
 
 #include <Eigen/Dense>
+
+#include "linalg.h"  // NumericError
 
 #ifdef DSE_HAVE_LAPACK
 extern "C" {
@@ -131,6 +135,21 @@ inline void gesvd(const char* jobu, const char* jobvt, const int* m, const int* 
   dgesvd_(jobu, jobvt, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, info, 1, 1);
 }
 #endif
+
+// n as LAPACK's 32-bit integer, or a NumericError naming `what`.
+inline int checkedInt(std::size_t n, const char* what) {
+  if (n > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw NumericError(std::string(what) + " is too large for LAPACK's 32-bit integers");
+  }
+  return static_cast<int>(n);
+}
+
+// A LAPACK routine's info as a NumericError.
+inline void checkInfo(int info, const char* routine) {
+  if (info == 0) return;
+  if (info < 0) throw NumericError(std::string(routine) + ": argument " + std::to_string(-info) + " had an illegal value");
+  throw NumericError(std::string(routine) + " failed to converge (info = " + std::to_string(info) + ")");
+}
 
 template <typename T>
 using ColMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
