@@ -29,6 +29,8 @@
         "native/core/kernel.cc",
         "native/core/linalg.cc",
         "native/core/slq.cc",
+        "native/core/slq_krylov.cc",
+        "native/core/slq_tiles.cc",
         "native/core/spectra.cc",
         "native/core/threads.cc",
         "native/core/twostage.cc"

@@ -85,19 +85,6 @@ struct HeapSet {
   std::int64_t* idx(std::size_t row) { return &j[row * cap]; }
 };
 
-// The floating-point operations below must be evaluated exactly as written (no fused
-// multiply-add) to reproduce sklearn's distances bit for bit.
-#if defined(__clang__)
-#define DSE_NO_CONTRACT _Pragma("clang fp contract(off)")
-#define DSE_NO_CONTRACT_FN
-#elif defined(__GNUC__)
-#define DSE_NO_CONTRACT
-#define DSE_NO_CONTRACT_FN __attribute__((optimize("fp-contract=off")))
-#else
-#define DSE_NO_CONTRACT
-#define DSE_NO_CONTRACT_FN
-#endif
-
 // sklearn's euclidean_rdist64: the squared distance summed in feature order.
 DSE_NO_CONTRACT_FN inline double rdist(const double* x1, const double* x2, std::size_t d) {
   DSE_NO_CONTRACT

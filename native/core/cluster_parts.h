@@ -9,6 +9,19 @@
 
 #include "cancel.h"
 
+// Floating-point operations that must be evaluated exactly as written (no fused multiply-add), to
+// reproduce sklearn's distances and LAPACK's norms bit for bit.
+#if defined(__clang__)
+#define DSE_NO_CONTRACT _Pragma("clang fp contract(off)")
+#define DSE_NO_CONTRACT_FN
+#elif defined(__GNUC__)
+#define DSE_NO_CONTRACT
+#define DSE_NO_CONTRACT_FN __attribute__((optimize("fp-contract=off")))
+#else
+#define DSE_NO_CONTRACT
+#define DSE_NO_CONTRACT_FN
+#endif
+
 namespace dse {
 namespace cluster {
 
