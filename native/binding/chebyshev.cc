@@ -9,11 +9,12 @@
 namespace dse {
 namespace binding {
 
-namespace {
-
-struct Chebyshev {
+struct Chebyshev : ArraysResult {
   using Request = ChebyshevSpec;
-  using Result = std::vector<std::vector<double>>;
+
+  static Estimate bytes(const BatchArgs& args, const Request& request) {
+    return {estimateChebyshevBytes(largestSubset(args), args.X.cols, request.probes)};
+  }
 
   static void parse(Napi::Env env, const BatchArgs& args, Request& spec) {
     const Napi::Object& o = args.options;
@@ -21,24 +22,17 @@ struct Chebyshev {
     if (!(spec.sigma > 0)) throwError(env, "ERR_DSE_OPTION", "native: sigma must be > 0");
     spec.moments = sizeArg(env, o.Get("moments"), "moments");
     spec.probes = sizeArg(env, o.Get("probes"), "probes");
-    if (spec.moments < 1 || spec.probes < 1) throwError(env, "ERR_DSE_OPTION", "native: moments and probes must be >= 1");
+    if (spec.moments < 1 || spec.probes < 1)
+      throwError(env, "ERR_DSE_OPTION", "native: moments and probes must be >= 1");
     spec.threshold = numberArg(env, o.Get("threshold"), "threshold");
     spec.seed = seedArg(env, o);
-  }
-
-  static Estimate bytes(const BatchArgs& args, const Request& request) {
-    return {estimateChebyshevBytes(largestSubset(args), args.X.cols, request.probes)};
   }
 
   static void run(const BatchArgs& args, const Request& request, Result& out, const Control& control) {
     ComputeLock lock(control.cancel);
     out = runChebyshev(args.X, args.subsets, request, control);
   }
-
-  static Napi::Value result(Napi::Env env, const Result& r) { return float64Arrays(env, r); }
 };
-
-}  // namespace
 
 void registerChebyshev(Napi::Env env, Napi::Object exports) {
   registerOperation<Chebyshev>(env, exports, "chebyshevMoments", "chebyshevBytes");

@@ -10,8 +10,6 @@
 namespace dse {
 namespace binding {
 
-namespace {
-
 struct Cluster {
   struct Request {
     std::size_t k = 0, neighbours = 0;
@@ -39,8 +37,7 @@ struct Cluster {
     // The budget, not threadsNow: OpenBLAS's thread count changes the last bits of the embedding,
     // and cluster_qr's argmax can turn those into another partition where clusters are ambiguous.
     linalg::BlasThreadsScope threads(static_cast<int>(concurrency()));
-    spectralClustering(Y.data(), view.rows, view.cols, request.k, request.neighbours, out.data(),
-                       control.cancel);
+    spectralClustering(Y.data(), view.rows, view.cols, request.k, request.neighbours, out.data(), control.cancel);
   }
 
   static Napi::Value result(Napi::Env env, const Result& labels) {
@@ -49,8 +46,6 @@ struct Cluster {
     return out;
   }
 };
-
-}  // namespace
 
 void registerCluster(Napi::Env env, Napi::Object exports) {
   registerOperation<Cluster>(env, exports, "spectralClustering", "clusterBytes");

@@ -8,11 +8,8 @@
 namespace dse {
 namespace binding {
 
-namespace {
-
-struct Cse {
+struct Cse : ArraysResult {
   using Request = std::size_t;  // bins
-  using Result = std::vector<std::vector<double>>;
 
   static void parse(Napi::Env env, const BatchArgs& args, Request& bins) {
     bins = sizeArg(env, args.options.Get("bins"), "bins");
@@ -26,11 +23,7 @@ struct Cse {
   static void run(const BatchArgs& args, const Request& request, Result& out, const Control& control) {
     out = binnedRowCounts(args.X, args.subsets, request, control.cancel);
   }
-
-  static Napi::Value result(Napi::Env env, const Result& r) { return float64Arrays(env, r); }
 };
-
-}  // namespace
 
 void registerCse(Napi::Env env, Napi::Object exports) {
   registerOperation<Cse>(env, exports, "binnedRowCounts", "binnedRowCountsBytes");

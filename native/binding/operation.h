@@ -9,12 +9,14 @@
 //   static void parse(Napi::Env, const BatchArgs&, Request&);  the operation's options
 //   static Estimate bytes(const BatchArgs&, const Request&);    peak working bytes
 //   static void run(const BatchArgs&, const Request&, Result&, const Control&);  the computation
-//   static Napi::Value result(Napi::Env, const Result&);
+//   static Napi::Value result(Napi::Env, const Result&);    (not needed for one Float64Array per subset)
 #pragma once
 
 #include <napi.h>
 
 #include <memory>
+#include <type_traits>
+#include <vector>
 
 #include "../core/threads.h"
 #include "common.h"
@@ -28,6 +30,11 @@ struct Estimate {
   bool dense = false;  // spectral clustering: the dense solver's two n x n matrices
 };
 
+// The Result of the operations that give one Float64Array per subset.
+struct ArraysResult {
+  using Result = std::vector<std::vector<double>>;
+};
+
 // One call: its arguments, the core's request and its result.
 template <class Request, class Result>
 struct Job {
@@ -39,6 +46,12 @@ struct Job {
 template <class Op>
 struct Operation {
   using Job = binding::Job<typename Op::Request, typename Op::Result>;
+
+  static Napi::Value result(Napi::Env env, const typename Op::Result& r) {
+    if constexpr (std::is_same<typename Op::Result, std::vector<std::vector<double>>>::value)
+      return float64Arrays(env, r);
+    else return Op::result(env, r);
+  }
 
   static std::shared_ptr<Job> parse(const Napi::CallbackInfo& info) {
     auto job = std::make_shared<Job>();
@@ -54,7 +67,8 @@ struct Operation {
     if (limit > 0) {
       const Estimate e = Op::bytes(job->args, job->request);
       if (e.bytes > limit) {
-        Napi::Error err = makeError(info.Env(), {"ERR_DSE_MEMORY", "native: the call needs more memory than its limit"});
+        Napi::Error err =
+            makeError(info.Env(), {"ERR_DSE_MEMORY", "native: the call needs more memory than its limit"});
         err.Set("bytes", Napi::Number::New(info.Env(), e.bytes));
         err.Set("dense", Napi::Boolean::New(info.Env(), e.dense));
         throw err;
@@ -68,7 +82,7 @@ struct Operation {
     Control control;
     control.maxThreads = job->args.maxThreads;
     runOrThrow(info.Env(), [&] { Op::run(job->args, job->request, job->result, control); });
-    return Op::result(info.Env(), job->result);
+    return result(info.Env(), job->result);
   }
 
   static Napi::Value Async(const Napi::CallbackInfo& info) {
@@ -82,7 +96,7 @@ struct Operation {
           control.maxThreads = job->args.maxThreads;
           Op::run(job->args, job->request, job->result, control);
         },
-        [job](Napi::Env env) { return Op::result(env, job->result); }, info[0]);
+        [job](Napi::Env env) { return result(env, job->result); }, info[0]);
   }
 
   static Napi::Value Bytes(const Napi::CallbackInfo& info) {

@@ -15,8 +15,6 @@
 namespace dse {
 namespace binding {
 
-namespace {
-
 struct Slq {
   using Request = SlqRequest;
   using Result = std::vector<SlqEstimate>;
@@ -25,8 +23,8 @@ struct Slq {
     const Napi::Object& o = args.options;
     r.X = args.X;
     r.subsets = args.subsets;
-    r.kernel = kernelArg(env, o, 2, "native: method 'slq' needs a symmetric kernel (diffusion, gaussian or anisotropic)",
-                         true);
+    r.kernel = kernelArg(env, o, 2,
+                         "native: method 'slq' needs a symmetric kernel (diffusion, gaussian or anisotropic)", true);
     r.t = numberArg(env, o.Get("t"), "t");
     if (!(r.t >= 0) || !std::isfinite(r.t)) throwError(env, "ERR_DSE_OPTION", "native: t must be finite and >= 0");
     r.options.probes = sizeArg(env, o.Get("probes"), "probes");
@@ -54,8 +52,8 @@ struct Slq {
     auto out = Napi::Array::New(env, results.size());
     for (std::size_t i = 0; i < results.size(); ++i) {
       const SlqEstimate& e = results[i];
-      const double values[] = {e.value,        e.standardError, e.probeError,       e.quadratureError, e.deflated,
-                               e.n,            e.kernelSeconds, e.deflationSeconds, e.lanczosSeconds,  e.systematicError};
+      const double values[] = {e.value, e.standardError, e.probeError,       e.quadratureError, e.deflated,
+                               e.n,     e.kernelSeconds, e.deflationSeconds, e.lanczosSeconds,  e.systematicError};
       auto arr = Napi::Float64Array::New(env, 10);
       std::copy(values, values + 10, arr.Data());
       out.Set(static_cast<uint32_t>(i), arr);
@@ -63,6 +61,8 @@ struct Slq {
     return out;
   }
 };
+
+namespace {
 
 Napi::Value SlqNormal(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

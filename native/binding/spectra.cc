@@ -9,11 +9,8 @@
 namespace dse {
 namespace binding {
 
-namespace {
-
-struct Spectra {
+struct Spectra : ArraysResult {
   using Request = BatchRequest;
-  using Result = std::vector<std::vector<double>>;
 
   static void parse(Napi::Env env, const BatchArgs& args, Request& r) {
     const Napi::Object& o = args.options;
@@ -34,11 +31,7 @@ struct Spectra {
     ComputeLock lock(control.cancel);
     out = runSpectra(request, control);
   }
-
-  static Napi::Value result(Napi::Env env, const Result& r) { return float64Arrays(env, r); }
 };
-
-}  // namespace
 
 void registerSpectra(Napi::Env env, Napi::Object exports) {
   registerOperation<Spectra>(env, exports, "spectra", "spectraBytes");

@@ -19,28 +19,27 @@
 extern "C" {
 using dse_flen = std::size_t;
 // The routines with a double (d) and a float (s) form.
-#define DSE_BLAS_PROTOTYPES(T, p)                                                                                    \
-  void p##gemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const T* alpha, const T* a, \
-                const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc, dse_flen, dse_flen); \
-  void p##syrk_(const char* uplo, const char* trans, const int* n, const int* k, const T* alpha, const T* a,         \
-                const int* lda, const T* beta, T* c, const int* ldc, dse_flen, dse_flen);                            \
-  void p##symm_(const char* side, const char* uplo, const int* m, const int* n, const T* alpha, const T* a,          \
-                const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc, dse_flen, dse_flen); \
-  void p##syr2k_(const char* uplo, const char* trans, const int* n, const int* k, const T* alpha, const T* a,        \
-                 const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc, dse_flen,          \
-                 dse_flen);                                                                                          \
-  void p##trmm_(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n,    \
-                const T* alpha, const T* a, const int* lda, T* b, const int* ldb, dse_flen, dse_flen, dse_flen,      \
-                dse_flen);                                                                                           \
-  void p##syevd_(const char* jobz, const char* uplo, const int* n, T* a, const int* lda, T* w, T* work,              \
-                 const int* lwork, int* iwork, const int* liwork, int* info, dse_flen, dse_flen);                    \
-  void p##syevd_2stage_(const char* jobz, const char* uplo, const int* n, T* a, const int* lda, T* w, T* work,       \
-                        const int* lwork, int* iwork, const int* liwork, int* info, dse_flen, dse_flen);             \
-  void p##sytrd_sy2sb_(const char* uplo, const int* n, const int* kd, T* a, const int* lda, T* ab, const int* ldab,  \
-                       T* tau, T* work, const int* lwork, int* info, dse_flen);                                      \
-  void p##geqrf_(const int* m, const int* n, T* a, const int* lda, T* tau, T* work, const int* lwork, int* info);    \
-  void p##larft_(const char* direct, const char* storev, const int* n, const int* k, const T* v, const int* ldv,     \
-                 const T* tau, T* t, const int* ldt, dse_flen, dse_flen);                                            \
+#define DSE_BLAS_PROTOTYPES(T, p)                                                                                      \
+  void p##gemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const T* alpha, const T* a,  \
+                const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc, dse_flen, dse_flen);  \
+  void p##syrk_(const char* uplo, const char* trans, const int* n, const int* k, const T* alpha, const T* a,           \
+                const int* lda, const T* beta, T* c, const int* ldc, dse_flen, dse_flen);                              \
+  void p##symm_(const char* side, const char* uplo, const int* m, const int* n, const T* alpha, const T* a,            \
+                const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc, dse_flen, dse_flen);  \
+  void p##syr2k_(const char* uplo, const char* trans, const int* n, const int* k, const T* alpha, const T* a,          \
+                 const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc, dse_flen, dse_flen); \
+  void p##trmm_(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n,      \
+                const T* alpha, const T* a, const int* lda, T* b, const int* ldb, dse_flen, dse_flen, dse_flen,        \
+                dse_flen);                                                                                             \
+  void p##syevd_(const char* jobz, const char* uplo, const int* n, T* a, const int* lda, T* w, T* work,                \
+                 const int* lwork, int* iwork, const int* liwork, int* info, dse_flen, dse_flen);                      \
+  void p##syevd_2stage_(const char* jobz, const char* uplo, const int* n, T* a, const int* lda, T* w, T* work,         \
+                        const int* lwork, int* iwork, const int* liwork, int* info, dse_flen, dse_flen);               \
+  void p##sytrd_sy2sb_(const char* uplo, const int* n, const int* kd, T* a, const int* lda, T* ab, const int* ldab,    \
+                       T* tau, T* work, const int* lwork, int* info, dse_flen);                                        \
+  void p##geqrf_(const int* m, const int* n, T* a, const int* lda, T* tau, T* work, const int* lwork, int* info);      \
+  void p##larft_(const char* direct, const char* storev, const int* n, const int* k, const T* v, const int* ldv,       \
+                 const T* tau, T* t, const int* ldt, dse_flen, dse_flen);                                              \
   void p##sterf_(const int* n, T* d, T* e, int* info);
 DSE_BLAS_PROTOTYPES(double, d)
 DSE_BLAS_PROTOTYPES(float, s)
@@ -70,43 +69,43 @@ namespace blas {
 
 #ifdef DSE_HAVE_LAPACK
 // Typed overloads: the d- or s-prefixed routine by the element type, hidden lengths supplied.
-#define DSE_BLAS_TYPED(T, p)                                                                                         \
-  inline void gemm(const char* ta, const char* tb, const int* m, const int* n, const int* k, const T* alpha,         \
-                   const T* a, const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc) {    \
-    p##gemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1, 1);                                            \
-  }                                                                                                                  \
-  inline void syrk(const char* uplo, const char* trans, const int* n, const int* k, const T* alpha, const T* a,      \
-                   const int* lda, const T* beta, T* c, const int* ldc) {                                            \
-    p##syrk_(uplo, trans, n, k, alpha, a, lda, beta, c, ldc, 1, 1);                                                  \
-  }                                                                                                                  \
-  inline void symm(const char* side, const char* uplo, const int* m, const int* n, const T* alpha, const T* a,       \
-                   const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc) {                \
-    p##symm_(side, uplo, m, n, alpha, a, lda, b, ldb, beta, c, ldc, 1, 1);                                           \
-  }                                                                                                                  \
-  inline void syr2k(const char* uplo, const char* trans, const int* n, const int* k, const T* alpha, const T* a,     \
-                    const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc) {               \
-    p##syr2k_(uplo, trans, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1, 1);                                         \
-  }                                                                                                                  \
-  inline void trmm(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n, \
-                   const T* alpha, const T* a, const int* lda, T* b, const int* ldb) {                               \
-    p##trmm_(side, uplo, ta, diag, m, n, alpha, a, lda, b, ldb, 1, 1, 1, 1);                                         \
-  }                                                                                                                  \
-  inline void syevd(bool twoStage, const char* jobz, const char* uplo, const int* n, T* a, const int* lda, T* w,     \
-                    T* work, const int* lwork, int* iwork, const int* liwork, int* info) {                           \
-    if (twoStage) p##syevd_2stage_(jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info, 1, 1);                \
-    else p##syevd_(jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info, 1, 1);                                \
-  }                                                                                                                  \
-  inline void sytrdSy2sb(const char* uplo, const int* n, const int* kd, T* a, const int* lda, T* ab,                 \
-                         const int* ldab, T* tau, T* work, const int* lwork, int* info) {                            \
-    p##sytrd_sy2sb_(uplo, n, kd, a, lda, ab, ldab, tau, work, lwork, info, 1);                                       \
-  }                                                                                                                  \
+#define DSE_BLAS_TYPED(T, p)                                                                                          \
+  inline void gemm(const char* ta, const char* tb, const int* m, const int* n, const int* k, const T* alpha,          \
+                   const T* a, const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc) {     \
+    p##gemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1, 1);                                             \
+  }                                                                                                                   \
+  inline void syrk(const char* uplo, const char* trans, const int* n, const int* k, const T* alpha, const T* a,       \
+                   const int* lda, const T* beta, T* c, const int* ldc) {                                             \
+    p##syrk_(uplo, trans, n, k, alpha, a, lda, beta, c, ldc, 1, 1);                                                   \
+  }                                                                                                                   \
+  inline void symm(const char* side, const char* uplo, const int* m, const int* n, const T* alpha, const T* a,        \
+                   const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc) {                 \
+    p##symm_(side, uplo, m, n, alpha, a, lda, b, ldb, beta, c, ldc, 1, 1);                                            \
+  }                                                                                                                   \
+  inline void syr2k(const char* uplo, const char* trans, const int* n, const int* k, const T* alpha, const T* a,      \
+                    const int* lda, const T* b, const int* ldb, const T* beta, T* c, const int* ldc) {                \
+    p##syr2k_(uplo, trans, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1, 1);                                          \
+  }                                                                                                                   \
+  inline void trmm(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n,  \
+                   const T* alpha, const T* a, const int* lda, T* b, const int* ldb) {                                \
+    p##trmm_(side, uplo, ta, diag, m, n, alpha, a, lda, b, ldb, 1, 1, 1, 1);                                          \
+  }                                                                                                                   \
+  inline void syevd(bool twoStage, const char* jobz, const char* uplo, const int* n, T* a, const int* lda, T* w,      \
+                    T* work, const int* lwork, int* iwork, const int* liwork, int* info) {                            \
+    if (twoStage) p##syevd_2stage_(jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info, 1, 1);                 \
+    else p##syevd_(jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info, 1, 1);                                 \
+  }                                                                                                                   \
+  inline void sytrdSy2sb(const char* uplo, const int* n, const int* kd, T* a, const int* lda, T* ab, const int* ldab, \
+                         T* tau, T* work, const int* lwork, int* info) {                                              \
+    p##sytrd_sy2sb_(uplo, n, kd, a, lda, ab, ldab, tau, work, lwork, info, 1);                                        \
+  }                                                                                                                   \
   inline void geqrf(const int* m, const int* n, T* a, const int* lda, T* tau, T* work, const int* lwork, int* info) { \
-    p##geqrf_(m, n, a, lda, tau, work, lwork, info);                                                                 \
-  }                                                                                                                  \
-  inline void larft(const char* direct, const char* storev, const int* n, const int* k, const T* v, const int* ldv,  \
-                    const T* tau, T* t, const int* ldt) {                                                            \
-    p##larft_(direct, storev, n, k, v, ldv, tau, t, ldt, 1, 1);                                                      \
-  }                                                                                                                  \
+    p##geqrf_(m, n, a, lda, tau, work, lwork, info);                                                                  \
+  }                                                                                                                   \
+  inline void larft(const char* direct, const char* storev, const int* n, const int* k, const T* v, const int* ldv,   \
+                    const T* tau, T* t, const int* ldt) {                                                             \
+    p##larft_(direct, storev, n, k, v, ldv, tau, t, ldt, 1, 1);                                                       \
+  }                                                                                                                   \
   inline void sterf(const int* n, T* d, T* e, int* info) { p##sterf_(n, d, e, info); }
 DSE_BLAS_TYPED(double, d)
 DSE_BLAS_TYPED(float, s)
@@ -147,7 +146,8 @@ inline int checkedInt(std::size_t n, const char* what) {
 // A LAPACK routine's info as a NumericError.
 inline void checkInfo(int info, const char* routine) {
   if (info == 0) return;
-  if (info < 0) throw NumericError(std::string(routine) + ": argument " + std::to_string(-info) + " had an illegal value");
+  if (info < 0)
+    throw NumericError(std::string(routine) + ": argument " + std::to_string(-info) + " had an illegal value");
   throw NumericError(std::string(routine) + " failed to converge (info = " + std::to_string(info) + ")");
 }
 
@@ -182,7 +182,8 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha
   if (m == 0 || n == 0) return;
 #ifdef DSE_HAVE_LAPACK
   const int M = static_cast<int>(m), N = static_cast<int>(n), K = static_cast<int>(k);
-  const int LDA = static_cast<int>(std::max<std::size_t>(1, lda)), LDB = static_cast<int>(std::max<std::size_t>(1, ldb)),
+  const int LDA = static_cast<int>(std::max<std::size_t>(1, lda)),
+            LDB = static_cast<int>(std::max<std::size_t>(1, ldb)),
             LDC = static_cast<int>(std::max<std::size_t>(1, ldc));
   gemm(ta ? "T" : "N", tb ? "T" : "N", &M, &N, &K, &alpha, A, &LDA, B, &LDB, &beta, C, &LDC);
 #else

@@ -15,7 +15,6 @@
 #include "parallel.h"
 #include "random.h"
 
-
 namespace dse {
 
 namespace {

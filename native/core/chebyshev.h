@@ -8,10 +8,8 @@
 // density-of-states estimate and the eigenvalue multiset (lib/chebyshev.ts).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <vector>
 
 #include "batch.h"
@@ -33,7 +31,6 @@ struct ChebyshevSpec {
 // a set bit gives -1, a clear bit +1. Probe by probe, so the first probes do not depend on how
 // many are drawn.
 void rademacherProbes(std::uint64_t seed, std::size_t m, std::size_t probes, double* Z);
-
 
 // Moments for each subset of the rows of X (a null `rows` pointer: all rows), in order. Every
 // subset uses the same probe seed, so each result equals that of the subset computed alone.

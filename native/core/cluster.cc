@@ -5,7 +5,6 @@
 // and cluster_qr are cluster_knn.cc and cluster_qr.cc. See cluster.h for the steps. Two back ends:
 // OpenBLAS/LAPACK (DSE_HAVE_LAPACK, blas.h) and Eigen only.
 #include "cluster.h"
-#include "cluster_parts.h"
 
 #include "blas.h"
 #include "parallel.h"
@@ -13,19 +12,13 @@
 #include "threads.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <functional>
 #include <limits>
-#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -34,18 +27,6 @@
 #include <Eigen/OrderingMethods>
 #include <Eigen/SparseCholesky>
 #include <Eigen/SparseCore>
-
-#ifdef DSE_CLUSTER_PROFILE  // harness only: stage times on stderr
-#include <chrono>
-#include <cstdio>
-#define DSE_PROF_T(name) auto name = std::chrono::steady_clock::now()
-#define DSE_PROF_PRINT(label, a, b) \
-  std::fprintf(stderr, "  %-10s %8.1f ms\n", label, std::chrono::duration<double, std::milli>(b - a).count())
-#else
-#define DSE_PROF_T(name)
-#define DSE_PROF_PRINT(label, a, b)
-#endif
-
 
 namespace dse {
 namespace {
@@ -128,8 +109,7 @@ void symTop(double* A, Index n, Index nev, std::vector<double>& w, std::vector<d
     symTopEigen(saved.data(), n, nev, w, Z);
     return;
   }
-  if (info != 0 || m != nev)
-    throw NumericError("dsyevr failed (info " + std::to_string(info) + ")");
+  if (info != 0 || m != nev) throw NumericError("dsyevr failed (info " + std::to_string(info) + ")");
   for (Index j = 0; j < nev; ++j) {  // ascending -> descending
     const Index src = nev - 1 - j;
     w[j] = wa[src];
@@ -154,8 +134,8 @@ struct Csr {
   std::vector<double> val;
 };
 
-void buildAffinity(const std::vector<int>& nbr, std::size_t n, std::size_t nn, Csr& M,
-                   std::vector<double>& dd, std::vector<double>& sval) {
+void buildAffinity(const std::vector<int>& nbr, std::size_t n, std::size_t nn, Csr& M, std::vector<double>& dd,
+                   std::vector<double>& sval) {
   // S = 0.5 (A + A^T), A_ij = 1 for j among the neighbours of i. Only off-diagonal entries:
   // scipy's laplacian excludes the diagonal from the degree and sklearn sets diag(L) = 1.
   std::vector<std::size_t> cnt(n + 1, 0);
@@ -234,8 +214,7 @@ std::size_t componentLabels(const Csr& M, std::vector<int>& comp) {
 }
 
 // Y = M X for a column-major block X (n x b); xr, yr are scratch (n*b).
-void spmm(const Csr& M, const double* X, double* Yout, Index b, std::vector<double>& xr,
-          std::vector<double>& yr) {
+void spmm(const Csr& M, const double* X, double* Yout, Index b, std::vector<double>& xr, std::vector<double>& yr) {
   const std::size_t n = M.n;
   const std::size_t bb = static_cast<std::size_t>(b);
   xr.resize(n * bb);
@@ -271,8 +250,8 @@ double residualNorm(const double* my, const double* y, double mu, Index n) {
 // Orthonormalise the block Z (n x bz, column-major) against the first m columns of V
 // (orthonormal) and within itself. `pre` = V^T Z already computed (m x bz) or null. Columns
 // that vanish (Z nearly in span V) are replaced by random directions.
-void orthonormalize(const double* V, Index n, Index m, double* Z, Index bz, const double* pre,
-                    Rng& rng, GemmFn mm = blas::gemm<double>) {
+void orthonormalize(const double* V, Index n, Index m, double* Z, Index bz, const double* pre, Rng& rng,
+                    GemmFn mm = blas::gemm<double>) {
   std::vector<double> C(static_cast<std::size_t>(std::max<Index>(m, 1) * bz));
   std::vector<double> norm0(bz);
   for (Index c = 0; c < bz; ++c) norm0[c] = nrm2(Z + c * n, n);
@@ -420,16 +399,14 @@ class ShiftInvert {
     for (Index j = 0; j < n; ++j) {  // L z = x
       Eigen::Map<const Arr> xj(x + j * bb, b);
       const int e1 = Lnz ? Lp[j] + Lnz[j] : Lp[j + 1];
-      for (int e = Lp[j]; e < e1; ++e)
-        Eigen::Map<Arr>(x + static_cast<std::size_t>(Li[e]) * bb, b) -= Lx[e] * xj;
+      for (int e = Lp[j]; e < e1; ++e) Eigen::Map<Arr>(x + static_cast<std::size_t>(Li[e]) * bb, b) -= Lx[e] * xj;
     }
     for (Index j = 0; j < n; ++j)  // D
       Eigen::Map<Arr>(x + j * bb, b) *= 1.0 / D(j);
     for (Index j = n - 1; j >= 0; --j) {  // L^T
       Eigen::Map<Arr> xj(x + j * bb, b);
       const int e1 = Lnz ? Lp[j] + Lnz[j] : Lp[j + 1];
-      for (int e = Lp[j]; e < e1; ++e)
-        xj -= Lx[e] * Eigen::Map<const Arr>(x + static_cast<std::size_t>(Li[e]) * bb, b);
+      for (int e = Lp[j]; e < e1; ++e) xj -= Lx[e] * Eigen::Map<const Arr>(x + static_cast<std::size_t>(Li[e]) * bb, b);
     }
     for (Index c = 0; c < b; ++c)
       for (Index i = 0; i < n; ++i) Y[c * n + i] = x[static_cast<std::size_t>(perm[i]) * bb + c];
@@ -448,8 +425,8 @@ class ShiftInvert {
 // residuals |M y - (y'My) y| of the k wanted Ritz vectors are <= 1e-12 (M has norm <= 1).
 // Eigenvectors into E (n x k, column-major). `init` (n x b, or null for random) starts the
 // iteration.
-void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, Index mmax,
-                    const double* init, std::vector<double>& E, CancelFlag cancel) {
+void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, Index mmax, const double* init,
+                    std::vector<double>& E, CancelFlag cancel) {
   const Index n = static_cast<Index>(M.n);
   // Basis products with Eigen: the operator's single-threaded solves dominate, and threaded
   // BLAS calls between them would leave OpenBLAS's threads spin-waiting.
@@ -463,8 +440,7 @@ void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, 
   std::vector<double> xr, yr, w, S, Hc, Yr, AY, MY;
   Rng rng(0x5DEECE66Dull);
 
-  if (init)
-    std::memcpy(Z.data(), init, sizeof(double) * static_cast<std::size_t>(n * b));
+  if (init) std::memcpy(Z.data(), init, sizeof(double) * static_cast<std::size_t>(n * b));
   else
     for (Index i = 0; i < n * b; ++i) Z[i] = rng.uniform();
   orthonormalize(V.data(), n, 0, Z.data(), b, nullptr, rng, mm);
@@ -516,10 +492,6 @@ void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, 
       worstOp = std::max(worstOp, residualNorm(&AY[c * n], y, w[c], n) / std::fabs(w[0]));
       worst = std::max(worst, residualNorm(my, y, mu, n));
     }
-#ifdef DSE_CLUSTER_PROFILE
-    std::fprintf(stderr, "  restart %d m=%ld resid %.3e op-resid %.3e theta_k %.15g\n", restart,
-                 (long)m, worst, worstOp, w[k - 1]);
-#endif
     // With shift-invert the residual in M can stall a little above 1e-12 (the solves are
     // accurate to about eps * cond(L + sigma I)); accept once the operator residual is at
     // rounding level and the M residual stopped improving.
@@ -567,9 +539,8 @@ constexpr double kChebMinWidth = 1e-3;
 // most T_8(3) ~ 1e6 over the unwanted end in that many steps, far from swamping the rest.
 constexpr int kChebDeflateEvery = 8;
 
-bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
-                  const std::function<bool(int, double)>& giveUp, std::vector<double>& E,
-                  CancelFlag cancel) {
+bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep, const std::function<bool(int, double)>& giveUp,
+                  std::vector<double>& E, CancelFlag cancel) {
   const Index n = static_cast<Index>(M.n);
   const std::size_t sz = static_cast<std::size_t>(n * nb);
   const double tol = 1e-12, lo = -1.0;  // M's spectrum lies in [-1, 1]
@@ -638,10 +609,6 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     }
     locked = 0;
     while (locked < k && resid[static_cast<std::size_t>(locked)] <= tol) ++locked;
-#ifdef DSE_CLUSTER_PROFILE
-    std::fprintf(stderr, "  chebyshev %d degree %d resid %.3e theta_k %.15g cut %.6g top %.6g locked %ld\n", it, degree,
-                 worst, w[k - 1], w[nb - 1], w[0], (long)locked);
-#endif
     if (worst <= tol) {
       E.assign(X.begin(), X.begin() + n * k);
       return true;
@@ -651,7 +618,8 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     const double cut = std::max(w[static_cast<std::size_t>(nb - 1)], lo + kChebMinWidth);
     c = 0.5 * (cut + lo);
     e = 0.5 * (cut - lo);
-    const double xTop = (w[static_cast<std::size_t>(locked)] - c) / e, xK = (w[static_cast<std::size_t>(k - 1)] - c) / e;
+    const double xTop = (w[static_cast<std::size_t>(locked)] - c) / e,
+                 xK = (w[static_cast<std::size_t>(k - 1)] - c) / e;
     const double aTop = xTop > 1 ? std::acosh(xTop) : 0.0, aK = xK > 1 ? std::acosh(xK) : 0.0;
     const double spread = aTop - aK;
     degree = spread > 0 ? static_cast<int>(std::log(kChebRatio) / spread) : kChebMaxDegree;
@@ -663,8 +631,8 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     // a factor ~e^aK per filter step over the unwanted ones; infinite when the residual stalls.
     const double active = static_cast<double>(nb - locked);
     const double steps = aK > 0 ? std::log(worst / tol) / aK : std::numeric_limits<double>::infinity();
-    double remainingCost = steps * (8.0 * nnz * active + 8.0 * dn * active) +
-                           (steps / degree + 1.0) * 16.0 * dn * dnb * dnb;
+    double remainingCost =
+        steps * (8.0 * nnz * active + 8.0 * dn * active) + (steps / degree + 1.0) * 16.0 * dn * dnb * dnb;
     history.push_back(worst);
     if (history.size() > 3 && worst > 0.9 * history[history.size() - 4])
       remainingCost = std::numeric_limits<double>::infinity();
@@ -712,8 +680,7 @@ EmbeddingSizes embeddingSizes(std::size_t n, std::size_t k, std::size_t comps) {
 // The k eigenvectors of M's largest eigenvalues into E (n x k, column-major), M the normalised
 // affinity of a graph with `comps` connected components: the dense solver when n is small next
 // to the blocks, else the iterative solvers.
-void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>& E,
-             CancelFlag cancel) {
+void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>& E, CancelFlag cancel) {
   const std::size_t n = M.n;
   const Index ik = static_cast<Index>(k);
   const EmbeddingSizes sizes = embeddingSizes(n, k, comps);
@@ -737,18 +704,11 @@ void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>
     };
     const double krRestart = restartCost(8.0 * nnzM, mmaxM);
     ShiftInvert si;
-    DSE_PROF_T(ta0);
     const bool siFeasible = si.analyze(M, 1e-5, kSiMaxFillPerRow * dn);
-    DSE_PROF_T(ta1);
-    DSE_PROF_PRINT("analyze", ta0, ta1);
-    const double siCost = siFeasible ? kSiFactorWeight * si.flops +
-                                           kSiRestarts * (restartCost(16.0 * si.fill, mmaxS) + 8.0 * nnzM * dk)
-                                     : std::numeric_limits<double>::infinity();
+    const double siCost =
+        siFeasible ? kSiFactorWeight * si.flops + kSiRestarts * (restartCost(16.0 * si.fill, mmaxS) + 8.0 * nnzM * dk)
+                   : std::numeric_limits<double>::infinity();
     bool useSi = siCost <= kSiDirectRestarts * krRestart;
-#ifdef DSE_CLUSTER_PROFILE
-    std::fprintf(stderr, "  fill %.0f (%.1f per row) flops %.3g; cost si %.3g = %.1f krylov restarts -> %s\n",
-                 si.fill, si.fill / dn, si.flops, siCost, siCost / krRestart, useSi ? "shift-invert" : "krylov");
-#endif
     checkpoint(cancel);
     std::vector<double> start;
     if (!useSi) {
@@ -762,19 +722,14 @@ void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>
       if (!done) {
         useSi = true;
         start.swap(E);
-#ifdef DSE_CLUSTER_PROFILE
-        std::fprintf(stderr, "  switching to shift-invert\n");
-#endif
       }
     }
     if (useSi) {
-      DSE_PROF_T(tf0);
       si.factorize();
-      DSE_PROF_T(tf1);
-      DSE_PROF_PRINT("ldlt", tf0, tf1);
       checkpoint(cancel);
-      blockKrylovTop(M, [&si](const double* X, double* Yo, Index bw) { si.apply(X, Yo, bw); }, ik, block, p,
-                     mmaxS, start.empty() ? nullptr : start.data(), E, cancel);
+      blockKrylovTop(
+          M, [&si](const double* X, double* Yo, Index bw) { si.apply(X, Yo, bw); }, ik, block, p, mmaxS,
+          start.empty() ? nullptr : start.data(), E, cancel);
     }
   }
 }
@@ -794,11 +749,11 @@ void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>
 // labels then follow ARPACK's rounding (they change with random_state), and ours take the
 // projections of fixed pseudo-random vectors onto the shared eigenspace.
 struct Twins {
-  std::size_t count = 0;            // classes
-  std::vector<int> cls;             // class of each node
-  std::vector<int> rep;             // first node of each class
-  std::vector<double> size;         // nodes in each class
-  std::vector<int> comp;            // scratch: component labels
+  std::size_t count = 0;     // classes
+  std::vector<int> cls;      // class of each node
+  std::vector<int> rep;      // first node of each class
+  std::vector<double> size;  // nodes in each class
+  std::vector<int> comp;     // scratch: component labels
 };
 
 Twins findTwins(const Csr& M, const std::vector<double>& sval) {
@@ -889,8 +844,7 @@ Csr subMatrix(const Csr& R, const std::vector<int>& nodes, std::vector<int>& loc
 
 constexpr double kTieTolerance = 1e-10;
 
-void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& E,
-                    CancelFlag cancel) {
+void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& E, CancelFlag cancel) {
   const std::size_t n = M.n, r = t.count;
   const Csr R = reducedMatrix(M, t);
   const std::size_t comps = componentLabels(R, t.comp);
@@ -927,7 +881,10 @@ void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& 
       w.resize(q);
       for (std::size_t j = 0; j < q; ++j) w[j] = dot(&Z[j * rc], &SZ[j * rc], rc);
     }
-    for (std::size_t j = 0; j < q; ++j) pairs.push_back({w[j], c, std::vector<double>(Z.begin() + static_cast<Index>(j * rc), Z.begin() + static_cast<Index>((j + 1) * rc))});
+    for (std::size_t j = 0; j < q; ++j)
+      pairs.push_back(
+          {w[j], c,
+           std::vector<double>(Z.begin() + static_cast<Index>(j * rc), Z.begin() + static_cast<Index>((j + 1) * rc))});
   }
   std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.value > b.value; });
 
@@ -983,7 +940,8 @@ void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& 
       x[first[c]] = 1.0;
       x[i] = -1.0;
     }
-    orthonormalize(E.data(), static_cast<Index>(n), static_cast<Index>(c0), &E[c0 * n], static_cast<Index>(col - c0), nullptr, rng, gemmEigen);
+    orthonormalize(E.data(), static_cast<Index>(n), static_cast<Index>(c0), &E[c0 * n], static_cast<Index>(col - c0),
+                   nullptr, rng, gemmEigen);
   }
   const std::size_t need = k - col;
   if (need == 0) return;
@@ -1019,19 +977,19 @@ void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& 
       }
     }
   }
-  orthonormalize(E.data(), static_cast<Index>(n), static_cast<Index>(c0), &E[c0 * n], static_cast<Index>(need), nullptr, rng, gemmEigen);
+  orthonormalize(E.data(), static_cast<Index>(n), static_cast<Index>(c0), &E[c0 * n], static_cast<Index>(need), nullptr,
+                 rng, gemmEigen);
 }
 }  // namespace
 
-ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, std::size_t k,
-                                                std::size_t nNeighbors) {
+ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, std::size_t k, std::size_t nNeighbors) {
   // A connected graph (one component): more components than 16 can widen the blocks.
   const EmbeddingSizes s = embeddingSizes(n, k, 1);
   const double dn = static_cast<double>(n), tile = static_cast<double>(std::min<std::size_t>(n, 512));
   // The binding's float64 copy of Y, the neighbour heaps and kNN graph, two product tiles,
   // per-row scratch.
-  const double base = dn * static_cast<double>(d) * 8 + dn * static_cast<double>(nNeighbors) * 64 +
-                      2 * tile * tile * 8 + 64 * dn * 8;
+  const double base =
+      dn * static_cast<double>(d) * 8 + dn * static_cast<double>(nNeighbors) * 64 + 2 * tile * tile * 8 + 64 * dn * 8;
   if (s.dense) return {base + 2 * dn * dn * 8, true};  // the n x n affinity and LAPACK's copy
   // The LDL^T factor (used only up to kSiMaxFillPerRow nonzeros per row, 12 bytes each) and the
   // n x (block) vector blocks of the Chebyshev and Krylov iterations.
@@ -1040,14 +998,12 @@ ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, st
   return {base + factor + vectors, false};
 }
 
-void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k,
-                        std::size_t nNeighbors, int* labels,
-                        CancelFlag cancel) {
+void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k, std::size_t nNeighbors,
+                        int* labels, CancelFlag cancel) {
   if (n < 2) throw std::invalid_argument("spectralClustering: need at least 2 samples");
   if (d == 0) throw std::invalid_argument("spectralClustering: need at least 1 feature");
   if (k == 0) throw std::invalid_argument("spectralClustering: nClusters must be >= 1");
-  if (k >= n)
-    throw std::invalid_argument("spectralClustering: nClusters must be smaller than the number of samples");
+  if (k >= n) throw std::invalid_argument("spectralClustering: nClusters must be smaller than the number of samples");
   if (nNeighbors == 0) throw std::invalid_argument("spectralClustering: nNeighbors must be >= 1");
   if (nNeighbors > n)
     throw std::invalid_argument("spectralClustering: nNeighbors must not exceed the number of samples");
@@ -1063,7 +1019,6 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
     return;
   }
 
-  DSE_PROF_T(t0);
   std::vector<int> nbr;
   nearestNeighbors(Y, n, d, nNeighbors, nbr, cancel);
   checkpoint(cancel);
@@ -1074,18 +1029,14 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
   nbr.clear();
   nbr.shrink_to_fit();
   checkpoint(cancel);
-  DSE_PROF_T(t1);
 
   std::vector<double> E;  // n x k column-major
   Twins twins = findTwins(M, sval);
   sval.clear();
   sval.shrink_to_fit();
-  if (twins.count == n && componentLabels(M, twins.comp) == 1)
-    topEigs(M, k, 1, E, cancel);
-  else
-    reducedTopEigs(M, twins, k, E, cancel);
+  if (twins.count == n && componentLabels(M, twins.comp) == 1) topEigs(M, k, 1, E, cancel);
+  else reducedTopEigs(M, twins, k, E, cancel);
   checkpoint(cancel);
-  DSE_PROF_T(t2);
 
   // embedding (row-major n x k) = eigenvectors / dd, then _deterministic_vector_sign_flip.
   std::vector<double> emb(n * k);
@@ -1106,10 +1057,6 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
     for (std::size_t i = 0; i < n; ++i) emb[i * k + c] *= sg;
   }
   clusterQr(emb, n, k, labels);
-  DSE_PROF_T(t3);
-  DSE_PROF_PRINT("knn+graph", t0, t1);
-  DSE_PROF_PRINT("eigen", t1, t2);
-  DSE_PROF_PRINT("qr", t2, t3);
 }
 
 }  // namespace dse

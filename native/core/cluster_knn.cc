@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Spectral clustering's neighbour search (cluster_parts.h): sklearn's brute force or KD-tree,
+// Spectral clustering's neighbour search (cluster.h): sklearn's brute force or KD-tree,
 // with its tie order.
 #include <algorithm>
 #include <cmath>
@@ -15,7 +15,7 @@
 #include <Eigen/Dense>
 
 #include "blas.h"
-#include "cluster_parts.h"
+#include "cluster.h"
 #include "parallel.h"
 #include "threads.h"
 
@@ -39,8 +39,7 @@ unsigned maxThreads() { return static_cast<unsigned>(std::min<std::size_t>(threa
 // candidates survive.
 
 // sklearn.utils._heap.heap_push, verbatim: keep the `size` smallest values seen.
-inline void heapPush(double* values, std::int64_t* indices, std::size_t size, double val,
-                     std::int64_t valIdx) {
+inline void heapPush(double* values, std::int64_t* indices, std::size_t size, double val, std::int64_t valIdx) {
   if (val >= values[0]) return;
   values[0] = val;
   indices[0] = valIdx;
@@ -51,20 +50,14 @@ inline void heapPush(double* values, std::int64_t* indices, std::size_t size, do
     if (l >= size) {
       break;
     } else if (r >= size) {
-      if (values[l] > val)
-        sw = l;
-      else
-        break;
+      if (values[l] > val) sw = l;
+      else break;
     } else if (values[l] >= values[r]) {
-      if (val < values[l])
-        sw = l;
-      else
-        break;
+      if (val < values[l]) sw = l;
+      else break;
     } else {
-      if (val < values[r])
-        sw = r;
-      else
-        break;
+      if (val < values[r]) sw = r;
+      else break;
     }
     values[cur] = values[sw];
     indices[cur] = indices[sw];
@@ -79,8 +72,7 @@ struct HeapSet {
   std::size_t cap;
   std::vector<double> d;
   std::vector<std::int64_t> j;
-  HeapSet(std::size_t rows, std::size_t c, double init)
-      : cap(c), d(rows * c, init), j(rows * c, -1) {}
+  HeapSet(std::size_t rows, std::size_t c, double init) : cap(c), d(rows * c, init), j(rows * c, -1) {}
   double* dist(std::size_t row) { return &d[row * cap]; }
   std::int64_t* idx(std::size_t row) { return &j[row * cap]; }
 };
@@ -105,8 +97,7 @@ class SkKdTree {
   SkKdTree(const double* Y, std::size_t n, std::size_t d) : Y_(Y), d_(d), idx_(n) {
     for (std::size_t i = 0; i < n; ++i) idx_[i] = static_cast<std::int64_t>(i);
     const double leafSize = 30;
-    const int nLevels =
-        static_cast<int>(std::log2(std::max(1.0, static_cast<double>(n - 1) / leafSize)) + 1);
+    const int nLevels = static_cast<int>(std::log2(std::max(1.0, static_cast<double>(n - 1) / leafSize)) + 1);
     nNodes_ = (std::size_t{1} << nLevels) - 1;
     nodes_.resize(nNodes_);
     lo_.resize(nNodes_ * d_);
@@ -168,8 +159,7 @@ class SkKdTree {
     const std::size_t nMid = nPoints / 2;
     const double* data = Y_;
     const std::size_t nf = d_;
-    std::nth_element(idx_.begin() + static_cast<Index>(start),
-                     idx_.begin() + static_cast<Index>(start + nMid),
+    std::nth_element(idx_.begin() + static_cast<Index>(start), idx_.begin() + static_cast<Index>(start + nMid),
                      idx_.begin() + static_cast<Index>(end),
                      [data, nf, jMax](const std::int64_t& a, const std::int64_t& b) {
                        const double av = data[static_cast<std::size_t>(a) * nf + jMax];
@@ -195,8 +185,7 @@ class SkKdTree {
     return r;
   }
 
-  void visit(std::size_t node, const double* pt, double* hd, std::int64_t* hj, std::size_t cap,
-             double lb) const {
+  void visit(std::size_t node, const double* pt, double* hd, std::int64_t* hj, std::size_t cap, double lb) const {
     const Node& nd = nodes_[node];
     if (lb > hd[0]) return;
     if (nd.leaf) {
@@ -278,8 +267,8 @@ std::size_t sklearnThreads() {
 }  // namespace
 
 // nbr[i*nn .. i*nn+nn) = the nn neighbours of row i (in no particular order).
-void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t nn,
-                      std::vector<int>& nbr, CancelFlag cancel) {
+void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t nn, std::vector<int>& nbr,
+                      CancelFlag cancel) {
   // sklearn's algorithm='auto': brute force when d > 15 or nn >= n // 2, else a KD-tree.
   const bool brute = d > 15 || nn >= n / 2;
   nbr.assign(n * nn, 0);
@@ -288,20 +277,18 @@ void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t
     SkKdTree tree(Y, n, d);
     const unsigned nt = n >= 1000 ? maxThreads() : 1u;
     constexpr std::size_t kRows = 256;
-    parallelFor(
-        nt, (n + kRows - 1) / kRows, 1,
-        [&](std::size_t c, std::size_t worker) {
-          if (worker == 0) checkpoint(cancel);  // polled on the calling thread only
-          const std::size_t i0 = c * kRows, i1 = std::min(n, i0 + kRows);
-          std::vector<double> hd(nn);
-          std::vector<std::int64_t> hj(nn);
-          for (std::size_t i = i0; i < i1; ++i) {
-            std::fill(hd.begin(), hd.end(), std::numeric_limits<double>::infinity());
-            std::fill(hj.begin(), hj.end(), std::int64_t{0});
-            tree.query(i, hd.data(), hj.data(), nn);
-            for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = static_cast<int>(hj[t]);
-          }
-        });
+    parallelFor(nt, (n + kRows - 1) / kRows, 1, [&](std::size_t c, std::size_t worker) {
+      if (worker == 0) checkpoint(cancel);  // polled on the calling thread only
+      const std::size_t i0 = c * kRows, i1 = std::min(n, i0 + kRows);
+      std::vector<double> hd(nn);
+      std::vector<std::int64_t> hj(nn);
+      for (std::size_t i = i0; i < i1; ++i) {
+        std::fill(hd.begin(), hd.end(), std::numeric_limits<double>::infinity());
+        std::fill(hj.begin(), hj.end(), std::int64_t{0});
+        tree.query(i, hd.data(), hj.data(), nn);
+        for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = static_cast<int>(hj[t]);
+      }
+    });
     return;
   }
 
@@ -333,11 +320,11 @@ void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t
   std::vector<double> nrm(n);
   for (std::size_t i = 0; i < n; ++i) nrm[i] = sqNorm(Y + i * d, d);
 
-  // Tiles of rows I x columns J with J0 >= I0 cover the pairs j >= i once; the pushes for
-  // (i, j) and (j, i) both come from G_ij. Row r receives its candidates in increasing order:
-  // i < r from earlier tiles/rows, then itself and j > r from its own row. The GEMMs of a
-  // group of tiles are computed first (in parallel with Eigen's single-threaded GEMM; in
-  // sequence with OpenBLAS, which threads each call), then the pushes run in order.
+    // Tiles of rows I x columns J with J0 >= I0 cover the pairs j >= i once; the pushes for
+    // (i, j) and (j, i) both come from G_ij. Row r receives its candidates in increasing order:
+    // i < r from earlier tiles/rows, then itself and j > r from its own row. The GEMMs of a
+    // group of tiles are computed first (in parallel with Eigen's single-threaded GEMM; in
+    // sequence with OpenBLAS, which threads each call), then the pushes run in order.
 #ifdef DSE_HAVE_LAPACK
   const unsigned ntb = 1;
 #else
@@ -421,7 +408,6 @@ void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t
     for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = static_cast<int>(fj[t]);
   }
 }
-
 
 }  // namespace cluster
 }  // namespace dse

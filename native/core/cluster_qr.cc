@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// cluster_qr (cluster_parts.h): scikit-learn's assign_labels='cluster_qr' on the embedding, with
+// cluster_qr (cluster.h): scikit-learn's assign_labels='cluster_qr' on the embedding, with
 // LAPACK's DGEQP3 pivots (or their emulation without LAPACK) and an SVD of the pivot rows.
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <Eigen/Dense>
 
 #include "blas.h"
-#include "cluster_parts.h"
+#include "cluster.h"
 #include "linalg.h"  // NumericError
 
 namespace dse {
@@ -176,8 +176,7 @@ void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int
     if (info != 0) throw NumericError("dgesvd workspace query failed");
     lwork = static_cast<int>(wq) + 1;
     std::vector<double> work(lwork);
-    blas::gesvd(&job, &job, &m, &m, BT.data(), &m, s.data(), U.data(), &m, Vt.data(), &m, work.data(), &lwork,
-                &info);
+    blas::gesvd(&job, &job, &m, &m, BT.data(), &m, s.data(), U.data(), &m, Vt.data(), &m, work.data(), &lwork, &info);
     if (info != 0) throw NumericError("dgesvd failed (info " + std::to_string(info) + ")");
     gemmEigen(false, false, ik, ik, ik, 1.0, U.data(), ik, Vt.data(), ik, 0.0, R.data(), ik);
   }
@@ -208,7 +207,6 @@ void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int
     labels[i] = static_cast<int>(best);
   }
 }
-
 
 }  // namespace cluster
 }  // namespace dse

@@ -101,8 +101,8 @@ std::vector<std::size_t> triangleBlocks(std::size_t m) {
   const std::size_t nb = std::max<std::size_t>(1, std::min<std::size_t>(16, m / 32));
   std::vector<std::size_t> b(nb + 1);
   for (std::size_t k = 0; k <= nb; ++k)
-    b[k] = m - static_cast<std::size_t>(
-                   std::llround(static_cast<double>(m) * std::sqrt(static_cast<double>(nb - k) / nb)));
+    b[k] = m -
+           static_cast<std::size_t>(std::llround(static_cast<double>(m) * std::sqrt(static_cast<double>(nb - k) / nb)));
   b[0] = 0;
   b[nb] = m;
   return b;

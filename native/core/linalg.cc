@@ -2,15 +2,8 @@
 #include "linalg.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
-#include <cstdint>
-#include <exception>
 #include <stdexcept>
-#include <limits>
-#include <new>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -98,13 +91,15 @@ void setBlasThreads(int n) {
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) {
   // Row-major A (n x d) is column-major A^T (d x n): C = (A^T)^T A^T, lower triangle.
-  const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
+  const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"),
+            LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const double one = 1, zero = 0;
   blas::syrk("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N);
 }
 
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C) {
-  const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
+  const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"),
+            LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const float one = 1, zero = 0;
   blas::syrk("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N);
 }
@@ -213,11 +208,11 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float*
                  &c);
       for (int j = 0; j < cols; ++j)
         for (int i = 0; i < c; ++i)
-          panel[r + static_cast<std::size_t>(j) * rows + i] = static_cast<float>(chunk[i + static_cast<std::size_t>(j) * c]);
+          panel[r + static_cast<std::size_t>(j) * rows + i] =
+              static_cast<float>(chunk[i + static_cast<std::size_t>(j) * c]);
     }
   }
 }
-
 
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
   if (n == 0) return;
@@ -247,8 +242,12 @@ std::size_t adaptThreads() { return 1; }
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) { gramEigen(A, n, d, lda, C); }
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C) { gramEigen(A, n, d, lda, C); }
-void symEigvals(double* A, std::size_t n, double* w) { if (n) symEigvalsEigen(A, n, w); }
-void symEigvals(float* A, std::size_t n, float* w) { if (n) symEigvalsEigen(A, n, w); }
+void symEigvals(double* A, std::size_t n, double* w) {
+  if (n) symEigvalsEigen(A, n, w);
+}
+void symEigvals(float* A, std::size_t n, float* w) {
+  if (n) symEigvalsEigen(A, n, w);
+}
 void symEigvalsTwoStage(double* A, std::size_t n, double* w, std::size_t, std::size_t) { symEigvals(A, n, w); }
 void symEigvalsTwoStage(float* A, std::size_t n, float* w, std::size_t, std::size_t) { symEigvals(A, n, w); }
 void symEigvalsLapack(double* A, std::size_t n, double* w, int) { symEigvals(A, n, w); }
@@ -290,8 +289,12 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float*
   gramPanelsEigen(A, d, lda, P.data(), L);
   std::copy(P.begin(), P.end(), C);
 }
-void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) { if (L.n) panelEigvalsEigen(P, L, w); }
-void symEigvalsPanels(float* P, const TriangleLayout& L, float* w) { if (L.n) panelEigvalsEigen(P, L, w); }
+void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) {
+  if (L.n) panelEigvalsEigen(P, L, w);
+}
+void symEigvalsPanels(float* P, const TriangleLayout& L, float* w) {
+  if (L.n) panelEigvalsEigen(P, L, w);
+}
 
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
   if (n == 0) return;

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <memory>
 #include <numeric>
 #include <vector>
 
@@ -30,17 +29,17 @@ constexpr double kEps = 2.220446049250313e-16;  // 2^-52, numpy's eps
 // rounded kernel differed from the float64 kernel's by at most 2e-7 bits in our measurements.
 constexpr double kFloat32Allowance = 0x1.0p-22;
 
+using random::splitmix;
 using slq::deflate;
 using slq::Deflation;
 using slq::kRowChunk;
 using slq::lanczos;
 using slq::normalAt;
 using slq::quadrature;
-using slq::TiledKernel;
 using slq::tiledBytes;
+using slq::TiledKernel;
 using slq::tileSizeFor;
 using slq::Tridiagonals;
-using random::splitmix;
 
 // ---------------------------------------------------------------------------------------------
 // The estimator.
@@ -79,7 +78,8 @@ ProbeFeatures features(const Tridiagonals& T, std::size_t steps, double t, doubl
   for (std::size_t j = 0; j < M; ++j) {
     const std::size_t full = T.alpha[j].size();
     std::size_t len = full;
-    if (lengthFraction < 1 && full >= steps) len = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(lengthFraction * full)));
+    if (lengthFraction < 1 && full >= steps)
+      len = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(lengthFraction * full)));
     quadrature(T.alpha[j], T.beta[j], len, f.nodes[j], f.weights[j]);
     double pw = 0, g = 0, x1 = 0, x2 = 0;
     for (std::size_t l = 0; l < f.nodes[j].size(); ++l) {
@@ -176,7 +176,8 @@ double entropyFrom(const ProbeFeatures& f, const Knowns& k, const std::vector<st
     double acc = 0;
     for (std::size_t j : idx) {
       double e = 0;
-      for (std::size_t l = 0; l < f.nodes[j].size(); ++l) e += f.weights[j][l] * epsTerm(powAbs(f.nodes[j][l], k.t) / Z);
+      for (std::size_t l = 0; l < f.nodes[j].size(); ++l)
+        e += f.weights[j][l] * epsTerm(powAbs(f.nodes[j][l], k.t) / Z);
       acc += e;
     }
     C += k.nrem * acc / static_cast<double>(idx.size());
@@ -274,7 +275,8 @@ SlqEstimate estimateOne(const SlqRequest& req, const Subset& subset, std::size_t
       const double th = std::abs(D.theta[i]), r2 = std::max(0.0, D.kuNorm2[i] - th * th);
       if (!(r2 > 0) || !(th > 0)) continue;
       const double lt = std::log(th), xt = std::pow(th, t);
-      const double g = t * xt * lt, g1 = t * xt / th * (t * lt + 1), g2 = t * xt / (th * th) * ((t - 1) * (t * lt + 1) + t);
+      const double g = t * xt * lt, g1 = t * xt / th * (t * lt + 1),
+                   g2 = t * xt / (th * th) * ((t - 1) * (t * lt + 1) + t);
       const double p1 = t * xt / th, p2 = t * (t - 1) * xt / (th * th);
       const double rho = r2 / (th * th);
       e += dHdG * (0.5 * std::abs(g2) * r2 + rho * (std::abs(g) + th * std::abs(g1)));

@@ -45,7 +45,6 @@ constexpr double kRitzTolerance = 1e-2;
 // remaining products when the spectrum is flat (K close to I) or has few distinct values.
 constexpr double kInvariantTolerance = 1e-5;
 
-
 // Fills the n x cols column-major block A (leading dimension n) with normal deviates of a stream.
 void normalBlock(std::uint64_t seed, std::uint64_t stream, std::uint64_t firstIndex, std::size_t n, std::size_t cols,
                  double* A, std::size_t threads) {
@@ -110,7 +109,8 @@ bool orthonormalise(double* W, std::size_t w, std::size_t n, double threshold) {
   const auto& R = qr.matrixQR();
   for (std::size_t i = 0; i < w; ++i)
     if (!(std::abs(R(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(i))) > threshold)) return false;
-  CMat<double> Q = qr.householderQ() * CMat<double>::Identity(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(w));
+  CMat<double> Q =
+      qr.householderQ() * CMat<double>::Identity(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(w));
   Wm = Q;
   return true;
 }

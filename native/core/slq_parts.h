@@ -77,10 +77,10 @@ class TiledKernel {
 // probes in lockstep.
 
 struct Deflation {
-  std::vector<double> theta;   // deflated values, descending (the exact top pair first, if any)
-  std::vector<double> kuNorm2; // |K u_i|^2 = theta_i^2 + |r_i|^2
-  std::vector<double> U;       // n x k, column-major
-  bool exactTop = false;       // theta[0] is the diffusion kernel's exact eigenvalue 1
+  std::vector<double> theta;    // deflated values, descending (the exact top pair first, if any)
+  std::vector<double> kuNorm2;  // |K u_i|^2 = theta_i^2 + |r_i|^2
+  std::vector<double> U;        // n x k, column-major
+  bool exactTop = false;        // theta[0] is the diffusion kernel's exact eigenvalue 1
   std::size_t k() const { return theta.size(); }
 };
 

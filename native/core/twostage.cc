@@ -110,7 +110,8 @@ void bandToTridiagonal(std::vector<T>& A, int n, int kd, T* d, T* e, std::size_t
             if (s == first && first > 1 && workers > 1) {
               // Wait until sweep first - 1 (the other worker's) has done task myid + 2.
               unsigned spins = 0;
-              while (sweepTasksDone(prev, static_cast<std::uint32_t>(first - 1)) < static_cast<std::uint32_t>(myid + 2)) {
+              while (sweepTasksDone(prev, static_cast<std::uint32_t>(first - 1)) <
+                     static_cast<std::uint32_t>(myid + 2)) {
                 if (failed.load(std::memory_order_relaxed)) return;
                 waitBriefly(++spins);
               }
@@ -119,9 +120,9 @@ void bandToTridiagonal(std::vector<T>& A, int n, int kd, T* d, T* e, std::size_t
             bulge::task(t.ttype, t.st, t.ed, s, n, kd, A.data(), lda, V.data(), tau.data(), work.data());
             const bool done = t.last;
             if (s == last)
-              mine.value.store((static_cast<std::uint64_t>(last) << 32) |
-                                   (done ? kSweepDone : static_cast<std::uint32_t>(myid)),
-                               std::memory_order_release);
+              mine.value.store(
+                  (static_cast<std::uint64_t>(last) << 32) | (done ? kSweepDone : static_cast<std::uint32_t>(myid)),
+                  std::memory_order_release);
             if (done) ++open;  // sweeps finish in order, as LAPACK's STT assumes
           }
         }
@@ -203,7 +204,8 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
   auto ld = [&](int J) { return static_cast<int>(L.panelRows(static_cast<std::size_t>(J))); };
   auto width = [&](int J) { return static_cast<int>(L.panelColumns(static_cast<std::size_t>(J))); };
   {
-    std::vector<T> tau(static_cast<std::size_t>(b)), Tf(static_cast<std::size_t>(b) * b), Z(static_cast<std::size_t>(b) * b);
+    std::vector<T> tau(static_cast<std::size_t>(b)), Tf(static_cast<std::size_t>(b) * b),
+        Z(static_cast<std::size_t>(b) * b);
     int info = 0, lwork = -1;
     if (n > b) {
       T wq = 0;
