@@ -100,10 +100,5 @@ void symEigvalsLapack(float* A, std::size_t n, float* w, int driver);
 // real parts into wr[n], imaginary parts into wi[n], in LAPACK's order.
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi);
 
-// The k largest eigenvalues (ascending, into w[k]) and their eigenvectors (column-major
-// n x k into Z, column j belongs to w[j]) of the symmetric column-major n x n matrix A
-// (lower triangle read; destroyed).
-void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z);
-
 }  // namespace linalg
 }  // namespace dse
