@@ -20,19 +20,9 @@ using blas::checkInfo;
 
 namespace {
 
-// Driver choice for the symmetric eigenvalues (docs/performance.md has the measurements).
-// dsyevd reduces to tridiagonal form with half its flops in matrix-vector products (BLAS-2,
-// memory-bound); the two-stage path reduces to a band with matrix-matrix products (BLAS-3)
-// and then chases the bulges down the band (pipelined over the cores here, see
-// bandToTridiagonal). dsyevd wins while its matrix stays in cache. CPU seconds measured here:
-// two threads, n = 1000: dsyevd 0.077, two-stage 0.083; n = 1500: 0.29, 0.25; n = 2000:
-// 0.84, 0.47. One core, n = 1500: 0.19, 0.21; n = 2000: 0.70, 0.48. The switch depends on n
-// only, never on the thread count, so that a size always gets the same driver (kTwoStageMin,
-// linalg.h); subsets that share the cores run either driver, one core each.
-// Band width of the two-stage reduction: a wider band makes the BLAS-3 stage faster and the
-// bulge chasing slower. Measured at n = 4000 (one core, CPU seconds, float64): kd 32 3.33,
-// 48 3.32, 64 3.11, 96 3.13, 128 3.35; float32 best at 64 too; at n <= 2000 kd 32 is ahead.
-// (LAPACK's own choice in a non-OpenMP build is 32.)
+// Driver by n only (never the thread count): dsyevd while the matrix fits in cache, the two-stage
+// path (BLAS-3 band reduction, then bulge chasing) from kTwoStageMin; band width kd 32 below
+// kPanelMin, 64 above (docs/internals/performance-history.md, "Eigenvalue drivers").
 constexpr std::size_t bandWidth(std::size_t n) { return n < kPanelMin ? 32 : 64; }
 
 template <typename T>

@@ -41,7 +41,7 @@ constexpr int kSweepGroup = 16;
 // One more look at another worker's progress: spin first (on an idle machine the wait is a few
 // microseconds), then give the core away, then sleep: on busy cores the worker waited for may be
 // off its core for a whole time slice, and a waiter that keeps spinning or yielding takes cycles
-// from it and from everything else (docs/performance.md, "Beside a trainer").
+// from it and from everything else (docs/internals/performance-history.md, "Beside a trainer: busy cores").
 inline void waitBriefly(unsigned spins) {
   if (spins <= 256) return;
   if (spins <= 320) std::this_thread::yield();
@@ -73,8 +73,8 @@ std::vector<T> workingBand(int n, int kd) {
 // first sweep waits for the other worker. Every task sees exactly the data it would see
 // sequentially, so d and e are the same bits for any number of workers (bench/native:
 // `run-lapack-bench.sh N 1 verify`). The tasks are ours (bulge.cc), not LAPACK's
-// xSB2ST_KERNELS: the same transformations, 1.6-2.3x faster in float64 and 2.2-3.4x in float32
-// (`run-lapack-bench.sh N 1 bulge|sbulge KD`, n = 1500-10000, docs/performance.md).
+// xSB2ST_KERNELS: the same transformations, faster (docs/internals/performance-history.md,
+// "Our own bulge-chasing tasks").
 // A: the working band (workingBand), destroyed. d[n], e[n - 1] out.
 template <typename T>
 void bandToTridiagonal(std::vector<T>& A, int n, int kd, T* d, T* e, std::size_t workers) {
@@ -192,8 +192,9 @@ void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t work
 // W = X - V (T^T V^T X) / 2, A22 -= V W^T + W V^T. LAPACK does the products with one xSYMM and
 // one xSYR2K on the full-storage A22; here each panel of A22 takes a few xGEMM calls (and xSYMM /
 // xSYR2K for its diagonal block), with OpenBLAS's threads: as fast as LAPACK's at n = 3000-10000
-// with kd = 64 (docs/performance.md), and the matrix never exists in full storage. Workspace:
-// V and X, 2 (n - kd) kd entries, freed before the band is allocated.
+// with kd = 64 (docs/internals/performance-history.md, "The kernel in panels"), and the matrix
+// never exists in full storage. Workspace: V and X, 2 (n - kd) kd entries, freed before the band
+// is allocated.
 template <typename T>
 std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
   const int n = checkedInt(L.n, "matrix size"), b = checkedInt(L.panel, "band width");
@@ -256,9 +257,8 @@ std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
       blas::gemm("N", "N", &m, &k, &k, &minusHalf, V, &m, Z.data(), &k, &one, X, &m);
       // A22 -= V W^T + W V^T, panel by panel: xSYR2K on the diagonal block, and below it one
       // xGEMM of inner dimension 2k, [V W] (U's rows, as they lie) times [W V] (the block's rows,
-      // copied into S) transposed. Two xGEMM of inner dimension k took 1.28x the time of
-      // LAPACK's path at n = 4000 in float64 (medians of five alternated runs, 2.52 against
-      // 1.97 s); this one 1.04x (1.85 against 1.77 s).
+      // copied into S) transposed: two of inner dimension k were slower (docs/internals/performance-history.md,
+      // "The kernel in panels").
       const int k2 = 2 * k;
       for (int K = J + 1; K < panels; ++K) {
         const int r0 = (K - J - 1) * b, w = width(K), ldK = ld(K), r = m - r0 - w;
