@@ -18,6 +18,7 @@ export type DseErrorCode =
   | 'ERR_DSE_NATIVE' // the native core failed (LAPACK info != 0, ...)
   | 'ERR_DSE_LOAD' // the native addon could not be loaded
   | 'ERR_DSE_IO' // a file could not be read or written
+  | 'ERR_DSE_PYTHON' // the Python side of `dse compare` could not run (not found, not importable, raised, timed out)
   | 'ABORT_ERR'; // the call was aborted through its AbortSignal (an AbortError, as Node's own APIs reject)
 
 /**

@@ -10,7 +10,8 @@ import { loadMatrix } from './load';
 import { progressBar } from './progress';
 import { ownProperties } from '../validate';
 
-interface EntropyFlags {
+/** The flags of `dse entropy` (and of `dse compare` without a reference file). */
+export interface EntropyFlags {
   kind: Kind;
   sigma: number;
   t: number;
@@ -61,6 +62,11 @@ export function entropyCall(f: EntropyFlags, cache?: string): { fn: 'diffusionSp
   }
 }
 
+/** Adds `--chebyshev` (chebyshev_approx, kind diffusion). */
+export function addChebyshev(cmd: Command): Command {
+  return cmd.addOption(new Option('--chebyshev', 'estimate the eigenvalues from Chebyshev moments (chebyshev_approx; not recommended)').default(false));
+}
+
 /** Registers `dse entropy`. */
 export function registerEntropy(program: Command, io: CliIo): void {
   const cmd = program
@@ -74,10 +80,10 @@ export function registerEntropy(program: Command, io: CliIo): void {
     .argument('[file]', 'the matrix: .npy, .npz or .csv, shape [N, D] (may be left out when --cache holds the eigenvalues)');
   addMeasureOptions(cmd);
   addMaxN(cmd);
+  addChebyshev(cmd);
   cmd
     .addOption(new Option('--cache <path>', 'eigenvalue cache, .npz (eigval_save_path): saved on the first run, used after that'))
     .addOption(new Option('--cache-precision <dtype>', 'precision of the saved eigenvalues (eigval_save_precision; default float16)').choices(['float16', 'float32', 'float64']))
-    .addOption(new Option('--chebyshev', 'estimate the eigenvalues from Chebyshev moments (chebyshev_approx; not recommended)').default(false))
     .option('--key <name>', 'array to read from a .npz file')
     .option('--json', 'print JSON: value, options used, N, D, seconds', false)
     .addHelpText('after', kindsHelp())

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /**
- * The `dse` command line: `entropy`, `mi`, `demo`, `trace`. `run()` parses the arguments with
+ * The `dse` command line: `entropy`, `mi`, `demo`, `trace`, `compare`. `run()` parses the arguments with
  * commander, runs one command and returns the exit code: 0 success, 1 usage (unknown command or
  * flag, missing argument, bad flag value), 2 data (a DseError: missing file, bad format, data
  * that does not fit the options). Errors are one line on stderr.
@@ -13,6 +13,7 @@ import { registerEntropy } from './entropy';
 import { registerMi } from './mi';
 import { registerDemo } from './demo';
 import { registerTrace } from './trace';
+import { registerCompare } from './compare';
 
 /**
  * Builds the `dse` program writing to `io` (errors are thrown, never `process.exit`).
@@ -45,6 +46,7 @@ export function createProgram(io: CliIo): Command {
   registerMi(program, io);
   registerDemo(program, io);
   registerTrace(program, io);
+  registerCompare(program, io);
   return program;
 }
 
