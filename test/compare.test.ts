@@ -153,6 +153,18 @@ describe('dse compare: modes and options', () => {
     }
   });
 
+  itNumpy('a float32 file: the reference computes in float32, this package in float64; exit 1 says so', async () => {
+    const digits = readNpy(DIGITS);
+    writeNpy(file('digits_f32.npy'), { data: Float32Array.from(digits.data as Uint8Array, (v) => v / 16), shape: digits.shape });
+    const r = await dse(['digits_f32.npy', '--max-n', '400', '--json']);
+    const j = JSON.parse(r.stdout);
+    expect(j.relDiff).toBeGreaterThan(1e-8);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/; X is float32, which the reference computes in float32 \(README: Float32Array input\)\n$/);
+    // Within the 1e-5 the README states for float32 input at sigma 10.
+    expect((await dse(['digits_f32.npy', '--max-n', '400', '--rtol', '1e-4'])).code).toBe(0);
+  });
+
   it('maps options to the package keywords: max_N, no knn for ASMI, nothing for this package\'s own', () => {
     expect(pythonCall('diffusionSpectralEntropy', { gaussianKernelSigma: 3, maxN: null, randomSeed: 5, precision: 'float32', method: 'slq', slq: { probes: 8 } })).toEqual({
       function: 'diffusion_spectral_entropy',

@@ -109,6 +109,8 @@ try:
             start = time.perf_counter()
             out = fn(*args, **kwargs)
             seconds.append(time.perf_counter() - start)
+    value = float(np.real(out[0] if is_mi else out))
+    clusters = np.asarray(out[1]).reshape(-1).tolist() if is_mi else None
 except Exception as e:
     tb = e.__traceback__
     while tb is not None and tb.tb_next is not None:
@@ -116,8 +118,6 @@ except Exception as e:
     where = '%s:%d' % (tb.tb_frame.f_code.co_filename, tb.tb_lineno) if tb is not None else None
     fail('exception', message=one_line(e), where=where)
 
-value = float(np.real(out[0] if is_mi else out))
-clusters = np.asarray(out[1]).reshape(-1).tolist() if is_mi else None
 emit({
     'value': value if math.isfinite(value) else repr(value),
     'seconds': seconds,

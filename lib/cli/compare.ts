@@ -221,7 +221,12 @@ export function runPython(run: PythonRun, request: PythonRequest): Promise<Pytho
         .reverse()
         .find((l) => l.startsWith(RESULT_MARK));
       if (line !== undefined) {
-        const parsed = JSON.parse(line.slice(RESULT_MARK.length)) as Record<string, unknown>;
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(line.slice(RESULT_MARK.length)) as Record<string, unknown>;
+        } catch {
+          return reject(new DseError('ERR_DSE_PYTHON', `The Python side (${python}) printed a result line that is not JSON: ${line.slice(0, 200)}`));
+        }
         if (parsed.error !== undefined) return reject(driverError(python, parsed));
         if (status === 0) return resolve(parsed as unknown as PythonResult);
       }
@@ -283,6 +288,9 @@ export function tolerance(f: Pick<CompareFlags, 'kind' | 'precision' | 'rtol' | 
     return { rtol: mi ? KNN_RTOL.mi : KNN_RTOL.entropy, atol: 0, why: 'the kNN adjacency\'s eigenvalues are defined to that much (README, ASE / ASMI)' };
   return { rtol: DEFAULT_RTOL, atol: 0, why: 'default' };
 }
+
+/** A tolerance as people write it: 1e-5, not 0.00001. */
+const small = (x: number) => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x));
 
 const cliOnly = (cmd: Command, name: string) => cmd.getOptionValueSource(name) === 'cli';
 
@@ -351,8 +359,8 @@ export function registerCompare(program: Command, io: CliIo): void {
     .addOption(new Option('--python <executable>', 'the Python with dse-dsmi installed').default(process.platform === 'win32' ? 'python' : 'python3'))
     .addOption(new Option('--repeat <n>', 'runs of each side; times are medians').argParser(count).default(1))
     .addOption(new Option('--timeout <seconds>', 'stop the Python side after this long (default: no limit)').argParser(positive))
-    .addOption(new Option('--rtol <x>', `relative tolerance (default ${DEFAULT_RTOL}; kind knn: ${KNN_RTOL.entropy} entropy, ${KNN_RTOL.mi} DSMI)`).argParser(nonNegative))
-    .addOption(new Option('--atol <bits>', `absolute tolerance in bits (default 0; ${FLOAT32_ATOL} with --precision float32)`).argParser(nonNegative))
+    .addOption(new Option('--rtol <x>', `relative tolerance (default ${small(DEFAULT_RTOL)}; kind knn: ${small(KNN_RTOL.entropy)} entropy, ${small(KNN_RTOL.mi)} DSMI)`).argParser(nonNegative))
+    .addOption(new Option('--atol <bits>', `absolute tolerance in bits (default 0; ${small(FLOAT32_ATOL)} with --precision float32)`).argParser(nonNegative))
     .option('--json', 'print JSON: both values, times, peak memories, the difference and the verdict', false)
     .addHelpText('after', kindsHelp())
     .addHelpText(
@@ -456,7 +464,7 @@ export function registerCompare(program: Command, io: CliIo): void {
               samePartition: samePartition(pyResult.clusters, ours.clusters),
             }
           : null;
-      const tolText = [tol.rtol ? `${tol.rtol} relative` : '', tol.atol ? `${tol.atol} bits` : ''].filter(Boolean).join(' + ') || '0';
+      const tolText = [tol.rtol ? `${small(tol.rtol)} relative` : '', tol.atol ? `${small(tol.atol)} bits` : ''].filter(Boolean).join(' + ') || '0';
       const memoryHow = 'peak resident set of each process, the loaded arrays included: getrusage ru_maxrss (Python), process.resourceUsage().maxRSS (Node)';
 
       if (flags.json) {
