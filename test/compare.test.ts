@@ -68,7 +68,7 @@ describe('dse compare against the stand-in dse_dsmi, on the bundled digits', () 
     expect(j.python.module.file).toBe(path.join(STAND_IN, 'dse_dsmi', '__init__.py'));
     expect(j.ours.value).toBe(diffusionSpectralEntropySync({ data: Float64Array.from(readNpy(DIGITS).data as Uint8Array), rows: 1797, cols: 64 }));
     expect(j.relDiff).toBeLessThanOrEqual(1e-8);
-    expect(j.tolerance).toMatchObject({ rtol: 1e-8, atol: 0 });
+    expect(j.tolerance).toMatchObject({ rtol: 1e-8, atol: 1e-10 });
     for (const side of [j.python, j.ours]) {
       expect(side.seconds).toHaveLength(1);
       expect(side.medianSeconds).toBeGreaterThan(0);
@@ -177,12 +177,13 @@ describe('dse compare: modes and options', () => {
     expect(jsonWithBigInts({ random_seed: 18446744073709551621n })).toBe('{"random_seed":18446744073709551621}');
   });
 
-  it('tolerances: 1e-8, the kNN bounds, 1e-4 bits for float32; random modes need --atol', () => {
-    expect(tolerance({ kind: 'diffusion', precision: 'float64' }, false, null)).toMatchObject({ rtol: 1e-8, atol: 0 });
+  it('tolerances: 1e-8 + 1e-10 bits, the kNN bounds, 1e-4 bits for float32; random modes need --atol', () => {
+    expect(tolerance({ kind: 'diffusion', precision: 'float64' }, false, null)).toMatchObject({ rtol: 1e-8, atol: 1e-10 });
     expect(tolerance({ kind: 'knn', precision: 'float64' }, false, null)).toMatchObject({ rtol: 1e-5 });
     expect(tolerance({ kind: 'knn', precision: 'float64' }, true, null)).toMatchObject({ rtol: 1e-4 });
     expect(tolerance({ kind: 'diffusion', precision: 'float32' }, false, null)).toMatchObject({ rtol: 0, atol: 1e-4 });
-    expect(tolerance({ kind: 'knn', precision: 'float64', rtol: 1e-9 }, false, null)).toMatchObject({ rtol: 1e-9, atol: 0 });
+    expect(tolerance({ kind: 'knn', precision: 'float64', rtol: 1e-9 }, false, null)).toMatchObject({ rtol: 1e-9, atol: 1e-10 });
+    expect(tolerance({ kind: 'diffusion', precision: 'float64', atol: 0 }, true, null)).toMatchObject({ rtol: 1e-8, atol: 0 });
     expect(() => tolerance({ kind: 'diffusion', precision: 'float64' }, false, '--chebyshev')).toThrow(/--chebyshev: the values are random, give the tolerance with --atol/);
   });
 });
@@ -200,7 +201,7 @@ describe('dse compare: exit codes and the failures of the Python side', () => {
     const r = await dse(['small.npy', '--python', answering(ours * (1 + 1e-6))]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('BEYOND the tolerance 1e-8 relative');
-    expect(r.stderr).toMatch(/^dse: the values differ beyond the tolerance: Python \S+, here \S+ \(relative difference 1\.00e-6, tolerance 1e-8 relative\)\n$/);
+    expect(r.stderr).toMatch(/^dse: the values differ beyond the tolerance: Python \S+, here \S+ \(relative difference 1\.00e-6, tolerance 1e-8 relative \+ 1e-10 bits\)\n$/);
     // Within a looser --rtol, or an --atol: exit 0.
     expect((await dse(['small.npy', '--python', answering(ours * (1 + 1e-6)), '--rtol', '1e-5'])).code).toBe(0);
     expect((await dse(['small.npy', '--python', answering(ours + 1e-7), '--rtol', '0', '--atol', '1e-6'])).code).toBe(0);

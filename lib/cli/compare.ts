@@ -271,22 +271,32 @@ interface CompareFlags extends EntropyFlags, Omit<MiFlags, 'json' | 'key'> {
 /** Default relative tolerances: 1e-8, and the kNN adjacency's documented bounds where distances tie. */
 export const DEFAULT_RTOL = 1e-8;
 export const KNN_RTOL = { entropy: 1e-5, mi: 1e-4 };
+/** Default absolute tolerance in bits, the test suite's golden comparison: MI near 0 is a difference of ~10-bit entropies. */
+export const DEFAULT_ATOL = 1e-10;
 /** `--precision float32` against the reference's float64 value (bench/README.md). */
 export const FLOAT32_ATOL = 1e-4;
 
 /**
- * The tolerance of a comparison: the given `--rtol`/`--atol`, else the defaults of its kind. A
- * comparison whose values are random on one side or both (Chebyshev probes, method 'slq', no seed
- * where rows are drawn) has no default: it needs `--atol` or `--rtol`.
+ * The tolerance of a comparison: `--rtol` and `--atol` where given, else the defaults of its
+ * kind. A comparison whose values are random on one side or both (Chebyshev probes, method
+ * 'slq', no seed where rows are drawn) has no default: it needs `--atol` or `--rtol`.
  */
 export function tolerance(f: Pick<CompareFlags, 'kind' | 'precision' | 'rtol' | 'atol'>, mi: boolean, random: string | null): Tolerance {
   if (random !== null && f.rtol === undefined && f.atol === undefined)
     throw new UsageError(`${random}: the values are random, give the tolerance with --atol <bits> (or --rtol)`);
-  if (f.rtol !== undefined || f.atol !== undefined) return { rtol: f.rtol ?? 0, atol: f.atol ?? 0, why: 'given' };
-  if (f.precision === 'float32') return { rtol: 0, atol: FLOAT32_ATOL, why: 'float32 against the reference\'s float64' };
-  if (f.kind === 'knn')
-    return { rtol: mi ? KNN_RTOL.mi : KNN_RTOL.entropy, atol: 0, why: 'the kNN adjacency\'s eigenvalues are defined to that much (README, ASE / ASMI)' };
-  return { rtol: DEFAULT_RTOL, atol: 0, why: 'default' };
+  const float32 = f.precision === 'float32';
+  const knn = f.kind === 'knn';
+  const rtol = f.rtol ?? (float32 ? 0 : knn ? (mi ? KNN_RTOL.mi : KNN_RTOL.entropy) : DEFAULT_RTOL);
+  const atol = f.atol ?? (float32 ? FLOAT32_ATOL : DEFAULT_ATOL);
+  const why =
+    f.rtol !== undefined || f.atol !== undefined
+      ? 'given'
+      : float32
+        ? "float32 against the reference's float64"
+        : knn
+          ? "the kNN adjacency's eigenvalues are defined to that much where distances tie (README, ASE / ASMI)"
+          : 'default';
+  return { rtol, atol, why };
 }
 
 /** A tolerance as people write it: 1e-5, not 0.00001. */
@@ -360,7 +370,7 @@ export function registerCompare(program: Command, io: CliIo): void {
     .addOption(new Option('--repeat <n>', 'runs of each side; times are medians').argParser(count).default(1))
     .addOption(new Option('--timeout <seconds>', 'stop the Python side after this long (default: no limit)').argParser(positive))
     .addOption(new Option('--rtol <x>', `relative tolerance (default ${small(DEFAULT_RTOL)}; kind knn: ${small(KNN_RTOL.entropy)} entropy, ${small(KNN_RTOL.mi)} DSMI)`).argParser(nonNegative))
-    .addOption(new Option('--atol <bits>', `absolute tolerance in bits (default 0; ${small(FLOAT32_ATOL)} with --precision float32)`).argParser(nonNegative))
+    .addOption(new Option('--atol <bits>', `absolute tolerance in bits (default ${small(DEFAULT_ATOL)}; ${small(FLOAT32_ATOL)} with --precision float32)`).argParser(nonNegative))
     .option('--json', 'print JSON: both values, times, peak memories, the difference and the verdict', false)
     .addHelpText('after', kindsHelp())
     .addHelpText(
