@@ -160,7 +160,7 @@ describe('dse compare: modes and options', () => {
     const j = JSON.parse(r.stdout);
     expect(j.relDiff).toBeGreaterThan(1e-8);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/; X is float32, which the reference computes in float32 \(README: Float32Array input\)\n$/);
+    expect(r.stderr).toMatch(/; X is stored in single \(or half\) precision, which the reference computes in float32 and this package in float64 \(README: Float32Array input\)\n$/);
     // Within the 1e-5 the README states for float32 input at sigma 10.
     expect((await dse(['digits_f32.npy', '--max-n', '400', '--rtol', '1e-4'])).code).toBe(0);
   });

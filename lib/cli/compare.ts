@@ -545,7 +545,7 @@ export function registerCompare(program: Command, io: CliIo): void {
         command.error(
           `the values differ beyond the tolerance: Python ${pyResult.value}, here ${oursValue} (relative difference ${relDiff.toExponential(2)}, tolerance ${tolText})` +
             (Object.prototype.toString.call(xArray.data) === '[object Float32Array]' && flags.precision === 'float64'
-              ? '; X is float32, which the reference computes in float32 (README: Float32Array input)'
+              ? '; X is stored in single (or half) precision, which the reference computes in float32 and this package in float64 (README: Float32Array input)'
               : '') +
             (clusters && !clusters.samePartition ? '; the two sides clustered the reference differently' : ''),
           { exitCode: 1, code: 'dse.compare.differ' },
