@@ -246,12 +246,14 @@ describe('dse compare: exit codes and the failures of the Python side', () => {
     expect(r.stderr).toMatch(/^dse: The Python reference raised NotImplementedError: chebyshev_approx is not implemented in bench\/reference\.py \(at \S+reference\.py:\d+\)\n$/);
   });
 
-  it('--timeout: the Python side is killed (with its children) and the run fails at once', async () => {
-    const py = fake('python-sleeps', 'sleep 30 & sleep 30');
+  it('--timeout: the Python side is killed and the run fails at once', async () => {
+    const py = fake('python-sleeps', `echo $$ > ${file('sleeper.pid')}\nexec sleep 30`);
     const t0 = Date.now();
     const r = await dse(['small.npy', '--python', py, '--timeout', '0.5']);
     expect(Date.now() - t0).toBeLessThan(10000);
     expect(r).toEqual({ code: 2, stdout: '', stderr: `dse: The Python side took longer than --timeout 0.5 s: stopped it\n` });
+    const pid = Number(fs.readFileSync(file('sleeper.pid'), 'utf8'));
+    expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
   });
 
   it('a Python that prints nothing useful: its status and last line', async () => {

@@ -159,7 +159,7 @@ function driverError(python: string, e: Record<string, unknown>): DseError {
 /**
  * Runs the driver in `run.python` and returns what it measured. Every failure is a one-line
  * `ERR_DSE_PYTHON` DseError: the executable not found, numpy or dse_dsmi not importable, an
- * exception in the package, the time limit (the process group is killed).
+ * exception in the package, the time limit (the process is killed).
  *
  * @example
  * ```ts
@@ -169,7 +169,6 @@ function driverError(python: string, e: Record<string, unknown>): DseError {
 export function runPython(run: PythonRun, request: PythonRequest): Promise<PythonResult> {
   const python = run.python;
   const exe = python.includes('/') || python.includes(path.sep) ? path.resolve(run.cwd, python) : python;
-  const group = process.platform !== 'win32';
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -178,8 +177,8 @@ export function runPython(run: PythonRun, request: PythonRequest): Promise<Pytho
     const child = spawn(exe, ['-c', PYTHON_DRIVER, jsonWithBigInts(request)], {
       cwd: run.cwd,
       env: run.env as NodeJS.ProcessEnv,
+      // Not detached: a Ctrl-C in the terminal reaches Python too.
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: group,
     });
     const finish = (f: () => void) => {
       if (settled) return;
@@ -192,12 +191,7 @@ export function runPython(run: PythonRun, request: PythonRequest): Promise<Pytho
         ? undefined
         : setTimeout(() => {
             timedOut = true;
-            try {
-              if (group && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-              else child.kill('SIGKILL');
-            } catch {
-              child.kill('SIGKILL');
-            }
+            child.kill('SIGKILL');
           }, run.timeoutSeconds * 1000);
     child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
     // Only the end of stderr matters (the last line of a traceback).
@@ -236,7 +230,7 @@ export function runPython(run: PythonRun, request: PythonRequest): Promise<Pytho
       const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
       reject(new DseError('ERR_DSE_PYTHON', `The Python side (${python}) ${how}${last ? `: ${last}` : ' and printed nothing'}`));
     };
-    // After a timeout, 'exit' settles it: grandchildren outside the group could keep the pipes open.
+    // After a timeout, 'exit' settles it: a grandchild could keep the pipes open.
     child.on('exit', (status, signal) => {
       if (timedOut) finish(() => done(status, signal));
     });
