@@ -17,8 +17,9 @@ import {
   traceReport,
   writeReportFile,
   type TraceRecord,
+  loadDigits,
 } from 'dse-dsmi';
-import { loadDigits, flags } from './util';
+import { flags } from './util';
 import * as fs from 'fs';
 
 const options = flags({
@@ -124,8 +125,8 @@ async function main(): Promise<void> {
         `Final training accuracy: ${a.accuracy.at(-1)!.toFixed(3)} with true labels, ${b.accuracy.at(-1)!.toFixed(3)} with shuffled labels.`,
       ],
       seriesTitle: 'Run',
-      options: { ...generalising.options(), labels: 'the training labels of each run' },
-      meta: { generated: new Date().toISOString(), node: process.version, 'total seconds': seconds },
+      runOptions: { 'true labels': generalising.options(), 'shuffled labels (memorisation)': memorising.options() },
+      meta: { 'total seconds': seconds },
     });
     const bytes = await writeReportFile(options.out, doc);
     if (!options.json) console.log(`\nReport: ${options.out} (${(bytes / 1024).toFixed(1)} KB)`);

@@ -269,13 +269,16 @@ function guard(r: NativeRequest, limits: Limits | undefined): void {
   checkMemory(bytes, limits?.memoryLimitBytes, what, hint);
 }
 
-/** Options every async function accepts besides its own. */
-export interface AsyncControl extends Limits {
+/** Options every Promise form accepts besides its own. */
+export interface AsyncOptions {
   /** Aborts the call: the promise rejects with an `AbortError` and native work stops at its next checkpoint. */
   signal?: AbortSignal;
-  /** Called on the main thread as the subsets of a batch finish. */
+  /** Called on the main thread as the subsets of a batch finish: `done` of `total`. */
   onProgress?: (done: number, total: number) => void;
 }
+
+/** What runAsync applies to a plan. */
+export interface AsyncControl extends AsyncOptions, Limits {}
 
 /** Runs a plan on the calling thread. */
 export function runSync<R>(plan: Plan<R>, limits?: Limits): R {
@@ -334,12 +337,4 @@ export async function runAsync<R>(makePlan: () => Plan<R>, control: AsyncControl
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-}
-
-/** The caller's stack, for async errors (sharp does the same). */
-export function callerStack(): string | undefined {
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder, callerStack);
-  // Drop the frame of the public async function itself.
-  return holder.stack;
 }

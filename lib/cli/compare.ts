@@ -17,10 +17,11 @@ import { writeNpy } from '../io/npy';
 import { samePartition } from '../clusters';
 import type { Matrix } from '../validate';
 import { ownProperties } from '../validate';
-import { UsageError, type CliIo } from './io';
+import { ExitStatus, UsageError, type CliIo } from './io';
 import { count, nonNegative, positive, orNull } from './args';
-import { addMeasureOptions, addMaxN, checkApplicable, resolvePath, toJson, kindsHelp, packageVersion } from './common';
-import { addChebyshev, entropyCall, type EntropyFlags } from './entropy';
+import { resolvePath, toJson, packageVersion } from './common';
+import { addFlags, addMeasureOptions, checkApplicable, kindsHelp } from './flags';
+import { entropyCall, type EntropyFlags } from './entropy';
 import { addReferenceOptions, miCall, type MiFlags } from './mi';
 import { loadArray, asMatrix, loadReference, loadLabels, type LoadedArray } from './load';
 import { textTable, bytes } from './format';
@@ -354,8 +355,7 @@ export function registerCompare(program: Command, io: CliIo): void {
     .argument('<X-file>', 'the embeddings: .npy, .npz or .csv, shape [N, D]')
     .argument('[reference-file]', 'for DSMI: labels [N], scalars [N] or vectors [N, D\'] (.npy, .npz or .csv)');
   addMeasureOptions(cmd);
-  addMaxN(cmd);
-  addChebyshev(cmd);
+  addFlags(cmd, ['maxN', 'chebyshev']);
   addReferenceOptions(cmd);
   cmd
     .option('--key <name>', 'array to read from X-file when it is a .npz')
@@ -536,13 +536,13 @@ export function registerCompare(program: Command, io: CliIo): void {
         );
       }
       if (!agree)
-        command.error(
+        throw new ExitStatus(
+          1,
           `the values differ beyond the tolerance: Python ${pyResult.value}, here ${oursValue} (relative difference ${relDiff.toExponential(2)}, tolerance ${tolText})` +
             (Object.prototype.toString.call(xArray.data) === '[object Float32Array]' && flags.precision === 'float64'
               ? '; X is stored in single (or half) precision, which the reference computes in float32 and this package in float64 (README: Float32Array input)'
               : '') +
             (clusters && !clusters.samePartition ? '; the two sides clustered the reference differently' : ''),
-          { exitCode: 1, code: 'dse.compare.differ' },
         );
     });
 }
