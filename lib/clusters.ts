@@ -162,6 +162,29 @@ export function binScalars(values: ArrayLike<number>, nClusters: number): Int32A
   return out;
 }
 
+/**
+ * Two labelings describe the same partition (labels may be permuted).
+ *
+ * @example
+ * ```ts
+ * samePartition([1, 1, 2], [5, 5, 0]); // true
+ * ```
+ */
+export function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  const ab = new Map<number, number>();
+  const ba = new Map<number, number>();
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (ab.has(x) && ab.get(x) !== y) return false;
+    if (ba.has(y) && ba.get(y) !== x) return false;
+    ab.set(x, y);
+    ba.set(y, x);
+  }
+  return true;
+}
+
 /** Sorted distinct labels with their counts, as `np.unique(labels, return_counts=True)`. */
 export function uniqueCounts(labels: Int32Array): { values: number[]; counts: number[] } {
   const counts = new Map<number, number>();

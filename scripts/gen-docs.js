@@ -360,6 +360,8 @@ function renderCli() {
     '| 1 | usage: unknown command or flag, missing argument, a flag value no data could make valid (e.g. `--sigma 0x10`; numbers are decimal), a flag that does not apply to the chosen `--kind` |',
     '| 2 | data: a `DseError` about the files or how the values fit them (missing or malformed file, rows that do not match, `--knn` above the number of rows, ...) |',
     '',
+    '`dse compare` also exits 1 when the two values differ beyond the tolerance, and 2 when the Python side cannot run (not found, not importable, an exception, `--timeout`): [ci.md](ci.md).',
+    '',
     'An output file (`--out`, `--csv`, `--save-clusters`, ...) that is one of the inputs is refused before any work.',
     '',
     '## Files',

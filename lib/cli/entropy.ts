@@ -11,7 +11,8 @@ import { loadMatrix } from './load';
 import { spinner } from './progress';
 import { ownProperties } from '../validate';
 
-interface EntropyFlags {
+/** The flags of `dse entropy` (and of `dse compare` without a reference file). */
+export interface EntropyFlags {
   kind: Kind;
   sigma: number;
   t: number;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /**
- * The `dse` command line: `entropy`, `mi`, `demo`, `trace`, `scale`. `run()` parses the arguments with
+ * The `dse` command line: `entropy`, `mi`, `demo`, `trace`, `scale`, `compare`. `run()` parses the arguments with
  * commander, runs one command and returns the exit code: 0 success, 1 usage (unknown command or
  * flag, missing argument, bad flag value), 2 data (a DseError: missing file, bad format, data
  * that does not fit the options). Errors are one line on stderr.
@@ -14,6 +14,7 @@ import { registerMi } from './mi';
 import { registerDemo } from './demo';
 import { registerTrace } from './trace';
 import { registerScale } from './scale';
+import { registerCompare } from './compare';
 
 /**
  * Builds the `dse` program writing to `io` (errors are thrown, never `process.exit`).
@@ -47,6 +48,7 @@ export function createProgram(io: CliIo): Command {
   registerDemo(program, io);
   registerTrace(program, io);
   registerScale(program, io);
+  registerCompare(program, io);
   return program;
 }
 
