@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 # node-gyp build of the same addon as CMakeLists.txt (node-gyp-build falls back to it when no
-# prebuild matches). Keep the two in step. Environment: DSE_BLAS=none builds with Eigen only;
-# DSE_OPENBLAS_LIB=/path/to/libopenblas.{a,so} picks the library.
+# prebuild matches). The source list below is the one list (CMakeLists.txt reads it through
+# native/build-config.js, which also holds both builds' warnings); both link the OpenBLAS that
+# native/find-openblas.js finds. Environment: DSE_BLAS=none builds with Eigen only;
+# DSE_OPENBLAS_LIB=/path/to/libopenblas.{a,so} picks the library; DSE_WERROR=1 makes warnings errors.
 {
   "variables": {
     "openblas_lib%": "<!(node native/find-openblas.js)"
@@ -22,17 +24,21 @@
         "native/core/bulge.cc",
         "native/core/chebyshev.cc",
         "native/core/cluster.cc",
+        "native/core/cluster_knn.cc",
+        "native/core/cluster_qr.cc",
         "native/core/cse.cc",
         "native/core/gfortran_stub.c",
         "native/core/kernel.cc",
         "native/core/linalg.cc",
         "native/core/slq.cc",
+        "native/core/slq_krylov.cc",
+        "native/core/slq_tiles.cc",
         "native/core/spectra.cc",
-        "native/core/threads.cc"
+        "native/core/threads.cc",
+        "native/core/twostage.cc"
       ],
       "include_dirs": [
-        "<!(node -p \"require('node-addon-api').include_dir\")",
-        "native/vendor/eigen"
+        "<!(node -p \"require('node-addon-api').include_dir\")"
       ],
       "defines": [
         "NAPI_VERSION=8",
@@ -43,7 +49,8 @@
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++14", "-std=gnu++17"],
-      "cflags": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden"],
+      "cflags": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden",
+                 "-isystem", "<(module_root_dir)/native/vendor/eigen", "<!@(node native/build-config.js warnings)"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden"],
       "ldflags": ["-Wl,-z,now", "-static-libstdc++", "-static-libgcc"],
       "conditions": [

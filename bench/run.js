@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // `npm run bench [-- --quick] [-- --repeat R] [-- --only NAME,...] [-- --data DIR] [-- --json PATH]`
+//   [-- --reference auto|package|stand-in]: the Python package dse_dsmi when python3 imports it
+//   (auto, the default), or bench/reference.py, the stand-in; the results and the table say which
 // `npm run bench -- --slq [slq.js arguments]`: method 'slq' against exact instead (bench/slq.js)
 // `npm run bench -- --contention [contention.js arguments]`: idle and beside busy processes
 // (bench/contention.js)
 //
-// Runs each workload with this package (bench/workload.js) and with the Python reference
-// stand-in (bench/reference.py), on the same .npy inputs, one after the other on this machine,
-// each in its own child process, and prints a Markdown table: median seconds of each, their
-// ratio, the peak resident memory of each process (and, for ours, what one call adds to it), and
-// how far apart the two values are.
+// Runs each workload with this package (bench/workload.js) and with the Python reference (the
+// package dse_dsmi through dse compare's driver, or the stand-in bench/reference.py), on the
+// same .npy inputs, one after the other on this machine, each in its own child process, and
+// prints a Markdown table: median seconds of each, their ratio, the peak resident memory of each
+// process (and, for ours, what one call adds to it), and how far apart the two values are.
 // A value outside its tolerance makes the run fail (exit 1); speed never does. Writes
 // bench/results.json (or --json PATH).
 'use strict';
@@ -97,7 +99,14 @@ function workloads(data) {
 }
 
 function parseArgs(argv) {
-  const o = { quick: false, repeat: undefined, only: undefined, data: path.join(os.tmpdir(), 'dse-dsmi-bench'), json: path.join(__dirname, 'results.json') };
+  const o = {
+    quick: false,
+    repeat: undefined,
+    only: undefined,
+    data: path.join(os.tmpdir(), 'dse-dsmi-bench'),
+    json: path.join(__dirname, 'results.json'),
+    reference: 'auto',
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -105,15 +114,17 @@ function parseArgs(argv) {
     else if (a === '--only') o.only = argv[++i].split(',').map((s) => s.trim().toLowerCase());
     else if (a === '--data') o.data = path.resolve(argv[++i]);
     else if (a === '--json') o.json = path.resolve(argv[++i]);
+    else if (a === '--reference') o.reference = argv[++i];
     else if (a === '--slq') o.slq = argv.slice(i + 1); // the rest goes to bench/slq.js
     else if (a === '--contention') o.contention = argv.slice(i + 1); // the rest goes to bench/contention.js
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
     if (o.slq || o.contention) break;
   }
   if (o.repeat !== undefined && !(Number.isInteger(o.repeat) && o.repeat >= 1)) throw new Error('--repeat must be an integer >= 1');
+  if (!['auto', 'package', 'stand-in'].includes(o.reference)) throw new Error(`--reference must be auto, package or stand-in, not ${o.reference}`);
   return o;
 }
 
@@ -138,8 +149,43 @@ function ensurePython() {
   return again.stdout.trim();
 }
 
+/**
+ * Which Python reference the run uses: the package dse_dsmi when python3 imports it ('auto' and
+ * 'package'; 'package' fails without it), else the stand-in. Returns { kind, module, version }.
+ */
+function chooseReference(mode) {
+  if (mode !== 'stand-in') {
+    const probe = run('python3', ['-c', "import json, dse_dsmi\ntry:\n from importlib import metadata; v = metadata.version('dse-dsmi')\nexcept Exception:\n v = getattr(dse_dsmi, '__version__', None)\nprint(json.dumps([dse_dsmi.__file__, v]))"]);
+    if (probe.status === 0) {
+      const [module, version] = JSON.parse(probe.stdout.trim().split('\n').pop());
+      return { kind: 'package', module, version };
+    }
+    if (mode === 'package')
+      throw new Error(`--reference package: python3 cannot import dse_dsmi (${probe.stderr.trim().split('\n').pop()}); install it with python3 -m pip install dse-dsmi`);
+  }
+  return { kind: 'stand-in', module: path.join(__dirname, 'reference.py'), version: null };
+}
+
+/** The package dse_dsmi's side: the driver of `dse compare` (dist/cli/compare-driver.js), R timed runs. */
+async function measurePackage(workload, repeat) {
+  const { runPython, pythonCall } = require(path.join(ROOT, 'dist', 'cli', 'compare'));
+  const call = pythonCall(workload.fn, workload.options ?? {});
+  const request = {
+    module: 'dse_dsmi',
+    function: call.function,
+    x: { path: workload.X },
+    reference: workload.reference ? { path: workload.reference } : null,
+    clusters: null,
+    kwargs: call.kwargs,
+    repeat,
+  };
+  const r = await runPython({ python: 'python3', env: process.env, cwd: process.cwd() }, request);
+  return { value: r.value, seconds: r.seconds, peakRssBytes: r.peakRssBytes };
+}
+
 /** One child process running `repeat` timed runs; returns {value, seconds[], peakRssBytes}. */
-function measure(side, workload, repeat) {
+async function measure(side, workload, repeat, reference) {
+  if (side === 'reference' && reference?.kind === 'package') return measurePackage(workload, repeat);
   const args = ['--workload', JSON.stringify(workload), '--repeat', String(repeat)];
   const r =
     side === 'ours'
@@ -162,6 +208,12 @@ const callBytes = (o) => (o.callBytes ? median(o.callBytes) : o.peakRssBytes - o
 const fmtS = (s) => (s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s >= 1 ? s.toFixed(2) : s.toFixed(3));
 const fmtMB = (b) => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${Math.round(b / 1e6)} MB`);
 
+function referenceText(reference) {
+  return reference.kind === 'package'
+    ? `the Python package dse-dsmi ${reference.version ?? '(version unknown)'} (${reference.module})`
+    : 'bench/reference.py (the stand-in written from the description)';
+}
+
 function machine() {
   let cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   try {
@@ -175,7 +227,7 @@ function machine() {
   return { cpu, cores: os.cpus().length, memoryBytes: os.totalmem(), node: process.version, platform: `${process.platform}-${process.arch}` };
 }
 
-function main() {
+async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.slq) {
     // method 'slq' against exact (issue 9): its own harness, bench/slq.js (npm run bench:slq).
@@ -190,6 +242,8 @@ function main() {
   const lib = require(path.join(ROOT, 'dist'));
   const build = lib.buildInfo();
   const pyVersions = ensurePython();
+  const reference = chooseReference(o.reference);
+  log(`reference: ${reference.kind === 'package' ? `the Python package dse_dsmi ${reference.version ?? ''} (${reference.module})` : 'bench/reference.py, the stand-in'}`);
   let list = workloads(o.data).filter((w) => !o.quick || w.quick);
   if (o.only) list = list.filter((w) => o.only.some((s) => w.name.toLowerCase().includes(s)));
   const names = [...new Set(list.flatMap((w) => w.files))];
@@ -207,14 +261,14 @@ function main() {
       ref = byName.get(w.float32Of)?.reference;
       if (!ref) {
         log(`${w.name}: reference (float64) ...`);
-        ref = measure('reference', { ...w.workload, options: {} }, refRepeat);
+        ref = await measure('reference', { ...w.workload, options: {} }, refRepeat, reference);
       }
     } else {
       log(`${w.name}: reference x${refRepeat} ...`);
-      ref = measure('reference', w.workload, refRepeat);
+      ref = await measure('reference', w.workload, refRepeat, reference);
     }
     log(`${w.name}: ours x${repeat} ...`);
-    const ours = measure('ours', w.workload, repeat);
+    const ours = await measure('ours', w.workload, repeat);
     const refS = median(ref.seconds);
     const ourS = median(ours.seconds);
     const diff = Math.abs(ours.value - ref.value);
@@ -276,7 +330,7 @@ function main() {
   lines.push('');
   lines.push(
     `${mach.cpu}, ${mach.cores} cores, ${Math.round(mach.memoryBytes / 2 ** 30)} GiB; Node ${mach.node}; addon: ${build.blas}, ` +
-      `${build.threads} threads; reference: numpy/scipy/scikit-learn ${pyVersions.split(' ').join('/')}. ` +
+      `${build.threads} threads; reference: ${referenceText(reference)}, numpy/scipy/scikit-learn ${pyVersions.split(' ').join('/')}. ` +
       `Median of ${o.repeat ?? 3} runs (reference DSE 10000 and ASE kNN: ${o.repeat ?? 1}); ` +
       `${new Date().toISOString().slice(0, 10)}; load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}.`,
   );
@@ -289,6 +343,7 @@ function main() {
     machine: mach,
     addon: build,
     python: pyVersions,
+    reference,
     loadAverageAtEnd: os.loadavg(),
     seconds: (Date.now() - started) / 1000,
     workloads: rows,
@@ -303,9 +358,7 @@ function main() {
   }
 }
 
-try {
-  main();
-} catch (e) {
+main().catch((e) => {
   process.stderr.write(`bench: ${e && e.stack ? e.stack : e}\n`);
   process.exit(1);
-}
+});

@@ -19,7 +19,7 @@ import { toMatrix, toOwnedMatrix, positiveNumber, seed, memoryLimit, type Matrix
 export const CHEBYSHEV = Object.freeze({ moments: 50, probes: 100, threshold: 1e-3, meshPoints: 1001 });
 
 /** Options of {@link chebyshevEigenvalues}. */
-export interface ChebyshevEigenvaluesOptions {
+export interface ChebyshevEigenvaluesOptions extends AsyncOptions {
   /** Bandwidth of the Gaussian kernel. Default 10. */
   gaussianKernelSigma?: number;
   /** Seed of the probe generator (number or bigint, taken modulo 2^64). Default 0; `null` = a fresh random seed. */
@@ -27,6 +27,9 @@ export interface ChebyshevEigenvaluesOptions {
   /** Bytes this call may use. Default: setMemoryLimit's. */
   memoryLimitBytes?: number | null;
 }
+
+/** Options of {@link chebyshevEigenvaluesSync}: those of the Promise form but `signal` and `onProgress`. */
+export type ChebyshevEigenvaluesSyncOptions = Omit<ChebyshevEigenvaluesOptions, keyof AsyncOptions>;
 
 /** The native options of the reference's mode for a seed. */
 export function chebyshevOptions(sigma: number, randomSeed: number | bigint | null): NativeChebyshevOptions {
@@ -164,7 +167,7 @@ const CHEBYSHEV_EIGENVALUES: Operation<[X: MatrixLike], Parsed<typeof SPEC>, Mat
  * approx.length; // ~X.rows
  * ```
  */
-export const chebyshevEigenvalues: (X: MatrixLike, options?: ChebyshevEigenvaluesOptions & AsyncOptions) => Promise<Float64Array> = promiseForm('chebyshevEigenvalues', CHEBYSHEV_EIGENVALUES);
+export const chebyshevEigenvalues: (X: MatrixLike, options?: ChebyshevEigenvaluesOptions) => Promise<Float64Array> = promiseForm('chebyshevEigenvalues', CHEBYSHEV_EIGENVALUES);
 
 /**
  * Synchronous {@link chebyshevEigenvalues}.
@@ -174,4 +177,4 @@ export const chebyshevEigenvalues: (X: MatrixLike, options?: ChebyshevEigenvalue
  * const approx = chebyshevEigenvaluesSync(X, { gaussianKernelSigma: 10 });
  * ```
  */
-export const chebyshevEigenvaluesSync: (X: MatrixLike, options?: ChebyshevEigenvaluesOptions) => Float64Array = syncForm('chebyshevEigenvaluesSync', CHEBYSHEV_EIGENVALUES);
+export const chebyshevEigenvaluesSync: (X: MatrixLike, options?: ChebyshevEigenvaluesSyncOptions) => Float64Array = syncForm('chebyshevEigenvaluesSync', CHEBYSHEV_EIGENVALUES);

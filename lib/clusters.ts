@@ -162,6 +162,29 @@ export function binScalars(values: ArrayLike<number>, nClusters: number): Int32A
   return out;
 }
 
+/**
+ * Two labelings describe the same partition (labels may be permuted).
+ *
+ * @example
+ * ```ts
+ * samePartition([1, 1, 2], [5, 5, 0]); // true
+ * ```
+ */
+export function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  const ab = new Map<number, number>();
+  const ba = new Map<number, number>();
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (ab.has(x) && ab.get(x) !== y) return false;
+    if (ba.has(y) && ba.get(y) !== x) return false;
+    ab.set(x, y);
+    ba.set(y, x);
+  }
+  return true;
+}
+
 /** Sorted distinct labels with their counts, as `np.unique(labels, return_counts=True)`. */
 export function uniqueCounts(labels: Int32Array): { values: number[]; counts: number[] } {
   const counts = new Map<number, number>();
@@ -171,7 +194,7 @@ export function uniqueCounts(labels: Int32Array): { values: number[]; counts: nu
 }
 
 /** Options of {@link spectralClustering}. */
-export interface SpectralClusteringOptions {
+export interface SpectralClusteringOptions extends AsyncOptions {
   /** Number of clusters. Default 10. */
   nClusters?: number;
   /** Neighbours of the kNN connectivity graph, self included. Default 10. */
@@ -179,6 +202,9 @@ export interface SpectralClusteringOptions {
   /** Bytes this call may use. Default: setMemoryLimit's. */
   memoryLimitBytes?: number | null;
 }
+
+/** Options of {@link spectralClusteringSync}: those of the Promise form but `signal` and `onProgress`. */
+export type SpectralClusteringSyncOptions = Omit<SpectralClusteringOptions, keyof AsyncOptions>;
 
 export const CLUSTER_SPEC = {
   nClusters: integerAtLeast(10, 1),
@@ -218,7 +244,7 @@ const CLUSTERING: Operation<[Y: MatrixLike], Parsed<typeof CLUSTER_SPEC>, Matrix
  * const labels = await spectralClustering(images, { nClusters: 10 });
  * ```
  */
-export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOptions & AsyncOptions) => Promise<Int32Array> = promiseForm('spectralClustering', CLUSTERING);
+export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOptions) => Promise<Int32Array> = promiseForm('spectralClustering', CLUSTERING);
 
 /**
  * Synchronous {@link spectralClustering}.
@@ -228,4 +254,4 @@ export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOpt
  * const labels = spectralClusteringSync(Y, { nClusters: 3, nNeighbors: 10 });
  * ```
  */
-export const spectralClusteringSync: (Y: MatrixLike, options?: SpectralClusteringOptions) => Int32Array = syncForm('spectralClusteringSync', CLUSTERING);
+export const spectralClusteringSync: (Y: MatrixLike, options?: SpectralClusteringSyncOptions) => Int32Array = syncForm('spectralClusteringSync', CLUSTERING);

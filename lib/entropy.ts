@@ -22,12 +22,14 @@ import {
   type AdjacencySpectralEntropyOptions,
   type AseResolved,
   type DiffusionEigenvaluesOptions,
+  type DiffusionEigenvaluesSyncOptions,
+  type DiffusionSpectralEntropySyncOptions,
+  type AdjacencySpectralEntropySyncOptions,
   type DiffusionSpectralEntropyOptions,
   type DseResolved,
   type Precision,
   type Resolved,
 } from './options';
-import type { AsyncOptions } from './plan';
 import { toMatrix, toOwnedMatrix, type Matrix, type MatrixLike } from './validate';
 
 export function nativeOptions(kind: KernelCode, sigma: number, knn: number, precision: Precision, entry = false): NativeSpectraOptions {
@@ -201,7 +203,7 @@ const DSE_DETAILED: Entropy<DseResolved, EntropyEstimate> = { inputs: 1, spec: D
 const ASE_DETAILED: Entropy<AseResolved, EntropyEstimate> = { inputs: 1, spec: ASE_SPEC, read: readX, plan: aseDetailedPlan };
 
 const EIGENVALUES_SPEC = { gaussianKernelSigma: KERNEL_SPEC.gaussianKernelSigma, precision: KERNEL_SPEC.precision, memoryLimitBytes: KERNEL_SPEC.memoryLimitBytes };
-const EIGENVALUES: Operation<[X: MatrixLike], Resolved<DiffusionEigenvaluesOptions>, Matrix, Float64Array> = {
+const EIGENVALUES: Operation<[X: MatrixLike], Resolved<DiffusionEigenvaluesSyncOptions>, Matrix, Float64Array> = {
   inputs: 1,
   spec: EIGENVALUES_SPEC,
   read: ([X], _o, owned) => (owned ? toOwnedMatrix : toMatrix)(X, 'X'),
@@ -220,7 +222,7 @@ const EIGENVALUES: Operation<[X: MatrixLike], Resolved<DiffusionEigenvaluesOptio
  * const bits = await diffusionSpectralEntropy(X, { gaussianKernelSigma: 10, t: 1 });
  * ```
  */
-export const diffusionSpectralEntropy: (X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions & AsyncOptions) => Promise<number> = promiseForm('diffusionSpectralEntropy', DSE);
+export const diffusionSpectralEntropy: (X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions) => Promise<number> = promiseForm('diffusionSpectralEntropy', DSE);
 
 /**
  * Synchronous {@link diffusionSpectralEntropy}: blocks the calling thread.
@@ -230,7 +232,7 @@ export const diffusionSpectralEntropy: (X: MatrixLike | null, options?: Diffusio
  * const bits = diffusionSpectralEntropySync([[0, 0], [1, 0], [0, 1], [1, 1]], { gaussianKernelSigma: 1 });
  * ```
  */
-export const diffusionSpectralEntropySync: (X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions) => number = syncForm('diffusionSpectralEntropySync', DSE);
+export const diffusionSpectralEntropySync: (X: MatrixLike | null, options?: DiffusionSpectralEntropySyncOptions) => number = syncForm('diffusionSpectralEntropySync', DSE);
 
 /**
  * Adjacency Spectral Entropy (the reference's `adjacency_spectral_entropy`): the entropy of the
@@ -242,7 +244,7 @@ export const diffusionSpectralEntropySync: (X: MatrixLike | null, options?: Diff
  * const bits = await adjacencySpectralEntropy(X, { useKnn: true, knn: 10 });
  * ```
  */
-export const adjacencySpectralEntropy: (X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions & AsyncOptions) => Promise<number> = promiseForm('adjacencySpectralEntropy', ASE);
+export const adjacencySpectralEntropy: (X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions) => Promise<number> = promiseForm('adjacencySpectralEntropy', ASE);
 
 /**
  * Synchronous {@link adjacencySpectralEntropy}.
@@ -252,7 +254,7 @@ export const adjacencySpectralEntropy: (X: MatrixLike | null, options?: Adjacenc
  * const bits = adjacencySpectralEntropySync(X, { gaussianKernelSigma: 2, anisotropic: true });
  * ```
  */
-export const adjacencySpectralEntropySync: (X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions) => number = syncForm('adjacencySpectralEntropySync', ASE);
+export const adjacencySpectralEntropySync: (X: MatrixLike | null, options?: AdjacencySpectralEntropySyncOptions) => number = syncForm('adjacencySpectralEntropySync', ASE);
 
 /**
  * {@link diffusionSpectralEntropy} with its error estimate and cost:
@@ -265,7 +267,7 @@ export const adjacencySpectralEntropySync: (X: MatrixLike | null, options?: Adja
  * console.log(`${value.toFixed(3)} +- ${(2 * standardError).toFixed(3)} bits`);
  * ```
  */
-export const diffusionSpectralEntropyDetailed: (X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions & AsyncOptions) => Promise<EntropyEstimate> = promiseForm('diffusionSpectralEntropyDetailed', DSE_DETAILED);
+export const diffusionSpectralEntropyDetailed: (X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions) => Promise<EntropyEstimate> = promiseForm('diffusionSpectralEntropyDetailed', DSE_DETAILED);
 
 /**
  * Synchronous {@link diffusionSpectralEntropyDetailed}.
@@ -275,7 +277,7 @@ export const diffusionSpectralEntropyDetailed: (X: MatrixLike | null, options?: 
  * const est = diffusionSpectralEntropyDetailedSync(Z, { method: 'slq', randomSeed: 1 });
  * ```
  */
-export const diffusionSpectralEntropyDetailedSync: (X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions) => EntropyEstimate = syncForm('diffusionSpectralEntropyDetailedSync', DSE_DETAILED);
+export const diffusionSpectralEntropyDetailedSync: (X: MatrixLike | null, options?: DiffusionSpectralEntropySyncOptions) => EntropyEstimate = syncForm('diffusionSpectralEntropyDetailedSync', DSE_DETAILED);
 
 /**
  * {@link adjacencySpectralEntropy} with its error estimate and cost (see
@@ -287,7 +289,7 @@ export const diffusionSpectralEntropyDetailedSync: (X: MatrixLike | null, option
  * const est = await adjacencySpectralEntropyDetailed(Z, { anisotropic: true, method: 'slq' });
  * ```
  */
-export const adjacencySpectralEntropyDetailed: (X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions & AsyncOptions) => Promise<EntropyEstimate> = promiseForm('adjacencySpectralEntropyDetailed', ASE_DETAILED);
+export const adjacencySpectralEntropyDetailed: (X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions) => Promise<EntropyEstimate> = promiseForm('adjacencySpectralEntropyDetailed', ASE_DETAILED);
 
 /**
  * Synchronous {@link adjacencySpectralEntropyDetailed}.
@@ -297,7 +299,7 @@ export const adjacencySpectralEntropyDetailed: (X: MatrixLike | null, options?: 
  * const est = adjacencySpectralEntropyDetailedSync(Z, { method: 'slq' });
  * ```
  */
-export const adjacencySpectralEntropyDetailedSync: (X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions) => EntropyEstimate = syncForm('adjacencySpectralEntropyDetailedSync', ASE_DETAILED);
+export const adjacencySpectralEntropyDetailedSync: (X: MatrixLike | null, options?: AdjacencySpectralEntropySyncOptions) => EntropyEstimate = syncForm('adjacencySpectralEntropyDetailedSync', ASE_DETAILED);
 
 /**
  * Eigenvalues of the symmetric diffusion kernel K = D^-1/2 G D^-1/2 of all rows of X, ascending.
@@ -309,7 +311,7 @@ export const adjacencySpectralEntropyDetailedSync: (X: MatrixLike | null, option
  * ev[ev.length - 1]; // 1 (up to rounding)
  * ```
  */
-export const diffusionEigenvalues: (X: MatrixLike, options?: DiffusionEigenvaluesOptions & AsyncOptions) => Promise<Float64Array> = promiseForm('diffusionEigenvalues', EIGENVALUES);
+export const diffusionEigenvalues: (X: MatrixLike, options?: DiffusionEigenvaluesOptions) => Promise<Float64Array> = promiseForm('diffusionEigenvalues', EIGENVALUES);
 
 /**
  * Synchronous {@link diffusionEigenvalues}.
@@ -319,4 +321,4 @@ export const diffusionEigenvalues: (X: MatrixLike, options?: DiffusionEigenvalue
  * const ev = diffusionEigenvaluesSync([[0], [1], [3]], { gaussianKernelSigma: 1 });
  * ```
  */
-export const diffusionEigenvaluesSync: (X: MatrixLike, options?: DiffusionEigenvaluesOptions) => Float64Array = syncForm('diffusionEigenvaluesSync', EIGENVALUES);
+export const diffusionEigenvaluesSync: (X: MatrixLike, options?: DiffusionEigenvaluesSyncOptions) => Float64Array = syncForm('diffusionEigenvaluesSync', EIGENVALUES);

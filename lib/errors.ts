@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'ERR_DSE_LOAD', // the native addon could not be loaded
   'ERR_DSE_IO', // a file could not be read or written
   'ERR_DSE_DEPENDENCY', // an optional package the call needs is not installed (vega and vega-lite, for reports)
+  'ERR_DSE_PYTHON', // the Python side of `dse compare` could not run (not found, not importable, raised, timed out)
   'ABORT_ERR', // the call was aborted through its AbortSignal (an AbortError, as Node's own APIs reject)
 ] as const;
 

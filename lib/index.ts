@@ -19,10 +19,15 @@ export {
 } from './entropy';
 export {
   type DiffusionSpectralEntropyOptions,
+  type DiffusionSpectralEntropySyncOptions,
   type AdjacencySpectralEntropyOptions,
+  type AdjacencySpectralEntropySyncOptions,
   type DiffusionEigenvaluesOptions,
+  type DiffusionEigenvaluesSyncOptions,
   type DiffusionSpectralMutualInformationOptions,
+  type DiffusionSpectralMutualInformationSyncOptions,
   type AdjacencySpectralMutualInformationOptions,
+  type AdjacencySpectralMutualInformationSyncOptions,
   type KernelOptions,
   type EntropyOptions,
   type DiffusionOptions,
@@ -40,23 +45,38 @@ export {
   type MutualInformationResult,
 } from './mi';
 export { SLQ_DEFAULTS, type Method, type SlqOptions, type EntropyEstimate, type SlqDiagnostics } from './slq';
-export { spectralClustering, spectralClusteringSync, type Reference, type SpectralClusteringOptions } from './clusters';
-export { chebyshevEigenvalues, chebyshevEigenvaluesSync, type ChebyshevEigenvaluesOptions } from './chebyshev';
+export { spectralClustering, spectralClusteringSync, type Reference, type SpectralClusteringOptions, type SpectralClusteringSyncOptions } from './clusters';
+export { chebyshevEigenvalues, chebyshevEigenvaluesSync, type ChebyshevEigenvaluesOptions, type ChebyshevEigenvaluesSyncOptions } from './chebyshev';
 export { readEigenvalueCache, type EigenvalueCacheFile, type CacheFingerprint, type EigvalSavePrecision } from './cache';
 export { pythonRandomSample, PythonRandom } from './random';
-export { buildInfo, concurrency, setConcurrency, type BuildInfo } from './info';
+export { buildInfo, concurrency, setConcurrency, packageVersion, type BuildInfo } from './info';
 export { setMemoryLimit, getMemoryLimit } from './memory';
 export { readNpy, type NpyArray, type NpyDtype } from './io/npy';
-export { DseTracker, type DseTrackerOptions, type TrackerRecordInput, type TrackerReportOptions, type TrackerLabels } from './tracker';
+export { distanceScale, type DistanceScale, type DistanceScaleOptions } from './scale';
+export {
+  DseTracker,
+  type DseTrackerOptions,
+  type TrackerRecordInput,
+  type TrackerReportOptions,
+  type TrackerAsyncOptions,
+  type TrackerLabels,
+  type ProgressCallback,
+} from './tracker';
 export {
   traceReport,
   traceCsv,
+  traceCsvLine,
+  parseTraceCsv,
+  bitsAxisSpan,
   renderReport,
   writeReportFile,
   renderLineCharts,
   lineChartSpec,
   type TraceRecord,
+  type TraceFailure,
+  type TraceFileStamp,
   type TraceReportOptions,
+  type RenderControl,
   type ReportDocument,
   type ReportTable,
   type LineChart,

@@ -15,6 +15,8 @@ import {
   type AdjacencySpectralMutualInformationOptions,
   type AsmiResolved,
   type DiffusionSpectralMutualInformationOptions,
+  type DiffusionSpectralMutualInformationSyncOptions,
+  type AdjacencySpectralMutualInformationSyncOptions,
   type DsmiResolved,
 } from './options';
 import { classicShannonEntropies } from './cse';
@@ -24,7 +26,7 @@ import { pythonGlobalRandom } from './random';
 import { KernelCode } from './native';
 import { chebyshevSpectra } from './chebyshev';
 import { checkSlqCombination, slqEntropies } from './slq';
-import { cluster, spectra, type Plan, type AsyncOptions, type NativeRequest, type NativeResult } from './plan';
+import { cluster, spectra, type Plan, type NativeRequest, type NativeResult } from './plan';
 import { promiseForm, syncForm, type Operation } from './operation';
 import {
   binScalars,
@@ -169,7 +171,7 @@ function checkInputs(X: Matrix, ref: ParsedReference): void {
     throw invalid('ERR_DSE_SHAPE', 'reference', `one row per row of X (${X.rows})`, raw(`${ref.values.rows} rows`));
 }
 
-function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<MutualInformationResult> {
+export function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<MutualInformationResult> {
   checkInputs(X, ref);
   checkSlqCombination(o, 'diffusionSpectralMutualInformation');
   log(o.verbose, 'DSMI: preparing clusters...');
@@ -252,7 +254,7 @@ const ASMI: Mi<AsmiResolved> = { inputs: 2, spec: ASMI_SPEC, read: readMiInputs,
  * const { value, clusters } = await diffusionSpectralMutualInformation(Z, labels, { gaussianKernelSigma: 10 });
  * ```
  */
-export const diffusionSpectralMutualInformation: (X: MatrixLike, reference: Reference, options?: DiffusionSpectralMutualInformationOptions & AsyncOptions) => Promise<MutualInformationResult> = promiseForm('diffusionSpectralMutualInformation', DSMI);
+export const diffusionSpectralMutualInformation: (X: MatrixLike, reference: Reference, options?: DiffusionSpectralMutualInformationOptions) => Promise<MutualInformationResult> = promiseForm('diffusionSpectralMutualInformation', DSMI);
 
 /**
  * Synchronous {@link diffusionSpectralMutualInformation}.
@@ -262,7 +264,7 @@ export const diffusionSpectralMutualInformation: (X: MatrixLike, reference: Refe
  * const { value } = diffusionSpectralMutualInformationSync(Z, new Int32Array(labels));
  * ```
  */
-export const diffusionSpectralMutualInformationSync: (X: MatrixLike, reference: Reference, options?: DiffusionSpectralMutualInformationOptions) => MutualInformationResult = syncForm('diffusionSpectralMutualInformationSync', DSMI);
+export const diffusionSpectralMutualInformationSync: (X: MatrixLike, reference: Reference, options?: DiffusionSpectralMutualInformationSyncOptions) => MutualInformationResult = syncForm('diffusionSpectralMutualInformationSync', DSMI);
 
 /**
  * Adjacency Spectral Mutual Information (the reference's `adjacency_spectral_mutual_information`):
@@ -273,7 +275,7 @@ export const diffusionSpectralMutualInformationSync: (X: MatrixLike, reference: 
  * const { value } = await adjacencySpectralMutualInformation(Z, labels, { useKnn: true });
  * ```
  */
-export const adjacencySpectralMutualInformation: (X: MatrixLike, reference: Reference, options?: AdjacencySpectralMutualInformationOptions & AsyncOptions) => Promise<MutualInformationResult> = promiseForm('adjacencySpectralMutualInformation', ASMI);
+export const adjacencySpectralMutualInformation: (X: MatrixLike, reference: Reference, options?: AdjacencySpectralMutualInformationOptions) => Promise<MutualInformationResult> = promiseForm('adjacencySpectralMutualInformation', ASMI);
 
 /**
  * Synchronous {@link adjacencySpectralMutualInformation}.
@@ -283,4 +285,4 @@ export const adjacencySpectralMutualInformation: (X: MatrixLike, reference: Refe
  * const { value } = adjacencySpectralMutualInformationSync(Z, labels, { anisotropic: true });
  * ```
  */
-export const adjacencySpectralMutualInformationSync: (X: MatrixLike, reference: Reference, options?: AdjacencySpectralMutualInformationOptions) => MutualInformationResult = syncForm('adjacencySpectralMutualInformationSync', ASMI);
+export const adjacencySpectralMutualInformationSync: (X: MatrixLike, reference: Reference, options?: AdjacencySpectralMutualInformationSyncOptions) => MutualInformationResult = syncForm('adjacencySpectralMutualInformationSync', ASMI);

@@ -15,8 +15,16 @@ export const enum KernelCode {
   Knn = 3,
 }
 
+/** Options every native operation accepts (native/binding/operation.h). */
+export interface NativeCallOptions {
+  /** Upper bound on threads (0 = all cores). */
+  maxThreads?: number;
+  /** Bytes the call may use: above its estimate the call is refused before anything is queued (0 = no limit). */
+  memoryLimit?: number;
+}
+
 /** Options of one native batch. */
-export interface NativeSpectraOptions {
+export interface NativeSpectraOptions extends NativeCallOptions {
   kind: KernelCode;
   sigma: number;
   knn: number;
@@ -24,12 +32,10 @@ export interface NativeSpectraOptions {
   precision: 0 | 1;
   /** 0 = eigenvalues, 1 = matrix-entry entropy (one value per subset) */
   output: 0 | 1;
-  /** Upper bound on threads (0 = all cores). */
-  maxThreads?: number;
 }
 
 /** Options of one Chebyshev-moments batch (native/core/chebyshev.h). */
-export interface NativeChebyshevOptions {
+export interface NativeChebyshevOptions extends NativeCallOptions {
   sigma: number;
   /** Moments c_0 .. c_{moments-1}. */
   moments: number;
@@ -40,12 +46,10 @@ export interface NativeChebyshevOptions {
   /** The probe generator's 64-bit seed, as two 32-bit halves. */
   seedHi: number;
   seedLo: number;
-  /** Upper bound on threads (0 = all cores). */
-  maxThreads?: number;
 }
 
 /** Options of one method-'slq' batch (native/core/slq.h; lib/slq.ts). */
-export interface NativeSlqOptions {
+export interface NativeSlqOptions extends NativeCallOptions {
   /** 0 diffusion, 1 gaussian, 2 anisotropic (symmetric kernels only). */
   kind: 0 | 1 | 2;
   sigma: number;
@@ -58,8 +62,17 @@ export interface NativeSlqOptions {
   /** The probe generator's 64-bit seed, as two 32-bit halves. */
   seedHi: number;
   seedLo: number;
-  /** Upper bound on threads (0 = all cores). */
-  maxThreads?: number;
+}
+
+/** Options of spectral clustering (native/core/cluster.h). */
+export interface NativeClusterOptions extends NativeCallOptions {
+  nClusters: number;
+  nNeighbors: number;
+}
+
+/** Options of the classic Shannon entropy's counting step (native/core/cse.h). */
+export interface NativeBinsOptions extends NativeCallOptions {
+  bins: number;
 }
 
 /** What the compiled addon exports; the loaded module is cast to this once, here. */
@@ -86,17 +99,18 @@ export interface NativeBinding {
     cancelFlag: Int32Array | null,
     onProgress: ((done: number, total: number) => void) | null,
   ): Promise<Float64Array[]>;
-  spectralClustering(Y: Float64Array | Float32Array, rows: number, cols: number, nClusters: number, nNeighbors: number): Int32Array;
+  spectralClustering(Y: Float64Array | Float32Array, rows: number, cols: number, subsets: null, options: NativeClusterOptions): Int32Array;
   spectralClusteringAsync(
     Y: Float64Array | Float32Array,
     rows: number,
     cols: number,
-    nClusters: number,
-    nNeighbors: number,
+    subsets: null,
+    options: NativeClusterOptions,
     cancelFlag: Int32Array | null,
+    onProgress: null,
   ): Promise<Int32Array>;
-  /** Peak working bytes of spectralClustering (connected graph assumed); `dense`: small n, two n x n matrices. */
-  clusterBytes(rows: number, cols: number, nClusters: number, nNeighbors: number): { bytes: number; dense: boolean };
+  /** Peak working bytes of spectralClustering (connected graph assumed). */
+  clusterBytes(Y: Float64Array | Float32Array, rows: number, cols: number, subsets: null, options: NativeClusterOptions): number;
   spectraBytes(
     X: Float64Array | Float32Array,
     rows: number,
@@ -120,8 +134,14 @@ export interface NativeBinding {
     cancelFlag: Int32Array | null,
     onProgress: ((done: number, total: number) => void) | null,
   ): Promise<Float64Array[]>;
-  /** Peak working bytes of chebyshevMoments for a largest subset of m rows. */
-  chebyshevBytes(m: number, cols: number, probes: number): number;
+  /** Peak working bytes of chebyshevMoments. */
+  chebyshevBytes(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeChebyshevOptions,
+  ): number;
   /** Method 'slq': one Float64Array per subset, [value, standardError, probeError,
    * quadratureError, deflated, n, kernelSeconds, deflationSeconds, lanczosSeconds, systematicError]. */
   slqEntropy(
@@ -142,17 +162,18 @@ export interface NativeBinding {
   ): Promise<Float64Array[]>;
   /** Classic Shannon entropy's counting step (native/core/cse.h): per subset, the sizes of the
    * groups of identical binned rows, in order of first appearance. */
-  binnedRowCounts(X: Float64Array | Float32Array, rows: number, cols: number, subsets: Int32Array[] | null, bins: number): Float64Array[];
+  binnedRowCounts(X: Float64Array | Float32Array, rows: number, cols: number, subsets: Int32Array[] | null, options: NativeBinsOptions): Float64Array[];
   binnedRowCountsAsync(
     X: Float64Array | Float32Array,
     rows: number,
     cols: number,
     subsets: Int32Array[] | null,
-    bins: number,
+    options: NativeBinsOptions,
     cancelFlag: Int32Array | null,
+    onProgress: null,
   ): Promise<Float64Array[]>;
-  /** Peak working bytes of binnedRowCounts for a largest subset of m rows. */
-  binnedRowCountsBytes(m: number, cols: number): number;
+  /** Peak working bytes of binnedRowCounts. */
+  binnedRowCountsBytes(X: Float64Array | Float32Array, rows: number, cols: number, subsets: Int32Array[] | null, options: NativeBinsOptions): number;
   /** Removes this thread's queued async jobs whose cancel flag is set, rejecting them; returns how many. */
   dropCancelled(): number;
   /** Async jobs queued or running in the whole process (all threads). */
@@ -271,6 +292,26 @@ export function bindingSource(): 'prebuild' | 'build' {
 export function abortError(signal?: AbortSignal): AbortError {
   const reason = signal?.reason;
   return new AbortError('The operation was aborted', reason !== undefined ? { cause: reason } : undefined);
+}
+
+/** `promise`, or an AbortError as soon as `signal` aborts (the promise itself runs on). */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 const KNOWN_CODES = new Set<string>(ERROR_CODES);

@@ -18,7 +18,7 @@ export interface Operation<I extends unknown[], O extends { memoryLimitBytes: nu
   plan(parsed: P, o: O): Plan<R>;
 }
 
-const CONTROL_SPEC: OptionSpec<AsyncOptions> = {
+export const CONTROL_SPEC = {
   signal: optionalSignal(),
   onProgress: optionalFunction<(done: number, total: number) => void>(),
 };

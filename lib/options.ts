@@ -5,6 +5,7 @@
  * place they are set.
  */
 import { cachePathOption, savePrecisionOption, type EigvalSavePrecision } from './cache';
+import type { AsyncOptions } from './plan';
 import { invalid } from './errors';
 import { METHOD_SPEC, type Method, type SlqOptions } from './slq';
 import {
@@ -106,20 +107,35 @@ export interface MutualInformationOptions extends KernelOptions {
   precomputedClusters?: ArrayLike<number> | BigInt64Array | BigUint64Array | null;
 }
 
-/** Options of {@link diffusionSpectralEntropy}; each maps to the Python keyword in snake_case. */
-export interface DiffusionSpectralEntropyOptions extends EntropyOptions, DiffusionOptions {}
+/**
+ * Options of {@link diffusionSpectralEntropy}; each maps to the Python keyword in snake_case. The
+ * Promise forms also take `signal` and `onProgress`; the Sync forms take {@link DiffusionSpectralEntropySyncOptions}.
+ */
+export interface DiffusionSpectralEntropyOptions extends EntropyOptions, DiffusionOptions, AsyncOptions {}
+
+/** Options of {@link diffusionSpectralEntropySync}: those of the Promise form but `signal` and `onProgress`. */
+export type DiffusionSpectralEntropySyncOptions = Omit<DiffusionSpectralEntropyOptions, keyof AsyncOptions>;
 
 /** Options of {@link adjacencySpectralEntropy}. */
-export interface AdjacencySpectralEntropyOptions extends EntropyOptions, AdjacencyOptions {}
+export interface AdjacencySpectralEntropyOptions extends EntropyOptions, AdjacencyOptions, AsyncOptions {}
+
+/** Options of {@link adjacencySpectralEntropySync}: those of the Promise form but `signal` and `onProgress`. */
+export type AdjacencySpectralEntropySyncOptions = Omit<AdjacencySpectralEntropyOptions, keyof AsyncOptions>;
 
 /** Options of {@link diffusionSpectralMutualInformation}. */
-export interface DiffusionSpectralMutualInformationOptions extends MutualInformationOptions, DiffusionOptions {}
+export interface DiffusionSpectralMutualInformationOptions extends MutualInformationOptions, DiffusionOptions, AsyncOptions {}
+
+/** Options of {@link diffusionSpectralMutualInformationSync}: those of the Promise form but `signal` and `onProgress`. */
+export type DiffusionSpectralMutualInformationSyncOptions = Omit<DiffusionSpectralMutualInformationOptions, keyof AsyncOptions>;
 
 /** Options of {@link adjacencySpectralMutualInformation}. */
-export interface AdjacencySpectralMutualInformationOptions extends MutualInformationOptions, AdjacencyOptions {}
+export interface AdjacencySpectralMutualInformationOptions extends MutualInformationOptions, AdjacencyOptions, AsyncOptions {}
+
+/** Options of {@link adjacencySpectralMutualInformationSync}: those of the Promise form but `signal` and `onProgress`. */
+export type AdjacencySpectralMutualInformationSyncOptions = Omit<AdjacencySpectralMutualInformationOptions, keyof AsyncOptions>;
 
 /** Options of {@link diffusionEigenvalues}. */
-export interface DiffusionEigenvaluesOptions {
+export interface DiffusionEigenvaluesOptions extends AsyncOptions {
   /** Bandwidth of the Gaussian kernel. Default 10. */
   gaussianKernelSigma?: number;
   /** Working precision. Default `'float64'`. */
@@ -127,6 +143,9 @@ export interface DiffusionEigenvaluesOptions {
   /** Bytes this call may use. Default: setMemoryLimit's. */
   memoryLimitBytes?: number | null;
 }
+
+/** Options of {@link diffusionEigenvaluesSync}: those of the Promise form but `signal` and `onProgress`. */
+export type DiffusionEigenvaluesSyncOptions = Omit<DiffusionEigenvaluesOptions, keyof AsyncOptions>;
 
 export type Resolved<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
 
@@ -191,8 +210,8 @@ const MI_SPEC = {
   precomputedClusters: labelsOption,
 };
 
-export const DSE_SPEC: OptionSpec<Resolved<DiffusionSpectralEntropyOptions>> = { ...ENTROPY_SPEC, ...DIFFUSION_SPEC };
-export const ASE_SPEC: OptionSpec<Resolved<AdjacencySpectralEntropyOptions>> = { ...ENTROPY_SPEC, ...ADJACENCY_SPEC };
+export const DSE_SPEC: OptionSpec<Resolved<DiffusionSpectralEntropySyncOptions>> = { ...ENTROPY_SPEC, ...DIFFUSION_SPEC };
+export const ASE_SPEC: OptionSpec<Resolved<AdjacencySpectralEntropySyncOptions>> = { ...ENTROPY_SPEC, ...ADJACENCY_SPEC };
 export const DSMI_SPEC = { ...MI_SPEC, ...DIFFUSION_SPEC };
 export const ASMI_SPEC = { ...MI_SPEC, ...ADJACENCY_SPEC };
 

@@ -7,7 +7,7 @@
  */
 import { createHash, webcrypto } from 'crypto';
 import { native, fromNative, abortError, KernelCode, type NativeSpectraOptions, type NativeChebyshevOptions, type NativeSlqOptions } from './native';
-import { checkMemory } from './memory';
+import { checkMemory, getMemoryLimit } from './memory';
 import { fitToRange } from './kernelRange';
 import type { Matrix } from './validate';
 
@@ -135,6 +135,53 @@ export function* spectra(X: Matrix, subsets: Int32Array[] | null, options: Nativ
   return collapsed.map((c) => (c ? fromWide[w++] : fromNarrow[s++]));
 }
 
+function sameOptions(a: object, b: object): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
+}
+
+/** The rows of a request's subsets: its own, or all rows of X written out. */
+function subsetsOf(r: SpectraRequest): Int32Array[] {
+  if (r.subsets) return r.subsets;
+  const all = new Int32Array(r.X.rows);
+  for (let i = 0; i < all.length; i++) all[i] = i;
+  return [all];
+}
+
+/**
+ * Inside a plan: several plans run together. Whenever all of them wait on spectra of the same X
+ * with the same options (the tracker's DSE(Z), DSMI(Z;Y) and DSMI(Z;X)), their subsets go to
+ * native as one batch, scheduled over the cores together; any other request runs on its own, in
+ * the order of the plans. Returns each plan's result.
+ */
+export function* together<T extends unknown[]>(...plans: { [K in keyof T]: Plan<T[K]> }): Plan<T> {
+  const steps: IteratorResult<NativeRequest, unknown>[] = plans.map((p) => p.next());
+  for (;;) {
+    const waiting = steps.map((s, i) => (s.done ? -1 : i)).filter((i) => i >= 0);
+    if (waiting.length === 0) return steps.map((s) => s.value) as T;
+    const requests = waiting.map((i) => steps[i].value as NativeRequest);
+    const first = requests[0];
+    const mergeable =
+      waiting.length > 1 &&
+      requests.every(
+        (r): r is SpectraRequest =>
+          r.op === 'spectra' && first.op === 'spectra' && r.X === first.X && !r.widened && sameOptions(r.options, first.options),
+      );
+    if (!mergeable) {
+      const i = waiting[0];
+      steps[i] = plans[i].next(yield first);
+      continue;
+    }
+    const parts = (requests as SpectraRequest[]).map(subsetsOf);
+    const results = (yield { ...(first as SpectraRequest), subsets: parts.flat() }) as Float64Array[];
+    let at = 0;
+    waiting.forEach((i, k) => {
+      steps[i] = plans[i].next(results.slice(at, at + parts[k].length));
+      at += parts[k].length;
+    });
+  }
+}
+
 /** Inside a plan: Chebyshev moments of the subsets' filtered diffusion kernels. */
 export function* chebyshevMoments(X: Matrix, subsets: Int32Array[] | null, options: NativeChebyshevOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
   const fit = fitToRange(X, options.sigma, 'float64');
@@ -168,29 +215,38 @@ export function* cluster(Y: Matrix, nClusters: number, nNeighbors: number): Gene
   return (yield { op: 'cluster', Y, nClusters, nNeighbors }) as Int32Array;
 }
 
-function runNativeSync(r: NativeRequest): NativeResult {
+// Each native request crosses once: its memory limit travels with it, and the binding refuses
+// (ERR_DSE_MEMORY with the estimated `bytes`, see nativeError) before anything is allocated or queued.
+function runNativeSync(r: NativeRequest, memoryLimit: number): NativeResult {
   if (r.op === 'io') return r.sync();
-  if (r.op === 'binnedCounts') return native().binnedRowCounts(r.X.data, r.X.rows, r.X.cols, r.subsets, r.bins);
-  if (r.op === 'cluster') return native().spectralClustering(r.Y.data, r.Y.rows, r.Y.cols, r.nClusters, r.nNeighbors);
-  if (r.op === 'chebyshev') return native().chebyshevMoments(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
+  if (r.op === 'binnedCounts') return native().binnedRowCounts(r.X.data, r.X.rows, r.X.cols, r.subsets, { bins: r.bins, memoryLimit });
+  if (r.op === 'cluster') {
+    const options = { nClusters: r.nClusters, nNeighbors: r.nNeighbors, memoryLimit };
+    return native().spectralClustering(r.Y.data, r.Y.rows, r.Y.cols, null, options);
+  }
+  if (r.op === 'chebyshev') return native().chebyshevMoments(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
   if (r.op === 'digest') return createHash('sha256').update(r.bytes).digest('hex');
-  if (r.op === 'slq') return native().slqEntropy(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
-  return native().spectra(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
+  if (r.op === 'slq') return native().slqEntropy(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
+  return native().spectra(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
 }
 
-function runNativeAsync(r: NativeRequest, flag: Int32Array, onProgress: AsyncControl['onProgress']): Promise<NativeResult> {
+function runNativeAsync(r: NativeRequest, memoryLimit: number, flag: Int32Array, onProgress: AsyncControl['onProgress']): Promise<NativeResult> {
+  const progress = onProgress ?? null;
   if (r.op === 'io') return r.async();
-  if (r.op === 'binnedCounts') return native().binnedRowCountsAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.bins, flag);
-  if (r.op === 'cluster')
-    return native().spectralClusteringAsync(r.Y.data, r.Y.rows, r.Y.cols, r.nClusters, r.nNeighbors, flag);
+  if (r.op === 'binnedCounts')
+    return native().binnedRowCountsAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, { bins: r.bins, memoryLimit }, flag, null);
+  if (r.op === 'cluster') {
+    const options = { nClusters: r.nClusters, nNeighbors: r.nNeighbors, memoryLimit };
+    return native().spectralClusteringAsync(r.Y.data, r.Y.rows, r.Y.cols, null, options, flag, null);
+  }
   if (r.op === 'chebyshev')
-    return native().chebyshevMomentsAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options, flag, onProgress ?? null);
+    return native().chebyshevMomentsAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit }, flag, progress);
   if (r.op === 'digest')
     // WebCrypto hashes on the libuv pool: the event loop stays free for large matrices.
     return webcrypto.subtle.digest('SHA-256', r.bytes).then((h) => Buffer.from(h).toString('hex'));
   if (r.op === 'slq')
-    return native().slqEntropyAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options, flag, onProgress ?? null);
-  return native().spectraAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options, flag, onProgress ?? null);
+    return native().slqEntropyAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit }, flag, progress);
+  return native().spectraAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit }, flag, progress);
 }
 
 /** Limits every runner applies to each native request. */
@@ -207,66 +263,63 @@ function largest(subsets: readonly Int32Array[] | null | undefined, rows: number
   return m;
 }
 
-/** Estimated peak bytes of a request, and what dominates it. */
-function estimate(r: NativeRequest): { bytes: number; what: string; hint?: string } {
-  if (r.op === 'digest') return { bytes: 0, what: 'a SHA-256 digest' };
-  if (r.op === 'io') return { bytes: 0, what: 'file work' };
+/** What dominates a request's memory, for the ERR_DSE_MEMORY message (`dense`: the clustering's dense
+ * solver), and, for kernels, a rough size that no machine has and that native is never asked about. */
+function describe(r: NativeRequest, dense: boolean): { what: string; hint?: string; rough?: number } {
+  if (r.op === 'digest') return { what: 'a SHA-256 digest' };
+  if (r.op === 'io') return { what: 'file work' };
   if (r.op === 'binnedCounts') {
-    let m = r.X.rows;
-    if (r.subsets) {
-      m = 0;
-      for (const s of r.subsets) m = Math.max(m, s.length);
-    }
-    return { bytes: native().binnedRowCountsBytes(m, r.X.cols), what: `the binned rows of a ${m} x ${r.X.cols} subset (classic Shannon entropy)` };
+    const m = largest(r.subsets, r.X.rows);
+    return { what: `the binned rows of a ${m} x ${r.X.cols} subset (classic Shannon entropy)` };
   }
   if (r.op === 'slq') {
     // The upper half of an m x m float32 kernel, plus Krylov/Lanczos blocks (native/core/slq.h).
     const m = largest(r.subsets, r.X.rows);
-    const rough = (m * m * 4) / 2;
-    const what = `the upper half of a ${m} x ${m} float32 kernel matrix (method 'slq')`;
-    if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what };
-    return { bytes: native().slqBytes(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options), what };
+    return { what: `the upper half of a ${m} x ${m} float32 kernel matrix (method 'slq')`, rough: (m * m * 4) / 2 };
   }
   if (r.op === 'chebyshev') {
     const m = largest(r.subsets, r.X.rows);
-    const rough = m * m * 8;
-    const what = `a ${m} x ${m} float64 kernel matrix (Chebyshev moments)`;
-    if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what };
-    return { bytes: native().chebyshevBytes(m, r.X.cols, r.options.probes), what };
+    return { what: `a ${m} x ${m} float64 kernel matrix (Chebyshev moments)`, rough: m * m * 8 };
   }
   if (r.op === 'cluster') {
-    const n = r.Y.rows;
-    const { bytes, dense } = native().clusterBytes(n, r.Y.cols, r.nClusters, r.nNeighbors);
     const hint = 'Cluster a random subset of the rows (and pass the labels as precomputedClusters), or raise the limit.';
-    return { bytes, what: `spectral clustering of ${n} rows${dense ? ' (dense)' : ''}`, hint };
+    return { what: `spectral clustering of ${r.Y.rows} rows${dense ? ' (dense)' : ''}`, hint };
   }
   const count = r.subsets ? r.subsets.length : 1;
   const m = largest(r.subsets, r.X.rows);
   const item = r.options.precision === 1 ? 4 : 8;
-  // Sizes too large for any machine are refused before native is even asked to estimate.
   const rough = m * m * item;
-  if (!Number.isFinite(rough) || rough > 2 ** 52) return { bytes: rough, what: `a ${m} x ${m} kernel matrix` };
-  const bytes = native().spectraBytes(r.X.data, r.X.rows, r.X.cols, r.subsets, r.options);
+  if (!Number.isFinite(rough) || rough > 2 ** 52) return { what: `a ${m} x ${m} kernel matrix`, rough };
   const kind = r.options.precision === 1 ? 'float32' : 'float64';
   const what = `a ${m} x ${m} ${kind} kernel matrix${count > 1 ? ` among ${count} subsets` : ''}`;
-  if (!r.widened) return { bytes, what };
+  if (!r.widened) return { what, rough };
   // float32 was asked: say why the estimate is float64, and do not suggest float32.
   return {
-    bytes,
     what: `${what}; precision 'float32' was asked, but rows taking at most ${COLLAPSED_DISTINCT_ROWS} distinct values are computed in float64, where float32 misses the value by up to 1e-3 bits`,
     hint: 'Lower maxN (rows are subsampled above it), or raise the limit.',
+    rough,
   };
 }
 
-function guard(r: NativeRequest, limits: Limits | undefined): void {
-  let e: ReturnType<typeof estimate>;
-  try {
-    e = estimate(r);
-  } catch (err) {
-    throw fromNative(err);
+/** The bytes request `r` may use. Sizes too large for any machine are refused here, before native is asked. */
+function admit(r: NativeRequest, limits: Limits | undefined): number {
+  const { what, rough } = describe(r, false);
+  if (rough !== undefined && (!Number.isFinite(rough) || rough > 2 ** 52)) checkMemory(rough, limits?.memoryLimitBytes, what);
+  return limits?.memoryLimitBytes ?? getMemoryLimit();
+}
+
+/** A native error as a DseError: a refusal for memory worded by checkMemory, anything else by fromNative. */
+function nativeError(e: unknown, r: NativeRequest, limits: Limits | undefined, stack?: string, signal?: AbortSignal): Error {
+  const refusal = e as { code?: unknown; bytes?: unknown; dense?: unknown } | null;
+  if (refusal?.code === 'ERR_DSE_MEMORY' && typeof refusal.bytes === 'number') {
+    const { what, hint } = describe(r, refusal.dense === true);
+    try {
+      checkMemory(refusal.bytes, limits?.memoryLimitBytes, what, hint);
+    } catch (memory) {
+      return memory as Error;
+    }
   }
-  const { bytes, what, hint } = e;
-  checkMemory(bytes, limits?.memoryLimitBytes, what, hint);
+  return fromNative(e, stack, signal);
 }
 
 /** Options every Promise form accepts besides its own. */
@@ -284,12 +337,12 @@ export interface AsyncControl extends AsyncOptions, Limits {}
 export function runSync<R>(plan: Plan<R>, limits?: Limits): R {
   let step = plan.next();
   while (!step.done) {
-    guard(step.value, limits);
+    const memoryLimit = admit(step.value, limits);
     let result: NativeResult;
     try {
-      result = runNativeSync(step.value);
+      result = runNativeSync(step.value, memoryLimit);
     } catch (e) {
-      throw fromNative(e);
+      throw nativeError(e, step.value, limits);
     }
     step = plan.next(result);
   }
@@ -322,14 +375,14 @@ export async function runAsync<R>(makePlan: () => Plan<R>, control: AsyncControl
     let step = plan.next();
     while (!step.done) {
       if (signal?.aborted) throw abortError(signal);
-      guard(step.value, control);
+      const memoryLimit = admit(step.value, control);
       let result: NativeResult;
       try {
-        const work = runNativeAsync(step.value, flag, onProgress);
+        const work = runNativeAsync(step.value, memoryLimit, flag, onProgress);
         // Settle at once on abort; the native task notices the flag at its next checkpoint.
         result = await (signal ? Promise.race([work, aborted]) : work);
       } catch (e) {
-        throw fromNative(e, stack, signal);
+        throw nativeError(e, step.value, control, stack, signal);
       }
       step = plan.next(result);
     }

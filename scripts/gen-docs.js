@@ -96,6 +96,9 @@ function agrees(stated, value) {
   return first === String(value);
 }
 
+// The Promise forms' own options, in every options type; the note under each table names them.
+const ASYNC_ONLY = new Set(['signal', 'onProgress']);
+
 function optionsTables(program) {
   const out = [];
   for (const [fn, file, iface, spec] of FUNCTIONS) {
@@ -103,7 +106,7 @@ function optionsTables(program) {
     out.push('| option | Python keyword | default | meaning |', '|---|---|---|---|');
     // The reference's options first, then ours; each group in the order of the rules.
     const order = Object.keys(spec);
-    const members = interfaceMembers(program, file, iface).sort(
+    const members = interfaceMembers(program, file, iface).filter((m) => !ASYNC_ONLY.has(m.name)).sort(
       (a, b) => (pythonKeyword(a.doc) === '–') - (pythonKeyword(b.doc) === '–') || order.indexOf(a.name) - order.indexOf(b.name),
     );
     for (const m of members) {
@@ -116,7 +119,7 @@ function optionsTables(program) {
       const def = special[m.name] ?? show(rule.default);
       out.push(`| \`${m.name}\` | ${pythonKeyword(m.doc)} | ${def} | ${description(m.doc)} |`);
     }
-    const extra = Object.keys(spec).filter((k) => !interfaceMembers(program, file, iface).some((m) => m.name === k));
+    const extra = Object.keys(spec).filter((k) => !members.some((m) => m.name === k));
     if (extra.length) throw new Error(`gen-docs: ${fn}'s spec has options its type lacks: ${extra.join(', ')}`);
     out.push('', 'The Promise form also takes `signal` (an `AbortSignal`) and `onProgress(done, total)`.', '');
   }
@@ -184,6 +187,7 @@ const SECTIONS = [
   ['report', 'Reports'],
   ['io', 'Files'],
   ['data.ts', 'Bundled data'],
+  ['scale.ts', 'Choosing sigma'],
   ['errors.ts', 'Errors'],
   ['validate.ts', 'Matrices'],
 ];
@@ -355,6 +359,8 @@ function renderCli() {
     '| 0 | success (also `--help`, `--version`) |',
     '| 1 | usage: unknown command or flag, missing argument, a flag value no data could make valid (e.g. `--sigma 0x10`; numbers are decimal), a flag that does not apply to the chosen `--kind` |',
     '| 2 | data: a `DseError` about the files or how the values fit them (missing or malformed file, rows that do not match, `--knn` above the number of rows, ...) |',
+    '',
+    '`dse compare` also exits 1 when the two values differ beyond the tolerance, and 2 when the Python side cannot run (not found, not importable, an exception, `--timeout`): [ci.md](ci.md).',
     '',
     'An output file (`--out`, `--csv`, `--save-clusters`, ...) that is one of the inputs is refused before any work.',
     '',

@@ -114,7 +114,8 @@ if (still.length) {
 
 // ---- 3. build
 const blas = isSkipped('openblas') ? 'none' : 'openblas';
-const built = run('npm', ['ci', '--no-audit', '--no-fund'], { ...process.env, DSE_BLAS: blas });
+// DSE_WERROR=1: a compiler warning fails the build (native/build-config.js).
+const built = run('npm', ['ci', '--no-audit', '--no-fund'], { ...process.env, DSE_BLAS: blas, DSE_WERROR: '1' });
 if (!built.ok) {
   say(`npm ci failed (${built.why})`);
   process.exit(1);

@@ -8,7 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { diffusionSpectralEntropySync, diffusionSpectralMutualInformationSync } from '../lib';
 import { writeNpy } from '../lib/io/npy';
-import { uniformMatrix } from './helpers';
+import { uniformMatrix, itNumpy } from './helpers';
+import { ensureDist } from './build-dist';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -78,5 +79,38 @@ describe('bench/workload.js', () => {
     expect(r.status).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/unknown fn noSuchFunction/);
+  });
+});
+
+// bench/run.js --reference: the Python package dse_dsmi (here the test module of that name on
+// bench/reference.py, test/fixtures/python) through dse compare's driver, or the stand-in.
+describe('bench/run.js --reference', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-bench-ref-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const bench = (args: string[], pythonPath?: string) => {
+    ensureDist();
+    const env = { ...process.env };
+    delete env.PYTHONPATH;
+    if (pythonPath) env.PYTHONPATH = pythonPath;
+    return spawnSync(process.execPath, [path.join(ROOT, 'bench', 'run.js'), '--data', dir, '--json', path.join(dir, 'results.json'), ...args], { encoding: 'utf8', env });
+  };
+
+  itNumpy('uses the package when it is importable, and says so in the results and the table', () => {
+    const r = bench(['--only', 'dse uniform 1000 x', '--repeat', '1'], path.join(__dirname, 'fixtures', 'python'));
+    expect([r.status, r.stderr.split('\n').filter((l) => /error|failed/i.test(l))]).toEqual([0, []]);
+    const results = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8'));
+    const module = path.join(__dirname, 'fixtures', 'python', 'dse_dsmi', '__init__.py');
+    expect(results.reference).toEqual({ kind: 'package', module, version: 'stand-in (bench/reference.py)' });
+    expect(results.workloads.map((w: { name: string; ok: boolean }) => [w.name, w.ok])).toEqual([['DSE uniform 1000 x 256', true]]);
+    expect(r.stdout).toContain(`reference: the Python package dse-dsmi stand-in (bench/reference.py) (${module})`);
+  });
+
+  itNumpy('--reference package without dse_dsmi fails with the pip hint; a bad value is refused', () => {
+    const r = bench(['--only', 'dse uniform 1000 x', '--reference', 'package']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--reference package: python3 cannot import dse_dsmi \(ModuleNotFoundError: No module named 'dse_dsmi'\); install it with python3 -m pip install dse-dsmi/);
+    const bad = bench(['--reference', 'pypi']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--reference must be auto, package or stand-in, not pypi/);
   });
 });

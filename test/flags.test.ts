@@ -4,10 +4,11 @@
 import { Command } from 'commander';
 import { FLAGS, KINDS, measureOptions, addMeasureOptions, checkApplicable, functionOf, type FlagName, type Kind } from '../lib/cli/flags';
 import { DSE_SPEC, ASE_SPEC, DSMI_SPEC, ASMI_SPEC } from '../lib/options';
+import { CLUSTER_SPEC } from '../lib/clusters';
 
 describe('the CLI flag table', () => {
   it("takes every default from the library's option rules", () => {
-    const specs = [DSE_SPEC, ASE_SPEC, DSMI_SPEC, ASMI_SPEC] as Record<string, { default: unknown }>[];
+    const specs = [DSE_SPEC, ASE_SPEC, DSMI_SPEC, ASMI_SPEC, CLUSTER_SPEC] as Record<string, { default: unknown }>[];
     for (const [name, def] of Object.entries(FLAGS)) {
       if (def.option === null || def.default === undefined) continue;
       const rule = specs.map((s) => s[def.option!]).find(Boolean);

@@ -134,20 +134,7 @@ function assertDseError(caught: unknown, code: string, message?: RegExp): void {
 }
 
 /** Two labelings describe the same partition (labels may be permuted). */
-export function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  const ab = new Map<number, number>();
-  const ba = new Map<number, number>();
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (ab.has(x) && ab.get(x) !== y) return false;
-    if (ba.has(y) && ba.get(y) !== x) return false;
-    ab.set(x, y);
-    ba.set(y, x);
-  }
-  return true;
-}
+export { samePartition } from '../lib/clusters';
 
 /** Deterministic uniform matrix (a small LCG, bench/synthetic.js), for tests that need data of a given size. */
 export function uniformMatrix(rows: number, cols: number, seed = 1): Matrix {

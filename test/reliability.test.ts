@@ -16,6 +16,7 @@ import {
   spectralEntropy,
   traceReport,
   traceCsv,
+  parseTraceCsv,
   parseCsv,
 } from '../lib';
 import { writeNpy, encodeNpy } from '../lib/io/npy';
@@ -136,12 +137,14 @@ describe('item 5: CSV cells cannot be spreadsheet formulas', () => {
     ]);
     const lines = csv.trim().split('\n').slice(1);
     // Sorted by layer (first appearance) then epoch.
-    expect(lines[0]).toBe(`"'=HYPERLINK(""http://x"",""y"")",1,3,2,-1.5,,,0.1`);
+    expect(lines[0]).toBe(`"'=HYPERLINK(""http://x"",""y"")",1,3,2,-1.5,,,0.1,,,,,,`);
     expect(lines[1].startsWith(`"'@SUM(A1:A2)",`)).toBe(true);
     expect(lines[2].startsWith(`"'+cmd",`)).toBe(true);
     expect(lines[3].startsWith(`"'-x",`)).toBe(true);
     expect(lines[4].startsWith(`"'\tx",`)).toBe(true);
     for (const line of lines) expect(line).not.toMatch(/^[=+\-@\t\r]/);
+    // and read back as written
+    expect(parseTraceCsv(csv).records.map((r) => r.layer)).toEqual(['=HYPERLINK("http://x","y")', '@SUM(A1:A2)', '+cmd', '-x', '\tx']);
   });
 });
 

@@ -40,6 +40,43 @@ function identity(file: string): string | null {
 }
 
 /**
+ * Refuses, before any work, an output file that could not be written: its folder missing or
+ * read-only, or a folder or read-only file in its place. `outputs` map a flag to a path.
+ */
+export function checkWritable(outputs: [string, string][]): void {
+  for (const [flag, file] of outputs) {
+    const dir = path.dirname(file);
+    const fail = (why: string) => new DseError('ERR_DSE_IO', `Could not write ${flag} ${JSON.stringify(file)}: ${why}`);
+    let dirStat: fs.Stats;
+    try {
+      dirStat = fs.statSync(dir);
+    } catch {
+      throw fail(`the folder ${JSON.stringify(dir)} does not exist`);
+    }
+    if (!dirStat.isDirectory()) throw fail(`${JSON.stringify(dir)} is not a folder`);
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch {
+      throw fail(`the folder ${JSON.stringify(dir)} is not writable`);
+    }
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      st = null;
+    }
+    if (st?.isDirectory()) throw fail('it is a folder');
+    if (st) {
+      try {
+        fs.accessSync(file, fs.constants.W_OK);
+      } catch {
+        throw fail('the file is read-only');
+      }
+    }
+  }
+}
+
+/**
  * Refuses, before any work, an output file that is one of the inputs (the same file by device
  * and inode, whatever links or relative paths lead to it) or another output: writing it would
  * destroy the data being read. `outputs` and `inputs` map a flag or role to a path.

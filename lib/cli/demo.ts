@@ -11,9 +11,9 @@ import { spectralEntropy } from '../spectralEntropy';
 import { diffusionSpectralMutualInformation } from '../mi';
 import { pythonRandomSample } from '../random';
 import { buildInfo } from '../info';
-import { readNpy } from '../io/npy';
 import { writeReportFile, type ReportDocument } from '../report/html';
 import { checkChartPackages } from '../report/render';
+import { bitsAxisSpan } from '../report/charts';
 import type { CliIo } from './io';
 import { seedValue, orNull, type None } from './args';
 import { checkOutputs, packageVersion, resolvePath, secondsSince, toJson } from './common';
@@ -171,6 +171,7 @@ export function demoReport(
         yTitle: 'DSE(X) (bits)',
         seriesTitle: 'Kernel bandwidth',
         points: dse.map((d) => ({ x: d.t, y: d.value, series: sigmaName(d.sigma) })),
+        yMinSpan: bitsAxisSpan(rows),
         caption: 'One line per kernel bandwidth sigma: DSE of the 1797 digit images at t = 1..10.',
       },
       {
@@ -184,6 +185,7 @@ export function demoReport(
           ...dsmi.map((d) => ({ x: d.sigma, y: d.shuffled, series: 'shuffled labels (control)' })),
         ],
         caption: 'DSMI with the true labels against the shuffled-label control, which stays near 0 bits.',
+        yMinSpan: bitsAxisSpan(rows),
       },
     ],
     tables: [

@@ -4,14 +4,15 @@ import type { Command } from 'commander';
 import { diffusionSpectralEntropyDetailed, adjacencySpectralEntropyDetailed } from '../entropy';
 import type { EntropyEstimate } from '../slq';
 import { UsageError, type CliIo } from './io';
-import type { None } from './args';
+import { orNull, type None } from './args';
 import { resolvePath, secondsSince, toJson } from './common';
 import { addFlags, addMeasureOptions, checkApplicable, functionOf, kindsHelp, measureOptions, MEASURE_FLAGS, type FlagName, type Kind } from './flags';
 import { loadMatrix } from './load';
-import { progressBar } from './progress';
+import { spinner } from './progress';
 import { ownProperties } from '../validate';
 
-interface EntropyFlags {
+/** The flags of `dse entropy` (and of `dse compare` without a reference file). */
+export interface EntropyFlags {
   kind: Kind;
   sigma: number;
   t: number;
@@ -47,6 +48,25 @@ export function entropyCall(f: EntropyFlags, cache?: string): { fn: 'diffusionSp
 
 const ENTROPY_FLAGS: FlagName[] = [...MEASURE_FLAGS, 'maxN', 'cachePrecision', 'chebyshev'];
 
+/** What one `dse entropy` call computes, for its spinner: the matrix, the rows used and the stage. */
+function spinnerLabel(X: { rows: number; cols: number } | null, f: EntropyFlags, cache: string | undefined): string {
+  if (!X) return 'from the eigenvalue cache';
+  const maxN = orNull(f.maxN);
+  const n = maxN === null ? X.rows : Math.min(X.rows, maxN);
+  const rows = n < X.rows ? `${X.rows} x ${X.cols}, subsampled to ${n} rows` : `${X.rows} x ${X.cols}`;
+  const work =
+    f.kind === 'classic'
+      ? 'binned histogram'
+      : f.kind === 'entry'
+        ? `diffusion matrix entries, ${n} x ${n}`
+        : f.method === 'slq'
+          ? `kernel and Lanczos quadrature, ${n} x ${n}`
+          : f.chebyshev
+            ? `kernel and Chebyshev moments, ${n} x ${n}`
+            : `kernel and eigenvalues, ${n} x ${n}${cache ? ' (or the cache)' : ''}`;
+  return `${rows}: ${work}`;
+}
+
 /** Registers `dse entropy`. */
 export function registerEntropy(program: Command, io: CliIo): void {
   const cmd = program
@@ -77,24 +97,28 @@ export function registerEntropy(program: Command, io: CliIo): void {
       const X = file === undefined ? null : loadMatrix(resolvePath(io, file), flags.key);
       const cache = flags.cache === undefined ? undefined : resolvePath(io, flags.cache);
       const { fn, options } = entropyCall(flags, cache);
-      const bar = progressBar(io, `dse entropy (${flags.kind})`);
-      bar.start(1, X ? `${X.rows} x ${X.cols}` : 'from the cache');
+      // One native call: no count to show, so a spinner with the elapsed time and what it computes.
+      const spin = spinner(io, `dse entropy (${flags.kind})`);
+      spin.start(spinnerLabel(X, flags, cache));
       let est: EntropyEstimate;
       try {
         est =
           fn === 'diffusionSpectralEntropy'
             ? await diffusionSpectralEntropyDetailed(X, options as Parameters<typeof diffusionSpectralEntropyDetailed>[1])
             : await adjacencySpectralEntropyDetailed(X, options as Parameters<typeof adjacencySpectralEntropyDetailed>[1]);
-        bar.update(1);
       } finally {
-        bar.stop();
+        spin.stop();
       }
       const { value } = est;
       const seconds = secondsSince(start);
       // 'slq' is an estimate: its standard error goes into the JSON, and to stderr beside the bare value.
       const slq = est.method === 'slq' ? { method: 'slq', standardError: est.standardError, deflated: est.slq?.deflated } : {};
+      // Subsampling above maxN is said, not silent: on stderr, and as rowsUsed in the JSON.
+      const rowsUsed = X ? est.n : null;
+      if (X && rowsUsed !== null && rowsUsed < X.rows)
+        io.stderr.write(`note: used a random subsample of ${rowsUsed} of the ${X.rows} rows (--max-n ${rowsUsed}; --max-n none uses every row)\n`);
       if (flags.json)
-        io.stdout.write(toJson({ command: 'entropy', kind: flags.kind, function: fn, value, ...slq, file: file ?? null, N: X?.rows ?? null, D: X?.cols ?? null, options, seconds }));
+        io.stdout.write(toJson({ command: 'entropy', kind: flags.kind, function: fn, value, ...slq, file: file ?? null, N: X?.rows ?? null, D: X?.cols ?? null, rowsUsed, options, seconds }));
       else {
         io.stdout.write(`${value}\n`);
         if (est.method === 'slq') io.stderr.write(`method slq: standard error ${est.standardError.toPrecision(3)} bits (${est.n} rows, ${est.slq?.deflated} eigenpairs deflated)\n`);

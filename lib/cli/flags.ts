@@ -8,6 +8,7 @@
  */
 import { Option, type Command } from 'commander';
 import { ASE_SPEC, DSE_SPEC, DSMI_SPEC } from '../options';
+import { CLUSTER_SPEC } from '../clusters';
 import { SLQ_DEFAULTS } from '../slq';
 import { UsageError } from './io';
 import { positive, nonNegative, count, countOrNone, seedValue, orNull } from './args';
@@ -188,6 +189,14 @@ const FLAG_TABLE = {
     parse: count,
     default: DSMI_SPEC.numRepetitions.default,
   },
+  nNeighbors: {
+    flags: '--n-neighbors <n>',
+    help: 'neighbours of the graph that clusters a vector reference (spectral clustering)',
+    option: 'nNeighbors',
+    kinds: ALL,
+    parse: count,
+    default: CLUSTER_SPEC.nNeighbors.default,
+  },
 } satisfies Record<string, FlagDef>;
 
 export type FlagName = keyof typeof FLAG_TABLE;
@@ -198,10 +207,10 @@ export const FLAGS: Record<FlagName, FlagDef> = FLAG_TABLE;
 /** The flags of the measure itself, shared by every command that measures. */
 export const MEASURE_FLAGS: FlagName[] = ['sigma', 't', 'anisotropic', 'knn', 'bins', 'seed', 'precision', 'method', 'probes', 'lanczosSteps'];
 
-/** The commander Option of a flag of the table. */
-export function flagOption(name: FlagName): Option {
+/** The commander Option of a flag of the table (`help`: a command's own wording of it). */
+export function flagOption(name: FlagName, help?: string): Option {
   const def = FLAGS[name];
-  const o = new Option(def.flags, def.help);
+  const o = new Option(def.flags, help ?? def.help);
   if (def.parse) o.argParser(def.parse);
   if (def.choices) o.choices(def.choices);
   if (def.default !== undefined) o.default(def.default);

@@ -14,7 +14,8 @@ import { loadMatrix, loadReference, loadLabels } from './load';
 import { progressBar } from './progress';
 import { ownProperties } from '../validate';
 
-interface MiFlags {
+/** The flags of `dse mi` (and of `dse compare` with a reference file). */
+export interface MiFlags {
   kind: Kind;
   sigma: number;
   t: number;
@@ -53,6 +54,16 @@ export function miCall(f: MiFlags): { fn: 'diffusionSpectralMutualInformation' |
 
 const MI_FLAGS: FlagName[] = [...MEASURE_FLAGS, 'nClusters', 'repetitions'];
 
+/** Adds the flags of DSMI's reference: `--discrete`, `--continuous`, `--n-clusters`, `--repetitions`, `--clusters`. */
+export function addReferenceOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--discrete', 'the reference is class labels (reference_discrete=True); default: an integer column is').conflicts(['continuous', 'clusters']))
+    .addOption(new Option('--continuous', 'the reference is continuous: bin scalars, cluster vectors').conflicts('discrete'))
+    .addOption(flagOption('nClusters'))
+    .addOption(flagOption('repetitions'))
+    .option('--clusters <file>', 'precomputed cluster labels of the reference, one per row (precomputed_clusters)');
+}
+
 function saveClusters(file: string, clusters: Int32Array): void {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.csv') writeCsv(file, ['cluster'], Array.from(clusters, (c) => [c]));
@@ -74,12 +85,8 @@ export function registerMi(program: Command, io: CliIo): void {
     .argument('<X-file>', 'the embeddings: .npy, .npz or .csv, shape [N, D]')
     .argument('<reference-file>', 'labels [N], scalars [N] or vectors [N, D\'] (.npy, .npz or .csv)');
   addMeasureOptions(cmd);
+  addReferenceOptions(cmd);
   cmd
-    .addOption(new Option('--discrete', 'the reference is class labels (reference_discrete=True); default: an integer column is').conflicts(['continuous', 'clusters']))
-    .addOption(new Option('--continuous', 'the reference is continuous: bin scalars, cluster vectors').conflicts('discrete'))
-    .addOption(flagOption('nClusters'))
-    .addOption(flagOption('repetitions'))
-    .option('--clusters <file>', 'precomputed cluster labels of the reference, one per row (precomputed_clusters)')
     .option('--save-clusters <file>', 'write the cluster labels used (.npy or .csv), to reuse with --clusters')
     .option('--key <name>', 'array to read from X-file when it is a .npz')
     .option('--reference-key <name>', 'array to read from reference-file when it is a .npz')

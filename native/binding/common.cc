@@ -29,7 +29,8 @@ CodedError describeCurrentException() {
   } catch (const Cancelled&) {
     return {"ABORT_ERR", "The operation was aborted"};
   } catch (const std::bad_alloc&) {
-    return {"ERR_DSE_MEMORY", "Out of memory in the native core (std::bad_alloc); reduce maxN or use precision 'float32'"};
+    return {"ERR_DSE_MEMORY",
+            "Out of memory in the native core (std::bad_alloc); reduce maxN or use precision 'float32'"};
   } catch (const NumericError& e) {
     return {"ERR_DSE_NATIVE", e.what()};
   } catch (const std::invalid_argument& e) {
@@ -78,30 +79,70 @@ InputMatrix matrixView(Napi::Env env, const Napi::Value& data, const Napi::Value
   return m;
 }
 
-std::vector<std::int32_t> indexArray(Napi::Env env, const Napi::Value& value, std::size_t limit, const char* what) {
+namespace {
+// Int32Array -> vector of row indices, each checked against [0, limit).
+std::vector<std::int32_t> indexArray(Napi::Env env, const Napi::Value& value, std::size_t limit) {
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throwError(env, "ERR_DSE_TYPE", std::string("native: ") + what + " must be an Int32Array");
+    throwError(env, "ERR_DSE_TYPE", "native: subset must be an Int32Array");
   auto arr = value.As<Napi::Int32Array>();
   std::vector<std::int32_t> out(arr.Data(), arr.Data() + arr.ElementLength());
   for (std::int32_t i : out)
     if (i < 0 || static_cast<std::size_t>(i) >= limit)
-      throwError(env, "ERR_DSE_SHAPE", std::string("native: ") + what + " holds a row index out of range");
+      throwError(env, "ERR_DSE_SHAPE", "native: subset holds a row index out of range");
+  if (out.empty()) throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
   return out;
 }
 
-bool subsetArgs(Napi::Env env, const Napi::Value& value, std::size_t n, std::vector<std::vector<std::int32_t>>& out) {
-  if (!value.IsArray()) return false;
-  auto list = value.As<Napi::Array>();
-  out.reserve(list.Length());
-  for (uint32_t i = 0; i < list.Length(); ++i) {
-    out.push_back(indexArray(env, list.Get(i), n, "subset"));
-    if (out.back().empty()) throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
-  }
-  return true;
+std::uint32_t word(Napi::Env env, const Napi::Value& v, const char* what) {
+  const std::size_t w = sizeArg(env, v, what);
+  if (w > 0xffffffffULL) throwError(env, "ERR_DSE_OPTION", std::string("native: ") + what + " must fit in 32 bits");
+  return static_cast<std::uint32_t>(w);
+}
+}  // namespace
+
+std::uint64_t seedArg(Napi::Env env, const Napi::Value& hi, const Napi::Value& lo) {
+  return (static_cast<std::uint64_t>(word(env, hi, "seedHi")) << 32) | word(env, lo, "seedLo");
 }
 
-std::size_t maxThreadsArg(Napi::Env env, const Napi::Object& options) {
-  return options.Has("maxThreads") && options.Get("maxThreads").IsNumber() ? sizeArg(env, options.Get("maxThreads"), "maxThreads") : 0;
+std::size_t largestSubset(const BatchArgs& args) {
+  std::size_t m = 0;
+  for (const Subset& s : args.subsets) m = std::max(m, s.size);
+  return m;
+}
+
+KernelSpec kernelArg(Napi::Env env, const Napi::Object& o, std::size_t maxKind, const char* kindMessage,
+                     bool positiveSigma) {
+  KernelSpec k;
+  const std::size_t kind = sizeArg(env, o.Get("kind"), "kind");
+  if (kind > maxKind) throwError(env, "ERR_DSE_OPTION", kindMessage);
+  k.kind = static_cast<KernelKind>(kind);
+  k.sigma = numberArg(env, o.Get("sigma"), "sigma");
+  if (positiveSigma && !(k.sigma > 0)) throwError(env, "ERR_DSE_OPTION", "native: sigma must be > 0");
+  return k;
+}
+
+std::uint64_t seedArg(Napi::Env env, const Napi::Object& options) {
+  return seedArg(env, options.Get("seedHi"), options.Get("seedLo"));
+}
+
+void parseBatchArgs(const Napi::CallbackInfo& info, BatchArgs& args) {
+  Napi::Env env = info.Env();
+  args.X = matrixView(env, info[0], info[1], info[2]);
+  // An array of Int32Array row lists, or anything else for one subset of all rows.
+  if (info[3].IsArray()) {
+    auto list = info[3].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) args.indices.push_back(indexArray(env, list.Get(i), args.X.rows));
+    for (const auto& s : args.indices) args.subsets.push_back(Subset{s.data(), s.size()});
+  } else if (args.X.rows == 0) {
+    throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
+  } else {
+    args.subsets.push_back(Subset{nullptr, args.X.rows});
+  }
+  if (!info[4].IsObject()) throwError(env, "ERR_DSE_TYPE", "native: options object expected");
+  args.options = info[4].As<Napi::Object>();
+  const Napi::Value threads = args.options.Get("maxThreads"), limit = args.options.Get("memoryLimit");
+  args.maxThreads = threads.IsNumber() ? sizeArg(env, threads, "maxThreads") : 0;
+  args.memoryLimit = limit.IsNumber() ? numberArg(env, limit, "memoryLimit") : 0;
 }
 
 Napi::Array float64Arrays(Napi::Env env, const std::vector<std::vector<double>>& results) {
@@ -112,11 +153,6 @@ Napi::Array float64Arrays(Napi::Env env, const std::vector<std::vector<double>>&
     out.Set(static_cast<uint32_t>(i), arr);
   }
   return out;
-}
-
-Napi::Object optionsArg(Napi::Env env, const Napi::Value& value) {
-  if (!value.IsObject()) throwError(env, "ERR_DSE_TYPE", "native: options object expected");
-  return value.As<Napi::Object>();
 }
 
 }  // namespace binding

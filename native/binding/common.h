@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/batch.h"
 #include "../core/kernel.h"
 
 namespace dse {
@@ -32,34 +33,30 @@ CodedError describeCurrentException();
 // A row-major float64/float32 matrix viewed in place (no copy) from a typed array.
 InputMatrix matrixView(Napi::Env env, const Napi::Value& data, const Napi::Value& rows, const Napi::Value& cols);
 
-// Int32Array -> vector of indices, each checked against [0, limit).
-std::vector<std::int32_t> indexArray(Napi::Env env, const Napi::Value& value, std::size_t limit, const char* what);
+// The arguments every operation takes: (X, rows, cols, subsets: Int32Array[] | null, options),
+// options carrying the operation's own fields and `maxThreads?` (0: all cores) and
+// `memoryLimit?` (bytes the call may use; 0 or absent: no limit).
+struct BatchArgs {
+  InputMatrix X;
+  std::vector<std::vector<std::int32_t>> indices;  // owns what subsets point into
+  std::vector<Subset> subsets;
+  Napi::Object options;
+  std::size_t maxThreads = 0;
+  double memoryLimit = 0;
+};
+void parseBatchArgs(const Napi::CallbackInfo& info, BatchArgs& args);
+// Rows of the largest subset.
+std::size_t largestSubset(const BatchArgs& args);
 
-// The subsets argument: an array of Int32Array row lists (each non-empty, indices < n) into
-// `out` (true), or anything else for "all rows" (false, `out` untouched).
-bool subsetArgs(Napi::Env env, const Napi::Value& value, std::size_t n, std::vector<std::vector<std::int32_t>>& out);
+// The kernel of options.kind (at most maxKind) and options.sigma (> 0 when positiveSigma).
+KernelSpec kernelArg(Napi::Env env, const Napi::Object& options, std::size_t maxKind, const char* kindMessage,
+                     bool positiveSigma);
 
-// The subsets argument as the core's subset type S ({rows, size}, rows pointing into `indices`):
-// the given row lists, or one subset of all n rows (null rows) when none are given.
-template <class S>
-std::vector<S> subsetList(Napi::Env env, const Napi::Value& value, std::size_t n, std::vector<std::vector<std::int32_t>>& indices) {
-  std::vector<S> out;
-  if (subsetArgs(env, value, n, indices))
-    for (const auto& s : indices) out.push_back(S{s.data(), s.size()});
-  else if (n == 0)
-    throwError(env, "ERR_DSE_SHAPE", "native: empty subset");
-  else
-    out.push_back(S{nullptr, n});
-  return out;
-}
-
-// The options argument as an object, or a TypeError-coded DseError.
-Napi::Object optionsArg(Napi::Env env, const Napi::Value& value);
+// A 64-bit seed given as options.seedHi and options.seedLo (two 32-bit halves).
+std::uint64_t seedArg(Napi::Env env, const Napi::Object& options);
+std::uint64_t seedArg(Napi::Env env, const Napi::Value& hi, const Napi::Value& lo);
 
 std::size_t sizeArg(Napi::Env env, const Napi::Value& value, const char* what);
-
-// The optional `maxThreads` of an options object (0 when absent: all cores).
-std::size_t maxThreadsArg(Napi::Env env, const Napi::Object& options);
 
 // One Float64Array per result vector.
 Napi::Array float64Arrays(Napi::Env env, const std::vector<std::vector<double>>& results);

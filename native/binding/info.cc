@@ -28,7 +28,8 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 // budget now in force.
 Napi::Value SetConcurrency(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "setConcurrency(n): n must be a number");
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(env, "setConcurrency(n): n must be a number");
   const double n = info[0].As<Napi::Number>().DoubleValue();
   if (!(n >= 0 && n <= 4096) || n != static_cast<double>(static_cast<std::size_t>(n)))
     throw Napi::RangeError::New(env, "setConcurrency(n): n must be an integer from 0 to 4096");

@@ -151,7 +151,8 @@ void flushProgress(Napi::Env env, const Job& job, JsSide& js) {
   while (js.delivered < done) {
     ++js.delivered;
     try {
-      js.onProgress.Call({Napi::Number::New(env, static_cast<double>(js.delivered)), Napi::Number::New(env, static_cast<double>(total))});
+      js.onProgress.Call({Napi::Number::New(env, static_cast<double>(js.delivered)),
+                          Napi::Number::New(env, static_cast<double>(total))});
     } catch (const Napi::Error&) {
       // A throwing progress callback must not take the computation down with it.
     }

@@ -4,11 +4,10 @@
 // worker threads), and settles a Promise on its caller's thread through a thread-safe function.
 // Waiting calls therefore hold no libuv pool thread. The task touches no JS object off its
 // thread: it owns copies of what it reads, or reads the memory of `keepAlive` (X), which lib/
-// guarantees no caller holds (lib/validate.ts ownedMatrix) and which is pinned here; progress reaches the caller's thread as subsets
-// finish (one pending report at a time: the caller's thread reports every step up to the count,
-// the last ones at the latest just before the Promise settles); a cancellation flag (an Int32Array
-// on a SharedArrayBuffer, pinned here) is polled by the task at its checkpoints, and a queued job
-// whose flag is set is never run.
+// guarantees no caller holds (lib/validate.ts ownedMatrix) and which is pinned here; progress reaches the caller's
+// thread as subsets finish (one pending report at a time: the caller's thread reports every step up to the count, the
+// last ones at the latest just before the Promise settles); a cancellation flag (an Int32Array on a SharedArrayBuffer,
+// pinned here) is polled by the task at its checkpoints, and a queued job whose flag is set is never run.
 #pragma once
 
 #include <napi.h>

@@ -153,8 +153,8 @@ DSE_INLINE void twoSidedBody(int m, const T* __restrict v, T tau, T* __restrict 
 // entry, applied from the left to the other columns: C(:, 1:) := (I - tau2 v2 v2^T) C(:, 1:).
 // w: m entries of scratch.
 template <typename T>
-DSE_INLINE void rightThenLeftBody(int m, int n, const T* __restrict v, T tau, T* __restrict C, int ld,
-                                  T* __restrict v2, T& tau2, T* __restrict w) {
+DSE_INLINE void rightThenLeftBody(int m, int n, const T* __restrict v, T tau, T* __restrict C, int ld, T* __restrict v2,
+                                  T& tau2, T* __restrict w) {
   const bool right = tau != T(0);
   auto column = [&](int j) DSE_INLINE_LAMBDA { return C + static_cast<std::size_t>(j) * ld; };
   // Calls block(NC, j0) for the columns from `from` in blocks of NC = kColumns (the last one
@@ -163,10 +163,17 @@ DSE_INLINE void rightThenLeftBody(int m, int n, const T* __restrict v, T tau, T*
     int j0 = from;
     for (; j0 + kColumns <= n; j0 += kColumns) block(std::integral_constant<int, kColumns>(), j0);
     switch (n - j0) {
-      case 3: block(std::integral_constant<int, 3>(), j0); break;
-      case 2: block(std::integral_constant<int, 2>(), j0); break;
-      case 1: block(std::integral_constant<int, 1>(), j0); break;
-      default: break;
+      case 3:
+        block(std::integral_constant<int, 3>(), j0);
+        break;
+      case 2:
+        block(std::integral_constant<int, 2>(), j0);
+        break;
+      case 1:
+        block(std::integral_constant<int, 1>(), j0);
+        break;
+      default:
+        break;
     }
   };
   static_assert(kColumns == 4, "blocks() handles remainders of up to 3 columns");
@@ -247,7 +254,7 @@ void taskT(int ttype, int st, int ed, int sweep, int n, int kd, T* A, int lda, T
   const int ld = lda - 1;
   auto at = [&](int i, int j) { return A + i + static_cast<std::size_t>(j) * ld; };
   const int half = ((sweep - 1) % 2) * n;  // this sweep's half of V and tau
-  const int s = st - 1, e = ed - 1;         // 0-based
+  const int s = st - 1, e = ed - 1;        // 0-based
   if (ttype != 2) {
     const int m = e - s + 1;
     T* v = V + half + s;

@@ -9,17 +9,11 @@
 
 #include <Eigen/Dense>
 
+#include "blas.h"
+#include "cancel.h"
 #include "linalg.h"
 #include "parallel.h"
-#include "spectra.h"  // checkpoint, Cancelled
-
-#ifdef DSE_HAVE_LAPACK
-using flen = std::size_t;
-extern "C" {
-void dsymm_(const char* side, const char* uplo, const int* m, const int* n, const double* alpha, const double* a,
-            const int* lda, const double* b, const int* ldb, const double* beta, double* c, const int* ldc, flen, flen);
-}
-#endif
+#include "random.h"
 
 namespace dse {
 
@@ -34,20 +28,13 @@ constexpr double kSparseMaxDensity = 0.18;
 // Rows per hand-out of the sparse product.
 constexpr std::size_t kRowChunk = 32;
 
-std::uint64_t splitMix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 inline std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 // xoshiro256** (Blackman & Vigna), seeded through SplitMix64 as its authors recommend.
 class Xoshiro256 {
  public:
   explicit Xoshiro256(std::uint64_t seed) {
-    for (auto& w : s_) w = splitMix64(seed);
+    for (auto& w : s_) w = random::splitmixNext(seed);
   }
   std::uint64_t next() {
     const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
@@ -170,7 +157,7 @@ class FilteredKernel {
         P > static_cast<std::size_t>(std::numeric_limits<int>::max()))
       throw NumericError("chebyshev: the kernel is too large for BLAS's 32-bit integers");
     const int M = static_cast<int>(P), N = static_cast<int>(m_);
-    dsymm_("R", "L", &M, &N, &alpha, dense_.get(), &N, in, &M, &beta, out, &M, 1, 1);
+    blas::symm("R", "L", &M, &N, &alpha, dense_.get(), &N, in, &M, &beta, out, &M);
 #else
     using ColMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
     Eigen::Map<const ColMat> K(dense_.get(), m_, m_);
@@ -197,7 +184,7 @@ double moment(const double* Z, const double* T, std::size_t m, std::size_t P) {
   return sum / static_cast<double>(P);
 }
 
-std::vector<double> momentsOf(const InputMatrix& X, const ChebyshevSubset& subset, const ChebyshevSpec& spec,
+std::vector<double> momentsOf(const InputMatrix& X, const Subset& subset, const ChebyshevSpec& spec,
                               std::size_t threads, const std::atomic<std::int32_t>* cancel) {
   const std::size_t m = subset.size;
   const std::size_t P = std::max<std::size_t>(1, spec.probes);
@@ -240,8 +227,8 @@ void rademacherProbes(std::uint64_t seed, std::size_t m, std::size_t probes, dou
     }
 }
 
-std::vector<std::vector<double>> runChebyshev(const InputMatrix& X, const std::vector<ChebyshevSubset>& subsets,
-                                              const ChebyshevSpec& spec, const ChebyshevControl& control) {
+std::vector<std::vector<double>> runChebyshev(const InputMatrix& X, const std::vector<Subset>& subsets,
+                                              const ChebyshevSpec& spec, const Control& control) {
   const std::size_t total = subsets.size();
   std::vector<std::vector<double>> results(total);
   const std::size_t threads = threadsFor(control.maxThreads);
@@ -249,11 +236,11 @@ std::vector<std::vector<double>> runChebyshev(const InputMatrix& X, const std::v
   std::size_t done = 0;
   for (std::size_t s = 0; s < total; ++s) {
     checkpoint(control.cancel);
-    const ChebyshevSubset& a = subsets[s];
+    const Subset& a = subsets[s];
     // DSMI draws the same random subsets for clusters of equal size: compute each once.
     std::size_t same = s;
     for (std::size_t t = 0; t < s && same == s; ++t) {
-      const ChebyshevSubset& b = subsets[t];
+      const Subset& b = subsets[t];
       if (a.size == b.size && (a.rows == nullptr) == (b.rows == nullptr) &&
           (!a.rows || std::equal(a.rows, a.rows + a.size, b.rows)))
         same = t;

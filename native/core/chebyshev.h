@@ -8,12 +8,11 @@
 // density-of-states estimate and the eigenvalue multiset (lib/chebyshev.ts).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <vector>
 
+#include "batch.h"
 #include "kernel.h"
 
 namespace dse {
@@ -33,21 +32,11 @@ struct ChebyshevSpec {
 // many are drawn.
 void rademacherProbes(std::uint64_t seed, std::size_t m, std::size_t probes, double* Z);
 
-struct ChebyshevControl {
-  const std::atomic<std::int32_t>* cancel = nullptr;  // polled between moments and subsets
-  std::function<void(std::size_t done, std::size_t total)> progress;
-  std::size_t maxThreads = 0;  // 0 = all hardware threads
-};
-
 // Moments for each subset of the rows of X (a null `rows` pointer: all rows), in order. Every
 // subset uses the same probe seed, so each result equals that of the subset computed alone.
 // Throws std::bad_alloc, NumericError or Cancelled.
-struct ChebyshevSubset {
-  const std::int32_t* rows = nullptr;
-  std::size_t size = 0;
-};
-std::vector<std::vector<double>> runChebyshev(const InputMatrix& X, const std::vector<ChebyshevSubset>& subsets,
-                                              const ChebyshevSpec& spec, const ChebyshevControl& control);
+std::vector<std::vector<double>> runChebyshev(const InputMatrix& X, const std::vector<Subset>& subsets,
+                                              const ChebyshevSpec& spec, const Control& control);
 
 // Peak working bytes of runChebyshev for a largest subset of m rows (kernel, sparse copy,
 // four probe blocks, gathered rows), for the memory guard.

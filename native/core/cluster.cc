@@ -1,25 +1,24 @@
 // SPDX-License-Identifier: MIT
 // Spectral clustering as scikit-learn's
 //   SpectralClustering(affinity='nearest_neighbors', assign_labels='cluster_qr')
-// computes it. See cluster.h for the steps. Two back ends: OpenBLAS/LAPACK (DSE_HAVE_LAPACK)
-// through the Fortran interface declared below, and Eigen only.
+// computes it: the affinity, the eigensolvers of the embedding, and the driver; the neighbour search
+// and cluster_qr are cluster_knn.cc and cluster_qr.cc. See cluster.h for the steps. Two back ends:
+// OpenBLAS/LAPACK (DSE_HAVE_LAPACK, blas.h) and Eigen only.
 #include "cluster.h"
+
+#include "blas.h"
+#include "parallel.h"
+#include "random.h"
 #include "threads.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <functional>
 #include <limits>
-#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -28,38 +27,6 @@
 #include <Eigen/OrderingMethods>
 #include <Eigen/SparseCholesky>
 #include <Eigen/SparseCore>
-
-#ifdef DSE_CLUSTER_PROFILE  // harness only: stage times on stderr
-#include <chrono>
-#include <cstdio>
-#define DSE_PROF_T(name) auto name = std::chrono::steady_clock::now()
-#define DSE_PROF_PRINT(label, a, b) \
-  std::fprintf(stderr, "  %-10s %8.1f ms\n", label, std::chrono::duration<double, std::milli>(b - a).count())
-#else
-#define DSE_PROF_T(name)
-#define DSE_PROF_PRINT(label, a, b)
-#endif
-
-#ifdef DSE_HAVE_LAPACK
-// Fortran BLAS/LAPACK (LP64 integers). The trailing size_t arguments are the hidden lengths
-// of the CHARACTER arguments that gfortran-compiled LAPACK expects.
-extern "C" {
-double ddot_(const int* n, const double* x, const int* incx, const double* y, const int* incy);
-void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
-            const double* beta, double* c, const int* ldc, std::size_t, std::size_t);
-void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a,
-             const int* lda, const double* vl, const double* vu, const int* il, const int* iu,
-             const double* abstol, int* m, double* w, double* z, const int* ldz, int* isuppz,
-             double* work, const int* lwork, int* iwork, const int* liwork, int* info, std::size_t,
-             std::size_t, std::size_t);
-void dgeqp3_(const int* m, const int* n, double* a, const int* lda, int* jpvt, double* tau,
-             double* work, const int* lwork, int* info);
-void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
-             const int* lda, double* s, double* u, const int* ldu, double* vt, const int* ldvt,
-             double* work, const int* lwork, int* info, std::size_t, std::size_t);
-}
-#endif
 
 namespace dse {
 namespace {
@@ -85,10 +52,6 @@ constexpr double kSiMaxFlops = 5e10;
 // Up to this n the eigenvectors come from a dense symmetric eigensolver.
 constexpr std::size_t kDenseMaxN = 200;
 
-void poll(const std::function<bool()>& cancelled) {
-  if (cancelled && cancelled()) throw Cancelled();
-}
-
 int toInt(std::size_t v, const char* what) {
   if (v > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw std::invalid_argument(std::string("spectralClustering: ") + what + " too large");
@@ -96,47 +59,13 @@ int toInt(std::size_t v, const char* what) {
 }
 
 // ------------------------------------------------------------------------------------------
-// Dense products (column-major). C = alpha * op(A) * op(B) + beta * C.
-//
-// gemmEigen: Eigen's single-threaded product, for the small matrix-vector-like products
-// (one column against a basis, k x k matrices). Each threaded BLAS call wakes OpenBLAS's
-// worker threads, which then spin-wait between calls; not worth it for these.
-void gemmEigen(bool ta, bool tb, Index m, Index n, Index k, double alpha, const double* A,
-               Index lda, const double* B, Index ldb, double beta, double* C, Index ldc) {
-  if (m == 0 || n == 0) return;
-  const Index ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
-  CMapM a(A, ar, ac, Eigen::OuterStride<>(lda));
-  CMapM b(B, br, bc, Eigen::OuterStride<>(ldb));
-  MapM c(C, m, n, Eigen::OuterStride<>(ldc));
-  if (beta == 0.0)
-    c.setZero();
-  else if (beta != 1.0)
-    c *= beta;
-  if (k == 0) return;
-  if (!ta && !tb)
-    c.noalias() += alpha * a * b;
-  else if (ta && !tb)
-    c.noalias() += alpha * a.transpose() * b;
-  else if (!ta && tb)
-    c.noalias() += alpha * a * b.transpose();
-  else
-    c.noalias() += alpha * a.transpose() * b.transpose();
-}
-
-// gemm: the BLAS when there is one (the large distance products), else Eigen.
-void gemm(bool ta, bool tb, Index m, Index n, Index k, double alpha, const double* A, Index lda,
-          const double* B, Index ldb, double beta, double* C, Index ldc) {
-  if (m == 0 || n == 0) return;
-#ifdef DSE_HAVE_LAPACK
-  const char ca = ta ? 'T' : 'N', cb = tb ? 'T' : 'N';
-  const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
-  const int ilda = static_cast<int>(lda), ildb = static_cast<int>(ldb),
-            ildc = static_cast<int>(ldc);
-  dgemm_(&ca, &cb, &im, &in, &ik, &alpha, A, &ilda, B, &ildb, &beta, C, &ildc, 1, 1);
-#else
-  gemmEigen(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-#endif
-}
+// Dense products (blas.h), column-major: gemm by the BLAS when there is one (the large distance
+// products), gemmEigen single-threaded for the small ones (one column against a basis, k x k
+// matrices), where waking OpenBLAS's worker threads costs more than the product.
+using GemmFn = void (*)(bool, bool, std::size_t, std::size_t, std::size_t, double, const double*, std::size_t,
+                        const double*, std::size_t, double, double*, std::size_t);
+constexpr GemmFn gemm = blas::gemm<double>;
+constexpr GemmFn gemmEigen = blas::eigenGemm<double>;
 
 // Eigen-decomposition of a small or moderate symmetric matrix (column-major n x n, lower
 // triangle used, destroyed): the `nev` largest eigenvalues in descending order into w and
@@ -167,22 +96,20 @@ void symTop(double* A, Index n, Index nev, std::vector<double>& w, std::vector<d
   double wq = 0;
   std::vector<double> wa(n), za(static_cast<std::size_t>(n * nev));
   std::vector<int> isuppz(2 * static_cast<std::size_t>(nev));
-  dsyevr_(&jobz, &range, &uplo, &in, A, &in, &vl, &vu, &il, &iu, &abstol, &m, wa.data(),
-          za.data(), &in, isuppz.data(), &wq, &lwork, &iwq, &liwork, &info, 1, 1, 1);
+  blas::syevr(&jobz, &range, &uplo, &in, A, &in, &vl, &vu, &il, &iu, &abstol, &m, wa.data(), za.data(), &in,
+              isuppz.data(), &wq, &lwork, &iwq, &liwork, &info);
   if (info != 0) throw NumericError("dsyevr workspace query failed (info " + std::to_string(info) + ")");
   lwork = static_cast<int>(wq) + 1;
   liwork = iwq;
   std::vector<double> work(lwork);
   std::vector<int> iwork(liwork);
-  dsyevr_(&jobz, &range, &uplo, &in, A, &in, &vl, &vu, &il, &iu, &abstol, &m, wa.data(),
-          za.data(), &in, isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1,
-          1);
+  blas::syevr(&jobz, &range, &uplo, &in, A, &in, &vl, &vu, &il, &iu, &abstol, &m, wa.data(), za.data(), &in,
+              isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
   if (info > 0) {
     symTopEigen(saved.data(), n, nev, w, Z);
     return;
   }
-  if (info != 0 || m != nev)
-    throw NumericError("dsyevr failed (info " + std::to_string(info) + ")");
+  if (info != 0 || m != nev) throw NumericError("dsyevr failed (info " + std::to_string(info) + ")");
   for (Index j = 0; j < nev; ++j) {  // ascending -> descending
     const Index src = nev - 1 - j;
     w[j] = wa[src];
@@ -193,480 +120,9 @@ void symTop(double* A, Index n, Index nev, std::vector<double>& w, std::vector<d
 #endif
 }
 
-// Deterministic pseudo-random numbers (splitmix64), the same on every platform.
-struct Rng {
-  std::uint64_t s;
-  explicit Rng(std::uint64_t seed) : s(seed) {}
-  double uniform() {  // in [-1, 1)
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return static_cast<double>(z >> 11) * (2.0 / 9007199254740992.0) - 1.0;
-  }
-};
-
-// ------------------------------------------------------------------------------------------
-// Small parallel loop: fn(begin, end) over [0, total) in chunks, on up to maxThreads()
-// threads (the calling thread included). `cancelled` is polled only on the calling thread.
-unsigned maxThreads() { return static_cast<unsigned>(std::min<std::size_t>(threadsNow(concurrency()), 8)); }
-
-template <class Fn>
-void parallelChunks(std::size_t total, std::size_t chunk, unsigned nThreads, const Fn& fn,
-                    const std::function<bool()>& cancelled) {
-  if (total == 0) return;
-  nThreads = std::max(1u, std::min<unsigned>(nThreads, static_cast<unsigned>((total + chunk - 1) / chunk)));
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> stop{false};
-  std::atomic<bool> wasCancelled{false};
-  std::exception_ptr err;
-  std::mutex mu;
-  auto work = [&](unsigned tid, bool isMain) {
-    for (;;) {
-      if (stop.load(std::memory_order_relaxed)) return;
-      if (isMain && cancelled && cancelled()) {
-        wasCancelled = true;
-        stop = true;
-        return;
-      }
-      const std::size_t s0 = next.fetch_add(chunk);
-      if (s0 >= total) return;
-      try {
-        fn(tid, s0, std::min(total, s0 + chunk));
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!err) err = std::current_exception();
-        stop = true;
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < nThreads; ++t) {
-    try {
-      pool.emplace_back(work, t, false);
-    } catch (...) {  // no more threads: the others (or this one) take the remaining chunks
-      break;
-    }
-  }
-  work(0, true);
-  for (auto& th : pool) th.join();
-  if (err) std::rethrow_exception(err);
-  if (wasCancelled) throw Cancelled();
-}
-
-// ------------------------------------------------------------------------------------------
-// k nearest neighbours, as sklearn's kneighbors_graph(Y, nn, include_self=True) finds them:
-// NearestNeighbors(algorithm='auto').fit(Y).kneighbors(Y, nn) with Y passed as the query, so
-// each point is its own neighbour at distance 0 like any other (duplicates compete with it).
-// Exact ties in distance are resolved as sklearn resolves them: its fixed-size max-heap
-// (sklearn.utils._heap.heap_push) receives the candidates in the same order, so the same
-// candidates survive.
-
-// sklearn.utils._heap.heap_push, verbatim: keep the `size` smallest values seen.
-inline void heapPush(double* values, std::int64_t* indices, std::size_t size, double val,
-                     std::int64_t valIdx) {
-  if (val >= values[0]) return;
-  values[0] = val;
-  indices[0] = valIdx;
-  std::size_t cur = 0;
-  for (;;) {
-    const std::size_t l = 2 * cur + 1, r = l + 1;
-    std::size_t sw;
-    if (l >= size) {
-      break;
-    } else if (r >= size) {
-      if (values[l] > val)
-        sw = l;
-      else
-        break;
-    } else if (values[l] >= values[r]) {
-      if (val < values[l])
-        sw = l;
-      else
-        break;
-    } else {
-      if (val < values[r])
-        sw = r;
-      else
-        break;
-    }
-    values[cur] = values[sw];
-    indices[cur] = indices[sw];
-    cur = sw;
-  }
-  values[cur] = val;
-  indices[cur] = valIdx;
-}
-
-// Heaps of `cap` entries for `rows` rows, initialised as sklearn does (DBL_MAX / inf).
-struct HeapSet {
-  std::size_t cap;
-  std::vector<double> d;
-  std::vector<std::int64_t> j;
-  HeapSet(std::size_t rows, std::size_t c, double init)
-      : cap(c), d(rows * c, init), j(rows * c, -1) {}
-  double* dist(std::size_t row) { return &d[row * cap]; }
-  std::int64_t* idx(std::size_t row) { return &j[row * cap]; }
-};
-
-// The floating-point operations below must be evaluated exactly as written (no fused
-// multiply-add) to reproduce sklearn's distances bit for bit.
-#if defined(__clang__)
-#define DSE_NO_CONTRACT _Pragma("clang fp contract(off)")
-#define DSE_NO_CONTRACT_FN
-#elif defined(__GNUC__)
-#define DSE_NO_CONTRACT
-#define DSE_NO_CONTRACT_FN __attribute__((optimize("fp-contract=off")))
-#else
-#define DSE_NO_CONTRACT
-#define DSE_NO_CONTRACT_FN
-#endif
-
-// sklearn's euclidean_rdist64: the squared distance summed in feature order.
-DSE_NO_CONTRACT_FN inline double rdist(const double* x1, const double* x2, std::size_t d) {
-  DSE_NO_CONTRACT
-  double s = 0;
-  for (std::size_t t = 0; t < d; ++t) {
-    const double u = x1[t] - x2[t];
-    s += u * u;
-  }
-  return s;
-}
-
-// sklearn's KDTree (leaf_size 30), reproduced: the same node layout (n_levels, the array
-// heap of nodes), split dimension (first of largest spread), partition (std::nth_element
-// with sklearn's IndexComparator on int64 indices), node bounds, min_rdist, and depth-first
-// query order; the pushes reach the heap in sklearn's order.
-class SkKdTree {
- public:
-  SkKdTree(const double* Y, std::size_t n, std::size_t d) : Y_(Y), d_(d), idx_(n) {
-    for (std::size_t i = 0; i < n; ++i) idx_[i] = static_cast<std::int64_t>(i);
-    const double leafSize = 30;
-    const int nLevels =
-        static_cast<int>(std::log2(std::max(1.0, static_cast<double>(n - 1) / leafSize)) + 1);
-    nNodes_ = (std::size_t{1} << nLevels) - 1;
-    nodes_.resize(nNodes_);
-    lo_.resize(nNodes_ * d_);
-    hi_.resize(nNodes_ * d_);
-    build(0, 0, n);
-  }
-
-  void query(std::size_t q, double* hd, std::int64_t* hj, std::size_t cap) const {
-    const double* pt = Y_ + q * d_;
-    visit(0, pt, hd, hj, cap, minRdist(0, pt));
-  }
-
- private:
-  struct Node {
-    std::size_t start = 0, end = 0;
-    bool leaf = true;
-  };
-
-  void build(std::size_t node, std::size_t start, std::size_t end) {
-    Node& nd = nodes_[node];
-    nd.start = start;
-    nd.end = end;
-    double* lo = &lo_[node * d_];
-    double* hi = &hi_[node * d_];
-    for (std::size_t t = 0; t < d_; ++t) {
-      lo[t] = std::numeric_limits<double>::infinity();
-      hi[t] = -std::numeric_limits<double>::infinity();
-    }
-    for (std::size_t p = start; p < end; ++p) {
-      const double* row = Y_ + static_cast<std::size_t>(idx_[p]) * d_;
-      for (std::size_t t = 0; t < d_; ++t) {
-        lo[t] = std::fmin(lo[t], row[t]);
-        hi[t] = std::fmax(hi[t], row[t]);
-      }
-    }
-    const std::size_t nPoints = end - start;
-    if (2 * node + 1 >= nNodes_ || nPoints < 2) {
-      nd.leaf = true;
-      return;
-    }
-    nd.leaf = false;
-    // find_node_split_dim
-    std::size_t jMax = 0;
-    double maxSpread = 0;
-    for (std::size_t t = 0; t < d_; ++t) {
-      double mx = Y_[static_cast<std::size_t>(idx_[start]) * d_ + t], mn = mx;
-      for (std::size_t p = start + 1; p < end; ++p) {
-        const double v = Y_[static_cast<std::size_t>(idx_[p]) * d_ + t];
-        mx = std::fmax(mx, v);
-        mn = std::fmin(mn, v);
-      }
-      const double spread = mx - mn;
-      if (spread > maxSpread) {
-        maxSpread = spread;
-        jMax = t;
-      }
-    }
-    // partition_node_indices
-    const std::size_t nMid = nPoints / 2;
-    const double* data = Y_;
-    const std::size_t nf = d_;
-    std::nth_element(idx_.begin() + static_cast<Index>(start),
-                     idx_.begin() + static_cast<Index>(start + nMid),
-                     idx_.begin() + static_cast<Index>(end),
-                     [data, nf, jMax](const std::int64_t& a, const std::int64_t& b) {
-                       const double av = data[static_cast<std::size_t>(a) * nf + jMax];
-                       const double bv = data[static_cast<std::size_t>(b) * nf + jMax];
-                       return av == bv ? a < b : av < bv;
-                     });
-    build(2 * node + 1, start, start + nMid);
-    build(2 * node + 2, start + nMid, end);
-  }
-
-  DSE_NO_CONTRACT_FN double minRdist(std::size_t node, const double* pt) const {
-    DSE_NO_CONTRACT
-    const double* lo = &lo_[node * d_];
-    const double* hi = &hi_[node * d_];
-    double r = 0.0;
-    for (std::size_t t = 0; t < d_; ++t) {
-      const double dLo = lo[t] - pt[t];
-      const double dHi = pt[t] - hi[t];
-      const double dd = (dLo + std::fabs(dLo)) + (dHi + std::fabs(dHi));
-      const double h = 0.5 * dd;
-      r += h * h;  // pow(0.5 * d, 2)
-    }
-    return r;
-  }
-
-  void visit(std::size_t node, const double* pt, double* hd, std::int64_t* hj, std::size_t cap,
-             double lb) const {
-    const Node& nd = nodes_[node];
-    if (lb > hd[0]) return;
-    if (nd.leaf) {
-      for (std::size_t p = nd.start; p < nd.end; ++p) {
-        const std::int64_t j = idx_[p];
-        heapPush(hd, hj, cap, rdist(pt, Y_ + static_cast<std::size_t>(j) * d_, d_), j);
-      }
-      return;
-    }
-    const std::size_t i1 = 2 * node + 1, i2 = i1 + 1;
-    const double lb1 = minRdist(i1, pt), lb2 = minRdist(i2, pt);
-    if (lb1 <= lb2) {
-      visit(i1, pt, hd, hj, cap, lb1);
-      visit(i2, pt, hd, hj, cap, lb2);
-    } else {
-      visit(i2, pt, hd, hj, cap, lb2);
-      visit(i1, pt, hd, hj, cap, lb1);
-    }
-  }
-
-  const double* Y_;
-  std::size_t d_;
-  std::size_t nNodes_ = 0;
-  std::vector<std::int64_t> idx_;
-  std::vector<Node> nodes_;
-  std::vector<double> lo_, hi_;
-};
-
-double sqNorm(const double* x, std::size_t d) {
-#ifdef DSE_HAVE_LAPACK
-  const int id = static_cast<int>(d), one = 1;
-  return ddot_(&id, x, &one, x, &one);  // as sklearn's _sqeuclidean_row_norms64 (BLAS ddot)
-#else
-  using Vec = Eigen::Matrix<double, Eigen::Dynamic, 1>;
-  const Eigen::Map<const Vec> v(x, static_cast<Index>(d));
-  return v.squaredNorm();
-#endif
-}
-
-// The number of OpenMP threads sklearn's pairwise-distance reductions use by default
-// (sklearn.utils._openmp_helpers._openmp_effective_n_threads): OMP_NUM_THREADS when set,
-// else the number of physical cores (at most the logical CPUs).
-std::size_t sklearnThreads() {
-  static const std::size_t cached = [] {
-    if (const char* e = std::getenv("OMP_NUM_THREADS")) {
-      const long v = std::strtol(e, nullptr, 10);
-      if (v > 0) return static_cast<std::size_t>(v);
-    }
-    const std::size_t logical = std::max(1u, std::thread::hardware_concurrency());
-    std::size_t physical = 0;
-#ifdef __linux__
-    std::vector<std::pair<long, long>> cores;
-    for (int cpu = 0, misses = 0; cpu < 4096 && misses < 64; ++cpu) {
-      const std::string dir = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
-      long pkg = -1, core = -1;
-      if (FILE* f = std::fopen((dir + "physical_package_id").c_str(), "r")) {
-        if (std::fscanf(f, "%ld", &pkg) != 1) pkg = -1;
-        std::fclose(f);
-      }
-      if (FILE* f = std::fopen((dir + "core_id").c_str(), "r")) {
-        if (std::fscanf(f, "%ld", &core) != 1) core = -1;
-        std::fclose(f);
-      }
-      if (core < 0) {
-        ++misses;
-        continue;
-      }
-      misses = 0;
-      if (std::find(cores.begin(), cores.end(), std::make_pair(pkg, core)) == cores.end())
-        cores.emplace_back(pkg, core);
-    }
-    physical = cores.size();
-#endif
-    return physical == 0 ? logical : std::min(logical, physical);
-  }();
-  return cached;
-}
-
-// nbr[i*nn .. i*nn+nn) = the nn neighbours of row i (in no particular order).
-void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t nn,
-                      std::vector<int>& nbr, const std::function<bool()>& cancelled) {
-  // sklearn's algorithm='auto': brute force when d > 15 or nn >= n // 2, else a KD-tree.
-  const bool brute = d > 15 || nn >= n / 2;
-  nbr.assign(n * nn, 0);
-
-  if (!brute) {
-    SkKdTree tree(Y, n, d);
-    const unsigned nt = n >= 1000 ? maxThreads() : 1u;
-    parallelChunks(
-        n, 256, nt,
-        [&](unsigned, std::size_t i0, std::size_t i1) {
-          std::vector<double> hd(nn);
-          std::vector<std::int64_t> hj(nn);
-          for (std::size_t i = i0; i < i1; ++i) {
-            std::fill(hd.begin(), hd.end(), std::numeric_limits<double>::infinity());
-            std::fill(hj.begin(), hj.end(), std::int64_t{0});
-            tree.query(i, hd.data(), hj.data(), nn);
-            for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = static_cast<int>(hj[t]);
-          }
-        },
-        cancelled);
-    return;
-  }
-
-  // Brute force, as sklearn's EuclideanArgKmin64: d_ij = max(0, (|x_i|^2 + (-2 x_i.x_j)) +
-  // |x_j|^2) with the middle term from a GEMM; candidates j pushed in increasing order
-  // (its 'parallel_on_X' strategy), or, for n <= 4 * 256 * threads (its 'parallel_on_Y'
-  // strategy, with sklearnThreads() OpenMP threads), into one heap per thread, each thread
-  // owning a static share of the 256-column chunks, merged in thread order.
-  const std::size_t chunk = 256;
-  const std::size_t ompThreads = sklearnThreads();
-  const std::size_t yChunks = (n + chunk - 1) / chunk;
-  const bool onY = !(4 * chunk * ompThreads < n);
-  const std::size_t nHeaps = onY ? std::min(yChunks, ompThreads) : 1;
-  std::vector<std::size_t> owner(n, 0);  // heap (thread) receiving candidate column j
-  if (onY) {
-    const std::size_t q = yChunks / nHeaps, r = yChunks % nHeaps;  // OpenMP static schedule
-    std::size_t c0 = 0;
-    for (std::size_t t = 0; t < nHeaps; ++t) {
-      const std::size_t cnt = q + (t < r ? 1 : 0);
-      for (std::size_t c = c0; c < c0 + cnt; ++c)
-        for (std::size_t j = c * chunk; j < std::min(n, (c + 1) * chunk); ++j) owner[j] = t;
-      c0 += cnt;
-    }
-  }
-  std::vector<HeapSet> heaps;
-  for (std::size_t t = 0; t < nHeaps; ++t)
-    heaps.emplace_back(n, nn, onY ? std::numeric_limits<double>::max() : std::numeric_limits<double>::infinity());
-
-  std::vector<double> nrm(n);
-  for (std::size_t i = 0; i < n; ++i) nrm[i] = sqNorm(Y + i * d, d);
-
-  // Tiles of rows I x columns J with J0 >= I0 cover the pairs j >= i once; the pushes for
-  // (i, j) and (j, i) both come from G_ij. Row r receives its candidates in increasing order:
-  // i < r from earlier tiles/rows, then itself and j > r from its own row. The GEMMs of a
-  // group of tiles are computed first (in parallel with Eigen's single-threaded GEMM; in
-  // sequence with OpenBLAS, which threads each call), then the pushes run in order.
-#ifdef DSE_HAVE_LAPACK
-  const unsigned ntb = 1;
-#else
-  const unsigned ntb = n >= 1000 ? maxThreads() : 1u;
-#endif
-  const std::size_t bs = std::min<std::size_t>(n, 512);
-  const std::size_t group = 2 * static_cast<std::size_t>(ntb);
-  std::vector<std::vector<double>> G(group, std::vector<double>(bs * bs));
-  std::vector<double> top(n * nHeaps);  // mirrors each heap's root, for a fast reject
-  for (std::size_t t = 0; t < nHeaps; ++t)
-    for (std::size_t i = 0; i < n; ++i) top[i * nHeaps + t] = heaps[t].d[i * nn];
-  for (std::size_t I0 = 0; I0 < n; I0 += bs) {
-    const std::size_t bi = std::min(bs, n - I0);
-    for (std::size_t Jg = I0; Jg < n; Jg += group * bs) {
-      poll(cancelled);
-      const std::size_t nTiles = std::min(group, (n - Jg + bs - 1) / bs);
-      parallelChunks(
-          nTiles, 1, ntb,
-          [&](unsigned, std::size_t t0, std::size_t t1) {
-            for (std::size_t t = t0; t < t1; ++t) {
-              const std::size_t J0 = Jg + t * bs, bj = std::min(bs, n - J0);
-              // G (bj x bi, column-major) = -2 Y_J Y_I^T: column a: row I0+a against J0...
-              gemm(true, false, static_cast<Index>(bj), static_cast<Index>(bi),
-                   static_cast<Index>(d), -2.0, Y + J0 * d, static_cast<Index>(d), Y + I0 * d,
-                   static_cast<Index>(d), 0.0, G[t].data(), static_cast<Index>(bj));
-            }
-          },
-          {});
-      for (std::size_t t = 0; t < nTiles; ++t) {
-        const std::size_t J0 = Jg + t * bs, bj = std::min(bs, n - J0);
-        for (std::size_t a = 0; a < bi; ++a) {
-          const std::size_t i = I0 + a;
-          const double ni = nrm[i];
-          const double* g = &G[t][a * bj];
-          const std::size_t b0 = i >= J0 ? i - J0 : 0;
-          if (nHeaps == 1) {  // the common case, without the heap-owner lookups
-            HeapSet& h = heaps[0];
-            double topI = top[i];
-            for (std::size_t b = b0; b < bj; ++b) {
-              const std::size_t j = J0 + b;
-              const double nj = nrm[j];
-              const double dij = std::max(0.0, (ni + g[b]) + nj);
-              if (dij < topI) {
-                heapPush(h.dist(i), h.idx(i), nn, dij, static_cast<std::int64_t>(j));
-                topI = h.d[i * nn];
-              }
-              const double dji = std::max(0.0, (nj + g[b]) + ni);
-              if (dji < top[j] && j != i) {
-                heapPush(h.dist(j), h.idx(j), nn, dji, static_cast<std::int64_t>(i));
-                top[j] = h.d[j * nn];
-              }
-            }
-            top[i] = topI;
-            continue;
-          }
-          for (std::size_t b = b0; b < bj; ++b) {
-            const std::size_t j = J0 + b;
-            const double nj = nrm[j];
-            const double dij = std::max(0.0, (ni + g[b]) + nj);
-            const std::size_t hi = owner[j];
-            if (dij < top[i * nHeaps + hi]) {
-              HeapSet& h = heaps[hi];
-              heapPush(h.dist(i), h.idx(i), nn, dij, static_cast<std::int64_t>(j));
-              top[i * nHeaps + hi] = h.d[i * nn];
-            }
-            if (j != i) {
-              const double dji = std::max(0.0, (nj + g[b]) + ni);
-              const std::size_t hj = owner[i];
-              if (dji < top[j * nHeaps + hj]) {
-                HeapSet& h = heaps[hj];
-                heapPush(h.dist(j), h.idx(j), nn, dji, static_cast<std::int64_t>(i));
-                top[j * nHeaps + hj] = h.d[j * nn];
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  // Merge (parallel_on_Y): the per-thread heaps, in thread order and heap-array order.
-  std::vector<double> fd(nn);
-  std::vector<std::int64_t> fj(nn);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (nHeaps == 1) {
-      for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = static_cast<int>(heaps[0].j[i * nn + t]);
-      continue;
-    }
-    std::fill(fd.begin(), fd.end(), std::numeric_limits<double>::max());
-    std::fill(fj.begin(), fj.end(), std::int64_t{-1});
-    for (std::size_t t = 0; t < nHeaps; ++t)
-      for (std::size_t s2 = 0; s2 < nn; ++s2)
-        heapPush(fd.data(), fj.data(), nn, heaps[t].d[i * nn + s2], heaps[t].j[i * nn + s2]);
-    for (std::size_t t = 0; t < nn; ++t) nbr[i * nn + t] = static_cast<int>(fj[t]);
-  }
-}
+using Rng = random::SplitMix64;
+using cluster::clusterQr;
+using cluster::nearestNeighbors;
 
 // ------------------------------------------------------------------------------------------
 // Normalised affinity M = D^-1/2 S_offdiag D^-1/2 (CSR, symmetric pattern) and dd.
@@ -678,8 +134,8 @@ struct Csr {
   std::vector<double> val;
 };
 
-void buildAffinity(const std::vector<int>& nbr, std::size_t n, std::size_t nn, Csr& M,
-                   std::vector<double>& dd, std::vector<double>& sval) {
+void buildAffinity(const std::vector<int>& nbr, std::size_t n, std::size_t nn, Csr& M, std::vector<double>& dd,
+                   std::vector<double>& sval) {
   // S = 0.5 (A + A^T), A_ij = 1 for j among the neighbours of i. Only off-diagonal entries:
   // scipy's laplacian excludes the diagonal from the degree and sklearn sets diag(L) = 1.
   std::vector<std::size_t> cnt(n + 1, 0);
@@ -758,8 +214,7 @@ std::size_t componentLabels(const Csr& M, std::vector<int>& comp) {
 }
 
 // Y = M X for a column-major block X (n x b); xr, yr are scratch (n*b).
-void spmm(const Csr& M, const double* X, double* Yout, Index b, std::vector<double>& xr,
-          std::vector<double>& yr) {
+void spmm(const Csr& M, const double* X, double* Yout, Index b, std::vector<double>& xr, std::vector<double>& yr) {
   const std::size_t n = M.n;
   const std::size_t bb = static_cast<std::size_t>(b);
   xr.resize(n * bb);
@@ -795,11 +250,8 @@ double residualNorm(const double* my, const double* y, double mu, Index n) {
 // Orthonormalise the block Z (n x bz, column-major) against the first m columns of V
 // (orthonormal) and within itself. `pre` = V^T Z already computed (m x bz) or null. Columns
 // that vanish (Z nearly in span V) are replaced by random directions.
-using GemmFn = void (*)(bool, bool, Index, Index, Index, double, const double*, Index,
-                       const double*, Index, double, double*, Index);
-
-void orthonormalize(const double* V, Index n, Index m, double* Z, Index bz, const double* pre,
-                    Rng& rng, GemmFn mm = gemm) {
+void orthonormalize(const double* V, Index n, Index m, double* Z, Index bz, const double* pre, Rng& rng,
+                    GemmFn mm = blas::gemm<double>) {
   std::vector<double> C(static_cast<std::size_t>(std::max<Index>(m, 1) * bz));
   std::vector<double> norm0(bz);
   for (Index c = 0; c < bz; ++c) norm0[c] = nrm2(Z + c * n, n);
@@ -947,16 +399,14 @@ class ShiftInvert {
     for (Index j = 0; j < n; ++j) {  // L z = x
       Eigen::Map<const Arr> xj(x + j * bb, b);
       const int e1 = Lnz ? Lp[j] + Lnz[j] : Lp[j + 1];
-      for (int e = Lp[j]; e < e1; ++e)
-        Eigen::Map<Arr>(x + static_cast<std::size_t>(Li[e]) * bb, b) -= Lx[e] * xj;
+      for (int e = Lp[j]; e < e1; ++e) Eigen::Map<Arr>(x + static_cast<std::size_t>(Li[e]) * bb, b) -= Lx[e] * xj;
     }
     for (Index j = 0; j < n; ++j)  // D
       Eigen::Map<Arr>(x + j * bb, b) *= 1.0 / D(j);
     for (Index j = n - 1; j >= 0; --j) {  // L^T
       Eigen::Map<Arr> xj(x + j * bb, b);
       const int e1 = Lnz ? Lp[j] + Lnz[j] : Lp[j + 1];
-      for (int e = Lp[j]; e < e1; ++e)
-        xj -= Lx[e] * Eigen::Map<const Arr>(x + static_cast<std::size_t>(Li[e]) * bb, b);
+      for (int e = Lp[j]; e < e1; ++e) xj -= Lx[e] * Eigen::Map<const Arr>(x + static_cast<std::size_t>(Li[e]) * bb, b);
     }
     for (Index c = 0; c < b; ++c)
       for (Index i = 0; i < n; ++i) Y[c * n + i] = x[static_cast<std::size_t>(perm[i]) * bb + c];
@@ -975,8 +425,8 @@ class ShiftInvert {
 // residuals |M y - (y'My) y| of the k wanted Ritz vectors are <= 1e-12 (M has norm <= 1).
 // Eigenvectors into E (n x k, column-major). `init` (n x b, or null for random) starts the
 // iteration.
-void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, Index mmax,
-                    const double* init, std::vector<double>& E, const std::function<bool()>& cancelled) {
+void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, Index mmax, const double* init,
+                    std::vector<double>& E, CancelFlag cancel) {
   const Index n = static_cast<Index>(M.n);
   // Basis products with Eigen: the operator's single-threaded solves dominate, and threaded
   // BLAS calls between them would leave OpenBLAS's threads spin-waiting.
@@ -990,8 +440,7 @@ void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, 
   std::vector<double> xr, yr, w, S, Hc, Yr, AY, MY;
   Rng rng(0x5DEECE66Dull);
 
-  if (init)
-    std::memcpy(Z.data(), init, sizeof(double) * static_cast<std::size_t>(n * b));
+  if (init) std::memcpy(Z.data(), init, sizeof(double) * static_cast<std::size_t>(n * b));
   else
     for (Index i = 0; i < n * b; ++i) Z[i] = rng.uniform();
   orthonormalize(V.data(), n, 0, Z.data(), b, nullptr, rng, mm);
@@ -1001,7 +450,7 @@ void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, 
   for (int restart = 0; restart <= maxRestarts; ++restart) {
     // Expand the basis block by block until it is full.
     while (m + b <= mmax) {
-      poll(cancelled);
+      checkpoint(cancel);
       std::memcpy(&V[m * n], Z.data(), sizeof(double) * static_cast<std::size_t>(n * b));
       op(&V[m * n], &AV[m * n], b);
       const Index m1 = m + b;
@@ -1043,10 +492,6 @@ void blockKrylovTop(const Csr& M, const BlockOp& op, Index k, Index b, Index p, 
       worstOp = std::max(worstOp, residualNorm(&AY[c * n], y, w[c], n) / std::fabs(w[0]));
       worst = std::max(worst, residualNorm(my, y, mu, n));
     }
-#ifdef DSE_CLUSTER_PROFILE
-    std::fprintf(stderr, "  restart %d m=%ld resid %.3e op-resid %.3e theta_k %.15g\n", restart,
-                 (long)m, worst, worstOp, w[k - 1]);
-#endif
     // With shift-invert the residual in M can stall a little above 1e-12 (the solves are
     // accurate to about eps * cond(L + sigma I)); accept once the operator residual is at
     // rounding level and the M residual stopped improving.
@@ -1094,9 +539,8 @@ constexpr double kChebMinWidth = 1e-3;
 // most T_8(3) ~ 1e6 over the unwanted end in that many steps, far from swamping the rest.
 constexpr int kChebDeflateEvery = 8;
 
-bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
-                  const std::function<bool(int, double)>& giveUp, std::vector<double>& E,
-                  const std::function<bool()>& cancelled) {
+bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep, const std::function<bool(int, double)>& giveUp,
+                  std::vector<double>& E, CancelFlag cancel) {
   const Index n = static_cast<Index>(M.n);
   const std::size_t sz = static_cast<std::size_t>(n * nb);
   const double tol = 1e-12, lo = -1.0;  // M's spectrum lies in [-1, 1]
@@ -1119,7 +563,7 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     gemmEigen(false, false, n, b, locked, -1.0, X.data(), n, P.data(), locked, 1.0, Z, n);
   };
   for (int it = 0; it <= maxIterations; ++it) {
-    poll(cancelled);
+    checkpoint(cancel);
     if (degree > 0) {
       // Chebyshev recurrence on (M - c) / e, applied to the unlocked columns. The locked ones
       // span an invariant subspace (to the tolerance), so removing their directions commutes
@@ -1165,10 +609,6 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     }
     locked = 0;
     while (locked < k && resid[static_cast<std::size_t>(locked)] <= tol) ++locked;
-#ifdef DSE_CLUSTER_PROFILE
-    std::fprintf(stderr, "  chebyshev %d degree %d resid %.3e theta_k %.15g cut %.6g top %.6g locked %ld\n", it, degree,
-                 worst, w[k - 1], w[nb - 1], w[0], (long)locked);
-#endif
     if (worst <= tol) {
       E.assign(X.begin(), X.begin() + n * k);
       return true;
@@ -1178,7 +618,8 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     const double cut = std::max(w[static_cast<std::size_t>(nb - 1)], lo + kChebMinWidth);
     c = 0.5 * (cut + lo);
     e = 0.5 * (cut - lo);
-    const double xTop = (w[static_cast<std::size_t>(locked)] - c) / e, xK = (w[static_cast<std::size_t>(k - 1)] - c) / e;
+    const double xTop = (w[static_cast<std::size_t>(locked)] - c) / e,
+                 xK = (w[static_cast<std::size_t>(k - 1)] - c) / e;
     const double aTop = xTop > 1 ? std::acosh(xTop) : 0.0, aK = xK > 1 ? std::acosh(xK) : 0.0;
     const double spread = aTop - aK;
     degree = spread > 0 ? static_cast<int>(std::log(kChebRatio) / spread) : kChebMaxDegree;
@@ -1190,8 +631,8 @@ bool chebyshevTop(const Csr& M, Index k, Index nb, Index keep,
     // a factor ~e^aK per filter step over the unwanted ones; infinite when the residual stalls.
     const double active = static_cast<double>(nb - locked);
     const double steps = aK > 0 ? std::log(worst / tol) / aK : std::numeric_limits<double>::infinity();
-    double remainingCost = steps * (8.0 * nnz * active + 8.0 * dn * active) +
-                           (steps / degree + 1.0) * 16.0 * dn * dnb * dnb;
+    double remainingCost =
+        steps * (8.0 * nnz * active + 8.0 * dn * active) + (steps / degree + 1.0) * 16.0 * dn * dnb * dnb;
     history.push_back(worst);
     if (history.size() > 3 && worst > 0.9 * history[history.size() - 4])
       remainingCost = std::numeric_limits<double>::infinity();
@@ -1211,194 +652,6 @@ void denseTopEigs(const Csr& M, Index k, std::vector<double>& E) {
     for (std::size_t e = M.ptr[i]; e < M.ptr[i + 1]; ++e) A[static_cast<Index>(M.col[e]) * n + i] = M.val[e];
   std::vector<double> w;
   symTop(A.data(), n, k, w, E);
-}
-
-#ifndef DSE_HAVE_LAPACK
-// OpenBLAS's x86-64 DNRM2 kernel (what scipy's and our LAPACK call): squares summed in x87
-// extended precision in four interleaved accumulators, square root in extended precision.
-// Reproduced so that the pivot choice below compares the same column norms.
-double blasNrm2(const double* x, std::size_t m) {
-  long double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= m; i += 8)
-    for (std::size_t h = i; h < i + 8; h += 4) {
-      a3 += static_cast<long double>(x[h + 3]) * x[h + 3];
-      a2 += static_cast<long double>(x[h + 2]) * x[h + 2];
-      a1 += static_cast<long double>(x[h + 1]) * x[h + 1];
-      a0 += static_cast<long double>(x[h]) * x[h];
-    }
-  for (; i < m; ++i) a0 += static_cast<long double>(x[i]) * x[i];
-  const long double t = a3 + ((a2 + a0) + a1);
-  return static_cast<double>(std::sqrt(t));
-}
-
-// The leading k column pivots of LAPACK's DGEQP3 (unblocked DLAQP2, which it uses for
-// min(m, n) <= 128) on A = vectors^T (k x n, column-major = the row-major embedding): the same
-// norms, the same pivot rule (first column of largest partial norm) and the same norm
-// downdating with recomputation, with DLARFG/DLARF Householder steps. Eigen's
-// ColPivHouseholderQR follows the same idea but computes norms differently, and on rows
-// whose norms tie to rounding (clusters of nearly identical embedding rows) it picks other
-// pivots, or the same in another order (which renumbers the labels).
-DSE_NO_CONTRACT_FN void laqp2Pivots(const std::vector<double>& emb, std::size_t m, std::size_t n,
-                                    std::vector<int>& piv) {
-  DSE_NO_CONTRACT
-  std::vector<double> A(emb);
-  std::vector<int> jpvt(n);
-  std::vector<double> vn1(n), vn2(n), work(n);
-  for (std::size_t j = 0; j < n; ++j) {
-    jpvt[j] = static_cast<int>(j);
-    vn1[j] = vn2[j] = blasNrm2(&A[j * m], m);
-  }
-  const double tol3z = std::sqrt(std::numeric_limits<double>::epsilon() * 0.5);  // sqrt(dlamch('E'))
-  const std::size_t mn = std::min(m, n);
-  for (std::size_t i = 0; i < mn; ++i) {
-    // pvt = i - 1 + idamax(n - i + 1, vn1(i)): the first maximum.
-    std::size_t pvt = i;
-    for (std::size_t j = i + 1; j < n; ++j)
-      if (std::fabs(vn1[j]) > std::fabs(vn1[pvt])) pvt = j;
-    if (pvt != i) {
-      for (std::size_t r = 0; r < m; ++r) std::swap(A[pvt * m + r], A[i * m + r]);
-      std::swap(jpvt[pvt], jpvt[i]);
-      vn1[pvt] = vn1[i];
-      vn2[pvt] = vn2[i];
-    }
-    // DLARFG(m - i, A(i,i), A(i+1:m, i), 1, tau)
-    double* v = &A[i * m + i];
-    const std::size_t len = m - i;
-    double tau = 0;
-    if (len > 1) {
-      const double xnorm = blasNrm2(v + 1, len - 1);
-      if (xnorm != 0) {
-        const double alpha = v[0];
-        const double xa = std::fabs(alpha), w = std::max(xa, xnorm), z = std::min(xa, xnorm);
-        const double r = (z == 0) ? w : w * std::sqrt(1.0 + (z / w) * (z / w));  // DLAPY2
-        const double beta = -std::copysign(r, alpha);
-        // (DLARFG's rescaling for |beta| < safmin/eps is not needed: embedding values are
-        // far from underflow.)
-        tau = (beta - alpha) / beta;
-        const double scal = 1.0 / (alpha - beta);
-        for (std::size_t t = 1; t < len; ++t) v[t] *= scal;
-        v[0] = beta;
-      }
-    }
-    // DLARF('Left', m - i, n - i - 1, v, 1, tau, A(i, i+1), lda, work) with v(1) = 1.
-    if (i + 1 < n && tau != 0) {
-      const double aii = v[0];
-      v[0] = 1.0;
-      std::size_t lastv = len;
-      while (lastv > 0 && v[lastv - 1] == 0) --lastv;
-      for (std::size_t j = i + 1; j < n; ++j) {  // w = C^T v
-        const double* c = &A[j * m + i];
-        double s = 0;
-        for (std::size_t r = 0; r < lastv; ++r) s += c[r] * v[r];
-        work[j] = s;
-      }
-      for (std::size_t j = i + 1; j < n; ++j) {  // C -= tau v w^T (DGER)
-        double* c = &A[j * m + i];
-        const double t = -tau * work[j];
-        for (std::size_t r = 0; r < lastv; ++r) c[r] += v[r] * t;
-      }
-      v[0] = aii;
-    }
-    // Update the partial column norms.
-    for (std::size_t j = i + 1; j < n; ++j) {
-      if (vn1[j] == 0) continue;
-      const double q = std::fabs(A[j * m + i]) / vn1[j];
-      double temp = 1.0 - q * q;
-      temp = std::max(temp, 0.0);
-      const double ratio = vn1[j] / vn2[j];
-      const double temp2 = temp * (ratio * ratio);
-      if (temp2 <= tol3z) {
-        if (i + 1 < m) {
-          vn1[j] = blasNrm2(&A[j * m + i + 1], m - i - 1);
-          vn2[j] = vn1[j];
-        } else {
-          vn1[j] = 0;
-          vn2[j] = 0;
-        }
-      } else {
-        vn1[j] *= std::sqrt(temp);
-      }
-    }
-  }
-  for (std::size_t t = 0; t < piv.size(); ++t) piv[t] = jpvt[t];
-}
-#endif
-
-// ------------------------------------------------------------------------------------------
-// cluster_qr on the embedding (row-major n x k).
-void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int* labels) {
-  const Index in = static_cast<Index>(n), ik = static_cast<Index>(k);
-  std::vector<int> piv(k);
-  // qr(vectors.T, pivoting=True): vectors.T is k x n; the row-major embedding is exactly its
-  // column-major storage.
-#ifdef DSE_HAVE_LAPACK
-  {
-    std::vector<double> A(emb);
-    std::vector<int> jpvt(n, 0);
-    std::vector<double> tau(k);
-    const int m = static_cast<int>(k), nn = static_cast<int>(n), lda = static_cast<int>(k);
-    int lwork = -1, info = 0;
-    double wq = 0;
-    dgeqp3_(&m, &nn, A.data(), &lda, jpvt.data(), tau.data(), &wq, &lwork, &info);
-    if (info != 0) throw NumericError("dgeqp3 workspace query failed");
-    lwork = static_cast<int>(wq) + 1;
-    std::vector<double> work(lwork);
-    dgeqp3_(&m, &nn, A.data(), &lda, jpvt.data(), tau.data(), work.data(), &lwork, &info);
-    if (info != 0) throw NumericError("dgeqp3 failed (info " + std::to_string(info) + ")");
-    for (std::size_t t = 0; t < k; ++t) piv[t] = jpvt[t] - 1;
-  }
-#else
-  laqp2Pivots(emb, k, n, piv);
-#endif
-  // BT = vectors[piv[:k], :].T (k x k, column-major: column r is row piv[r]).
-  std::vector<double> BT(k * k);
-  for (std::size_t r = 0; r < k; ++r)
-    std::memcpy(&BT[r * k], &emb[static_cast<std::size_t>(piv[r]) * k], sizeof(double) * k);
-  std::vector<double> R(k * k);  // U Vt (column-major)
-#ifdef DSE_HAVE_LAPACK
-  {
-    const char job = 'A';
-    const int m = static_cast<int>(k);
-    std::vector<double> s(k), U(k * k), Vt(k * k);
-    int lwork = -1, info = 0;
-    double wq = 0;
-    dgesvd_(&job, &job, &m, &m, BT.data(), &m, s.data(), U.data(), &m, Vt.data(), &m, &wq, &lwork,
-            &info, 1, 1);
-    if (info != 0) throw NumericError("dgesvd workspace query failed");
-    lwork = static_cast<int>(wq) + 1;
-    std::vector<double> work(lwork);
-    dgesvd_(&job, &job, &m, &m, BT.data(), &m, s.data(), U.data(), &m, Vt.data(), &m, work.data(),
-            &lwork, &info, 1, 1);
-    if (info != 0) throw NumericError("dgesvd failed (info " + std::to_string(info) + ")");
-    gemmEigen(false, false, ik, ik, ik, 1.0, U.data(), ik, Vt.data(), ik, 0.0, R.data(), ik);
-  }
-#else
-  {
-    CMapM B(BT.data(), ik, ik, Eigen::OuterStride<>(ik));
-    Eigen::JacobiSVD<MatD> svd(B, Eigen::ComputeFullU | Eigen::ComputeFullV);
-    if (svd.info() != Eigen::Success) throw NumericError("JacobiSVD failed");
-    MapM Rm(R.data(), ik, ik, Eigen::OuterStride<>(ik));
-    Rm.noalias() = svd.matrixU() * svd.matrixV().transpose();
-  }
-#endif
-  // P = vectors @ R; labels = argmax |P| per row (first maximum, as numpy).
-  std::vector<double> P(n * k);
-  // Row-major n x k = column-major k x n: P^T = R^T vectors^T.
-  gemmEigen(true, false, ik, in, ik, 1.0, R.data(), ik, emb.data(), ik, 0.0, P.data(), ik);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double* row = &P[i * k];
-    std::size_t best = 0;
-    double bv = std::fabs(row[0]);
-    for (std::size_t c = 1; c < k; ++c) {
-      const double v = std::fabs(row[c]);
-      if (v > bv) {
-        bv = v;
-        best = c;
-      }
-    }
-    labels[i] = static_cast<int>(best);
-  }
 }
 
 // Vector-block sizes of the embedding's eigensolvers for k wanted eigenvectors of a graph with
@@ -1427,8 +680,7 @@ EmbeddingSizes embeddingSizes(std::size_t n, std::size_t k, std::size_t comps) {
 // The k eigenvectors of M's largest eigenvalues into E (n x k, column-major), M the normalised
 // affinity of a graph with `comps` connected components: the dense solver when n is small next
 // to the blocks, else the iterative solvers.
-void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>& E,
-             const std::function<bool()>& cancelled) {
+void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>& E, CancelFlag cancel) {
   const std::size_t n = M.n;
   const Index ik = static_cast<Index>(k);
   const EmbeddingSizes sizes = embeddingSizes(n, k, comps);
@@ -1452,19 +704,12 @@ void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>
     };
     const double krRestart = restartCost(8.0 * nnzM, mmaxM);
     ShiftInvert si;
-    DSE_PROF_T(ta0);
     const bool siFeasible = si.analyze(M, 1e-5, kSiMaxFillPerRow * dn);
-    DSE_PROF_T(ta1);
-    DSE_PROF_PRINT("analyze", ta0, ta1);
-    const double siCost = siFeasible ? kSiFactorWeight * si.flops +
-                                           kSiRestarts * (restartCost(16.0 * si.fill, mmaxS) + 8.0 * nnzM * dk)
-                                     : std::numeric_limits<double>::infinity();
+    const double siCost =
+        siFeasible ? kSiFactorWeight * si.flops + kSiRestarts * (restartCost(16.0 * si.fill, mmaxS) + 8.0 * nnzM * dk)
+                   : std::numeric_limits<double>::infinity();
     bool useSi = siCost <= kSiDirectRestarts * krRestart;
-#ifdef DSE_CLUSTER_PROFILE
-    std::fprintf(stderr, "  fill %.0f (%.1f per row) flops %.3g; cost si %.3g = %.1f krylov restarts -> %s\n",
-                 si.fill, si.fill / dn, si.flops, siCost, siCost / krRestart, useSi ? "shift-invert" : "krylov");
-#endif
-    poll(cancelled);
+    checkpoint(cancel);
     std::vector<double> start;
     if (!useSi) {
       const bool allowSwitch = siFeasible;
@@ -1473,23 +718,18 @@ void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>
         if (!allowSwitch || it < 2) return false;
         return !(remainingCost <= kSiSwitchMargin * siCost);
       };
-      const bool done = chebyshevTop(M, ik, p, block, giveUp, E, cancelled);
+      const bool done = chebyshevTop(M, ik, p, block, giveUp, E, cancel);
       if (!done) {
         useSi = true;
         start.swap(E);
-#ifdef DSE_CLUSTER_PROFILE
-        std::fprintf(stderr, "  switching to shift-invert\n");
-#endif
       }
     }
     if (useSi) {
-      DSE_PROF_T(tf0);
       si.factorize();
-      DSE_PROF_T(tf1);
-      DSE_PROF_PRINT("ldlt", tf0, tf1);
-      poll(cancelled);
-      blockKrylovTop(M, [&si](const double* X, double* Yo, Index bw) { si.apply(X, Yo, bw); }, ik, block, p,
-                     mmaxS, start.empty() ? nullptr : start.data(), E, cancelled);
+      checkpoint(cancel);
+      blockKrylovTop(
+          M, [&si](const double* X, double* Yo, Index bw) { si.apply(X, Yo, bw); }, ik, block, p, mmaxS,
+          start.empty() ? nullptr : start.data(), E, cancel);
     }
   }
 }
@@ -1509,11 +749,11 @@ void topEigs(const Csr& M, std::size_t k, std::size_t comps, std::vector<double>
 // labels then follow ARPACK's rounding (they change with random_state), and ours take the
 // projections of fixed pseudo-random vectors onto the shared eigenspace.
 struct Twins {
-  std::size_t count = 0;            // classes
-  std::vector<int> cls;             // class of each node
-  std::vector<int> rep;             // first node of each class
-  std::vector<double> size;         // nodes in each class
-  std::vector<int> comp;            // scratch: component labels
+  std::size_t count = 0;     // classes
+  std::vector<int> cls;      // class of each node
+  std::vector<int> rep;      // first node of each class
+  std::vector<double> size;  // nodes in each class
+  std::vector<int> comp;     // scratch: component labels
 };
 
 Twins findTwins(const Csr& M, const std::vector<double>& sval) {
@@ -1604,8 +844,7 @@ Csr subMatrix(const Csr& R, const std::vector<int>& nodes, std::vector<int>& loc
 
 constexpr double kTieTolerance = 1e-10;
 
-void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& E,
-                    const std::function<bool()>& cancelled) {
+void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& E, CancelFlag cancel) {
   const std::size_t n = M.n, r = t.count;
   const Csr R = reducedMatrix(M, t);
   const std::size_t comps = componentLabels(R, t.comp);
@@ -1622,7 +861,7 @@ void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& 
   std::vector<int> local(r, 0);
   std::vector<double> xr, yr;
   for (std::size_t c = 0; c < comps; ++c) {
-    poll(cancelled);
+    checkpoint(cancel);
     const std::vector<int>& nodes = members[c];
     const std::size_t rc = nodes.size(), q = std::min(k, rc);
     const Csr S = subMatrix(R, nodes, local);
@@ -1636,13 +875,16 @@ void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& 
         for (std::size_t e = S.ptr[i]; e < S.ptr[i + 1]; ++e) A[static_cast<std::size_t>(S.col[e]) * rc + i] = S.val[e];
       symTop(A.data(), static_cast<Index>(rc), static_cast<Index>(q), w, Z);
     } else {
-      topEigs(S, q, 1, Z, cancelled);
+      topEigs(S, q, 1, Z, cancel);
       std::vector<double> SZ(rc * q);
       spmm(S, Z.data(), SZ.data(), static_cast<Index>(q), xr, yr);
       w.resize(q);
       for (std::size_t j = 0; j < q; ++j) w[j] = dot(&Z[j * rc], &SZ[j * rc], rc);
     }
-    for (std::size_t j = 0; j < q; ++j) pairs.push_back({w[j], c, std::vector<double>(Z.begin() + static_cast<Index>(j * rc), Z.begin() + static_cast<Index>((j + 1) * rc))});
+    for (std::size_t j = 0; j < q; ++j)
+      pairs.push_back(
+          {w[j], c,
+           std::vector<double>(Z.begin() + static_cast<Index>(j * rc), Z.begin() + static_cast<Index>((j + 1) * rc))});
   }
   std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.value > b.value; });
 
@@ -1698,7 +940,8 @@ void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& 
       x[first[c]] = 1.0;
       x[i] = -1.0;
     }
-    orthonormalize(E.data(), static_cast<Index>(n), static_cast<Index>(c0), &E[c0 * n], static_cast<Index>(col - c0), nullptr, rng, gemmEigen);
+    orthonormalize(E.data(), static_cast<Index>(n), static_cast<Index>(c0), &E[c0 * n], static_cast<Index>(col - c0),
+                   nullptr, rng, gemmEigen);
   }
   const std::size_t need = k - col;
   if (need == 0) return;
@@ -1734,19 +977,19 @@ void reducedTopEigs(const Csr& M, Twins& t, std::size_t k, std::vector<double>& 
       }
     }
   }
-  orthonormalize(E.data(), static_cast<Index>(n), static_cast<Index>(c0), &E[c0 * n], static_cast<Index>(need), nullptr, rng, gemmEigen);
+  orthonormalize(E.data(), static_cast<Index>(n), static_cast<Index>(c0), &E[c0 * n], static_cast<Index>(need), nullptr,
+                 rng, gemmEigen);
 }
 }  // namespace
 
-ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, std::size_t k,
-                                                std::size_t nNeighbors) {
+ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, std::size_t k, std::size_t nNeighbors) {
   // A connected graph (one component): more components than 16 can widen the blocks.
   const EmbeddingSizes s = embeddingSizes(n, k, 1);
   const double dn = static_cast<double>(n), tile = static_cast<double>(std::min<std::size_t>(n, 512));
   // The binding's float64 copy of Y, the neighbour heaps and kNN graph, two product tiles,
   // per-row scratch.
-  const double base = dn * static_cast<double>(d) * 8 + dn * static_cast<double>(nNeighbors) * 64 +
-                      2 * tile * tile * 8 + 64 * dn * 8;
+  const double base =
+      dn * static_cast<double>(d) * 8 + dn * static_cast<double>(nNeighbors) * 64 + 2 * tile * tile * 8 + 64 * dn * 8;
   if (s.dense) return {base + 2 * dn * dn * 8, true};  // the n x n affinity and LAPACK's copy
   // The LDL^T factor (used only up to kSiMaxFillPerRow nonzeros per row, 12 bytes each) and the
   // n x (block) vector blocks of the Chebyshev and Krylov iterations.
@@ -1755,14 +998,12 @@ ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, st
   return {base + factor + vectors, false};
 }
 
-void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k,
-                        std::size_t nNeighbors, int* labels,
-                        const std::function<bool()>& cancelled) {
+void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k, std::size_t nNeighbors,
+                        int* labels, CancelFlag cancel) {
   if (n < 2) throw std::invalid_argument("spectralClustering: need at least 2 samples");
   if (d == 0) throw std::invalid_argument("spectralClustering: need at least 1 feature");
   if (k == 0) throw std::invalid_argument("spectralClustering: nClusters must be >= 1");
-  if (k >= n)
-    throw std::invalid_argument("spectralClustering: nClusters must be smaller than the number of samples");
+  if (k >= n) throw std::invalid_argument("spectralClustering: nClusters must be smaller than the number of samples");
   if (nNeighbors == 0) throw std::invalid_argument("spectralClustering: nNeighbors must be >= 1");
   if (nNeighbors > n)
     throw std::invalid_argument("spectralClustering: nNeighbors must not exceed the number of samples");
@@ -1771,36 +1012,31 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
   if (Y == nullptr || labels == nullptr) throw std::invalid_argument("spectralClustering: null pointer");
   for (std::size_t t = 0; t < n * d; ++t)
     if (!std::isfinite(Y[t])) throw std::invalid_argument("spectralClustering: non-finite input value");
-  poll(cancelled);
+  checkpoint(cancel);
 
   if (k == 1) {  // cluster_qr on one column: argmax over a single entry
     std::fill(labels, labels + n, 0);
     return;
   }
 
-  DSE_PROF_T(t0);
   std::vector<int> nbr;
-  nearestNeighbors(Y, n, d, nNeighbors, nbr, cancelled);
-  poll(cancelled);
+  nearestNeighbors(Y, n, d, nNeighbors, nbr, cancel);
+  checkpoint(cancel);
 
   Csr M;
   std::vector<double> dd, sval;
   buildAffinity(nbr, n, nNeighbors, M, dd, sval);
   nbr.clear();
   nbr.shrink_to_fit();
-  poll(cancelled);
-  DSE_PROF_T(t1);
+  checkpoint(cancel);
 
   std::vector<double> E;  // n x k column-major
   Twins twins = findTwins(M, sval);
   sval.clear();
   sval.shrink_to_fit();
-  if (twins.count == n && componentLabels(M, twins.comp) == 1)
-    topEigs(M, k, 1, E, cancelled);
-  else
-    reducedTopEigs(M, twins, k, E, cancelled);
-  poll(cancelled);
-  DSE_PROF_T(t2);
+  if (twins.count == n && componentLabels(M, twins.comp) == 1) topEigs(M, k, 1, E, cancel);
+  else reducedTopEigs(M, twins, k, E, cancel);
+  checkpoint(cancel);
 
   // embedding (row-major n x k) = eigenvectors / dd, then _deterministic_vector_sign_flip.
   std::vector<double> emb(n * k);
@@ -1821,10 +1057,6 @@ void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size
     for (std::size_t i = 0; i < n; ++i) emb[i * k + c] *= sg;
   }
   clusterQr(emb, n, k, labels);
-  DSE_PROF_T(t3);
-  DSE_PROF_PRINT("knn+graph", t0, t1);
-  DSE_PROF_PRINT("eigen", t1, t2);
-  DSE_PROF_PRINT("qr", t2, t3);
 }
 
 }  // namespace dse

@@ -8,10 +8,24 @@
 
 #include <cstddef>
 #include <exception>
-#include <functional>
+
+#include <vector>
 
 #include "cancel.h"  // dse::Cancelled
 #include "linalg.h"  // dse::NumericError
+
+// Floating-point operations that must be evaluated exactly as written (no fused multiply-add), to
+// reproduce sklearn's distances and LAPACK's norms bit for bit.
+#if defined(__clang__)
+#define DSE_NO_CONTRACT _Pragma("clang fp contract(off)")
+#define DSE_NO_CONTRACT_FN
+#elif defined(__GNUC__)
+#define DSE_NO_CONTRACT
+#define DSE_NO_CONTRACT_FN __attribute__((optimize("fp-contract=off")))
+#else
+#define DSE_NO_CONTRACT
+#define DSE_NO_CONTRACT_FN
+#endif
 
 namespace dse {
 
@@ -50,11 +64,10 @@ namespace dse {
 //
 // Throws std::invalid_argument for n < 2, d == 0, k == 0, k >= n (scikit-learn's ARPACK call
 // fails for k >= n as well), nNeighbors == 0 or nNeighbors > n, or a non-finite entry;
-// dse::NumericError on solver failure; dse::Cancelled when cancelled() returns true (polled
+// dse::NumericError on solver failure; dse::Cancelled when *cancel becomes non-zero (polled
 // between stages and inside the long loops).
-void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k,
-                        std::size_t nNeighbors, int* labels,
-                        const std::function<bool()>& cancelled = {});
+void spectralClustering(const double* Y, std::size_t n, std::size_t d, std::size_t k, std::size_t nNeighbors,
+                        int* labels, CancelFlag cancel = nullptr);
 
 // Peak working bytes of spectralClustering for n x d, k clusters and nNeighbors (and of the
 // binding's float64 copy of Y), for the memory guard: a connected graph assumed. `dense`: the
@@ -64,7 +77,19 @@ struct ClusteringBytes {
   double bytes;
   bool dense;
 };
-ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, std::size_t k,
-                                                std::size_t nNeighbors);
+ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, std::size_t k, std::size_t nNeighbors);
+
+// The stages cluster.cc (the affinity, the eigensolvers and the driver) hands to files of their own.
+namespace cluster {
+
+// nbr[i*nn .. i*nn+nn) = the nn nearest rows of row i of the row-major n x d Y, itself included
+// (in no particular order), as scikit-learn's kneighbors_graph(Y, nn, include_self=True) finds them.
+void nearestNeighbors(const double* Y, std::size_t n, std::size_t d, std::size_t nn, std::vector<int>& nbr,
+                      CancelFlag cancel);
+
+// cluster_qr on the embedding (row-major n x k): labels[n].
+void clusterQr(const std::vector<double>& emb, std::size_t n, std::size_t k, int* labels);
+
+}  // namespace cluster
 
 }  // namespace dse

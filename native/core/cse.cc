@@ -5,13 +5,16 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "cancel.h"
+
 namespace dse {
 
 namespace {
 
 double valueAt(const InputMatrix& X, std::size_t row, std::size_t col) {
   const std::size_t i = row * X.cols + col;
-  return X.isFloat32 ? static_cast<double>(static_cast<const float*>(X.data)[i]) : static_cast<const double*>(X.data)[i];
+  return X.isFloat32 ? static_cast<double>(static_cast<const float*>(X.data)[i])
+                     : static_cast<const double*>(X.data)[i];
 }
 
 // digitize against the edges k / bins (k < bins, each computed as k * (1 / bins) like
@@ -21,10 +24,8 @@ std::uint64_t digitize(double v, std::size_t bins, double step) {
   std::size_t lo = 0, hi = bins;
   while (lo < hi) {
     const std::size_t mid = lo + (hi - lo) / 2;
-    if (static_cast<double>(mid) * step <= v)
-      lo = mid + 1;
-    else
-      hi = mid;
+    if (static_cast<double>(mid) * step <= v) lo = mid + 1;
+    else hi = mid;
   }
   return lo;
 }
@@ -33,8 +34,8 @@ constexpr std::size_t kRowsPerCheckpoint = 4096;
 
 }  // namespace
 
-std::vector<std::vector<double>> binnedRowCounts(const InputMatrix& X, const std::vector<Subset>& subsets, std::size_t bins,
-                                                 const std::atomic<std::int32_t>* cancel) {
+std::vector<std::vector<double>> binnedRowCounts(const InputMatrix& X, const std::vector<Subset>& subsets,
+                                                 std::size_t bins, const std::atomic<std::int32_t>* cancel) {
   const std::size_t cols = X.cols;
   const double step = 1.0 / static_cast<double>(bins);
   std::vector<std::vector<double>> out;
@@ -73,10 +74,8 @@ std::vector<std::vector<double>> binnedRowCounts(const InputMatrix& X, const std
     for (std::size_t r = 0; r < m; ++r) {
       if (r % kRowsPerCheckpoint == 0) checkpoint(cancel);
       auto found = group.emplace(r, counts.size());
-      if (found.second)
-        counts.push_back(1);
-      else
-        counts[found.first->second] += 1;
+      if (found.second) counts.push_back(1);
+      else counts[found.first->second] += 1;
     }
     out.push_back(std::move(counts));
   }

@@ -101,11 +101,22 @@ std::vector<std::size_t> triangleBlocks(std::size_t m) {
   const std::size_t nb = std::max<std::size_t>(1, std::min<std::size_t>(16, m / 32));
   std::vector<std::size_t> b(nb + 1);
   for (std::size_t k = 0; k <= nb; ++k)
-    b[k] = m - static_cast<std::size_t>(
-                   std::llround(static_cast<double>(m) * std::sqrt(static_cast<double>(nb - k) / nb)));
+    b[k] = m -
+           static_cast<std::size_t>(std::llround(static_cast<double>(m) * std::sqrt(static_cast<double>(nb - k) / nb)));
   b[0] = 0;
   b[nb] = m;
   return b;
+}
+
+// Horner's rule from the highest coefficient: ((c0 r + c1) r + c2) r + ..., a multiply and an add
+// per step, in that order.
+template <typename T>
+inline T horner(T, T c) {
+  return c;
+}
+template <typename T, typename... C>
+inline T horner(T r, T c0, T c1, C... rest) {
+  return horner<T>(r, c0 * r + c1, rest...);
 }
 
 // exp(x) for x <= 0, branch-free so that the compiler vectorises the loops that call it: Cody-Waite
@@ -119,20 +130,9 @@ inline double expNonPositive(double x) {
   const double t = xc * 1.4426950408889634 + shifter;
   const double fn = t - shifter;
   const double r = (xc - fn * 6.93147180369123816490e-01) - fn * 1.90821492927058770002e-10;
-  double p = 1.0 / 6227020800.0;  // 1/13!
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
+  const double p = horner(r, 1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,  // 1/13! ..
+                          1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0,
+                          0.5, 1.0, 1.0);
   std::uint64_t bits;
   std::memcpy(&bits, &t, sizeof bits);
   bits = (bits - 0x4338000000000000ULL + 1023ULL) << 52;  // 2^n
@@ -148,15 +148,8 @@ inline float expNonPositive(float x) {
   const float t = xc * 1.44269504f + shifter;
   const float fn = t - shifter;
   const float r = (xc - fn * 0.693359375f) - fn * -2.12194440e-4f;
-  float p = 1.0f / 40320.0f;
-  p = p * r + 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
+  const float p = horner(r, 1.0f / 40320.0f, 1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f,
+                         0.5f, 1.0f, 1.0f);
   std::uint32_t bits;
   std::memcpy(&bits, &t, sizeof bits);
   bits = (bits - 0x4B400000U + 127U) << 23;

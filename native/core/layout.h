@@ -15,8 +15,8 @@ namespace dse {
 //   [J panel, n), column-major with leading dimension n - J panel, the panels one after the
 //   other. That is the triangle plus the upper halves of the diagonal blocks: about
 //   n (n + panel) / 2 entries, every page of them filled, where the full layout's triangle
-//   touches one page more per column (at n = 4000: 31.0 MiB of float32 against 44.0 MiB of
-//   pages). linalg::symEigvalsPanels reduces it to a band without ever forming the full matrix.
+//   touches one page more per column (docs/internals/performance-history.md, "float32").
+//   linalg::symEigvalsPanels reduces it to a band without ever forming the full matrix.
 struct TriangleLayout {
   std::size_t n = 0;
   std::size_t panel = 0;

@@ -2,118 +2,27 @@
 #include "linalg.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
-#include <cstdint>
-#include <exception>
 #include <stdexcept>
-#include <thread>
-#include <limits>
-#include <new>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Dense>
 
-#include "cancel.h"
+#include "blas.h"
 #include "threads.h"
-
-#ifdef DSE_HAVE_LAPACK
-#include "bulge.h"
-// OpenBLAS ships no LAPACKE here, so the Fortran symbols are called directly: column-major,
-// every argument by pointer, and gfortran's hidden string-length arguments at the end (leaving
-// them out is undefined behaviour that real LAPACK builds have been seen to trip over).
-using flen = std::size_t;
-extern "C" {
-void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* beta, double* c, const int* ldc, flen, flen);
-void ssyrk_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha,
-            const float* a, const int* lda, const float* beta, float* c, const int* ldc, flen, flen);
-void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-             double* work, const int* lwork, int* iwork, const int* liwork, int* info, flen, flen);
-void ssyevd_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w,
-             float* work, const int* lwork, int* iwork, const int* liwork, int* info, flen, flen);
-void dsyevd_2stage_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-                    double* work, const int* lwork, int* iwork, const int* liwork, int* info, flen, flen);
-void ssyevd_2stage_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w,
-                    float* work, const int* lwork, int* iwork, const int* liwork, int* info, flen, flen);
-void dsytrd_sy2sb_(const char* uplo, const int* n, const int* kd, double* a, const int* lda, double* ab, const int* ldab,
-                   double* tau, double* work, const int* lwork, int* info, flen);
-void ssytrd_sy2sb_(const char* uplo, const int* n, const int* kd, float* a, const int* lda, float* ab, const int* ldab,
-                   float* tau, float* work, const int* lwork, int* info, flen);
-void dgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
-            const int* ldc, flen, flen);
-void sgemm_(const char* ta, const char* tb, const int* m, const int* n, const int* k, const float* alpha,
-            const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
-            const int* ldc, flen, flen);
-void dsymm_(const char* side, const char* uplo, const int* m, const int* n, const double* alpha, const double* a,
-            const int* lda, const double* b, const int* ldb, const double* beta, double* c, const int* ldc, flen, flen);
-void ssymm_(const char* side, const char* uplo, const int* m, const int* n, const float* alpha, const float* a,
-            const int* lda, const float* b, const int* ldb, const float* beta, float* c, const int* ldc, flen, flen);
-void dsyr2k_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
-             const int* lda, const double* b, const int* ldb, const double* beta, double* c, const int* ldc, flen, flen);
-void ssyr2k_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha, const float* a,
-             const int* lda, const float* b, const int* ldb, const float* beta, float* c, const int* ldc, flen, flen);
-void dtrmm_(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n,
-            const double* alpha, const double* a, const int* lda, double* b, const int* ldb, flen, flen, flen, flen);
-void strmm_(const char* side, const char* uplo, const char* ta, const char* diag, const int* m, const int* n,
-            const float* alpha, const float* a, const int* lda, float* b, const int* ldb, flen, flen, flen, flen);
-void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work, const int* lwork,
-             int* info);
-void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork,
-             int* info);
-void dlarft_(const char* direct, const char* storev, const int* n, const int* k, const double* v, const int* ldv,
-             const double* tau, double* t, const int* ldt, flen, flen);
-void slarft_(const char* direct, const char* storev, const int* n, const int* k, const float* v, const int* ldv,
-             const float* tau, float* t, const int* ldt, flen, flen);
-void dsterf_(const int* n, double* d, double* e, int* info);
-void ssterf_(const int* n, float* d, float* e, int* info);
-void dgeev_(const char* jobvl, const char* jobvr, const int* n, double* a, const int* lda, double* wr,
-            double* wi, double* vl, const int* ldvl, double* vr, const int* ldvr, double* work,
-            const int* lwork, int* info, flen, flen);
-void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a, const int* lda,
-             const double* vl, const double* vu, const int* il, const int* iu, const double* abstol, int* m,
-             double* w, double* z, const int* ldz, int* isuppz, double* work, const int* lwork, int* iwork,
-             const int* liwork, int* info, flen, flen, flen);
-void openblas_set_num_threads(int);
-int openblas_get_num_threads(void);
-char* openblas_get_config(void);
-char* openblas_get_corename(void);
-}
-#endif
 
 namespace dse {
 namespace linalg {
 
+using blas::checkedInt;
+using blas::checkInfo;
+
 namespace {
 
-int checkedInt(std::size_t n, const char* what) {
-  if (n > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-    throw NumericError(std::string(what) + " is too large for LAPACK's 32-bit integers");
-  }
-  return static_cast<int>(n);
-}
-
-[[maybe_unused]] void checkInfo(int info, const char* routine) {
-  if (info == 0) return;
-  if (info < 0) throw NumericError(std::string(routine) + ": argument " + std::to_string(-info) + " had an illegal value");
-  throw NumericError(std::string(routine) + " failed to converge (info = " + std::to_string(info) + ")");
-}
-
-// Driver choice for the symmetric eigenvalues (docs/performance.md has the measurements).
-// dsyevd reduces to tridiagonal form with half its flops in matrix-vector products (BLAS-2,
-// memory-bound); the two-stage path reduces to a band with matrix-matrix products (BLAS-3)
-// and then chases the bulges down the band (pipelined over the cores here, see
-// bandToTridiagonal). dsyevd wins while its matrix stays in cache. CPU seconds measured here:
-// two threads, n = 1000: dsyevd 0.077, two-stage 0.083; n = 1500: 0.29, 0.25; n = 2000:
-// 0.84, 0.47. One core, n = 1500: 0.19, 0.21; n = 2000: 0.70, 0.48. The switch depends on n
-// only, never on the thread count, so that a size always gets the same driver (kTwoStageMin,
-// linalg.h); subsets that share the cores run either driver, one core each.
-// Band width of the two-stage reduction: a wider band makes the BLAS-3 stage faster and the
-// bulge chasing slower. Measured at n = 4000 (one core, CPU seconds, float64): kd 32 3.33,
-// 48 3.32, 64 3.11, 96 3.13, 128 3.35; float32 best at 64 too; at n <= 2000 kd 32 is ahead.
-// (LAPACK's own choice in a non-OpenMP build is 32.)
+// Driver by n only (never the thread count): dsyevd while the matrix fits in cache, the two-stage
+// path (BLAS-3 band reduction, then bulge chasing) from kTwoStageMin; band width kd 32 below
+// kPanelMin, 64 above (docs/internals/performance-history.md, "Eigenvalue drivers").
 constexpr std::size_t bandWidth(std::size_t n) { return n < kPanelMin ? 32 : 64; }
 
 template <typename T>
@@ -172,341 +81,45 @@ void setBlasThreads(int n) {
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) {
   // Row-major A (n x d) is column-major A^T (d x n): C = (A^T)^T A^T, lower triangle.
-  const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
+  const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"),
+            LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const double one = 1, zero = 0;
-  dsyrk_("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N, 1, 1);
+  blas::syrk("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N);
 }
 
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C) {
-  const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
+  const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"),
+            LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const float one = 1, zero = 0;
-  ssyrk_("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N, 1, 1);
+  blas::syrk("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N);
 }
 
 namespace {
-template <typename T, typename Fn>
-void runSyevd(Fn fn, const char* name, T* A, std::size_t n, T* w) {
+// xSYEVD (twoStage: xSYEVD_2STAGE), eigenvalues only, lower triangle.
+template <typename T>
+void runSyevd(bool twoStage, T* A, std::size_t n, T* w) {
+  constexpr bool dbl = std::is_same<T, double>::value;
+  const char* name = twoStage ? (dbl ? "dsyevd_2stage" : "ssyevd_2stage") : (dbl ? "dsyevd" : "ssyevd");
   const int N = checkedInt(n, "matrix size");
   const int lda = std::max(1, N);
   int info = 0, lwork = -1, liwork = -1, iwq = 0;
   T wq = 0;
-  fn("N", "L", &N, A, &lda, w, &wq, &lwork, &iwq, &liwork, &info, 1, 1);
+  blas::syevd(twoStage, "N", "L", &N, A, &lda, w, &wq, &lwork, &iwq, &liwork, &info);
   checkInfo(info, name);
   lwork = std::max(1, static_cast<int>(wq));
   liwork = std::max(1, iwq);
   std::vector<T> work(static_cast<std::size_t>(lwork));
   std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  fn("N", "L", &N, A, &lda, w, work.data(), &lwork, iwork.data(), &liwork, &info, 1, 1);
+  blas::syevd(twoStage, "N", "L", &N, A, &lda, w, work.data(), &lwork, iwork.data(), &liwork, &info);
   checkInfo(info, name);
 }
 }  // namespace
 
-namespace {
-
-// The precision-specific LAPACK and BLAS entry points of the two-stage path: TwoStage<double>
-// holds the d-prefixed routines, TwoStage<float> the s-prefixed ones.
-template <typename T>
-struct TwoStage;
-#define DSE_TWO_STAGE_ROUTINES(T, p)                \
-  template <>                                      \
-  struct TwoStage<T> {                             \
-    static constexpr auto sy2sb = p##sytrd_sy2sb_; \
-    static constexpr auto sterf = p##sterf_;       \
-    static constexpr auto gemm = p##gemm_;         \
-    static constexpr auto symm = p##symm_;         \
-    static constexpr auto syr2k = p##syr2k_;       \
-    static constexpr auto trmm = p##trmm_;         \
-    static constexpr auto geqrf = p##geqrf_;       \
-    static constexpr auto larft = p##larft_;       \
-  };
-DSE_TWO_STAGE_ROUTINES(double, d)
-DSE_TWO_STAGE_ROUTINES(float, s)
-#undef DSE_TWO_STAGE_ROUTINES
-
-// Each worker publishes its progress as (sweep << 32) | tasks done, on its own cache line:
-// the sweep is the last one of the group it is working on, the only one another worker waits
-// for. A finished sweep reads as kSweepDone tasks done.
-struct alignas(64) SweepProgress {
-  std::atomic<std::uint64_t> value{0};
-};
-constexpr std::uint32_t kSweepDone = 0x7fffffff;
-// Consecutive sweeps per group: a sweep works on the data the previous sweep has just left, so
-// the sweeps of a group stay on one core (in its cache) and only the group boundary is handed
-// between cores.
-constexpr int kSweepGroup = 16;
-
-// One more look at another worker's progress: spin first (on an idle machine the wait is a few
-// microseconds), then give the core away, then sleep: on busy cores the worker waited for may be
-// off its core for a whole time slice, and a waiter that keeps spinning or yielding takes cycles
-// from it and from everything else (docs/performance.md, "Beside a trainer").
-inline void waitBriefly(unsigned spins) {
-  if (spins <= 256) return;
-  if (spins <= 320) std::this_thread::yield();
-  else std::this_thread::sleep_for(std::chrono::microseconds(50));
-}
-
-// Tasks done by sweep s (1-based) as seen through a worker's slot; kSweepDone once finished.
-inline std::uint32_t sweepTasksDone(const SweepProgress& slot, std::uint32_t s) {
-  const std::uint64_t v = slot.value.load(std::memory_order_acquire);
-  const auto sweep = static_cast<std::uint32_t>(v >> 32);
-  if (sweep > s) return kSweepDone;  // that worker has moved on to a later group
-  if (sweep < s) return 0;           // not started yet
-  return static_cast<std::uint32_t>(v);
-}
-
-// The bulge chasing's working array, zeroed: (2 kd + 1) x n, the lower band in LAPACK band storage
-// in its first kd + 1 rows (A(i, j) at [i - j + j (2 kd + 1)]), kd rows of room for the bulges
-// below it. The first stage writes its band straight into it.
-template <typename T>
-std::vector<T> workingBand(int n, int kd) {
-  return std::vector<T>(static_cast<std::size_t>(2 * kd + 1) * static_cast<std::size_t>(n), T(0));
-}
-
-// Band to tridiagonal (LAPACK's xSYTRD_SB2ST, eigenvalues only), the bulge chasing spread over
-// `workers` threads as LAPACK's OpenMP build spreads it with tasks (the pthread build of OpenBLAS
-// runs it on one core): task k of sweep s may run once sweep s - 1 has done task k + 2 (LAPACK's
-// SHIFT = 3 dependency). Groups of kSweepGroup consecutive sweeps go to the workers in turn; a
-// worker runs its group's tasks in LAPACK's sequential (wavefront) order, and only the group's
-// first sweep waits for the other worker. Every task sees exactly the data it would see
-// sequentially, so d and e are the same bits for any number of workers (bench/native:
-// `run-lapack-bench.sh N 1 verify`). The tasks are ours (bulge.cc), not LAPACK's
-// xSB2ST_KERNELS: the same transformations, 1.6-2.3x faster in float64 and 2.2-3.4x in float32
-// (`run-lapack-bench.sh N 1 bulge|sbulge KD`, n = 1500-10000, docs/performance.md).
-// A: the working band (workingBand), destroyed. d[n], e[n - 1] out.
-template <typename T>
-void bandToTridiagonal(std::vector<T>& A, int n, int kd, T* d, T* e, std::size_t workers) {
-  const int lda = 2 * kd + 1;
-  // Householder vectors and scalars of the current sweeps (two halves: odd and even sweeps).
-  std::vector<T> V(2 * static_cast<std::size_t>(n) + 1), tau(2 * static_cast<std::size_t>(n) + 1);
-  const int sweeps = n - 1;
-  const std::size_t groups = static_cast<std::size_t>((sweeps + kSweepGroup - 1) / kSweepGroup);
-  workers = std::max<std::size_t>(1, std::min(workers, groups));
-  std::vector<SweepProgress> progress(workers);
-  std::atomic<bool> failed{false};
-  const CancelFlag cancel = currentCancel();
-
-  auto runWorker = [&](std::size_t w) {
-    std::vector<T> work(static_cast<std::size_t>(kd));
-    SweepProgress& mine = progress[w];
-    const SweepProgress& prev = progress[(w + workers - 1) % workers];
-    for (int first = 1 + static_cast<int>(w) * kSweepGroup; first <= sweeps;
-         first += static_cast<int>(workers) * kSweepGroup) {
-      if (isCancelled(cancel)) {
-        failed = true;
-        return;
-      }
-      const int last = std::min(first + kSweepGroup - 1, sweeps);
-      mine.value.store(static_cast<std::uint64_t>(last) << 32, std::memory_order_release);
-      // LAPACK's loop nest (I, M, SWEEPID), restricted to this group's sweeps.
-      int open = first;  // the first sweep of the group not yet finished
-      for (int i = first; open <= last; ++i) {
-        const int upto = std::min(i, last);
-        for (int m = 1; m <= 3; ++m) {
-          for (int s = open; s <= upto; ++s) {
-            const int myid = (i - s) * 3 + m;
-            if (s == first && first > 1 && workers > 1) {
-              // Wait until sweep first - 1 (the other worker's) has done task myid + 2.
-              unsigned spins = 0;
-              while (sweepTasksDone(prev, static_cast<std::uint32_t>(first - 1)) < static_cast<std::uint32_t>(myid + 2)) {
-                if (failed.load(std::memory_order_relaxed)) return;
-                waitBriefly(++spins);
-              }
-            }
-            const bulge::TaskShape t = bulge::taskShape(myid, s, n, kd);
-            bulge::task(t.ttype, t.st, t.ed, s, n, kd, A.data(), lda, V.data(), tau.data(), work.data());
-            const bool done = t.last;
-            if (s == last)
-              mine.value.store((static_cast<std::uint64_t>(last) << 32) |
-                                   (done ? kSweepDone : static_cast<std::uint32_t>(myid)),
-                               std::memory_order_release);
-            if (done) ++open;  // sweeps finish in order, as LAPACK's STT assumes
-          }
-        }
-      }
-    }
-  };
-  if (workers == 1) {
-    runWorker(0);
-  } else {
-    std::vector<std::thread> pool;
-    std::exception_ptr error;
-    try {
-      for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(runWorker, w);
-    } catch (...) {
-      error = std::current_exception();
-      failed = true;
-    }
-    if (!error) runWorker(0);
-    for (auto& t : pool) t.join();
-    if (error) std::rethrow_exception(error);
-  }
-  checkpoint(cancel);
-  for (int i = 0; i < n; ++i) d[i] = A[static_cast<std::size_t>(i) * lda];
-  for (int i = 0; i + 1 < n; ++i) e[i] = A[static_cast<std::size_t>(i) * lda + 1];
-}
-
-// Eigenvalues (ascending, into w[n]) of the band in A (workingBand): bulge chasing, then xSTERF.
-template <typename T>
-void bandEigvals(std::vector<T>& A, int n, int kd, T* w, std::size_t workers) {
-  if (currentBudget()) workers = adaptThreads();
-  std::vector<T> e(static_cast<std::size_t>(n));
-  bandToTridiagonal<T>(A, n, kd, w, e.data(), workers);
-  int info = 0;
-  TwoStage<T>::sterf(&n, w, e.data(), &info);
-  checkInfo(info, "xsterf");
-}
-
-template <typename T>
-void twoStageEigvals(T* A, std::size_t n, T* w, std::size_t kd, std::size_t workers) {
-  const int N = checkedInt(n, "matrix size");
-  int KD = static_cast<int>(std::min<std::size_t>(kd, n > 1 ? n - 1 : 1));
-  if (N < 3 || KD < 2) {
-    // Too small for a band worth chasing: LAPACK's one-stage driver.
-    if constexpr (std::is_same<T, double>::value) runSyevd<double>(dsyevd_, "dsyevd", A, n, w);
-    else runSyevd<float>(ssyevd_, "ssyevd", A, n, w);
-    return;
-  }
-  const int ldab = 2 * KD + 1;
-  std::vector<T> AB = workingBand<T>(N, KD), tau(n);
-  int info = 0, lwork = -1;
-  T wq = 0;
-  TwoStage<T>::sy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), &wq, &lwork, &info, 1);
-  checkInfo(info, "xsytrd_sy2sb");
-  lwork = std::max(1, static_cast<int>(wq));
-  {
-    std::vector<T> work(static_cast<std::size_t>(lwork));
-    TwoStage<T>::sy2sb("L", &N, &KD, A, &N, AB.data(), &ldab, tau.data(), work.data(), &lwork, &info, 1);
-    checkInfo(info, "xsytrd_sy2sb");
-  }
-  bandEigvals<T>(AB, N, KD, w, workers);
-}
-
-// The first stage on a panel layout (layout.h, panel width = band width kd): the lower band of
-// Q^T A Q, A read from and destroyed in P, returned in a workingBand. The same reduction as
-// LAPACK's xSYTRD_SY2SB, step by step: for each panel J with rows below its diagonal block, a QR
-// factorisation of that block B = Q R (xGEQRF; R joins the band), then the two-sided update of
-// the trailing matrix A22 (the panels after J) by Q = I - V T V^T (xLARFT): X = A22 V T,
-// W = X - V (T^T V^T X) / 2, A22 -= V W^T + W V^T. LAPACK does the products with one xSYMM and
-// one xSYR2K on the full-storage A22; here each panel of A22 takes a few xGEMM calls (and xSYMM /
-// xSYR2K for its diagonal block), with OpenBLAS's threads: as fast as LAPACK's at n = 3000-10000
-// with kd = 64 (docs/performance.md), and the matrix never exists in full storage. Workspace:
-// V and X, 2 (n - kd) kd entries, freed before the band is allocated.
-template <typename T>
-std::vector<T> panelsToBand(T* P, const TriangleLayout& L) {
-  using B = TwoStage<T>;
-  const int n = checkedInt(L.n, "matrix size"), b = checkedInt(L.panel, "band width");
-  const int panels = static_cast<int>(L.panelCount());
-  const T one = 1, zero = 0, minusOne = -1, minusHalf = T(-0.5);
-  // Panel J's first entry, leading dimension (rows) and columns, as the layout places them.
-  auto at = [&](int J) { return P + L.panelOffset(static_cast<std::size_t>(J)); };
-  auto ld = [&](int J) { return static_cast<int>(L.panelRows(static_cast<std::size_t>(J))); };
-  auto width = [&](int J) { return static_cast<int>(L.panelColumns(static_cast<std::size_t>(J))); };
-  {
-    std::vector<T> tau(static_cast<std::size_t>(b)), Tf(static_cast<std::size_t>(b) * b), Z(static_cast<std::size_t>(b) * b);
-    int info = 0, lwork = -1;
-    if (n > b) {
-      T wq = 0;
-      const int m0 = n - b;
-      B::geqrf(&m0, &b, P + b, &m0, tau.data(), &wq, &lwork, &info);
-      checkInfo(info, "xgeqrf");
-      lwork = std::max(1, static_cast<int>(wq));
-    }
-    std::vector<T> work(static_cast<std::size_t>(std::max(1, lwork)));
-    std::vector<T> U(n > b ? 2 * static_cast<std::size_t>(n - b) * b : 0);  // [V X], m x 2k
-    std::vector<T> S(2 * static_cast<std::size_t>(b) * b);
-    for (int J = 0; (J + 1) * b < n; ++J) {
-      checkpoint();
-      if (J % 8 == 0 && currentBudget()) adaptThreads();
-      const int m = ld(J + 1), ldJ = ld(J);
-      T* Bj = at(J) + b;  // the m x b block below panel J's diagonal block
-      B::geqrf(&m, &b, Bj, &ldJ, tau.data(), work.data(), &lwork, &info);
-      checkInfo(info, "xgeqrf");
-      const int k = std::min(m, b);  // reflectors
-      B::larft("F", "C", &m, &k, Bj, &ldJ, tau.data(), Tf.data(), &b, 1, 1);
-      const std::size_t mk = static_cast<std::size_t>(m) * k;
-      T* V = U.data();
-      T* X = V + mk;
-      for (int c = 0; c < k; ++c) {  // V: unit lower trapezoidal, explicit zeros above
-        T* v = V + static_cast<std::size_t>(c) * m;
-        const T* src = Bj + static_cast<std::size_t>(c) * ldJ;
-        std::fill(v, v + c, T(0));
-        v[c] = T(1);
-        std::copy(src + c + 1, src + m, v + c + 1);
-      }
-      std::fill(X, X + mk, T(0));
-      // X = A22 V. Panel K of A22 starts at A22's row r0: its diagonal block D (w x w) and the
-      // block below it, E (r x w), give X[r0..] += D V[r0..], X[below] += E V[r0..] and
-      // X[r0..] += E^T V[below].
-      for (int K = J + 1; K < panels; ++K) {
-        const int r0 = (K - J - 1) * b, w = width(K), ldK = ld(K), r = m - r0 - w;
-        const T* D = at(K);
-        B::symm("L", "L", &w, &k, &one, D, &ldK, V + r0, &m, &one, X + r0, &m, 1, 1);
-        if (r > 0) {
-          B::gemm("N", "N", &r, &k, &w, &one, D + w, &ldK, V + r0, &m, &one, X + r0 + w, &m, 1, 1);
-          B::gemm("T", "N", &w, &k, &r, &one, D + w, &ldK, V + r0 + w, &m, &one, X + r0, &m, 1, 1);
-        }
-      }
-      // X = A22 V T, then W = X - V (T^T (V^T X)) / 2, in X.
-      B::trmm("R", "U", "N", "N", &m, &k, &one, Tf.data(), &b, X, &m, 1, 1, 1, 1);
-      B::gemm("T", "N", &k, &k, &m, &one, V, &m, X, &m, &zero, Z.data(), &k, 1, 1);
-      B::trmm("L", "U", "T", "N", &k, &k, &one, Tf.data(), &b, Z.data(), &k, 1, 1, 1, 1);
-      B::gemm("N", "N", &m, &k, &k, &minusHalf, V, &m, Z.data(), &k, &one, X, &m, 1, 1);
-      // A22 -= V W^T + W V^T, panel by panel: xSYR2K on the diagonal block, and below it one
-      // xGEMM of inner dimension 2k, [V W] (U's rows, as they lie) times [W V] (the block's rows,
-      // copied into S) transposed. Two xGEMM of inner dimension k took 1.28x the time of
-      // LAPACK's path at n = 4000 in float64 (medians of five alternated runs, 2.52 against
-      // 1.97 s); this one 1.04x (1.85 against 1.77 s).
-      const int k2 = 2 * k;
-      for (int K = J + 1; K < panels; ++K) {
-        const int r0 = (K - J - 1) * b, w = width(K), ldK = ld(K), r = m - r0 - w;
-        T* D = at(K);
-        B::syr2k("L", "N", &w, &k, &minusOne, V + r0, &m, X + r0, &m, &one, D, &ldK, 1, 1);
-        if (r <= 0) continue;
-        for (int c = 0; c < k; ++c) {
-          std::copy(X + r0 + static_cast<std::size_t>(c) * m, X + r0 + w + static_cast<std::size_t>(c) * m,
-                    S.data() + static_cast<std::size_t>(c) * w);
-          std::copy(V + r0 + static_cast<std::size_t>(c) * m, V + r0 + w + static_cast<std::size_t>(c) * m,
-                    S.data() + static_cast<std::size_t>(c + k) * w);
-        }
-        B::gemm("N", "T", &r, &w, &k2, &minusOne, V + r0 + w, &m, S.data(), &w, &one, D + w, &ldK, 1, 1);
-      }
-    }
-  }
-  // Column j of the band: its diagonal block's lower part, then R's column (upper triangular),
-  // all within 2 kd rows of panel J.
-  std::vector<T> A = workingBand<T>(n, b);
-  const std::size_t lda = 2 * static_cast<std::size_t>(b) + 1;
-  for (int j = 0; j < n; ++j) {
-    const T* col = P + L.column(static_cast<std::size_t>(j));
-    std::copy(col + j, col + std::min(n, j + b + 1), A.data() + static_cast<std::size_t>(j) * lda);
-  }
-  return A;
-}
-
-template <typename T>
-void panelEigvals(T* P, const TriangleLayout& L, T* w, std::size_t workers) {
-  std::vector<T> A = panelsToBand<T>(P, L);
-  bandEigvals<T>(A, checkedInt(L.n, "matrix size"), checkedInt(L.panel, "band width"), w, workers);
-}
-
-}  // namespace
-
-void symEigvalsTwoStage(double* A, std::size_t n, double* w, std::size_t kd, std::size_t workers) {
-  if (n) twoStageEigvals<double>(A, n, w, kd, workers);
-}
-void symEigvalsTwoStage(float* A, std::size_t n, float* w, std::size_t kd, std::size_t workers) {
-  if (n) twoStageEigvals<float>(A, n, w, kd, workers);
-}
-
 void symEigvalsLapack(double* A, std::size_t n, double* w, int driver) {
-  if (n == 0) return;
-  if (driver == 1) runSyevd<double>(dsyevd_2stage_, "dsyevd_2stage", A, n, w);
-  else runSyevd<double>(dsyevd_, "dsyevd", A, n, w);
+  if (n) runSyevd<double>(driver == 1, A, n, w);
 }
 void symEigvalsLapack(float* A, std::size_t n, float* w, int driver) {
-  if (n == 0) return;
-  if (driver == 1) runSyevd<float>(ssyevd_2stage_, "ssyevd_2stage", A, n, w);
-  else runSyevd<float>(ssyevd_, "ssyevd", A, n, w);
+  if (n) runSyevd<float>(driver == 1, A, n, w);
 }
 
 namespace {
@@ -516,19 +129,19 @@ namespace {
 std::size_t solverThreads() { return static_cast<std::size_t>(std::max(1, blasThreads())); }
 bool useTwoStage(std::size_t n) { return n >= kTwoStageMin; }
 
-template <typename T, typename Syevd>
-void symEigvalsOf(Syevd syevd, const char* name, T* A, std::size_t n, T* w) {
+template <typename T>
+void symEigvalsOf(T* A, std::size_t n, T* w) {
   if (n == 0) return;
   // xSYEVD's tridiagonal reduction hands work between OpenBLAS's threads twice per column: below
   // kThreadedSyevdMin one thread is as fast, and nothing waits on another (nor on a look at the load).
   if (n < kThreadedSyevdMin) {
     BlasThreadsScope one(1);
-    runSyevd<T>(syevd, name, A, n, w);
+    runSyevd<T>(false, A, n, w);
     return;
   }
   const std::size_t threads = adaptThreads();
-  if (useTwoStage(n)) twoStageEigvals<T>(A, n, w, bandWidth(n), threads);
-  else runSyevd<T>(syevd, name, A, n, w);
+  if (useTwoStage(n)) symEigvalsTwoStage(A, n, w, bandWidth(n), threads);
+  else runSyevd<T>(false, A, n, w);
 }
 }  // namespace
 
@@ -540,32 +153,32 @@ std::size_t adaptThreads() {
   return t;
 }
 
-void symEigvals(double* A, std::size_t n, double* w) { symEigvalsOf<double>(dsyevd_, "dsyevd", A, n, w); }
-void symEigvals(float* A, std::size_t n, float* w) { symEigvalsOf<float>(ssyevd_, "ssyevd", A, n, w); }
+void symEigvals(double* A, std::size_t n, double* w) { symEigvalsOf<double>(A, n, w); }
+void symEigvals(float* A, std::size_t n, float* w) { symEigvalsOf<float>(A, n, w); }
 
 std::size_t panelWidth(std::size_t n) { return n >= kPanelMin ? bandWidth(n) : 0; }
 
 namespace {
-template <typename T, typename Gemm>
-void gramPanels(Gemm gemm, const T* A, std::size_t d, std::size_t lda, T* C, const TriangleLayout& L) {
+template <typename T>
+void gramPanels(const T* A, std::size_t d, std::size_t lda, T* C, const TriangleLayout& L) {
   // Panel J = rows [J b, n) of A times rows [J b, J b + w) of A, transposed: one xGEMM each.
   const int K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const T one = 1, zero = 0;
   for (std::size_t J = 0; J < L.panelCount(); ++J) {
     const int rows = checkedInt(L.panelRows(J), "rows"), cols = static_cast<int>(L.panelColumns(J));
     const T* first = A + J * L.panel * lda;
-    gemm("T", "N", &rows, &cols, &K, &one, first, &LDA, first, &LDA, &zero, C + L.panelOffset(J), &rows, 1, 1);
+    blas::gemm("T", "N", &rows, &cols, &K, &one, first, &LDA, first, &LDA, &zero, C + L.panelOffset(J), &rows);
   }
 }
 }  // namespace
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L) {
   if (L.isFull()) gram(A, n, d, lda, C);
-  else gramPanels<double>(dgemm_, A, d, lda, C, L);
+  else gramPanels<double>(A, d, lda, C, L);
 }
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
   if (L.isFull()) gram(A, n, d, lda, C);
-  else gramPanels<float>(sgemm_, A, d, lda, C, L);
+  else gramPanels<float>(A, d, lda, C, L);
 }
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
@@ -581,20 +194,14 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float*
     float* panel = C + L.panelOffset(J);
     for (std::size_t r = 0; r < rows; r += kChunk) {
       const int c = static_cast<int>(std::min(kChunk, rows - r));
-      dgemm_("T", "N", &c, &cols, &K, &one, A + (first + r) * lda, &LDA, A + first * lda, &LDA, &zero, chunk.data(), &c,
-             1, 1);
+      blas::gemm("T", "N", &c, &cols, &K, &one, A + (first + r) * lda, &LDA, A + first * lda, &LDA, &zero, chunk.data(),
+                 &c);
       for (int j = 0; j < cols; ++j)
         for (int i = 0; i < c; ++i)
-          panel[r + static_cast<std::size_t>(j) * rows + i] = static_cast<float>(chunk[i + static_cast<std::size_t>(j) * c]);
+          panel[r + static_cast<std::size_t>(j) * rows + i] =
+              static_cast<float>(chunk[i + static_cast<std::size_t>(j) * c]);
     }
   }
-}
-
-void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) {
-  if (L.n) panelEigvals<double>(P, L, w, solverThreads());
-}
-void symEigvalsPanels(float* P, const TriangleLayout& L, float* w) {
-  if (L.n) panelEigvals<float>(P, L, w, solverThreads());
 }
 
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
@@ -603,35 +210,12 @@ void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
   const int one = 1;
   int info = 0, lwork = -1;
   double wq = 0, dummy = 0;
-  dgeev_("N", "N", &N, A, &N, wr, wi, &dummy, &one, &dummy, &one, &wq, &lwork, &info, 1, 1);
+  blas::geev("N", "N", &N, A, &N, wr, wi, &dummy, &one, &dummy, &one, &wq, &lwork, &info);
   checkInfo(info, "dgeev");
   lwork = std::max(1, static_cast<int>(wq));
   std::vector<double> work(static_cast<std::size_t>(lwork));
-  dgeev_("N", "N", &N, A, &N, wr, wi, &dummy, &one, &dummy, &one, work.data(), &lwork, &info, 1, 1);
+  blas::geev("N", "N", &N, A, &N, wr, wi, &dummy, &one, &dummy, &one, work.data(), &lwork, &info);
   checkInfo(info, "dgeev");
-}
-
-void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z) {
-  if (n == 0 || k == 0) return;
-  const int N = checkedInt(n, "matrix size");
-  const int il = N - static_cast<int>(k) + 1, iu = N;
-  const double vl = 0, vu = 0, abstol = 0;
-  int m = 0, info = 0, lwork = -1, liwork = -1, iwq = 0;
-  double wq = 0;
-  std::vector<int> isuppz(2 * k);
-  std::vector<double> wall(n);
-  dsyevr_("V", "I", "L", &N, A, &N, &vl, &vu, &il, &iu, &abstol, &m, wall.data(), Z, &N, isuppz.data(), &wq, &lwork,
-          &iwq, &liwork, &info, 1, 1, 1);
-  checkInfo(info, "dsyevr");
-  lwork = std::max(1, static_cast<int>(wq));
-  liwork = std::max(1, iwq);
-  std::vector<double> work(static_cast<std::size_t>(lwork));
-  std::vector<int> iwork(static_cast<std::size_t>(liwork));
-  dsyevr_("V", "I", "L", &N, A, &N, &vl, &vu, &il, &iu, &abstol, &m, wall.data(), Z, &N, isuppz.data(), work.data(),
-          &lwork, iwork.data(), &liwork, &info, 1, 1, 1);
-  checkInfo(info, "dsyevr");
-  if (static_cast<std::size_t>(m) != k) throw NumericError("dsyevr returned fewer eigenvalues than requested");
-  std::copy(wall.begin(), wall.begin() + static_cast<std::ptrdiff_t>(k), w);
 }
 
 #else  // Eigen only
@@ -648,8 +232,12 @@ std::size_t adaptThreads() { return 1; }
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) { gramEigen(A, n, d, lda, C); }
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C) { gramEigen(A, n, d, lda, C); }
-void symEigvals(double* A, std::size_t n, double* w) { if (n) symEigvalsEigen(A, n, w); }
-void symEigvals(float* A, std::size_t n, float* w) { if (n) symEigvalsEigen(A, n, w); }
+void symEigvals(double* A, std::size_t n, double* w) {
+  if (n) symEigvalsEigen(A, n, w);
+}
+void symEigvals(float* A, std::size_t n, float* w) {
+  if (n) symEigvalsEigen(A, n, w);
+}
 void symEigvalsTwoStage(double* A, std::size_t n, double* w, std::size_t, std::size_t) { symEigvals(A, n, w); }
 void symEigvalsTwoStage(float* A, std::size_t n, float* w, std::size_t, std::size_t) { symEigvals(A, n, w); }
 void symEigvalsLapack(double* A, std::size_t n, double* w, int) { symEigvals(A, n, w); }
@@ -691,8 +279,12 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float*
   gramPanelsEigen(A, d, lda, P.data(), L);
   std::copy(P.begin(), P.end(), C);
 }
-void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) { if (L.n) panelEigvalsEigen(P, L, w); }
-void symEigvalsPanels(float* P, const TriangleLayout& L, float* w) { if (L.n) panelEigvalsEigen(P, L, w); }
+void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) {
+  if (L.n) panelEigvalsEigen(P, L, w);
+}
+void symEigvalsPanels(float* P, const TriangleLayout& L, float* w) {
+  if (L.n) panelEigvalsEigen(P, L, w);
+}
 
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
   if (n == 0) return;
@@ -702,19 +294,6 @@ void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
   for (std::size_t i = 0; i < n; ++i) {
     wr[i] = es.eigenvalues()[static_cast<Eigen::Index>(i)].real();
     wi[i] = es.eigenvalues()[static_cast<Eigen::Index>(i)].imag();
-  }
-}
-
-void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z) {
-  if (n == 0 || k == 0) return;
-  Eigen::Map<ColMat<double>> a(A, n, n);
-  ColMat<double> full = a.selfadjointView<Eigen::Lower>();
-  Eigen::SelfAdjointEigenSolver<ColMat<double>> es(full);
-  if (es.info() != Eigen::Success) throw NumericError("Eigen::SelfAdjointEigenSolver failed to converge");
-  for (std::size_t j = 0; j < k; ++j) {
-    const auto src = static_cast<Eigen::Index>(n - k + j);
-    w[j] = es.eigenvalues()[src];
-    Eigen::Map<Eigen::VectorXd>(Z + j * n, n) = es.eigenvectors().col(src);
   }
 }
 

@@ -58,7 +58,8 @@ class BlasThreadsScope {
 
 // C = A A^T for a row-major A (n x d, row stride lda >= d). C is column-major n x n and only
 // its lower triangle (C[i + j*n], i >= j) is written: half the flops and no transpose pass.
-// Lower, not upper: LAPACK's reductions run 4-11% faster from it here (docs/performance.md).
+// Lower, not upper: LAPACK's reductions are faster from it (docs/internals/performance-history.md,
+// "Lower triangle instead of upper").
 // One BLAS-3 call (dsyrk) with OpenBLAS.
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C);
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C);
@@ -71,8 +72,8 @@ void symEigvals(float* A, std::size_t n, float* w);
 
 // The panel width (layout.h) in which a symmetric n x n matrix should be built for
 // symEigvalsPanels, or 0 where symEigvals on the full layout is the way: below kPanelMin, where
-// the band is 32 wide and LAPACK's xSYTRD_SY2SB on full storage is 1.2-1.6x faster than the
-// panel reduction (n = 1600-2500), and without LAPACK.
+// the band is 32 wide and LAPACK's xSYTRD_SY2SB on full storage is faster than the panel
+// reduction (docs/internals/performance-history.md, "The kernel in panels"), and without LAPACK.
 std::size_t panelWidth(std::size_t n);
 // gram() into a layout: with panels, one xGEMM per panel (the upper halves of the diagonal
 // blocks are written too, and never read).
@@ -99,11 +100,6 @@ void symEigvalsLapack(float* A, std::size_t n, float* w, int driver);
 // Eigenvalues of a general (non-symmetric) column-major n x n matrix A (destroyed):
 // real parts into wr[n], imaginary parts into wi[n], in LAPACK's order.
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi);
-
-// The k largest eigenvalues (ascending, into w[k]) and their eigenvectors (column-major
-// n x k into Z, column j belongs to w[j]) of the symmetric column-major n x n matrix A
-// (lower triangle read; destroyed).
-void symEigTop(double* A, std::size_t n, std::size_t k, double* w, double* Z);
 
 }  // namespace linalg
 }  // namespace dse

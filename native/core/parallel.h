@@ -47,7 +47,13 @@ void parallelFor(std::size_t threads, std::size_t count, std::size_t chunk, Fn&&
   } else {
     std::vector<std::thread> pool;
     pool.reserve(threads - 1);
-    for (std::size_t w = 1; w < threads; ++w) pool.emplace_back(work, w);
+    for (std::size_t w = 1; w < threads; ++w) {
+      try {
+        pool.emplace_back(work, w);
+      } catch (...) {  // no more threads: those running (or this one) take the remaining items
+        break;
+      }
+    }
     work(0);
     for (auto& t : pool) t.join();
   }

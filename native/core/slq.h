@@ -33,8 +33,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "batch.h"
 #include "kernel.h"
-#include "spectra.h"  // Subset, Control
 
 namespace dse {
 
@@ -55,16 +55,16 @@ struct SlqRequest {
 };
 
 struct SlqEstimate {
-  double value = 0;            // entropy in bits
-  double standardError = 0;    // sqrt(probeError^2 + quadratureError^2 + systematicError^2)
-  double probeError = 0;       // jackknife standard error over the probes
-  double quadratureError = 0;  // |H(steps) - H(steps / 2)| / 2
-  double systematicError = 0;  // deflation O(|r|^2 / theta^2) bound + float32 storage allowance
-  double deflated = 0;         // eigenpairs deflated exactly
-  double n = 0;                // rows of the subset
-  double kernelSeconds = 0;    // wall time of the stages: kernel tiles,
-  double deflationSeconds = 0; //   block Krylov + Rayleigh-Ritz,
-  double lanczosSeconds = 0;   //   Lanczos + estimator
+  double value = 0;             // entropy in bits
+  double standardError = 0;     // sqrt(probeError^2 + quadratureError^2 + systematicError^2)
+  double probeError = 0;        // jackknife standard error over the probes
+  double quadratureError = 0;   // |H(steps) - H(steps / 2)| / 2
+  double systematicError = 0;   // deflation O(|r|^2 / theta^2) bound + float32 storage allowance
+  double deflated = 0;          // eigenpairs deflated exactly
+  double n = 0;                 // rows of the subset
+  double kernelSeconds = 0;     // wall time of the stages: kernel tiles,
+  double deflationSeconds = 0;  //   block Krylov + Rayleigh-Ritz,
+  double lanczosSeconds = 0;    //   Lanczos + estimator
 };
 
 // One estimate per subset, in order. Throws NumericError, std::bad_alloc or Cancelled.

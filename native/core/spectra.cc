@@ -20,13 +20,9 @@ namespace dse {
 
 namespace {
 
-// glibc keeps freed blocks below its mmap threshold in its heap, and raises that threshold (up to
-// 32 MiB) each time a larger mmap-ed block is freed. After one computation, the next one's
-// medium buffers (a float32 copy of X, the band arrays, LAPACK workspace: 1-32 MiB) are therefore
-// carved from the heap, and stay resident after they are freed: measured at N = 4000, three
-// calls in a row held 17-23 MiB more than one. malloc_trim returns the free pages. It costs
-// ~0.2 ms (measured on a 60 x 60 DSE: 0.30 -> 0.48 ms a call), so it runs only after a
-// computation that took at least kReleaseAfter, where it is below 1% of the call.
+// glibc keeps freed medium buffers resident; malloc_trim returns them, only after computations of
+// kReleaseAfter or more, where its cost is negligible (docs/internals/performance-history.md, "Memory a call leaves
+// behind").
 constexpr std::chrono::milliseconds kReleaseAfter{20};
 void releaseFreedMemory() {
 #if defined(__GLIBC__)
@@ -40,13 +36,9 @@ std::timed_mutex& computeMutex() {
   return m;
 }
 
-// Below this size a subset's eigenproblem is run single-threaded next to others (when a batch
-// has more than one): two single-threaded dsyevd at n = 1000 finish in 63 ms where two threaded
-// ones take 90 ms, and two single-threaded two-stage reductions side by side take 0.50 s at
-// n = 2000 (1.53-1.62 s at 3000, 3.06-3.62 s at 4000) where one threaded run takes 0.365 s
-// (1.09, 2.20 s): 1.2-1.5x the throughput (bench/native: run-lapack-bench.sh N 1 twostage1 and
-// N 2 twostage, docs/performance.md). Larger ones run alone, so that a batch never holds more
-// than one buffer above this size.
+// Below this size subsets of a batch run single-threaded side by side (higher throughput); larger
+// ones run alone on every core, so a batch holds at most one such buffer (docs/internals/performance-history.md,
+// "Scheduling and threads").
 constexpr std::size_t kSharedCoresMin = 5000;
 
 // One worker's buffers, reused from subset to subset: the m x m kernel (allocated uninitialised:

@@ -9,10 +9,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
-#include <functional>
 #include <vector>
 
+#include "batch.h"
 #include "cancel.h"
 #include "kernel.h"
 
@@ -25,26 +24,12 @@ enum class Output {
 
 enum class Precision { Float64, Float32 };
 
-struct Subset {
-  const std::int32_t* rows = nullptr;  // null: all rows of X, in order
-  std::size_t size = 0;
-};
-
 struct BatchRequest {
   InputMatrix X;
   std::vector<Subset> subsets;
   KernelSpec kernel;
   Precision precision = Precision::Float64;
   Output output = Output::Eigenvalues;
-};
-
-struct Control {
-  // Polled between subsets and between the stages of a subset; non-zero means stop.
-  const std::atomic<std::int32_t>* cancel = nullptr;
-  // Called (serialised, from a worker thread) each time a subset finishes.
-  std::function<void(std::size_t done, std::size_t total)> progress;
-  // Upper bound on threads; 0 = all hardware threads.
-  std::size_t maxThreads = 0;
 };
 
 // Runs the batch. One result vector per subset, in the order of request.subsets. Throws

@@ -27,7 +27,8 @@ std::size_t othersRunnable();
 // BLAS, the bulge-chasing pipeline) should use now: all of them while the machine has that many
 // idle CPUs, else 1. Threads that hand work to each other wait at every hand-off for whichever of
 // them the scheduler has put aside, so on busy cores they run many times slower than one thread
-// (docs/performance.md, "Beside a trainer"). DSE_LOAD_AWARE=0 in the environment turns it off.
+// (docs/internals/performance-history.md, "Beside a trainer: busy cores"). DSE_LOAD_AWARE=0 in the
+// environment turns it off.
 std::size_t threadsNow(std::size_t budget);
 
 // The thread budget of the computation running on this thread (0: none), so that stages deep in
