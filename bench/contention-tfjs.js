@@ -21,7 +21,10 @@ async function main() {
   const yArr = lib.readNpy(path.join(__dirname, '..', 'data', 'digits_y.npy'));
   const n = X.shape[0];
   const labels = Int32Array.from(yArr.data, (v) => Number(v));
-  const x = tf.tensor2d(Float32Array.from(X.data, (v) => Number(v) / 16), [n, 64]);
+  const x = tf.tensor2d(
+    Float32Array.from(X.data, (v) => Number(v) / 16),
+    [n, 64],
+  );
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat();
   const init = (k) => tf.initializers.glorotUniform({ seed: 42 + k });
   const model = tf.sequential();
@@ -32,7 +35,6 @@ async function main() {
   const penultimate = tf.model({ inputs: model.inputs, outputs: model.getLayer('penultimate').output });
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const now = () => Number(process.hrtime.bigint()) / 1e9;
-
 
   const fit = async () => {
     const t0 = now();

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// `npm run bench -- --contention [--busy 0,2,4,6] [--repeat R] [--only NAME,...] [--no-tfjs] [--data DIR] [--json PATH]`
+// `npm run bench -- --contention [--busy 0,2,4,6] [--repeat R] [--only NAME,...] [--no-tfjs] [--data DIR] [--json
+// PATH]`
 //
 // Speed beside other work. Each workload runs with this package (bench/workload.js) and with the
 // Python reference stand-in (bench/reference.py), idle and beside K busy processes (each a Python
@@ -64,13 +65,21 @@ function parseArgs(argv) {
     else if (a === '--data') o.data = path.resolve(argv[++i]);
     else if (a === '--json') o.json = path.resolve(argv[++i]);
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(
+        fs
+          .readFileSync(__filename, 'utf8')
+          .split('\n')
+          .slice(2, 14)
+          .map((l) => l.replace(/^\/\/ ?/, ''))
+          .join('\n') + '\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
   if (!o.busy.every((k) => Number.isInteger(k) && k >= 0)) throw new Error('--busy takes whole numbers, e.g. 0,2,4,6');
   if (!o.busy.includes(0)) o.busy.unshift(0); // the idle time is what the fair share is measured from
-  if (o.repeat !== undefined && !(Number.isInteger(o.repeat) && o.repeat >= 1)) throw new Error('--repeat must be an integer >= 1');
+  if (o.repeat !== undefined && !(Number.isInteger(o.repeat) && o.repeat >= 1))
+    throw new Error('--repeat must be an integer >= 1');
   return o;
 }
 
@@ -96,8 +105,14 @@ function measure(side, workload, repeat) {
   const args = ['--workload', JSON.stringify(workload), '--repeat', String(repeat)];
   const r =
     side === 'ours'
-      ? spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'workload.js'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })
-      : spawnSync('python3', [path.join(__dirname, 'reference.py'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      ? spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'workload.js'), ...args], {
+          encoding: 'utf8',
+          maxBuffer: 64 << 20,
+        })
+      : spawnSync('python3', [path.join(__dirname, 'reference.py'), ...args], {
+          encoding: 'utf8',
+          maxBuffer: 64 << 20,
+        });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${side} failed on ${workload.fn}:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
@@ -112,7 +127,9 @@ async function main() {
   let list = workloads(o.data);
   if (o.only) list = list.filter((w) => o.only.some((s) => w.name.toLowerCase().includes(s)));
   const names = [...new Set(list.flatMap((w) => w.files))];
-  const made = spawnSync('python3', [path.join(__dirname, 'make_data.py'), o.data, ...names], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const made = spawnSync('python3', [path.join(__dirname, 'make_data.py'), o.data, ...names], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (made.status !== 0) throw new Error('bench/make_data.py failed');
 
   const rows = [];
@@ -130,7 +147,8 @@ async function main() {
       } finally {
         stop();
       }
-      const oursS = median(ours.seconds), refS = median(ref.seconds);
+      const oursS = median(ours.seconds),
+        refS = median(ref.seconds);
       if (k === 0) idle = oursS;
       const fair = (idle * (k + T)) / T;
       const rel = Math.abs(ours.value - ref.value) / Math.abs(ref.value);
@@ -148,24 +166,34 @@ async function main() {
         meetsTargets: oursS <= 1.5 * fair && oursS <= refS,
       };
       rows.push(row);
-      log(`${w.name}, ${k} busy: ours ${fmtS(oursS)} s (${row.ofFairShare.toFixed(2)}x fair share), reference ${fmtS(refS)} s`);
+      log(
+        `${w.name}, ${k} busy: ours ${fmtS(oursS)} s (${row.ofFairShare.toFixed(2)}x fair share), reference ` +
+          `${fmtS(refS)} s`,
+      );
     }
   }
 
   let tfjs;
   if (o.tfjs) {
     log('TensorFlow.js training with DseTracker in the same process ...');
-    const r = spawnSync(process.execPath, [path.join(__dirname, 'contention-tfjs.js')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'contention-tfjs.js')], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     if (r.status !== 0) throw new Error(`contention-tfjs.js failed:\n${r.stderr}`);
     tfjs = JSON.parse(r.stdout.trim().split('\n').pop());
   }
 
   const lines = [];
-  lines.push(`| workload | busy processes | ours s | reference s | ours / ours idle | fair share s | ours / fair share | ours / reference | targets |`);
+  lines.push(
+    `| workload | busy processes | ours s | reference s | ours / ours idle | fair share s | ours / fair share | ours ` +
+      `/ reference | targets |`,
+  );
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     lines.push(
-      `| ${r.name} | ${r.busy} | ${fmtS(r.ours.medianSeconds)} | ${fmtS(r.reference.medianSeconds)} | ${r.slowdown.toFixed(2)}x | ` +
+      `| ${r.name} | ${r.busy} | ${fmtS(r.ours.medianSeconds)} | ${fmtS(r.reference.medianSeconds)} | ` +
+        `${r.slowdown.toFixed(2)}x | ` +
         `${fmtS(r.fairShareSeconds)} | ${r.ofFairShare.toFixed(2)}x | ${r.oursOverReference.toFixed(2)}x | ` +
         `${r.busy === 0 ? '' : r.meetsTargets ? 'met' : '**not met**'}${r.ok ? '' : ' **VALUE FAILED**'} |`,
     );
@@ -173,26 +201,43 @@ async function main() {
   if (tfjs) {
     lines.push('');
     lines.push(
-      `TensorFlow.js MLP on the digits (${tfjs.rows} x 64), ${tfjs.epochs} epochs, DseTracker.record (DSE and DSMI with the labels) ` +
-        `of each epoch's penultimate layer started as the next epoch trains: record ${fmtS(tfjs.recordIdleSeconds)} s alone, ` +
-        `${fmtS(tfjs.recordBesideSeconds)} s beside the training (median); an epoch ${fmtS(tfjs.epochAloneSeconds)} s alone, ` +
-        `${fmtS(tfjs.epochBesideSeconds)} s with the tracker beside it; the main thread's longest stall ${tfjs.longestStallMs.toFixed(0)} ms.`,
+      `TensorFlow.js MLP on the digits (${tfjs.rows} x 64), ${tfjs.epochs} epochs, DseTracker.record (DSE and DSMI ` +
+        `with the labels) ` +
+        `of each epoch's penultimate layer started as the next epoch trains: record ${fmtS(tfjs.recordIdleSeconds)} ` +
+        `s alone, ` +
+        `${fmtS(tfjs.recordBesideSeconds)} s beside the training (median); an epoch ${fmtS(tfjs.epochAloneSeconds)} ` +
+        `s alone, ` +
+        `${fmtS(tfjs.epochBesideSeconds)} s with the tracker beside it; the main thread's longest stall ` +
+        `${tfjs.longestStallMs.toFixed(0)} ms.`,
     );
   }
-  const mach = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores; Node ${process.version}; addon: ${build.blas}, budget ${T} threads`;
+  const mach =
+    `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores; Node ${process.version}; addon: ` +
+    `${build.blas}, budget ${T} threads`;
   lines.push('');
   lines.push(`${mach}; ${new Date().toISOString().slice(0, 10)}; fair share = ours idle x (K + ${T}) / ${T}.`);
   const table = lines.join('\n');
   process.stdout.write(table + '\n');
 
-  const result = { date: new Date().toISOString(), machine: mach, addon: build, seconds: (Date.now() - started) / 1000, rows, tfjs, table };
-  const out = o.json ?? path.join(__dirname, 'results', `contention-${result.date.slice(0, 16).replace(/[:T]/g, '-')}.json`);
+  const result = {
+    date: new Date().toISOString(),
+    machine: mach,
+    addon: build,
+    seconds: (Date.now() - started) / 1000,
+    rows,
+    tfjs,
+    table,
+  };
+  const out =
+    o.json ?? path.join(__dirname, 'results', `contention-${result.date.slice(0, 16).replace(/[:T]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   log(`wrote ${path.relative(process.cwd(), out)} (${result.seconds.toFixed(0)} s in all)`);
   const bad = rows.filter((r) => !r.ok);
   if (bad.length) {
-    process.stderr.write(`bench: values out of tolerance: ${bad.map((r) => `${r.name} (${r.busy} busy)`).join(', ')}\n`);
+    process.stderr.write(
+      `bench: values out of tolerance: ${bad.map((r) => `${r.name} (${r.busy} busy)`).join(', ')}\n`,
+    );
     process.exit(1);
   }
 }

@@ -74,7 +74,11 @@ function workloads(data) {
     {
       name: 'DSMI 10000 x 256 vs 10 labels',
       files: ['uniform_10000_256', 'labels_10000_10'],
-      workload: { fn: 'diffusionSpectralMutualInformation', X: f('uniform_10000_256'), reference: f('labels_10000_10') },
+      workload: {
+        fn: 'diffusionSpectralMutualInformation',
+        X: f('uniform_10000_256'),
+        reference: f('labels_10000_10'),
+      },
       // 10 clusters of ~1000 rows, each with 5 random subsets of the same size.
       floor: eigFloorSeconds(Array(60).fill(1000)),
       quick: true,
@@ -115,16 +119,27 @@ function parseArgs(argv) {
     else if (a === '--data') o.data = path.resolve(argv[++i]);
     else if (a === '--json') o.json = path.resolve(argv[++i]);
     else if (a === '--reference') o.reference = argv[++i];
-    else if (a === '--slq') o.slq = argv.slice(i + 1); // the rest goes to bench/slq.js
-    else if (a === '--contention') o.contention = argv.slice(i + 1); // the rest goes to bench/contention.js
+    else if (a === '--slq')
+      o.slq = argv.slice(i + 1); // the rest goes to bench/slq.js
+    else if (a === '--contention')
+      o.contention = argv.slice(i + 1); // the rest goes to bench/contention.js
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(
+        fs
+          .readFileSync(__filename, 'utf8')
+          .split('\n')
+          .slice(2, 14)
+          .map((l) => l.replace(/^\/\/ ?/, ''))
+          .join('\n') + '\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
     if (o.slq || o.contention) break;
   }
-  if (o.repeat !== undefined && !(Number.isInteger(o.repeat) && o.repeat >= 1)) throw new Error('--repeat must be an integer >= 1');
-  if (!['auto', 'package', 'stand-in'].includes(o.reference)) throw new Error(`--reference must be auto, package or stand-in, not ${o.reference}`);
+  if (o.repeat !== undefined && !(Number.isInteger(o.repeat) && o.repeat >= 1))
+    throw new Error('--repeat must be an integer >= 1');
+  if (!['auto', 'package', 'stand-in'].includes(o.reference))
+    throw new Error(`--reference must be auto, package or stand-in, not ${o.reference}`);
   return o;
 }
 
@@ -139,12 +154,20 @@ function run(cmd, args, opts = {}) {
 }
 
 function ensurePython() {
-  const probe = run('python3', ['-c', 'import numpy, scipy, sklearn; print(numpy.__version__, scipy.__version__, sklearn.__version__)']);
+  const probe = run('python3', [
+    '-c',
+    'import numpy, scipy, sklearn; print(numpy.__version__, scipy.__version__, sklearn.__version__)',
+  ]);
   if (probe.status === 0) return probe.stdout.trim();
   log('installing numpy, scipy and scikit-learn with pip (the reference needs them)');
-  const pip = run('python3', ['-m', 'pip', 'install', '-q', 'numpy', 'scipy', 'scikit-learn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const pip = run('python3', ['-m', 'pip', 'install', '-q', 'numpy', 'scipy', 'scikit-learn'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (pip.status !== 0) throw new Error('pip install numpy scipy scikit-learn failed');
-  const again = run('python3', ['-c', 'import numpy, scipy, sklearn; print(numpy.__version__, scipy.__version__, sklearn.__version__)']);
+  const again = run('python3', [
+    '-c',
+    'import numpy, scipy, sklearn; print(numpy.__version__, scipy.__version__, sklearn.__version__)',
+  ]);
   if (again.status !== 0) throw new Error(`python3 cannot import numpy/scipy/sklearn: ${again.stderr}`);
   return again.stdout.trim();
 }
@@ -155,13 +178,20 @@ function ensurePython() {
  */
 function chooseReference(mode) {
   if (mode !== 'stand-in') {
-    const probe = run('python3', ['-c', "import json, dse_dsmi\ntry:\n from importlib import metadata; v = metadata.version('dse-dsmi')\nexcept Exception:\n v = getattr(dse_dsmi, '__version__', None)\nprint(json.dumps([dse_dsmi.__file__, v]))"]);
+    const probe = run('python3', [
+      '-c',
+      "import json, dse_dsmi\ntry:\n from importlib import metadata; v = metadata.version('dse-dsmi')\nexcept " +
+        "Exception:\n v = getattr(dse_dsmi, '__version__', None)\nprint(json.dumps([dse_dsmi.__file__, v]))",
+    ]);
     if (probe.status === 0) {
       const [module, version] = JSON.parse(probe.stdout.trim().split('\n').pop());
       return { kind: 'package', module, version };
     }
     if (mode === 'package')
-      throw new Error(`--reference package: python3 cannot import dse_dsmi (${probe.stderr.trim().split('\n').pop()}); install it with python3 -m pip install dse-dsmi`);
+      throw new Error(
+        `--reference package: python3 cannot import dse_dsmi (${probe.stderr.trim().split('\n').pop()}); install it ` +
+          `with python3 -m pip install dse-dsmi`,
+      );
   }
   return { kind: 'stand-in', module: path.join(__dirname, 'reference.py'), version: null };
 }
@@ -224,7 +254,13 @@ function machine() {
   } catch {
     // not Linux
   }
-  return { cpu, cores: os.cpus().length, memoryBytes: os.totalmem(), node: process.version, platform: `${process.platform}-${process.arch}` };
+  return {
+    cpu,
+    cores: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
 }
 
 async function main() {
@@ -243,12 +279,20 @@ async function main() {
   const build = lib.buildInfo();
   const pyVersions = ensurePython();
   const reference = chooseReference(o.reference);
-  log(`reference: ${reference.kind === 'package' ? `the Python package dse_dsmi ${reference.version ?? ''} (${reference.module})` : 'bench/reference.py, the stand-in'}`);
+  log(
+    `reference: ${
+      reference.kind === 'package'
+        ? `the Python package dse_dsmi ${reference.version ?? ''} (${reference.module})`
+        : 'bench/reference.py, the stand-in'
+    }`,
+  );
   let list = workloads(o.data).filter((w) => !o.quick || w.quick);
   if (o.only) list = list.filter((w) => o.only.some((s) => w.name.toLowerCase().includes(s)));
   const names = [...new Set(list.flatMap((w) => w.files))];
   log(`inputs in ${o.data}: ${names.join(', ')}`);
-  const made = run('python3', [path.join(__dirname, 'make_data.py'), o.data, ...names], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const made = run('python3', [path.join(__dirname, 'make_data.py'), o.data, ...names], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (made.status !== 0) throw new Error('bench/make_data.py failed');
 
   const rows = [];
@@ -298,24 +342,35 @@ async function main() {
     };
     if (w.float32Of && byName.has(w.float32Of)) {
       const f64 = byName.get(w.float32Of);
-      row.float64 = { speedup: f64.ours.medianSeconds / ourS, memoryRatio: row.ours.medianCallBytes / f64.ours.medianCallBytes };
+      row.float64 = {
+        speedup: f64.ours.medianSeconds / ourS,
+        memoryRatio: row.ours.medianCallBytes / f64.ours.medianCallBytes,
+      };
     }
     byName.set(w.name, row);
     rows.push(row);
-    log(`${w.name}: reference ${fmtS(refS)} s, ours ${fmtS(ourS)} s, |diff| ${diff.toExponential(2)} ${ok ? 'ok' : 'OUT OF TOLERANCE'}`);
+    log(
+      `${w.name}: reference ${fmtS(refS)} s, ours ${fmtS(ourS)} s, |diff| ${diff.toExponential(2)} ` +
+        `${ok ? 'ok' : 'OUT OF TOLERANCE'}`,
+    );
   }
 
   const lines = [];
-  lines.push('| workload | reference s | ours s | speed-up | reference peak RSS | ours peak RSS (one call\'s own) | \\|Δ value\\| (relative) | tolerance |');
+  lines.push(
+    "| workload | reference s | ours s | speed-up | reference peak RSS | ours peak RSS (one call's own) | \\|Δ " +
+      'value\\| (relative) | tolerance |',
+  );
   lines.push('|---|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     const f32 = r.float64
-      ? ` (float64 / float32: ${r.float64.speedup.toFixed(2)}x the time, ${(1 / r.float64.memoryRatio).toFixed(2)}x the memory of the call)`
+      ? ` (float64 / float32: ${r.float64.speedup.toFixed(2)}x the time, ${(1 / r.float64.memoryRatio).toFixed(2)}x ` +
+        `the memory of the call)`
       : '';
     const tol = r.tolerance.atol !== undefined ? `${r.tolerance.atol} bits absolute` : `${r.tolerance.rtol} relative`;
     const d = r.tolerance.atol !== undefined ? `${r.absDiff.toExponential(1)} bits` : r.relDiff.toExponential(1);
     lines.push(
-      `| ${r.name} | ${fmtS(r.reference.medianSeconds)} | ${fmtS(r.ours.medianSeconds)} | ${r.speedup.toFixed(2)}x${f32} | ` +
+      `| ${r.name} | ${fmtS(r.reference.medianSeconds)} | ${fmtS(r.ours.medianSeconds)} | ` +
+        `${r.speedup.toFixed(2)}x${f32} | ` +
         `${fmtMB(r.reference.peakRssBytes)} | ${fmtMB(r.ours.peakRssBytes)} (${fmtMB(r.ours.medianCallBytes)}) | ` +
         `${d} | ${tol}${r.ok ? '' : ' **FAILED**'} |`,
     );
@@ -323,16 +378,29 @@ async function main() {
   const floors = rows.filter((r) => r.floorSeconds);
   if (floors.length) {
     lines.push('');
-    lines.push(`Eigenvalue floor (4/3 n^3 flops per n x n matrix at ${GFLOPS} GFLOP/s, float64): ` +
-      floors.map((r) => `${r.name}: ${fmtS(r.floorSeconds)} s, ours ${(r.ours.medianSeconds / r.floorSeconds).toFixed(1)}x it`).join('; ') + '.');
+    lines.push(
+      `Eigenvalue floor (4/3 n^3 flops per n x n matrix at ${GFLOPS} GFLOP/s, float64): ` +
+        floors
+          .map(
+            (r) =>
+              `${r.name}: ${fmtS(r.floorSeconds)} s, ours ${(r.ours.medianSeconds / r.floorSeconds).toFixed(1)}x it`,
+          )
+          .join('; ') +
+        '.',
+    );
   }
   const mach = machine();
   lines.push('');
   lines.push(
-    `${mach.cpu}, ${mach.cores} cores, ${Math.round(mach.memoryBytes / 2 ** 30)} GiB; Node ${mach.node}; addon: ${build.blas}, ` +
-      `${build.threads} threads; reference: ${referenceText(reference)}, numpy/scipy/scikit-learn ${pyVersions.split(' ').join('/')}. ` +
+    `${mach.cpu}, ${mach.cores} cores, ${Math.round(mach.memoryBytes / 2 ** 30)} GiB; Node ${mach.node}; addon: ` +
+      `${build.blas}, ` +
+      `${build.threads} threads; reference: ${referenceText(reference)}, numpy/scipy/scikit-learn ` +
+      `${pyVersions.split(' ').join('/')}. ` +
       `Median of ${o.repeat ?? 3} runs (reference DSE 10000 and ASE kNN: ${o.repeat ?? 1}); ` +
-      `${new Date().toISOString().slice(0, 10)}; load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}.`,
+      `${new Date().toISOString().slice(0, 10)}; load average at the end ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}.`,
   );
   const table = lines.join('\n');
   process.stdout.write(table + '\n');

@@ -20,13 +20,21 @@ const fs = require('fs');
 const os = require('os');
 const { execFileSync } = require('child_process');
 
-const lib = require(process.env.SLQ_BENCH_DIST ? path.resolve(process.env.SLQ_BENCH_DIST) : path.join(__dirname, '..', 'dist'));
+const lib = require(
+  process.env.SLQ_BENCH_DIST ? path.resolve(process.env.SLQ_BENCH_DIST) : path.join(__dirname, '..', 'dist'),
+);
 const FIXTURES = path.join(__dirname, '..', 'test', 'fixtures');
 /** The issue's accuracy target: |slq - exact| in bits. */
 const TOLERANCE_BITS = 0.02;
 
 function parseArgs(argv) {
-  const out = { sections: ['golden', 'grid4000', 'grid10000', 'large', 'tradeoff', 'coverage', 'dsmi'], json: null, largeN: 40000, seeds: 30, child: null };
+  const out = {
+    sections: ['golden', 'grid4000', 'grid10000', 'large', 'tradeoff', 'coverage', 'dsmi'],
+    json: null,
+    largeN: 40000,
+    seeds: 30,
+    child: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [key, inline] = argv[i].split(/=(.*)/s, 2);
     const value = () => (inline !== undefined ? inline : argv[++i]);
@@ -52,8 +60,13 @@ const time = (fn) => {
   const value = fn();
   return { value, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 };
-const uptime = () => `load average ${os.loadavg().map((x) => x.toFixed(2)).join(', ')}`;
-const fmt = (x, digits = 2) => (x === 0 ? '0' : Math.abs(x) < 1e-3 ? x.toExponential(digits - 1) : x.toFixed(digits + 2));
+const uptime = () =>
+  `load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ')}`;
+const fmt = (x, digits = 2) =>
+  x === 0 ? '0' : Math.abs(x) < 1e-3 ? x.toExponential(digits - 1) : x.toFixed(digits + 2);
 
 function table(header, rows) {
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
@@ -76,7 +89,8 @@ function sectionGolden() {
   let worst = 0;
   for (const c of golden.cases) {
     const o = { ...c.options };
-    if (o.classicShannonEntropy || o.matrixEntryEntropy || o.useKnn) continue; // not eigenvalue entropies of a symmetric kernel
+    // not eigenvalue entropies of a symmetric kernel
+    if (o.classicShannonEntropy || o.matrixEntryEntropy || o.useKnn) continue;
     if (typeof o.precomputedClusters === 'string') o.precomputedClusters = load(o.precomputedClusters);
     const X = load(c.args.embeddingVectors);
     let value;
@@ -114,17 +128,63 @@ function sectionGrid(n, { timeExact, repeats }) {
     const exact = exactEntropies(X, sigma, [1, 2, 5]);
     for (const t of [1, 2, 5]) {
       const runs = [];
-      for (let r = 0; r < repeats; r++) runs.push(time(() => lib.diffusionSpectralEntropyDetailedSync(X, { gaussianKernelSigma: sigma, t, method: 'slq', randomSeed: r + 1 })));
+      for (let r = 0; r < repeats; r++)
+        runs.push(
+          time(() =>
+            lib.diffusionSpectralEntropyDetailedSync(X, {
+              gaussianKernelSigma: sigma,
+              t,
+              method: 'slq',
+              randomSeed: r + 1,
+            }),
+          ),
+        );
       const err = runs.map((x) => x.value.value - exact.values[t]);
       const sec = median(runs.map((x) => x.seconds));
       const worst = Math.max(...err.map(Math.abs));
       const se = median(runs.map((x) => x.value.standardError));
-      const row = { n, sigma, t, exact: exact.values[t], worstError: worst, medianStandardError: se, slqSeconds: sec, exactSeconds: exact.seconds, speedup: exact.seconds / sec, deflated: runs[0].value.slq.deflated };
+      const row = {
+        n,
+        sigma,
+        t,
+        exact: exact.values[t],
+        worstError: worst,
+        medianStandardError: se,
+        slqSeconds: sec,
+        exactSeconds: exact.seconds,
+        speedup: exact.seconds / sec,
+        deflated: runs[0].value.slq.deflated,
+      };
       out.push(row);
-      rows.push([sigma, t, fmt(exact.values[t], 4), fmt(worst), fmt(se), sec.toFixed(2), timeExact ? exact.seconds.toFixed(1) : '-', timeExact ? `${(exact.seconds / sec).toFixed(1)}x` : '-', row.deflated]);
+      rows.push([
+        sigma,
+        t,
+        fmt(exact.values[t], 4),
+        fmt(worst),
+        fmt(se),
+        sec.toFixed(2),
+        timeExact ? exact.seconds.toFixed(1) : '-',
+        timeExact ? `${(exact.seconds / sec).toFixed(1)}x` : '-',
+        row.deflated,
+      ]);
     }
   }
-  console.log(table(['sigma', 't', 'exact (bits)', `max abs error (${repeats} seeds)`, 'median SE', 'slq s (median)', 'exact s', 'speed-up', 'deflated'], rows));
+  console.log(
+    table(
+      [
+        'sigma',
+        't',
+        'exact (bits)',
+        `max abs error (${repeats} seeds)`,
+        'median SE',
+        'slq s (median)',
+        'exact s',
+        'speed-up',
+        'deflated',
+      ],
+      rows,
+    ),
+  );
   console.log(`\n(${uptime()})`);
   results[`grid${n}`] = out;
 }
@@ -141,19 +201,65 @@ function sectionLarge(n) {
     });
     const r = JSON.parse(stdout.trim().split('\n').pop());
     out.push(r);
-    rows.push([sigma, r.t, fmt(r.value, 4), fmt(r.standardError), r.seconds.toFixed(1), (r.peakRssBytes / 1e9).toFixed(2), r.deflated, `${r.stages.kernel.toFixed(1)} / ${r.stages.deflation.toFixed(1)} / ${r.stages.lanczos.toFixed(1)}`]);
+    rows.push([
+      sigma,
+      r.t,
+      fmt(r.value, 4),
+      fmt(r.standardError),
+      r.seconds.toFixed(1),
+      (r.peakRssBytes / 1e9).toFixed(2),
+      r.deflated,
+      `${r.stages.kernel.toFixed(1)} / ${r.stages.deflation.toFixed(1)} / ${r.stages.lanczos.toFixed(1)}`,
+    ]);
   }
-  console.log(table(['sigma', 't', 'value (bits)', 'standardError', 'seconds', 'peak RSS (GB)', 'deflated', 'kernel / deflation / Lanczos s'], rows));
-  console.log(`\nExact would need a ${n} x ${n} float64 kernel: ${((n * n * 8) / 1e9).toFixed(1)} GB, and (4/3) N^3 = ${((4 / 3) * n ** 3 / 1e12).toFixed(0)} TFLOP of eigensolver. (${uptime()})`);
+  console.log(
+    table(
+      [
+        'sigma',
+        't',
+        'value (bits)',
+        'standardError',
+        'seconds',
+        'peak RSS (GB)',
+        'deflated',
+        'kernel / deflation / Lanczos s',
+      ],
+      rows,
+    ),
+  );
+  console.log(
+    `\nExact would need a ${n} x ${n} float64 kernel: ${((n * n * 8) / 1e9).toFixed(1)} GB, and (4/3) N^3 = ` +
+      `${(((4 / 3) * n ** 3) / 1e12).toFixed(0)} TFLOP of eigensolver. (${uptime()})`,
+  );
   results.large = out;
 }
 
 function childLarge(n) {
   const sigma = Number(process.env.SLQ_BENCH_SIGMA ?? 10);
   const X = uniform(n, 256, 11);
-  const { value: r, seconds } = time(() => lib.diffusionSpectralEntropyDetailedSync(X, { gaussianKernelSigma: sigma, t: 1, method: 'slq', maxN: null, randomSeed: 1 }));
+  const { value: r, seconds } = time(() =>
+    lib.diffusionSpectralEntropyDetailedSync(X, {
+      gaussianKernelSigma: sigma,
+      t: 1,
+      method: 'slq',
+      maxN: null,
+      randomSeed: 1,
+    }),
+  );
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(JSON.stringify({ n, sigma, t: 1, value: r.value, standardError: r.standardError, seconds, peakRssBytes, deflated: r.slq.deflated, stages: r.slq.stageSeconds }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      n,
+      sigma,
+      t: 1,
+      value: r.value,
+      standardError: r.standardError,
+      seconds,
+      peakRssBytes,
+      deflated: r.slq.deflated,
+      stages: r.slq.stageSeconds,
+    }) + '\n',
+  );
 }
 
 function sectionTradeoff(seeds) {
@@ -180,7 +286,15 @@ function sectionTradeoff(seeds) {
         let e2 = 0;
         let s2 = 0;
         for (let sd = 1; sd <= seeds; sd++) {
-          const r = time(() => lib.diffusionSpectralEntropyDetailedSync(X, { gaussianKernelSigma: sigma, t, method: 'slq', randomSeed: sd, slq: c }));
+          const r = time(() =>
+            lib.diffusionSpectralEntropyDetailedSync(X, {
+              gaussianKernelSigma: sigma,
+              t,
+              method: 'slq',
+              randomSeed: sd,
+              slq: c,
+            }),
+          );
           e2 += (r.value.value - exact.values[t]) ** 2;
           s2 += r.value.standardError ** 2;
           secs.push(r.seconds);
@@ -188,11 +302,16 @@ function sectionTradeoff(seeds) {
         cells.push(`${fmt(Math.sqrt(e2 / seeds))} (${fmt(Math.sqrt(s2 / seeds))})`);
         out.push({ case: name, ...c, t, rmsError: Math.sqrt(e2 / seeds), rmsStandardError: Math.sqrt(s2 / seeds) });
       }
-      const blk = c.blockSize === undefined ? `${lib.SLQ_DEFAULTS.blockSize} x ${lib.SLQ_DEFAULTS.blockIterations}` : `${c.blockSize} x ${c.blockIterations}`;
+      const blk =
+        c.blockSize === undefined
+          ? `${lib.SLQ_DEFAULTS.blockSize} x ${lib.SLQ_DEFAULTS.blockIterations}`
+          : `${c.blockSize} x ${c.blockIterations}`;
       rows.push([c.probes, c.lanczosSteps, blk, ...cells, median(secs).toFixed(2)]);
       out[out.length - 1].seconds = median(secs);
     }
-    console.log(table(['probes', 'steps', 'deflation block', 't = 1 RMS error (RMS SE)', 't = 2', 't = 5', 'median s'], rows));
+    console.log(
+      table(['probes', 'steps', 'deflation block', 't = 1 RMS error (RMS SE)', 't = 2', 't = 5', 'median s'], rows),
+    );
   }
   results.tradeoff = out;
 }
@@ -212,7 +331,12 @@ function sectionCoverage(seeds) {
     for (const t of [1, 2, 5]) {
       const k = [0, 0, 0];
       for (let sd = 1; sd <= seeds; sd++) {
-        const r = lib.diffusionSpectralEntropyDetailedSync(X, { gaussianKernelSigma: sigma, t, method: 'slq', randomSeed: sd });
+        const r = lib.diffusionSpectralEntropyDetailedSync(X, {
+          gaussianKernelSigma: sigma,
+          t,
+          method: 'slq',
+          randomSeed: sd,
+        });
         const e = Math.abs(r.value - exact.values[t]);
         [1, 1.645, 2].forEach((z, i) => (k[i] += e <= z * r.standardError ? 1 : 0));
       }
@@ -220,7 +344,9 @@ function sectionCoverage(seeds) {
       out.push({ case: name, sigma, t, within1: k[0], within1645: k[1], within2: k[2], seeds });
     }
   }
-  console.log(table(['data', 'sigma', 't', 'abs(error) <= 1 SE (68% nominal)', '<= 1.645 SE (90%)', '<= 2 SE (95%)'], rows));
+  console.log(
+    table(['data', 'sigma', 't', 'abs(error) <= 1 SE (68% nominal)', '<= 1.645 SE (90%)', '<= 2 SE (95%)'], rows),
+  );
   results.coverage = out;
 }
 
@@ -231,12 +357,22 @@ function sectionDsmi() {
   for (const n of [10000, 20000]) {
     const X = uniform(n, 256, 5);
     let s = 12345;
-    const labels = Int32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), Math.floor((s / 2 ** 32) * 10)));
+    const labels = Int32Array.from(
+      { length: n },
+      () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), Math.floor((s / 2 ** 32) * 10)),
+    );
     const slq = time(() => lib.diffusionSpectralMutualInformationSync(X, labels, { method: 'slq' }).value);
     const exact = time(() => lib.diffusionSpectralMutualInformationSync(X, labels).value);
     const row = { n, slq: slq.value, exact: exact.value, slqSeconds: slq.seconds, exactSeconds: exact.seconds };
     out.push(row);
-    rows.push([n, fmt(exact.value, 4), fmt(slq.value - exact.value), slq.seconds.toFixed(2), exact.seconds.toFixed(2), `${(exact.seconds / slq.seconds).toFixed(1)}x`]);
+    rows.push([
+      n,
+      fmt(exact.value, 4),
+      fmt(slq.value - exact.value),
+      slq.seconds.toFixed(2),
+      exact.seconds.toFixed(2),
+      `${(exact.seconds / slq.seconds).toFixed(1)}x`,
+    ]);
   }
   console.log(table(['N', 'exact DSMI (bits)', 'slq - exact', 'slq s', 'exact s', 'speed-up'], rows));
   console.log('\n(Subsets of N / 10 rows: 60 eigenproblems of ~1000 rows at N = 10000, ~2000 at N = 20000.)');
@@ -246,7 +382,10 @@ function sectionDsmi() {
 function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.child) return childLarge(args.child);
-  console.log(`# dse-dsmi method 'slq' benchmark\n\n${results.machine.cpus} CPUs (${results.machine.model}), ${lib.buildInfo().blas}; ${uptime()}`);
+  console.log(
+    `# dse-dsmi method 'slq' benchmark\n\n${results.machine.cpus} CPUs (${results.machine.model}), ` +
+      `${lib.buildInfo().blas}; ${uptime()}`,
+  );
   for (const s of args.sections) {
     if (s === 'golden') sectionGolden();
     else if (s === 'grid4000') sectionGrid(4000, { timeExact: true, repeats: 5 });
@@ -261,10 +400,12 @@ function main() {
   // Like npm run bench, only wrong values fail the run (exit 1), never speed: the target is
   // 0.02 bits from exact on the golden cases and the N = 4000 / 10000 grids.
   const misses = [];
-  if (results.golden && results.golden.worst > TOLERANCE_BITS) misses.push(`golden cases: ${results.golden.worst} bits`);
+  if (results.golden && results.golden.worst > TOLERANCE_BITS)
+    misses.push(`golden cases: ${results.golden.worst} bits`);
   for (const key of ['grid4000', 'grid10000'])
     for (const r of results[key] ?? [])
-      if (!(r.worstError <= TOLERANCE_BITS)) misses.push(`N = ${r.n}, sigma ${r.sigma}, t ${r.t}: ${r.worstError} bits`);
+      if (!(r.worstError <= TOLERANCE_BITS))
+        misses.push(`N = ${r.n}, sigma ${r.sigma}, t ${r.t}: ${r.worstError} bits`);
   if (misses.length) {
     console.error(`bench:slq: beyond ${TOLERANCE_BITS} bits of exact: ${misses.join('; ')}`);
     process.exitCode = 1;

@@ -56,7 +56,10 @@ async function main() {
     const started = performance.now();
     const longest = await probe(() => tracker.record({ epoch, embeddings: Z }));
     stalls.push(longest);
-    console.log(`epoch ${epoch}: record ${(performance.now() - started).toFixed(0)} ms, longest main-thread stall ${longest.toFixed(1)} ms`);
+    console.log(
+      `epoch ${epoch}: record ${(performance.now() - started).toFixed(0)} ms, longest main-thread stall ` +
+        `${longest.toFixed(1)} ms`,
+    );
   }
   console.log(`longest stall over ${epochs} records: ${Math.max(...stalls).toFixed(1)} ms`);
 }

@@ -61,12 +61,14 @@ async function main() {
   const fns = {
     diffusionSpectralEntropy: () => lib.diffusionSpectralEntropy(X, options),
     adjacencySpectralEntropy: () => lib.adjacencySpectralEntropy(X, options),
-    diffusionSpectralMutualInformation: async () => (await lib.diffusionSpectralMutualInformation(X, reference, options)).value,
-    adjacencySpectralMutualInformation: async () => (await lib.adjacencySpectralMutualInformation(X, reference, options)).value,
+    diffusionSpectralMutualInformation: async () =>
+      (await lib.diffusionSpectralMutualInformation(X, reference, options)).value,
+    adjacencySpectralMutualInformation: async () =>
+      (await lib.adjacencySpectralMutualInformation(X, reference, options)).value,
   };
   const run = fns[w.fn];
   if (!run) throw new Error(`unknown fn ${w.fn}`);
-  if ((w.fn.endsWith('MutualInformation')) !== (reference !== undefined)) throw new Error(`${w.fn}: reference mismatch`);
+  if (w.fn.endsWith('MutualInformation') !== (reference !== undefined)) throw new Error(`${w.fn}: reference mismatch`);
   const rssBeforeBytes = process.memoryUsage().rss; // Node, the addon, the loaded arrays
   const seconds = [];
   // The high-water mark is reset before each run, so the process's peak is tracked here.

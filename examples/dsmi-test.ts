@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const { seed } = flags({ seed: 0 });
   const rng = new Rng(seed);
   const show = (label: string, r: MutualInformationResult) => console.log(`${label} = ${r.value}`);
-  console.log('DSMI self-test (port of the reference package\'s dsmi.py script).');
+  console.log("DSMI self-test (port of the reference package's dsmi.py script).");
 
   console.log('\nRun 1: DSMI of random embeddings [1000 x 256] with random class labels 0..10.');
   const labels = Int32Array.from({ length: 1000 }, () => Math.floor(rng.uniform(0, 11)));

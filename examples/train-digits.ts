@@ -11,14 +11,7 @@
 // Flags: --epochs 30 --eval-rows 0 (0: all 1797) --sigma 5 --seed 42 --lr 0.003 --out FILE --csv FILE
 //        --no-report --json
 import * as tf from '@tensorflow/tfjs';
-import {
-  DseTracker,
-  pythonRandomSample,
-  traceReport,
-  writeReportFile,
-  type TraceRecord,
-  loadDigits,
-} from 'dse-dsmi';
+import { DseTracker, pythonRandomSample, traceReport, writeReportFile, type TraceRecord, loadDigits } from 'dse-dsmi';
 import { flags } from './util';
 import * as fs from 'fs';
 
@@ -45,7 +38,9 @@ interface RunResult {
 function buildModel(seed: number, lr: number): { model: tf.Sequential; penultimate: tf.LayersModel } {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed + k });
   const model = tf.sequential();
-  model.add(tf.layers.dense({ inputShape: [64], units: 128, activation: 'relu', kernelInitializer: init(0), name: 'hidden' }));
+  model.add(
+    tf.layers.dense({ inputShape: [64], units: 128, activation: 'relu', kernelInitializer: init(0), name: 'hidden' }),
+  );
   model.add(tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: init(1), name: 'penultimate' }));
   model.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(2), name: 'output' }));
   model.compile({ optimizer: tf.train.adam(lr), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -78,8 +73,10 @@ async function train(
     Z.dispose();
     if (!options.json)
       console.log(
-        `${name.padEnd(30)} epoch ${String(epoch).padStart(2)}  train acc ${Number.isNaN(acc) ? '  -  ' : acc.toFixed(3)}` +
-          `  DSE(Z) ${r.dse.toFixed(3)}  DSMI(Z;Y) ${r.dsmiY!.toFixed(3)}  DSMI(Z;X) ${r.dsmiX!.toFixed(3)}  (${r.seconds.toFixed(2)} s)`,
+        `${name.padEnd(30)} epoch ${String(epoch).padStart(2)}  train acc ` +
+          `${Number.isNaN(acc) ? '  -  ' : acc.toFixed(3)}` +
+          `  DSE(Z) ${r.dse.toFixed(3)}  DSMI(Z;Y) ${r.dsmiY!.toFixed(3)}  DSMI(Z;X) ${r.dsmiX!.toFixed(3)}  ` +
+          `(${r.seconds.toFixed(2)} s)`,
       );
   }
   xEval.dispose();
@@ -94,20 +91,34 @@ async function main(): Promise<void> {
   const started = Date.now();
   const digits = loadDigits();
   const N = digits.X.rows;
-  const x = tf.tensor2d(Float32Array.from(digits.X.data, (v) => v / 16), [N, 64]);
+  const x = tf.tensor2d(
+    Float32Array.from(digits.X.data, (v) => v / 16),
+    [N, 64],
+  );
   const trueLabels = digits.y;
   const permutation = pythonRandomSample(options.seed, N, N);
   const shuffledLabels = Int32Array.from(permutation, (i) => trueLabels[i]);
   // The rows the embeddings are measured on (all of them by default).
-  const evalRows = options.evalRows > 0 ? pythonRandomSample(options.seed + 1, N, options.evalRows).sort((a, b) => a - b) : [...Array(N).keys()];
+  const evalRows =
+    options.evalRows > 0
+      ? pythonRandomSample(options.seed + 1, N, options.evalRows).sort((a, b) => a - b)
+      : [...Array(N).keys()];
   const pick = <T extends Int32Array>(labels: T) => Int32Array.from(evalRows, (i) => labels[i]);
-  const inputs = { data: Float64Array.from(evalRows.flatMap((i) => Array.from(digits.X.data.subarray(i * 64, (i + 1) * 64)))), rows: evalRows.length, cols: 64 };
+  const inputs = {
+    data: Float64Array.from(evalRows.flatMap((i) => Array.from(digits.X.data.subarray(i * 64, (i + 1) * 64)))),
+    rows: evalRows.length,
+    cols: 64,
+  };
   const common = { inputs, gaussianKernelSigma: options.sigma, randomSeed: 0 };
 
   const generalising = new DseTracker({ ...common, labels: pick(trueLabels) });
   const a = await train('true labels', x, trueLabels, evalRows, generalising);
   // The second run reuses the first run's clusters of the same inputs.
-  const memorising = new DseTracker({ ...common, labels: pick(shuffledLabels), inputClusters: await generalising.inputClusters() });
+  const memorising = new DseTracker({
+    ...common,
+    labels: pick(shuffledLabels),
+    inputClusters: await generalising.inputClusters(),
+  });
   const b = await train('shuffled labels (memorisation)', x, shuffledLabels, evalRows, memorising);
   x.dispose();
 
@@ -116,13 +127,16 @@ async function main(): Promise<void> {
   if (!options.noReport) {
     const doc = traceReport(records, {
       title: 'MLP on handwritten digits: DSE and DSMI of the penultimate layer',
-      subtitle: `TensorFlow.js ${tf.version.tfjs} (cpu), 64-128-64-10 MLP, Adam lr ${options.lr}, batch ${options.batchSize}, ${options.epochs} epochs, seed ${options.seed}`,
+      subtitle:
+        `TensorFlow.js ${tf.version.tfjs} (cpu), 64-128-64-10 MLP, Adam lr ${options.lr}, batch ` +
+        `${options.batchSize}, ${options.epochs} epochs, seed ${options.seed}`,
       paragraphs: [
         'The same network, from the same initial weights, trained on the true digit labels (generalisation) and on ' +
           'shuffled labels (memorisation). After each epoch the 64 activations of the penultimate layer of ' +
           `${evalRows.length} training images are measured. DSMI(Z;Y) uses the labels each run is trained on; ` +
           'DSMI(Z;X) uses the images, clustered once into 10 clusters.',
-        `Final training accuracy: ${a.accuracy.at(-1)!.toFixed(3)} with true labels, ${b.accuracy.at(-1)!.toFixed(3)} with shuffled labels.`,
+        `Final training accuracy: ${a.accuracy.at(-1)!.toFixed(3)} with true labels, ` +
+          `${b.accuracy.at(-1)!.toFixed(3)} with shuffled labels.`,
       ],
       seriesTitle: 'Run',
       runOptions: { 'true labels': generalising.options(), 'shuffled labels (memorisation)': memorising.options() },

@@ -75,7 +75,10 @@ export function classificationData(rng: Rng, rows: number, cols: number): { X: M
 }
 
 /** `--name value` and `--flag` from argv, with defaults. */
-export function flags<T extends Record<string, string | number | boolean>>(defaults: T, argv = process.argv.slice(2)): T {
+export function flags<T extends Record<string, string | number | boolean>>(
+  defaults: T,
+  argv = process.argv.slice(2),
+): T {
   const out: Record<string, string | number | boolean> = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const m = argv[i].match(/^--([a-z-]+)$/);

@@ -43,7 +43,10 @@ export interface CacheFingerprint {
   rowsUsed: number;
   /** SHA-256 (hex) of the subsampled row indices as little-endian int32, or null when all rows were used. */
   subsetSha256: string | null;
-  /** `'diffusion'` (DSE, and ASE with `anisotropic`: the same K = D^-1/2 G D^-1/2), `'gaussian'` (ASE) or `'knn'` (ASE with `useKnn`). */
+  /**
+   * `'diffusion'` (DSE, and ASE with `anisotropic`: the same K = D^-1/2 G D^-1/2), `'gaussian'` (ASE) or `'knn'` (ASE
+   * with `useKnn`).
+   */
   kernel: 'diffusion' | 'gaussian' | 'knn';
   /** Bandwidth of the Gaussian kernel (null for the kNN adjacency, which ignores it). */
   gaussianKernelSigma: number | null;
@@ -94,7 +97,11 @@ export const savePrecisionOption: OptionRule<EigvalSavePrecision> = oneOf<Eigval
 ]);
 
 function cacheError(path: string, what: string, cause?: unknown): DseError {
-  return new DseError('ERR_DSE_CACHE', `The eigenvalue cache ${JSON.stringify(path)} ${what}`, cause === undefined ? undefined : { cause });
+  return new DseError(
+    'ERR_DSE_CACHE',
+    `The eigenvalue cache ${JSON.stringify(path)} ${what}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function messageOf(e: unknown): string {
@@ -117,7 +124,11 @@ function openFailure(path: string, e: unknown): null {
   const code = (e as { code?: string }).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return null;
   if (code === 'EISDIR') throw cacheError(path, `is a folder, not a .npz file. ${ADVICE}.`, e);
-  throw cacheError(path, `cannot be read: ${messageOf(e)}. Check its permissions, or choose another eigvalSavePath.`, e);
+  throw cacheError(
+    path,
+    `cannot be read: ${messageOf(e)}. Check its permissions, or choose another eigvalSavePath.`,
+    e,
+  );
 }
 
 function kindOf(stat: fs.Stats): string {
@@ -131,15 +142,24 @@ function kindOf(stat: fs.Stats): string {
 /** Throws unless what was opened is a regular file of a size a cache may have. */
 function checkOpened(path: string, stat: fs.Stats): number {
   if (stat.isDirectory()) throw cacheError(path, `is a folder, not a .npz file. ${ADVICE}.`);
-  if (!stat.isFile()) throw cacheError(path, `is ${kindOf(stat)}, not a regular .npz file: it is never read. ${ADVICE}.`);
+  if (!stat.isFile())
+    throw cacheError(path, `is ${kindOf(stat)}, not a regular .npz file: it is never read. ${ADVICE}.`);
   if (stat.size > MAX_CACHE_FILE_BYTES)
-    throw cacheError(path, `is ${stat.size} bytes, more than the ${MAX_CACHE_FILE_BYTES} bytes (64 MiB) an eigenvalue cache may have. ${ADVICE}.`);
+    throw cacheError(
+      path,
+      `is ${stat.size} bytes, more than the ${MAX_CACHE_FILE_BYTES} bytes (64 MiB) an eigenvalue cache may have. ` +
+        `${ADVICE}.`,
+    );
   return stat.size;
 }
 
 function readFailure(path: string, e: unknown): DseError {
   if (e instanceof DseError) return e;
-  return cacheError(path, `cannot be read: ${messageOf(e)}. Check its permissions, or choose another eigvalSavePath.`, e);
+  return cacheError(
+    path,
+    `cannot be read: ${messageOf(e)}. Check its permissions, or choose another eigvalSavePath.`,
+    e,
+  );
 }
 
 /** The file's bytes, or null when nothing is there (as `os.path.exists` sees it). */
@@ -193,7 +213,8 @@ function numbersOf(a: NpyArray): Float64Array {
 
 function parseFingerprint(path: string, a: NpyArray): CacheFingerprint {
   const bad = (why: string) => cacheError(path, `has an unreadable fingerprint (${why}). ${ADVICE}.`);
-  if (a.dtype !== 'uint8' || a.shape.length !== 1) throw bad(`expected a 1-D uint8 array but found ${a.dtype} of shape [${a.shape.join(', ')}]`);
+  if (a.dtype !== 'uint8' || a.shape.length !== 1)
+    throw bad(`expected a 1-D uint8 array but found ${a.dtype} of shape [${a.shape.join(', ')}]`);
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(a.data as Uint8Array));
@@ -203,7 +224,11 @@ function parseFingerprint(path: string, a: NpyArray): CacheFingerprint {
   const f = value as Partial<CacheFingerprint> | null;
   if (typeof f !== 'object' || f === null || f.format !== FORMAT) throw bad(`not a ${FORMAT} record`);
   if (f.version !== VERSION)
-    throw cacheError(path, `was written by another version of dse-dsmi (fingerprint version ${describe(f.version)}, this one reads ${VERSION}). ${ADVICE}.`);
+    throw cacheError(
+      path,
+      `was written by another version of dse-dsmi (fingerprint version ${describe(f.version)}, this one reads ` +
+        `${VERSION}). ${ADVICE}.`,
+    );
   return f as CacheFingerprint;
 }
 
@@ -223,7 +248,10 @@ function decodeCache(path: string, bytes: Uint8Array): EigenvalueCacheFile {
   const ev = Object.prototype.hasOwnProperty.call(members, 'eigvals') ? members.eigvals : undefined;
   if (!ev) {
     const names = Object.keys(members);
-    throw cacheError(path, `holds no "eigvals" array (members: ${names.length ? names.join(', ') : 'none'}). ${ADVICE}.`);
+    throw cacheError(
+      path,
+      `holds no "eigvals" array (members: ${names.length ? names.join(', ') : 'none'}). ${ADVICE}.`,
+    );
   }
   const eigenvalues = numbersOf(ev);
   if (eigenvalues.length === 0) throw cacheError(path, `holds no eigenvalues (an empty array). ${ADVICE}.`);
@@ -246,7 +274,8 @@ function decodeCache(path: string, bytes: Uint8Array): EigenvalueCacheFile {
  * ```
  */
 export function readEigenvalueCache(path: string): EigenvalueCacheFile {
-  if (typeof path !== 'string' || path.length === 0) throw invalid('ERR_DSE_TYPE', 'path', 'a non-empty file path string', path);
+  if (typeof path !== 'string' || path.length === 0)
+    throw invalid('ERR_DSE_TYPE', 'path', 'a non-empty file path string', path);
   const bytes = readIfPresent(path);
   if (!bytes) throw cacheError(path, 'does not exist');
   return decodeCache(path, bytes);
@@ -275,7 +304,6 @@ export interface CacheSettings {
   precision: CacheFingerprint['precision'];
   verbose: boolean;
 }
-
 
 /** X's values as row-major little-endian float64 bytes (a view when they already are). */
 function float64Bytes(X: Matrix): Uint8Array {
@@ -328,18 +356,23 @@ function differences(file: CacheFingerprint, now: Partial<CacheFingerprint>): (k
   return out;
 }
 
-function staleError(path: string, file: CacheFingerprint, now: Partial<CacheFingerprint>, keys: (keyof CacheFingerprint)[]): DseError {
+function staleError(
+  path: string,
+  file: CacheFingerprint,
+  now: Partial<CacheFingerprint>,
+  keys: (keyof CacheFingerprint)[],
+): DseError {
   const label = new Map(FIELDS);
   const [first, ...rest] = keys;
   const more = rest.length ? ` (also different: ${rest.map((k) => label.get(k)).join(', ')})` : '';
   return new DseError(
     'ERR_DSE_CACHE_STALE',
     `The eigenvalue cache ${JSON.stringify(path)} was computed from other data or parameters: ` +
-      `${label.get(first)} is ${show(first, file[first])} in the file but ${show(first, now[first])} in this call${more}. ` +
+      `${label.get(first)} is ${show(first, file[first])} in the file but ${show(first, now[first])} in this ` +
+      `call${more}. ` +
       `${ADVICE} (or pass X = null to use the cached eigenvalues as they are).`,
   );
 }
-
 
 /**
  * Inside a plan: the eigenvalues of one DSE/ASE call through the cache. Without a path, just
@@ -355,7 +388,10 @@ export function* cachedEigenvalues(
 ): Plan<Float64Array> {
   const { path } = s;
   if (path === null) return yield* compute();
-  const bytes = yield* io(() => readIfPresent(path), () => readIfPresentAsync(path));
+  const bytes = yield* io(
+    () => readIfPresent(path),
+    () => readIfPresentAsync(path),
+  );
   if (bytes) {
     log(s.verbose, `Loading pre-computed eigenvalues from ${path}`);
     const cached = decodeCache(path, bytes);
@@ -374,7 +410,8 @@ export function* cachedEigenvalues(
   if (!X)
     throw new DseError(
       'ERR_DSE_CACHE',
-      `Expected an eigenvalue cache at eigvalSavePath ${JSON.stringify(path)} because X is null, but there is no such file. ` +
+      `Expected an eigenvalue cache at eigvalSavePath ${JSON.stringify(path)} because X is null, but there is no ` +
+        `such file. ` +
         'Pass X to compute the eigenvalues (and save them there).',
     );
   const computed = yield* compute();
@@ -383,12 +420,17 @@ export function* cachedEigenvalues(
     if (!Number.isFinite(rounded[i]))
       throw new DseError(
         'ERR_DSE_CACHE',
-        `Expected eigenvalues that fit in eigvalSavePrecision '${s.savePrecision}' but eigenvalue ${computed[i]} does not ` +
-          `(largest float16: 65504). Use eigvalSavePrecision 'float32' or 'float64'; nothing was written to ${JSON.stringify(path)}.`,
+        `Expected eigenvalues that fit in eigvalSavePrecision '${s.savePrecision}' but eigenvalue ${computed[i]} ` +
+          `does not ` +
+          `(largest float16: 65504). Use eigvalSavePrecision 'float32' or 'float64'; nothing was written to ` +
+          `${JSON.stringify(path)}.`,
       );
   const fingerprint: CacheFingerprint = { ...describeCall(X, rows, s), dataSha256: yield* digest(float64Bytes(X)) };
   const json = new TextEncoder().encode(JSON.stringify(fingerprint));
-  const archive = encodeNpz({ eigvals: { data: rounded, dtype: s.savePrecision }, fingerprint: { data: json, dtype: 'uint8' } });
+  const archive = encodeNpz({
+    eigvals: { data: rounded, dtype: s.savePrecision },
+    fingerprint: { data: json, dtype: 'uint8' },
+  });
   const writeError = (e: unknown) => cacheError(path, `could not be written: ${messageOf(e)}`, e);
   yield* io(
     () => {
@@ -426,9 +468,18 @@ function describeCall(X: Matrix, rows: Int32Array | null, s: CacheSettings): Omi
  * X for a function that takes the cache: a checked matrix, or null when X is null and a cache
  * path is given (the cached eigenvalues are then used unchecked, as in the reference).
  */
-export function matrixOrNull(X: unknown, path: string | null, toMatrix: (X: unknown, name: string) => Matrix): Matrix | null {
+export function matrixOrNull(
+  X: unknown,
+  path: string | null,
+  toMatrix: (X: unknown, name: string) => Matrix,
+): Matrix | null {
   if (X === null && path !== null) return null;
   if (X === null)
-    throw invalid('ERR_DSE_TYPE', 'X', 'a matrix ({ data, rows, cols }, number[][] or a 2-D tensor), or null together with an eigvalSavePath', null);
+    throw invalid(
+      'ERR_DSE_TYPE',
+      'X',
+      'a matrix ({ data, rows, cols }, number[][] or a 2-D tensor), or null together with an eigvalSavePath',
+      null,
+    );
   return toMatrix(X, 'X');
 }

@@ -13,7 +13,16 @@ import { probeSeed } from './random';
 import type { NativeChebyshevOptions } from './native';
 import { chebyshevMoments, type NativeRequest, type NativeResult, type Plan, type AsyncOptions } from './plan';
 import { promiseForm, syncForm, type Operation } from './operation';
-import { toMatrix, toOwnedMatrix, positiveNumber, seed, memoryLimit, type Matrix, type MatrixLike, type Parsed } from './validate';
+import {
+  toMatrix,
+  toOwnedMatrix,
+  positiveNumber,
+  seed,
+  memoryLimit,
+  type Matrix,
+  type MatrixLike,
+  type Parsed,
+} from './validate';
 
 /** The reference's constants: moments N = 50, probes nZ = 100, filter_thr = 1e-3, npts = 1001. */
 export const CHEBYSHEV = Object.freeze({ moments: 50, probes: 100, threshold: 1e-3, meshPoints: 1001 });
@@ -167,7 +176,8 @@ const CHEBYSHEV_EIGENVALUES: Operation<[X: MatrixLike], Parsed<typeof SPEC>, Mat
  * approx.length; // ~X.rows
  * ```
  */
-export const chebyshevEigenvalues: (X: MatrixLike, options?: ChebyshevEigenvaluesOptions) => Promise<Float64Array> = promiseForm('chebyshevEigenvalues', CHEBYSHEV_EIGENVALUES);
+export const chebyshevEigenvalues: (X: MatrixLike, options?: ChebyshevEigenvaluesOptions) => Promise<Float64Array> =
+  promiseForm('chebyshevEigenvalues', CHEBYSHEV_EIGENVALUES);
 
 /**
  * Synchronous {@link chebyshevEigenvalues}.
@@ -177,4 +187,5 @@ export const chebyshevEigenvalues: (X: MatrixLike, options?: ChebyshevEigenvalue
  * const approx = chebyshevEigenvaluesSync(X, { gaussianKernelSigma: 10 });
  * ```
  */
-export const chebyshevEigenvaluesSync: (X: MatrixLike, options?: ChebyshevEigenvaluesSyncOptions) => Float64Array = syncForm('chebyshevEigenvaluesSync', CHEBYSHEV_EIGENVALUES);
+export const chebyshevEigenvaluesSync: (X: MatrixLike, options?: ChebyshevEigenvaluesSyncOptions) => Float64Array =
+  syncForm('chebyshevEigenvaluesSync', CHEBYSHEV_EIGENVALUES);

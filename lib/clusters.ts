@@ -7,7 +7,19 @@
 import { DseError, invalid, raw } from './errors';
 import { cluster, type AsyncOptions } from './plan';
 import { promiseForm, syncForm, type Operation } from './operation';
-import { toMatrix, integerAtLeast, isFloatArray, memoryLimit, adopt, ownedMatrix, toOwnedMatrix, typeName, type Matrix, type MatrixLike, type Parsed } from './validate';
+import {
+  toMatrix,
+  integerAtLeast,
+  isFloatArray,
+  memoryLimit,
+  adopt,
+  ownedMatrix,
+  toOwnedMatrix,
+  typeName,
+  type Matrix,
+  type MatrixLike,
+  type Parsed,
+} from './validate';
 
 /** What DSMI accepts as the reference: a matrix [N, D'] or one value per row. */
 export type Reference = MatrixLike | ArrayLike<number> | BigInt64Array | BigUint64Array;
@@ -53,13 +65,17 @@ function column(values: ArrayLike<number | bigint>, name: string, integerTyped: 
     if (allIntegers && !Number.isInteger(x)) allIntegers = false;
     data[i] = x;
   }
-  return { values: { data, rows: n, cols: 1 }, integer: integerTyped || (allIntegers && !isFloatArray(values)), column: values };
+  return {
+    values: { data, rows: n, cols: 1 },
+    integer: integerTyped || (allIntegers && !isFloatArray(values)),
+    column: values,
+  };
 }
 
 /** Reads the reference argument of DSMI/ASMI. */
 export function parseReference(reference: unknown, name = 'reference'): ParsedReference {
   if (reference === null || reference === undefined || typeof reference !== 'object')
-    throw invalid('ERR_DSE_TYPE', name, 'labels (an array or typed array), or a matrix [N, D\']', reference);
+    throw invalid('ERR_DSE_TYPE', name, "labels (an array or typed array), or a matrix [N, D']", reference);
   const t = typeName(reference);
   if (INTEGER_ARRAYS.has(t)) return column(reference as ArrayLike<number | bigint>, name, true);
   if (t === 'Float64Array' || t === 'Float32Array') return column(reference as ArrayLike<number>, name, false);
@@ -118,7 +134,10 @@ export function classLabels(values: ArrayLike<number | bigint>): Int32Array {
   let int32 = true;
   for (let i = 0; i < n && int32; i++) {
     const v = values[i];
-    int32 = typeof v === 'number' ? Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 : v >= -(2n ** 31n) && v < 2n ** 31n;
+    int32 =
+      typeof v === 'number'
+        ? Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31
+        : v >= -(2n ** 31n) && v < 2n ** 31n;
     if (int32) out[i] = Number(v);
   }
   if (int32) return out;
@@ -215,10 +234,11 @@ export const CLUSTER_SPEC = {
 /** Checks nClusters / nNeighbors against the number of rows. */
 export function checkClusterSizes(n: number, nClusters: number, nNeighbors: number, what: string): void {
   // scikit-learn's eigensolver needs k < n: it fails for k >= n.
-  if (nClusters >= n) throw invalid('ERR_DSE_OPTION', 'nClusters', `an integer < the number of rows of ${what} (${n})`, nClusters);
-  if (nNeighbors > n) throw invalid('ERR_DSE_OPTION', 'nNeighbors', `an integer <= the number of rows of ${what} (${n})`, nNeighbors);
+  if (nClusters >= n)
+    throw invalid('ERR_DSE_OPTION', 'nClusters', `an integer < the number of rows of ${what} (${n})`, nClusters);
+  if (nNeighbors > n)
+    throw invalid('ERR_DSE_OPTION', 'nNeighbors', `an integer <= the number of rows of ${what} (${n})`, nNeighbors);
 }
-
 
 function readY([Y]: [MatrixLike], o: Parsed<typeof CLUSTER_SPEC>, owned: boolean): Matrix {
   const m = (owned ? toOwnedMatrix : toMatrix)(Y, 'Y');
@@ -244,7 +264,8 @@ const CLUSTERING: Operation<[Y: MatrixLike], Parsed<typeof CLUSTER_SPEC>, Matrix
  * const labels = await spectralClustering(images, { nClusters: 10 });
  * ```
  */
-export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOptions) => Promise<Int32Array> = promiseForm('spectralClustering', CLUSTERING);
+export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOptions) => Promise<Int32Array> =
+  promiseForm('spectralClustering', CLUSTERING);
 
 /**
  * Synchronous {@link spectralClustering}.
@@ -254,4 +275,7 @@ export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOpt
  * const labels = spectralClusteringSync(Y, { nClusters: 3, nNeighbors: 10 });
  * ```
  */
-export const spectralClusteringSync: (Y: MatrixLike, options?: SpectralClusteringSyncOptions) => Int32Array = syncForm('spectralClusteringSync', CLUSTERING);
+export const spectralClusteringSync: (Y: MatrixLike, options?: SpectralClusteringSyncOptions) => Int32Array = syncForm(
+  'spectralClusteringSync',
+  CLUSTERING,
+);

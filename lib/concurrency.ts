@@ -42,7 +42,8 @@ function quotaIn(dir: string, v2: boolean): number | undefined {
     if (!text) return undefined;
     const [quota, period] = text.split(/\s+/);
     if (quota === 'max') return undefined;
-    const q = Number(quota), p = Number(period ?? 100000);
+    const q = Number(quota),
+      p = Number(period ?? 100000);
     return q > 0 && p > 0 ? q / p : undefined;
   }
   const q = Number(readText(path.join(dir, 'cpu.cfs_quota_us'))?.trim());
@@ -123,6 +124,11 @@ export function defaultConcurrency(
 /** Checks setConcurrency's argument. */
 export function checkConcurrency(n: unknown): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_CONCURRENCY)
-    throw invalid('ERR_DSE_OPTION', 'setConcurrency(threads)', `a whole number from 0 to ${MAX_CONCURRENCY} (0: the default)`, n);
+    throw invalid(
+      'ERR_DSE_OPTION',
+      'setConcurrency(threads)',
+      `a whole number from 0 to ${MAX_CONCURRENCY} (0: the default)`,
+      n,
+    );
   return n;
 }

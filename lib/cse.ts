@@ -10,7 +10,11 @@ import type { Matrix } from './validate';
  * there, but without producing NaN. The binning and counting run in native (binnedRowCounts), so
  * that the async forms run them on the compute thread, abortably.
  */
-export function* classicShannonEntropies(X: Matrix, subsets: Int32Array[] | null, bins: number): Generator<NativeRequest, number[], NativeResult> {
+export function* classicShannonEntropies(
+  X: Matrix,
+  subsets: Int32Array[] | null,
+  bins: number,
+): Generator<NativeRequest, number[], NativeResult> {
   const groups = yield* binnedCounts(X, subsets, bins);
   return groups.map((counts) => {
     const rows = accurateSum(counts);

@@ -32,7 +32,13 @@ import {
 } from './options';
 import { toMatrix, toOwnedMatrix, type Matrix, type MatrixLike } from './validate';
 
-export function nativeOptions(kind: KernelCode, sigma: number, knn: number, precision: Precision, entry = false): NativeSpectraOptions {
+export function nativeOptions(
+  kind: KernelCode,
+  sigma: number,
+  knn: number,
+  precision: Precision,
+  entry = false,
+): NativeSpectraOptions {
   return { kind, sigma, knn, precision: precision === 'float32' ? 1 : 0, output: entry ? 1 : 0 };
 }
 
@@ -43,8 +49,10 @@ export function* dsePlan(X: Matrix | null, o: DseResolved): Plan<number> {
   if (o.eigvalSavePath !== null && (o.classicShannonEntropy || o.matrixEntryEntropy))
     throw new DseError(
       'ERR_DSE_OPTION',
-      `Expected eigvalSavePath only with the eigenvalue entropy but received it with ${o.classicShannonEntropy ? 'classicShannonEntropy' : 'matrixEntryEntropy'}: ` +
-        'that entropy uses no eigenvalues, so nothing would be cached (the Python reference ignores the path silently). Remove one of the two options',
+      `Expected eigvalSavePath only with the eigenvalue entropy but received it with ` +
+        `${o.classicShannonEntropy ? 'classicShannonEntropy' : 'matrixEntryEntropy'}: ` +
+        'that entropy uses no eigenvalues, so nothing would be cached (the Python reference ignores the path ' +
+        'silently). Remove one of the two options',
     );
   checkSlqCombination(o, 'diffusionSpectralEntropy');
   if (o.method === 'slq') return (yield* dseSlqPlan(X, o)).value;
@@ -64,7 +72,11 @@ export function* dsePlan(X: Matrix | null, o: DseResolved): Plan<number> {
   log(o.verbose, 'Computing Diffusion Spectral Entropy...');
   const subsets = rows ? [rows] : null;
   if (o.matrixEntryEntropy) {
-    const [h] = yield* spectra(X, subsets, nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision, true));
+    const [h] = yield* spectra(
+      X,
+      subsets,
+      nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision, true),
+    );
     return h[0];
   }
   const ev = yield* cachedEigenvalues(X, rows, dseCache(o), function* () {
@@ -73,7 +85,11 @@ export function* dsePlan(X: Matrix | null, o: DseResolved): Plan<number> {
       const [approx] = yield* chebyshevSpectra(X, subsets, o.gaussianKernelSigma, o.randomSeed);
       return approx;
     }
-    const [exact] = yield* spectra(X, subsets, nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision));
+    const [exact] = yield* spectra(
+      X,
+      subsets,
+      nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision),
+    );
     log(o.verbose, 'Eigenvalues computed.');
     return exact;
   });
@@ -108,7 +124,7 @@ function aseCache(o: AseResolved): CacheSettings {
   };
 }
 
-export function aseKernel(o: Pick<AseResolved, "useKnn" | "anisotropic">): KernelCode {
+export function aseKernel(o: Pick<AseResolved, 'useKnn' | 'anisotropic'>): KernelCode {
   if (o.useKnn) return KernelCode.Knn;
   return o.anisotropic ? KernelCode.Anisotropic : KernelCode.Gaussian;
 }
@@ -124,7 +140,11 @@ export function* asePlan(X: Matrix | null, o: AseResolved): Plan<number> {
     if (o.useKnn && o.knn > n)
       throw invalid('ERR_DSE_OPTION', 'knn', `an integer <= the number of rows used (${n})`, o.knn);
     log(o.verbose, 'Computing adjacency matrix and its eigenvalues...');
-    const [computed] = yield* spectra(m, rows ? [rows] : null, nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision));
+    const [computed] = yield* spectra(
+      m,
+      rows ? [rows] : null,
+      nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision),
+    );
     return computed;
   });
   return entropyBits(probabilitiesFromEigenvalues(ev, 1, 'the adjacency eigenvalues'));
@@ -132,7 +152,13 @@ export function* asePlan(X: Matrix | null, o: AseResolved): Plan<number> {
 
 // Method 'slq' (lib/slq.ts): the same subsample, then one estimate instead of the eigenvalues.
 function slqMatrix(X: Matrix | null): Matrix {
-  if (!X) throw invalid('ERR_DSE_TYPE', 'X', "a matrix (method 'slq' works from the rows of X, never from an eigenvalue cache)", null);
+  if (!X)
+    throw invalid(
+      'ERR_DSE_TYPE',
+      'X',
+      "a matrix (method 'slq' works from the rows of X, never from an eigenvalue cache)",
+      null,
+    );
   return X;
 }
 
@@ -140,7 +166,15 @@ export function* dseSlqPlan(X: Matrix | null, o: DseResolved): Plan<SlqResult> {
   const m = slqMatrix(X);
   const rows = subsampleRows(m.rows, o.maxN, o.randomSeed);
   log(o.verbose, "Computing Diffusion Spectral Entropy (method 'slq')...");
-  const [r] = yield* slqEntropies(m, rows ? [rows] : null, KernelCode.Diffusion, o.gaussianKernelSigma, o.t, o.slq, o.randomSeed);
+  const [r] = yield* slqEntropies(
+    m,
+    rows ? [rows] : null,
+    KernelCode.Diffusion,
+    o.gaussianKernelSigma,
+    o.t,
+    o.slq,
+    o.randomSeed,
+  );
   log(o.verbose, `${r.value} +- ${r.standardError} bits (${r.slq.deflated} eigenpairs deflated).`);
   return r;
 }
@@ -164,7 +198,14 @@ function* dseDetailedPlan(X: Matrix | null, o: DseResolved): Plan<EntropyEstimat
   checkSlqCombination(o, 'diffusionSpectralEntropyDetailed');
   if (o.method === 'slq') {
     const r = yield* dseSlqPlan(X, o);
-    return { value: r.value, standardError: r.standardError, method: 'slq', n: r.n, seconds: secondsSince(start), slq: r.slq };
+    return {
+      value: r.value,
+      standardError: r.standardError,
+      method: 'slq',
+      n: r.n,
+      seconds: secondsSince(start),
+      slq: r.slq,
+    };
   }
   const value = yield* dsePlan(X, o);
   const chebyshev = o.chebyshevApprox && !o.classicShannonEntropy && !o.matrixEntryEntropy;
@@ -177,7 +218,14 @@ function* aseDetailedPlan(X: Matrix | null, o: AseResolved): Plan<EntropyEstimat
   checkSlqCombination(o, 'adjacencySpectralEntropyDetailed');
   if (o.method === 'slq') {
     const r = yield* aseSlqPlan(X, o);
-    return { value: r.value, standardError: r.standardError, method: 'slq', n: r.n, seconds: secondsSince(start), slq: r.slq };
+    return {
+      value: r.value,
+      standardError: r.standardError,
+      method: 'slq',
+      n: r.n,
+      seconds: secondsSince(start),
+      slq: r.slq,
+    };
   }
   const value = yield* asePlan(X, o);
   return { value, standardError: 0, method: 'exact', n: rowsUsed(X, o.maxN), seconds: secondsSince(start) };
@@ -199,10 +247,24 @@ function readX(inputs: [MatrixLike | null], o: { eigvalSavePath: string | null }
 
 const DSE: Entropy<DseResolved, number> = { inputs: 1, spec: DSE_SPEC, read: readX, plan: dsePlan };
 const ASE: Entropy<AseResolved, number> = { inputs: 1, spec: ASE_SPEC, read: readX, plan: asePlan };
-const DSE_DETAILED: Entropy<DseResolved, EntropyEstimate> = { inputs: 1, spec: DSE_SPEC, read: readX, plan: dseDetailedPlan };
-const ASE_DETAILED: Entropy<AseResolved, EntropyEstimate> = { inputs: 1, spec: ASE_SPEC, read: readX, plan: aseDetailedPlan };
+const DSE_DETAILED: Entropy<DseResolved, EntropyEstimate> = {
+  inputs: 1,
+  spec: DSE_SPEC,
+  read: readX,
+  plan: dseDetailedPlan,
+};
+const ASE_DETAILED: Entropy<AseResolved, EntropyEstimate> = {
+  inputs: 1,
+  spec: ASE_SPEC,
+  read: readX,
+  plan: aseDetailedPlan,
+};
 
-const EIGENVALUES_SPEC = { gaussianKernelSigma: KERNEL_SPEC.gaussianKernelSigma, precision: KERNEL_SPEC.precision, memoryLimitBytes: KERNEL_SPEC.memoryLimitBytes };
+const EIGENVALUES_SPEC = {
+  gaussianKernelSigma: KERNEL_SPEC.gaussianKernelSigma,
+  precision: KERNEL_SPEC.precision,
+  memoryLimitBytes: KERNEL_SPEC.memoryLimitBytes,
+};
 const EIGENVALUES: Operation<[X: MatrixLike], Resolved<DiffusionEigenvaluesSyncOptions>, Matrix, Float64Array> = {
   inputs: 1,
   spec: EIGENVALUES_SPEC,
@@ -222,7 +284,10 @@ const EIGENVALUES: Operation<[X: MatrixLike], Resolved<DiffusionEigenvaluesSyncO
  * const bits = await diffusionSpectralEntropy(X, { gaussianKernelSigma: 10, t: 1 });
  * ```
  */
-export const diffusionSpectralEntropy: (X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions) => Promise<number> = promiseForm('diffusionSpectralEntropy', DSE);
+export const diffusionSpectralEntropy: (
+  X: MatrixLike | null,
+  options?: DiffusionSpectralEntropyOptions,
+) => Promise<number> = promiseForm('diffusionSpectralEntropy', DSE);
 
 /**
  * Synchronous {@link diffusionSpectralEntropy}: blocks the calling thread.
@@ -232,7 +297,10 @@ export const diffusionSpectralEntropy: (X: MatrixLike | null, options?: Diffusio
  * const bits = diffusionSpectralEntropySync([[0, 0], [1, 0], [0, 1], [1, 1]], { gaussianKernelSigma: 1 });
  * ```
  */
-export const diffusionSpectralEntropySync: (X: MatrixLike | null, options?: DiffusionSpectralEntropySyncOptions) => number = syncForm('diffusionSpectralEntropySync', DSE);
+export const diffusionSpectralEntropySync: (
+  X: MatrixLike | null,
+  options?: DiffusionSpectralEntropySyncOptions,
+) => number = syncForm('diffusionSpectralEntropySync', DSE);
 
 /**
  * Adjacency Spectral Entropy (the reference's `adjacency_spectral_entropy`): the entropy of the
@@ -244,7 +312,10 @@ export const diffusionSpectralEntropySync: (X: MatrixLike | null, options?: Diff
  * const bits = await adjacencySpectralEntropy(X, { useKnn: true, knn: 10 });
  * ```
  */
-export const adjacencySpectralEntropy: (X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions) => Promise<number> = promiseForm('adjacencySpectralEntropy', ASE);
+export const adjacencySpectralEntropy: (
+  X: MatrixLike | null,
+  options?: AdjacencySpectralEntropyOptions,
+) => Promise<number> = promiseForm('adjacencySpectralEntropy', ASE);
 
 /**
  * Synchronous {@link adjacencySpectralEntropy}.
@@ -254,7 +325,10 @@ export const adjacencySpectralEntropy: (X: MatrixLike | null, options?: Adjacenc
  * const bits = adjacencySpectralEntropySync(X, { gaussianKernelSigma: 2, anisotropic: true });
  * ```
  */
-export const adjacencySpectralEntropySync: (X: MatrixLike | null, options?: AdjacencySpectralEntropySyncOptions) => number = syncForm('adjacencySpectralEntropySync', ASE);
+export const adjacencySpectralEntropySync: (
+  X: MatrixLike | null,
+  options?: AdjacencySpectralEntropySyncOptions,
+) => number = syncForm('adjacencySpectralEntropySync', ASE);
 
 /**
  * {@link diffusionSpectralEntropy} with its error estimate and cost:
@@ -267,7 +341,10 @@ export const adjacencySpectralEntropySync: (X: MatrixLike | null, options?: Adja
  * console.log(`${value.toFixed(3)} +- ${(2 * standardError).toFixed(3)} bits`);
  * ```
  */
-export const diffusionSpectralEntropyDetailed: (X: MatrixLike | null, options?: DiffusionSpectralEntropyOptions) => Promise<EntropyEstimate> = promiseForm('diffusionSpectralEntropyDetailed', DSE_DETAILED);
+export const diffusionSpectralEntropyDetailed: (
+  X: MatrixLike | null,
+  options?: DiffusionSpectralEntropyOptions,
+) => Promise<EntropyEstimate> = promiseForm('diffusionSpectralEntropyDetailed', DSE_DETAILED);
 
 /**
  * Synchronous {@link diffusionSpectralEntropyDetailed}.
@@ -277,7 +354,10 @@ export const diffusionSpectralEntropyDetailed: (X: MatrixLike | null, options?: 
  * const est = diffusionSpectralEntropyDetailedSync(Z, { method: 'slq', randomSeed: 1 });
  * ```
  */
-export const diffusionSpectralEntropyDetailedSync: (X: MatrixLike | null, options?: DiffusionSpectralEntropySyncOptions) => EntropyEstimate = syncForm('diffusionSpectralEntropyDetailedSync', DSE_DETAILED);
+export const diffusionSpectralEntropyDetailedSync: (
+  X: MatrixLike | null,
+  options?: DiffusionSpectralEntropySyncOptions,
+) => EntropyEstimate = syncForm('diffusionSpectralEntropyDetailedSync', DSE_DETAILED);
 
 /**
  * {@link adjacencySpectralEntropy} with its error estimate and cost (see
@@ -289,7 +369,10 @@ export const diffusionSpectralEntropyDetailedSync: (X: MatrixLike | null, option
  * const est = await adjacencySpectralEntropyDetailed(Z, { anisotropic: true, method: 'slq' });
  * ```
  */
-export const adjacencySpectralEntropyDetailed: (X: MatrixLike | null, options?: AdjacencySpectralEntropyOptions) => Promise<EntropyEstimate> = promiseForm('adjacencySpectralEntropyDetailed', ASE_DETAILED);
+export const adjacencySpectralEntropyDetailed: (
+  X: MatrixLike | null,
+  options?: AdjacencySpectralEntropyOptions,
+) => Promise<EntropyEstimate> = promiseForm('adjacencySpectralEntropyDetailed', ASE_DETAILED);
 
 /**
  * Synchronous {@link adjacencySpectralEntropyDetailed}.
@@ -299,7 +382,10 @@ export const adjacencySpectralEntropyDetailed: (X: MatrixLike | null, options?: 
  * const est = adjacencySpectralEntropyDetailedSync(Z, { method: 'slq' });
  * ```
  */
-export const adjacencySpectralEntropyDetailedSync: (X: MatrixLike | null, options?: AdjacencySpectralEntropySyncOptions) => EntropyEstimate = syncForm('adjacencySpectralEntropyDetailedSync', ASE_DETAILED);
+export const adjacencySpectralEntropyDetailedSync: (
+  X: MatrixLike | null,
+  options?: AdjacencySpectralEntropySyncOptions,
+) => EntropyEstimate = syncForm('adjacencySpectralEntropyDetailedSync', ASE_DETAILED);
 
 /**
  * Eigenvalues of the symmetric diffusion kernel K = D^-1/2 G D^-1/2 of all rows of X, ascending.
@@ -311,7 +397,8 @@ export const adjacencySpectralEntropyDetailedSync: (X: MatrixLike | null, option
  * ev[ev.length - 1]; // 1 (up to rounding)
  * ```
  */
-export const diffusionEigenvalues: (X: MatrixLike, options?: DiffusionEigenvaluesOptions) => Promise<Float64Array> = promiseForm('diffusionEigenvalues', EIGENVALUES);
+export const diffusionEigenvalues: (X: MatrixLike, options?: DiffusionEigenvaluesOptions) => Promise<Float64Array> =
+  promiseForm('diffusionEigenvalues', EIGENVALUES);
 
 /**
  * Synchronous {@link diffusionEigenvalues}.
@@ -321,4 +408,5 @@ export const diffusionEigenvalues: (X: MatrixLike, options?: DiffusionEigenvalue
  * const ev = diffusionEigenvaluesSync([[0], [1], [3]], { gaussianKernelSigma: 1 });
  * ```
  */
-export const diffusionEigenvaluesSync: (X: MatrixLike, options?: DiffusionEigenvaluesSyncOptions) => Float64Array = syncForm('diffusionEigenvaluesSync', EIGENVALUES);
+export const diffusionEigenvaluesSync: (X: MatrixLike, options?: DiffusionEigenvaluesSyncOptions) => Float64Array =
+  syncForm('diffusionEigenvaluesSync', EIGENVALUES);

@@ -45,9 +45,25 @@ export {
   type MutualInformationResult,
 } from './mi';
 export { SLQ_DEFAULTS, type Method, type SlqOptions, type EntropyEstimate, type SlqDiagnostics } from './slq';
-export { spectralClustering, spectralClusteringSync, type Reference, type SpectralClusteringOptions, type SpectralClusteringSyncOptions } from './clusters';
-export { chebyshevEigenvalues, chebyshevEigenvaluesSync, type ChebyshevEigenvaluesOptions, type ChebyshevEigenvaluesSyncOptions } from './chebyshev';
-export { readEigenvalueCache, type EigenvalueCacheFile, type CacheFingerprint, type EigvalSavePrecision } from './cache';
+export {
+  spectralClustering,
+  spectralClusteringSync,
+  type Reference,
+  type SpectralClusteringOptions,
+  type SpectralClusteringSyncOptions,
+} from './clusters';
+export {
+  chebyshevEigenvalues,
+  chebyshevEigenvaluesSync,
+  type ChebyshevEigenvaluesOptions,
+  type ChebyshevEigenvaluesSyncOptions,
+} from './chebyshev';
+export {
+  readEigenvalueCache,
+  type EigenvalueCacheFile,
+  type CacheFingerprint,
+  type EigvalSavePrecision,
+} from './cache';
 export { pythonRandomSample, PythonRandom } from './random';
 export { buildInfo, concurrency, setConcurrency, packageVersion, type BuildInfo } from './info';
 export { setMemoryLimit, getMemoryLimit } from './memory';

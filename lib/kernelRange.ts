@@ -53,12 +53,16 @@ export function sigmaRange(precision: KernelPrecision): [number, number] {
 
 function rangeText(precision: KernelPrecision): string {
   const [lo, hi] = sigmaRange(precision);
-  return `a number from ${lo.toPrecision(3)} to ${hi.toPrecision(3)} (where 1 / (sigma sqrt(2 pi)) and 2 sigma^2 are finite and non-zero in ${precision})`;
+  return (
+    `a number from ${lo.toPrecision(3)} to ${hi.toPrecision(3)} (where 1 / (sigma sqrt(2 pi)) and 2 sigma^2 are ` +
+    `finite and non-zero in ${precision})`
+  );
 }
 
 /** Throws ERR_DSE_OPTION naming gaussianKernelSigma when the kernel's constants are not usable. */
 export function checkSigma(sigma: number, precision: KernelPrecision): void {
-  if (!sigmaUsable(sigma, precision)) throw invalid('ERR_DSE_OPTION', 'gaussianKernelSigma', rangeText(precision), sigma);
+  if (!sigmaUsable(sigma, precision))
+    throw invalid('ERR_DSE_OPTION', 'gaussianKernelSigma', rangeText(precision), sigma);
 }
 
 /**
@@ -68,7 +72,11 @@ export function checkSigma(sigma: number, precision: KernelPrecision): void {
  * kNN order and every entropy are invariant under that scaling, and a power of two rounds
  * nothing. `sigma` null: the kernel ignores it (kNN).
  */
-export function fitToRange(X: Matrix, sigma: number | null, precision: KernelPrecision): { X: Matrix; sigma: number | null } {
+export function fitToRange(
+  X: Matrix,
+  sigma: number | null,
+  precision: KernelPrecision,
+): { X: Matrix; sigma: number | null } {
   const { data } = X;
   let max = 0;
   let at = 0;
@@ -83,7 +91,12 @@ export function fitToRange(X: Matrix, sigma: number | null, precision: KernelPre
   const high = Math.sqrt((f32 ? F32_MAX : Number.MAX_VALUE) / (8 * X.cols));
   const low = Math.sqrt(f32 ? 2 ** -126 / 2 ** -23 : 2 ** -1022 / 2 ** -52);
   // The smallest power of two that brings max|x| inside [low, high], plus one.
-  const k = max > high ? -(Math.ceil(Math.log2(max / high)) + 1) : max > 0 && max < low ? Math.ceil(Math.log2(low / max)) + 1 : 0;
+  const k =
+    max > high
+      ? -(Math.ceil(Math.log2(max / high)) + 1)
+      : max > 0 && max < low
+        ? Math.ceil(Math.log2(low / max)) + 1
+        : 0;
   const scaledSigma = sigma === null ? null : sigma * 2 ** k;
   if (scaledSigma !== null && !sigmaUsable(scaledSigma, precision)) {
     if (k === 0) checkSigma(sigma!, precision);
@@ -91,7 +104,8 @@ export function fitToRange(X: Matrix, sigma: number | null, precision: KernelPre
     throw new DseError(
       'ERR_DSE_NON_FINITE',
       `Expected values of X whose squared distances fit in ${precision} at gaussianKernelSigma ${sigma} ` +
-        `(magnitudes from ${low.toPrecision(3)} to ${high.toPrecision(3)}, or a sigma that can be scaled with them) but received ` +
+        `(magnitudes from ${low.toPrecision(3)} to ${high.toPrecision(3)}, or a sigma that can be scaled with them) ` +
+        `but received ` +
         `a largest magnitude of ${max} at row ${r}, column ${at - r * X.cols}`,
     );
   }

@@ -44,7 +44,12 @@ export function setMemoryLimit(bytes: number | null): void {
     return;
   }
   if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes <= 0)
-    throw invalid('ERR_DSE_OPTION', 'setMemoryLimit(bytes)', 'a finite number of bytes > 0, or null for the default', bytes);
+    throw invalid(
+      'ERR_DSE_OPTION',
+      'setMemoryLimit(bytes)',
+      'a finite number of bytes > 0, or null for the default',
+      bytes,
+    );
   limit = bytes;
 }
 

@@ -63,15 +63,26 @@ function* clustersOf(
   const discrete = o.referenceDiscrete ?? (values.cols === 1 && ref.integer);
   if (discrete) {
     if (values.cols !== 1)
-      throw invalid('ERR_DSE_SHAPE', 'reference', 'one label per row (shape [N] or [N, 1]) when referenceDiscrete is true', raw(`shape [${values.rows}, ${values.cols}]`));
+      throw invalid(
+        'ERR_DSE_SHAPE',
+        'reference',
+        'one label per row (shape [N] or [N, 1]) when referenceDiscrete is true',
+        raw(`shape [${values.rows}, ${values.cols}]`),
+      );
     return classLabels(ref.column ?? values.data);
   }
   if (o.precomputedClusters) {
     if (o.precomputedClusters.length !== n)
-      throw invalid('ERR_DSE_SHAPE', 'precomputedClusters', `one label per row of X (${n})`, raw(`${o.precomputedClusters.length} labels`));
+      throw invalid(
+        'ERR_DSE_SHAPE',
+        'precomputedClusters',
+        `one label per row of X (${n})`,
+        raw(`${o.precomputedClusters.length} labels`),
+      );
     return integerLabels(o.precomputedClusters, 'precomputedClusters', 'cluster labels');
   }
-  if (o.nClusters > n) throw invalid('ERR_DSE_OPTION', 'nClusters', `an integer <= the number of rows (${n})`, o.nClusters);
+  if (o.nClusters > n)
+    throw invalid('ERR_DSE_OPTION', 'nClusters', `an integer <= the number of rows (${n})`, o.nClusters);
   if (values.cols === 1) return binScalars(values.data, o.nClusters);
   checkClusterSizes(values.rows, o.nClusters, 10, 'reference');
   return yield* cluster(values, o.nClusters, 10);
@@ -186,13 +197,25 @@ export function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Pla
     entropies = yield* classicShannonEntropies(X, plan.subsets, o.numBinsPerDim);
   } else if (o.method === 'slq') {
     // Every subset in one native batch, each with its own probe streams (lib/slq.ts).
-    const estimates = yield* slqEntropies(X, plan.subsets, KernelCode.Diffusion, o.gaussianKernelSigma, o.t, o.slq, o.randomSeed);
+    const estimates = yield* slqEntropies(
+      X,
+      plan.subsets,
+      KernelCode.Diffusion,
+      o.gaussianKernelSigma,
+      o.t,
+      o.slq,
+      o.randomSeed,
+    );
     entropies = estimates.map((r) => r.value);
   } else if (o.chebyshevApprox && !o.matrixEntryEntropy) {
     const spectraOf = yield* chebyshevSpectra(X, plan.subsets, o.gaussianKernelSigma, o.randomSeed);
     entropies = spectraOf.map((ev) => entropyBits(probabilitiesFromEigenvalues(ev, o.t, 'the diffusion eigenvalues')));
   } else {
-    const results = yield* spectra(X, plan.subsets, nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision, o.matrixEntryEntropy));
+    const results = yield* spectra(
+      X,
+      plan.subsets,
+      nativeOptions(KernelCode.Diffusion, o.gaussianKernelSigma, 1, o.precision, o.matrixEntryEntropy),
+    );
     entropies = results.map((r) =>
       o.matrixEntryEntropy ? r[0] : entropyBits(probabilitiesFromEigenvalues(r, o.t, 'the diffusion eigenvalues')),
     );
@@ -212,7 +235,8 @@ function* asmiPlan(X: Matrix, ref: ParsedReference, o: AsmiResolved): Plan<Mutua
     if (smallest < o.knn)
       throw new DseError(
         'ERR_DSE_OPTION',
-        `Expected every cluster to have at least knn = ${o.knn} rows for the kNN adjacency but the smallest has ${smallest}` +
+        `Expected every cluster to have at least knn = ${o.knn} rows for the kNN adjacency but the smallest has ` +
+          `${smallest}` +
           ' (the Python reference fails here too). Use fewer clusters or a smaller knn.',
       );
   }
@@ -220,9 +244,20 @@ function* asmiPlan(X: Matrix, ref: ParsedReference, o: AsmiResolved): Plan<Mutua
   if (o.method === 'slq') {
     const kind = o.anisotropic ? KernelCode.Anisotropic : KernelCode.Gaussian;
     const estimates = yield* slqEntropies(X, plan.subsets, kind, o.gaussianKernelSigma, 1, o.slq, o.randomSeed);
-    return { value: combine(plan, estimates.map((r) => r.value), o.numRepetitions), clusters: labels };
+    return {
+      value: combine(
+        plan,
+        estimates.map((r) => r.value),
+        o.numRepetitions,
+      ),
+      clusters: labels,
+    };
   }
-  const results = yield* spectra(X, plan.subsets, nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision));
+  const results = yield* spectra(
+    X,
+    plan.subsets,
+    nativeOptions(aseKernel(o), o.gaussianKernelSigma, o.knn, o.precision),
+  );
   const entropies = results.map((r) => entropyBits(probabilitiesFromEigenvalues(r, 1, 'the adjacency eigenvalues')));
   return { value: combine(plan, entropies, o.numRepetitions), clusters: labels };
 }
@@ -240,9 +275,24 @@ function readMiInputs([X, reference]: [MatrixLike, Reference], _o: unknown, owne
   return { X: toMatrix(X, 'X'), ref: parseReference(reference) };
 }
 
-type Mi<O extends { memoryLimitBytes: number | null }> = Operation<[X: MatrixLike, reference: Reference], O, MiInputs, MutualInformationResult>;
-const DSMI: Mi<DsmiResolved> = { inputs: 2, spec: DSMI_SPEC, read: readMiInputs, plan: ({ X, ref }, o) => dsmiPlan(X, ref, o) };
-const ASMI: Mi<AsmiResolved> = { inputs: 2, spec: ASMI_SPEC, read: readMiInputs, plan: ({ X, ref }, o) => asmiPlan(X, ref, o) };
+type Mi<O extends { memoryLimitBytes: number | null }> = Operation<
+  [X: MatrixLike, reference: Reference],
+  O,
+  MiInputs,
+  MutualInformationResult
+>;
+const DSMI: Mi<DsmiResolved> = {
+  inputs: 2,
+  spec: DSMI_SPEC,
+  read: readMiInputs,
+  plan: ({ X, ref }, o) => dsmiPlan(X, ref, o),
+};
+const ASMI: Mi<AsmiResolved> = {
+  inputs: 2,
+  spec: ASMI_SPEC,
+  read: readMiInputs,
+  plan: ({ X, ref }, o) => asmiPlan(X, ref, o),
+};
 
 /**
  * Diffusion Spectral Mutual Information DSMI(X; reference) in bits, the reference's
@@ -254,7 +304,11 @@ const ASMI: Mi<AsmiResolved> = { inputs: 2, spec: ASMI_SPEC, read: readMiInputs,
  * const { value, clusters } = await diffusionSpectralMutualInformation(Z, labels, { gaussianKernelSigma: 10 });
  * ```
  */
-export const diffusionSpectralMutualInformation: (X: MatrixLike, reference: Reference, options?: DiffusionSpectralMutualInformationOptions) => Promise<MutualInformationResult> = promiseForm('diffusionSpectralMutualInformation', DSMI);
+export const diffusionSpectralMutualInformation: (
+  X: MatrixLike,
+  reference: Reference,
+  options?: DiffusionSpectralMutualInformationOptions,
+) => Promise<MutualInformationResult> = promiseForm('diffusionSpectralMutualInformation', DSMI);
 
 /**
  * Synchronous {@link diffusionSpectralMutualInformation}.
@@ -264,7 +318,11 @@ export const diffusionSpectralMutualInformation: (X: MatrixLike, reference: Refe
  * const { value } = diffusionSpectralMutualInformationSync(Z, new Int32Array(labels));
  * ```
  */
-export const diffusionSpectralMutualInformationSync: (X: MatrixLike, reference: Reference, options?: DiffusionSpectralMutualInformationSyncOptions) => MutualInformationResult = syncForm('diffusionSpectralMutualInformationSync', DSMI);
+export const diffusionSpectralMutualInformationSync: (
+  X: MatrixLike,
+  reference: Reference,
+  options?: DiffusionSpectralMutualInformationSyncOptions,
+) => MutualInformationResult = syncForm('diffusionSpectralMutualInformationSync', DSMI);
 
 /**
  * Adjacency Spectral Mutual Information (the reference's `adjacency_spectral_mutual_information`):
@@ -275,7 +333,11 @@ export const diffusionSpectralMutualInformationSync: (X: MatrixLike, reference: 
  * const { value } = await adjacencySpectralMutualInformation(Z, labels, { useKnn: true });
  * ```
  */
-export const adjacencySpectralMutualInformation: (X: MatrixLike, reference: Reference, options?: AdjacencySpectralMutualInformationOptions) => Promise<MutualInformationResult> = promiseForm('adjacencySpectralMutualInformation', ASMI);
+export const adjacencySpectralMutualInformation: (
+  X: MatrixLike,
+  reference: Reference,
+  options?: AdjacencySpectralMutualInformationOptions,
+) => Promise<MutualInformationResult> = promiseForm('adjacencySpectralMutualInformation', ASMI);
 
 /**
  * Synchronous {@link adjacencySpectralMutualInformation}.
@@ -285,4 +347,8 @@ export const adjacencySpectralMutualInformation: (X: MatrixLike, reference: Refe
  * const { value } = adjacencySpectralMutualInformationSync(Z, labels, { anisotropic: true });
  * ```
  */
-export const adjacencySpectralMutualInformationSync: (X: MatrixLike, reference: Reference, options?: AdjacencySpectralMutualInformationSyncOptions) => MutualInformationResult = syncForm('adjacencySpectralMutualInformationSync', ASMI);
+export const adjacencySpectralMutualInformationSync: (
+  X: MatrixLike,
+  reference: Reference,
+  options?: AdjacencySpectralMutualInformationSyncOptions,
+) => MutualInformationResult = syncForm('adjacencySpectralMutualInformationSync', ASMI);

@@ -40,7 +40,10 @@ export interface KernelOptions {
    * Default `'float64'`.
    */
   precision?: Precision;
-  /** Not in the reference: bytes this call may use; above, it fails with ERR_DSE_MEMORY. Default: setMemoryLimit's (80% of the machine). */
+  /**
+   * Not in the reference: bytes this call may use; above, it fails with ERR_DSE_MEMORY. Default: setMemoryLimit's (80%
+   * of the machine).
+   */
   memoryLimitBytes?: number | null;
   /**
    * Not in the reference: `'exact'` (the eigendecomposition, default) or `'slq'` (stochastic
@@ -75,7 +78,10 @@ export interface DiffusionOptions {
   classicShannonEntropy?: boolean;
   /** `matrix_entry_entropy`: entropy of the diffusion matrix's entries instead of its eigenvalues. Default false. */
   matrixEntryEntropy?: boolean;
-  /** `num_bins_per_dim`: bins per dimension for the classic Shannon entropy (>= 1; any number costs the same). Default 2. */
+  /**
+   * `num_bins_per_dim`: bins per dimension for the classic Shannon entropy (>= 1; any number costs the same). Default
+   * 2.
+   */
   numBinsPerDim?: number;
   /**
    * `chebyshev_approx`: estimate the eigenvalues from Chebyshev moments (50 moments, 100 Rademacher
@@ -123,16 +129,28 @@ export interface AdjacencySpectralEntropyOptions extends EntropyOptions, Adjacen
 export type AdjacencySpectralEntropySyncOptions = Omit<AdjacencySpectralEntropyOptions, keyof AsyncOptions>;
 
 /** Options of {@link diffusionSpectralMutualInformation}. */
-export interface DiffusionSpectralMutualInformationOptions extends MutualInformationOptions, DiffusionOptions, AsyncOptions {}
+export interface DiffusionSpectralMutualInformationOptions
+  extends MutualInformationOptions, DiffusionOptions, AsyncOptions {}
 
-/** Options of {@link diffusionSpectralMutualInformationSync}: those of the Promise form but `signal` and `onProgress`. */
-export type DiffusionSpectralMutualInformationSyncOptions = Omit<DiffusionSpectralMutualInformationOptions, keyof AsyncOptions>;
+/**
+ * Options of {@link diffusionSpectralMutualInformationSync}: those of the Promise form but `signal` and `onProgress`.
+ */
+export type DiffusionSpectralMutualInformationSyncOptions = Omit<
+  DiffusionSpectralMutualInformationOptions,
+  keyof AsyncOptions
+>;
 
 /** Options of {@link adjacencySpectralMutualInformation}. */
-export interface AdjacencySpectralMutualInformationOptions extends MutualInformationOptions, AdjacencyOptions, AsyncOptions {}
+export interface AdjacencySpectralMutualInformationOptions
+  extends MutualInformationOptions, AdjacencyOptions, AsyncOptions {}
 
-/** Options of {@link adjacencySpectralMutualInformationSync}: those of the Promise form but `signal` and `onProgress`. */
-export type AdjacencySpectralMutualInformationSyncOptions = Omit<AdjacencySpectralMutualInformationOptions, keyof AsyncOptions>;
+/**
+ * Options of {@link adjacencySpectralMutualInformationSync}: those of the Promise form but `signal` and `onProgress`.
+ */
+export type AdjacencySpectralMutualInformationSyncOptions = Omit<
+  AdjacencySpectralMutualInformationOptions,
+  keyof AsyncOptions
+>;
 
 /** Options of {@link diffusionEigenvalues}. */
 export interface DiffusionEigenvaluesOptions extends AsyncOptions {
@@ -210,8 +228,14 @@ const MI_SPEC = {
   precomputedClusters: labelsOption,
 };
 
-export const DSE_SPEC: OptionSpec<Resolved<DiffusionSpectralEntropySyncOptions>> = { ...ENTROPY_SPEC, ...DIFFUSION_SPEC };
-export const ASE_SPEC: OptionSpec<Resolved<AdjacencySpectralEntropySyncOptions>> = { ...ENTROPY_SPEC, ...ADJACENCY_SPEC };
+export const DSE_SPEC: OptionSpec<Resolved<DiffusionSpectralEntropySyncOptions>> = {
+  ...ENTROPY_SPEC,
+  ...DIFFUSION_SPEC,
+};
+export const ASE_SPEC: OptionSpec<Resolved<AdjacencySpectralEntropySyncOptions>> = {
+  ...ENTROPY_SPEC,
+  ...ADJACENCY_SPEC,
+};
 export const DSMI_SPEC = { ...MI_SPEC, ...DIFFUSION_SPEC };
 export const ASMI_SPEC = { ...MI_SPEC, ...ADJACENCY_SPEC };
 

@@ -6,7 +6,15 @@
  * entry, with cancellation and progress. No function's logic exists twice.
  */
 import { createHash, webcrypto } from 'crypto';
-import { native, fromNative, abortError, KernelCode, type NativeSpectraOptions, type NativeChebyshevOptions, type NativeSlqOptions } from './native';
+import {
+  native,
+  fromNative,
+  abortError,
+  KernelCode,
+  type NativeSpectraOptions,
+  type NativeChebyshevOptions,
+  type NativeSlqOptions,
+} from './native';
 import { checkMemory, getMemoryLimit } from './memory';
 import { fitToRange } from './kernelRange';
 import type { Matrix } from './validate';
@@ -18,7 +26,9 @@ export interface SpectraRequest {
   /** null: one subset of all rows. */
   subsets: Int32Array[] | null;
   options: NativeSpectraOptions;
-  /** Set when `precision: 'float32'` was asked but the rows are collapsed (see `collapsedRows`): computed in float64. */
+  /**
+   * Set when `precision: 'float32'` was asked but the rows are collapsed (see `collapsedRows`): computed in float64.
+   */
   widened?: true;
 }
 
@@ -72,7 +82,8 @@ export interface IoRequest {
 }
 export type IoResult = Uint8Array | null | void;
 
-export type NativeRequest = SpectraRequest | ClusterRequest | ChebyshevRequest | DigestRequest | SlqRequest | BinnedCountsRequest | IoRequest;
+export type NativeRequest =
+  SpectraRequest | ClusterRequest | ChebyshevRequest | DigestRequest | SlqRequest | BinnedCountsRequest | IoRequest;
 /** What each request gives back: eigenvalue arrays for spectra, labels for clustering, moment
  * arrays for chebyshev, group sizes for binnedCounts, a lowercase hex string for digest. */
 export type NativeResult = Float64Array[] | Int32Array | string | IoResult;
@@ -104,7 +115,12 @@ export function collapsedRows(X: Matrix, rows: Int32Array | null): boolean {
 }
 
 /** Inside a plan: one native spectra batch, X and sigma fitted to the batch's precision. */
-function* spectraBatch(X: Matrix, subsets: Int32Array[] | null, options: NativeSpectraOptions, widened: boolean): Generator<NativeRequest, Float64Array[], NativeResult> {
+function* spectraBatch(
+  X: Matrix,
+  subsets: Int32Array[] | null,
+  options: NativeSpectraOptions,
+  widened: boolean,
+): Generator<NativeRequest, Float64Array[], NativeResult> {
   const knn = options.kind === KernelCode.Knn;
   const fit = fitToRange(X, knn ? null : options.sigma, options.precision === 1 ? 'float32' : 'float64');
   const o = knn ? options : { ...options, sigma: fit.sigma! };
@@ -117,8 +133,13 @@ function* spectraBatch(X: Matrix, subsets: Int32Array[] | null, options: NativeS
  * Inside a plan: the spectra of the subsets. Under float32, subsets whose rows are collapsed
  * (`collapsedRows`; kNN excepted, its adjacency is exact 0/1) run in a float64 batch of their own.
  */
-export function* spectra(X: Matrix, subsets: Int32Array[] | null, options: NativeSpectraOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
-  if (options.precision === 0 || options.kind === KernelCode.Knn) return yield* spectraBatch(X, subsets, options, false);
+export function* spectra(
+  X: Matrix,
+  subsets: Int32Array[] | null,
+  options: NativeSpectraOptions,
+): Generator<NativeRequest, Float64Array[], NativeResult> {
+  if (options.precision === 0 || options.kind === KernelCode.Knn)
+    return yield* spectraBatch(X, subsets, options, false);
   const parts = subsets ?? [null];
   const collapsed = parts.map((rows) => collapsedRows(X, rows));
   if (!collapsed.some(Boolean)) return yield* spectraBatch(X, subsets, options, false);
@@ -137,7 +158,10 @@ export function* spectra(X: Matrix, subsets: Int32Array[] | null, options: Nativ
 
 function sameOptions(a: object, b: object): boolean {
   const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
+  return (
+    ka.length === Object.keys(b).length &&
+    ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k])
+  );
 }
 
 /** The rows of a request's subsets: its own, or all rows of X written out. */
@@ -165,7 +189,11 @@ export function* together<T extends unknown[]>(...plans: { [K in keyof T]: Plan<
       waiting.length > 1 &&
       requests.every(
         (r): r is SpectraRequest =>
-          r.op === 'spectra' && first.op === 'spectra' && r.X === first.X && !r.widened && sameOptions(r.options, first.options),
+          r.op === 'spectra' &&
+          first.op === 'spectra' &&
+          r.X === first.X &&
+          !r.widened &&
+          sameOptions(r.options, first.options),
       );
     if (!mergeable) {
       const i = waiting[0];
@@ -183,13 +211,23 @@ export function* together<T extends unknown[]>(...plans: { [K in keyof T]: Plan<
 }
 
 /** Inside a plan: Chebyshev moments of the subsets' filtered diffusion kernels. */
-export function* chebyshevMoments(X: Matrix, subsets: Int32Array[] | null, options: NativeChebyshevOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
+export function* chebyshevMoments(
+  X: Matrix,
+  subsets: Int32Array[] | null,
+  options: NativeChebyshevOptions,
+): Generator<NativeRequest, Float64Array[], NativeResult> {
   const fit = fitToRange(X, options.sigma, 'float64');
   return (yield { op: 'chebyshev', X: fit.X, subsets, options: { ...options, sigma: fit.sigma! } }) as Float64Array[];
 }
 
-/** Inside a plan: method-'slq' entropy estimates of the subsets (one Float64Array each, see NativeBinding.slqEntropy). */
-export function* slqEstimates(X: Matrix, subsets: Int32Array[] | null, options: NativeSlqOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
+/**
+ * Inside a plan: method-'slq' entropy estimates of the subsets (one Float64Array each, see NativeBinding.slqEntropy).
+ */
+export function* slqEstimates(
+  X: Matrix,
+  subsets: Int32Array[] | null,
+  options: NativeSlqOptions,
+): Generator<NativeRequest, Float64Array[], NativeResult> {
   // K is stored in float32 on this path.
   const fit = fitToRange(X, options.sigma, 'float32');
   return (yield { op: 'slq', X: fit.X, subsets, options: { ...options, sigma: fit.sigma! } }) as Float64Array[];
@@ -201,17 +239,28 @@ export function* digest(bytes: Uint8Array): Generator<NativeRequest, string, Nat
 }
 
 /** Inside a plan: per subset, the sizes of its groups of identical binned rows (classic Shannon entropy). */
-export function* binnedCounts(X: Matrix, subsets: Int32Array[] | null, bins: number): Generator<NativeRequest, Float64Array[], NativeResult> {
+export function* binnedCounts(
+  X: Matrix,
+  subsets: Int32Array[] | null,
+  bins: number,
+): Generator<NativeRequest, Float64Array[], NativeResult> {
   return (yield { op: 'binnedCounts', X, subsets, bins }) as Float64Array[];
 }
 
 /** Inside a plan: file work, blocking in runSync and on the libuv pool in runAsync. */
-export function* io<T extends IoResult>(sync: () => T, async: () => Promise<T>): Generator<NativeRequest, T, NativeResult> {
+export function* io<T extends IoResult>(
+  sync: () => T,
+  async: () => Promise<T>,
+): Generator<NativeRequest, T, NativeResult> {
   return (yield { op: 'io', sync, async }) as T;
 }
 
 /** Inside a plan: cluster the rows of Y. */
-export function* cluster(Y: Matrix, nClusters: number, nNeighbors: number): Generator<NativeRequest, Int32Array, NativeResult> {
+export function* cluster(
+  Y: Matrix,
+  nClusters: number,
+  nNeighbors: number,
+): Generator<NativeRequest, Int32Array, NativeResult> {
   return (yield { op: 'cluster', Y, nClusters, nNeighbors }) as Int32Array;
 }
 
@@ -219,33 +268,65 @@ export function* cluster(Y: Matrix, nClusters: number, nNeighbors: number): Gene
 // (ERR_DSE_MEMORY with the estimated `bytes`, see nativeError) before anything is allocated or queued.
 function runNativeSync(r: NativeRequest, memoryLimit: number): NativeResult {
   if (r.op === 'io') return r.sync();
-  if (r.op === 'binnedCounts') return native().binnedRowCounts(r.X.data, r.X.rows, r.X.cols, r.subsets, { bins: r.bins, memoryLimit });
+  if (r.op === 'binnedCounts')
+    return native().binnedRowCounts(r.X.data, r.X.rows, r.X.cols, r.subsets, { bins: r.bins, memoryLimit });
   if (r.op === 'cluster') {
     const options = { nClusters: r.nClusters, nNeighbors: r.nNeighbors, memoryLimit };
     return native().spectralClustering(r.Y.data, r.Y.rows, r.Y.cols, null, options);
   }
-  if (r.op === 'chebyshev') return native().chebyshevMoments(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
+  if (r.op === 'chebyshev')
+    return native().chebyshevMoments(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
   if (r.op === 'digest') return createHash('sha256').update(r.bytes).digest('hex');
-  if (r.op === 'slq') return native().slqEntropy(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
+  if (r.op === 'slq')
+    return native().slqEntropy(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
   return native().spectra(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
 }
 
-function runNativeAsync(r: NativeRequest, memoryLimit: number, flag: Int32Array, onProgress: AsyncControl['onProgress']): Promise<NativeResult> {
+function runNativeAsync(
+  r: NativeRequest,
+  memoryLimit: number,
+  flag: Int32Array,
+  onProgress: AsyncControl['onProgress'],
+): Promise<NativeResult> {
   const progress = onProgress ?? null;
   if (r.op === 'io') return r.async();
   if (r.op === 'binnedCounts')
-    return native().binnedRowCountsAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, { bins: r.bins, memoryLimit }, flag, null);
+    return native().binnedRowCountsAsync(
+      r.X.data,
+      r.X.rows,
+      r.X.cols,
+      r.subsets,
+      { bins: r.bins, memoryLimit },
+      flag,
+      null,
+    );
   if (r.op === 'cluster') {
     const options = { nClusters: r.nClusters, nNeighbors: r.nNeighbors, memoryLimit };
     return native().spectralClusteringAsync(r.Y.data, r.Y.rows, r.Y.cols, null, options, flag, null);
   }
   if (r.op === 'chebyshev')
-    return native().chebyshevMomentsAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit }, flag, progress);
+    return native().chebyshevMomentsAsync(
+      r.X.data,
+      r.X.rows,
+      r.X.cols,
+      r.subsets,
+      { ...r.options, memoryLimit },
+      flag,
+      progress,
+    );
   if (r.op === 'digest')
     // WebCrypto hashes on the libuv pool: the event loop stays free for large matrices.
     return webcrypto.subtle.digest('SHA-256', r.bytes).then((h) => Buffer.from(h).toString('hex'));
   if (r.op === 'slq')
-    return native().slqEntropyAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit }, flag, progress);
+    return native().slqEntropyAsync(
+      r.X.data,
+      r.X.rows,
+      r.X.cols,
+      r.subsets,
+      { ...r.options, memoryLimit },
+      flag,
+      progress,
+    );
   return native().spectraAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit }, flag, progress);
 }
 
@@ -282,7 +363,8 @@ function describe(r: NativeRequest, dense: boolean): { what: string; hint?: stri
     return { what: `a ${m} x ${m} float64 kernel matrix (Chebyshev moments)`, rough: m * m * 8 };
   }
   if (r.op === 'cluster') {
-    const hint = 'Cluster a random subset of the rows (and pass the labels as precomputedClusters), or raise the limit.';
+    const hint =
+      'Cluster a random subset of the rows (and pass the labels as precomputedClusters), or raise the limit.';
     return { what: `spectral clustering of ${r.Y.rows} rows${dense ? ' (dense)' : ''}`, hint };
   }
   const count = r.subsets ? r.subsets.length : 1;
@@ -295,7 +377,9 @@ function describe(r: NativeRequest, dense: boolean): { what: string; hint?: stri
   if (!r.widened) return { what, rough };
   // float32 was asked: say why the estimate is float64, and do not suggest float32.
   return {
-    what: `${what}; precision 'float32' was asked, but rows taking at most ${COLLAPSED_DISTINCT_ROWS} distinct values are computed in float64, where float32 misses the value by up to 1e-3 bits`,
+    what:
+      `${what}; precision 'float32' was asked, but rows taking at most ${COLLAPSED_DISTINCT_ROWS} distinct ` +
+      `values are computed in float64, where float32 misses the value by up to 1e-3 bits`,
     hint: 'Lower maxN (rows are subsampled above it), or raise the limit.',
     rough,
   };
@@ -304,12 +388,19 @@ function describe(r: NativeRequest, dense: boolean): { what: string; hint?: stri
 /** The bytes request `r` may use. Sizes too large for any machine are refused here, before native is asked. */
 function admit(r: NativeRequest, limits: Limits | undefined): number {
   const { what, rough } = describe(r, false);
-  if (rough !== undefined && (!Number.isFinite(rough) || rough > 2 ** 52)) checkMemory(rough, limits?.memoryLimitBytes, what);
+  if (rough !== undefined && (!Number.isFinite(rough) || rough > 2 ** 52))
+    checkMemory(rough, limits?.memoryLimitBytes, what);
   return limits?.memoryLimitBytes ?? getMemoryLimit();
 }
 
 /** A native error as a DseError: a refusal for memory worded by checkMemory, anything else by fromNative. */
-function nativeError(e: unknown, r: NativeRequest, limits: Limits | undefined, stack?: string, signal?: AbortSignal): Error {
+function nativeError(
+  e: unknown,
+  r: NativeRequest,
+  limits: Limits | undefined,
+  stack?: string,
+  signal?: AbortSignal,
+): Error {
   const refusal = e as { code?: unknown; bytes?: unknown; dense?: unknown } | null;
   if (refusal?.code === 'ERR_DSE_MEMORY' && typeof refusal.bytes === 'number') {
     const { what, hint } = describe(r, refusal.dense === true);
@@ -357,7 +448,11 @@ export function runSync<R>(plan: Plan<R>, limits?: Limits): R {
  * On abort the promise rejects at once; a queued batch is taken out of the queue, a running one
  * stops at its next checkpoint.
  */
-export async function runAsync<R>(makePlan: () => Plan<R>, control: AsyncControl, stack: string | undefined): Promise<R> {
+export async function runAsync<R>(
+  makePlan: () => Plan<R>,
+  control: AsyncControl,
+  stack: string | undefined,
+): Promise<R> {
   const { signal, onProgress } = control;
   if (signal?.aborted) throw abortError(signal);
   const flag = new Int32Array(new SharedArrayBuffer(4));

@@ -9,7 +9,9 @@ import { readOptions, integerAtLeast, seed, toMatrix, type MatrixLike } from './
 
 /** Options of {@link distanceScale}. */
 export interface DistanceScaleOptions {
-  /** Rows drawn at random (Python's `random.sample`, as the reference subsamples); all rows when fewer. Default 1000. */
+  /**
+   * Rows drawn at random (Python's `random.sample`, as the reference subsamples); all rows when fewer. Default 1000.
+   */
   sampleSize?: number;
   /** Seed of the sample. Default 0; null = unseeded. */
   randomSeed?: number | bigint | null;
@@ -59,9 +61,18 @@ function quantile(sorted: Float64Array, q: number): number {
 export function distanceScale(X: MatrixLike, options?: DistanceScaleOptions): DistanceScale {
   const o = readOptions(options, SPEC, 'distanceScale');
   const m = toMatrix(X, 'X');
-  if (m.rows < 2) throw invalid('ERR_DSE_SHAPE', 'X', 'at least 2 rows to measure distances between', `\u0000shape [${m.rows}, ${m.cols}]`);
+  if (m.rows < 2)
+    throw invalid(
+      'ERR_DSE_SHAPE',
+      'X',
+      'at least 2 rows to measure distances between',
+      `\u0000shape [${m.rows}, ${m.cols}]`,
+    );
   const k = Math.min(m.rows, o.sampleSize);
-  const sample = k < m.rows ? new PythonRandom(o.randomSeed).sample(m.rows, k).sort((a, b) => a - b) : Array.from({ length: k }, (_v, i) => i);
+  const sample =
+    k < m.rows
+      ? new PythonRandom(o.randomSeed).sample(m.rows, k).sort((a, b) => a - b)
+      : Array.from({ length: k }, (_v, i) => i);
   const pairs = (k * (k - 1)) / 2;
   const d = new Float64Array(pairs);
   const { data, cols } = m;
@@ -80,7 +91,11 @@ export function distanceScale(X: MatrixLike, options?: DistanceScaleOptions): Di
   }
   d.sort();
   const median = quantile(d, 0.5);
-  if (!Number.isFinite(d[pairs - 1])) throw new DseError('ERR_DSE_NON_FINITE', 'Expected finite distances between the rows of X but received an overflow (values too large)');
+  if (!Number.isFinite(d[pairs - 1]))
+    throw new DseError(
+      'ERR_DSE_NON_FINITE',
+      'Expected finite distances between the rows of X but received an overflow (values too large)',
+    );
   return {
     rows: m.rows,
     cols: m.cols,
@@ -89,6 +104,12 @@ export function distanceScale(X: MatrixLike, options?: DistanceScaleOptions): Di
     min: d[0],
     max: d[pairs - 1],
     median,
-    quantiles: { '5': quantile(d, 0.05), '25': quantile(d, 0.25), '50': median, '75': quantile(d, 0.75), '95': quantile(d, 0.95) },
+    quantiles: {
+      '5': quantile(d, 0.05),
+      '25': quantile(d, 0.25),
+      '50': median,
+      '75': quantile(d, 0.75),
+      '95': quantile(d, 0.95),
+    },
   };
 }

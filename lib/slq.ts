@@ -89,7 +89,10 @@ export const methodOption = (): OptionRule<Method> => oneOf<Method>('exact', ['e
 
 function count(v: unknown, name: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
-    throw new DseError('ERR_DSE_OPTION', `Expected an integer from ${min} to ${max} for slq.${name} but received ${describe(v)}`);
+    throw new DseError(
+      'ERR_DSE_OPTION',
+      `Expected an integer from ${min} to ${max} for slq.${name} but received ${describe(v)}`,
+    );
   return v;
 }
 
@@ -101,12 +104,16 @@ export const slqOption = (): OptionRule<Required<SlqOptions>> => ({
     if (typeof v !== 'object' || Array.isArray(v))
       throw new DseError(
         'ERR_DSE_OPTION',
-        `Expected an object { probes?, lanczosSteps?, blockSize?, blockIterations? } for ${name} but received ${describe(v)}`,
+        `Expected an object { probes?, lanczosSteps?, blockSize?, blockIterations? } for ${name} but received ` +
+          `${describe(v)}`,
       );
     const o = v as Record<string, unknown>;
     for (const key of Object.keys(o))
       if (!(key in SLQ_DEFAULTS))
-        throw new DseError('ERR_DSE_OPTION', `Unknown option "${name}.${key}". Known: ${Object.keys(SLQ_DEFAULTS).join(', ')}`);
+        throw new DseError(
+          'ERR_DSE_OPTION',
+          `Unknown option "${name}.${key}". Known: ${Object.keys(SLQ_DEFAULTS).join(', ')}`,
+        );
     const pick = (key: keyof SlqOptions, min: number, max: number) =>
       o[key] === undefined ? SLQ_DEFAULTS[key] : count(o[key], key, min, max);
     return {
@@ -138,15 +145,23 @@ export function checkSlqCombination(
 ): void {
   if (o.method !== 'slq') return;
   const conflict = (option: string, why: string) =>
-    markOptionValue(new DseError('ERR_DSE_OPTION', `Expected method 'exact' with ${option} in ${fn} but received method 'slq': ${why}`));
+    markOptionValue(
+      new DseError(
+        'ERR_DSE_OPTION',
+        `Expected method 'exact' with ${option} in ${fn} but received method 'slq': ${why}`,
+      ),
+    );
   if (o.useKnn)
     throw conflict(
       'useKnn',
-      "the kNN adjacency is not symmetric (its eigenvalues are those of a general matrix), and 'slq' needs a symmetric kernel. Use the Gaussian or anisotropic kernel, or method 'exact'",
+      "the kNN adjacency is not symmetric (its eigenvalues are those of a general matrix), and 'slq' needs a " +
+        "symmetric kernel. Use the Gaussian or anisotropic kernel, or method 'exact'",
     );
-  if (o.classicShannonEntropy) throw conflict('classicShannonEntropy', 'the classic Shannon entropy uses no eigenvalues');
+  if (o.classicShannonEntropy)
+    throw conflict('classicShannonEntropy', 'the classic Shannon entropy uses no eigenvalues');
   if (o.matrixEntryEntropy) throw conflict('matrixEntryEntropy', 'the matrix-entry entropy uses no eigenvalues');
-  if (o.chebyshevApprox) throw conflict('chebyshevApprox', 'it is another approximation of the same spectrum; pick one');
+  if (o.chebyshevApprox)
+    throw conflict('chebyshevApprox', 'it is another approximation of the same spectrum; pick one');
   if (o.eigvalSavePath !== undefined && o.eigvalSavePath !== null)
     throw conflict('eigvalSavePath', "'slq' never computes the eigenvalues, so there is nothing to cache");
 }
@@ -154,7 +169,13 @@ export function checkSlqCombination(
 /** Kernel codes 'slq' accepts (the symmetric ones). */
 export type SlqKernel = KernelCode.Diffusion | KernelCode.Gaussian | KernelCode.Anisotropic;
 
-export function slqNativeOptions(kind: SlqKernel, sigma: number, t: number, options: SlqOptions, randomSeed: number | bigint | null): NativeSlqOptions {
+export function slqNativeOptions(
+  kind: SlqKernel,
+  sigma: number,
+  t: number,
+  options: SlqOptions,
+  randomSeed: number | bigint | null,
+): NativeSlqOptions {
   const o = { ...SLQ_DEFAULTS, ...options };
   const s = probeSeed(randomSeed);
   return {

@@ -72,9 +72,14 @@ export interface SpectralEntropyOptions {
  */
 export function spectralEntropy(eigenvalues: ArrayLike<number>, options?: SpectralEntropyOptions): number {
   const { t } = readOptions(options, { t: nonNegativeNumber(1) }, 'spectralEntropy');
-  if (eigenvalues === null || typeof eigenvalues !== 'object' || typeof (eigenvalues as ArrayLike<number>).length !== 'number')
+  if (
+    eigenvalues === null ||
+    typeof eigenvalues !== 'object' ||
+    typeof (eigenvalues as ArrayLike<number>).length !== 'number'
+  )
     throw invalid('ERR_DSE_TYPE', 'eigenvalues', 'a Float64Array or an array of numbers', eigenvalues);
-  if (eigenvalues.length === 0) throw invalid('ERR_DSE_SHAPE', 'eigenvalues', 'at least 1 value', raw('an empty array'));
+  if (eigenvalues.length === 0)
+    throw invalid('ERR_DSE_SHAPE', 'eigenvalues', 'at least 1 value', raw('an empty array'));
   for (let i = 0; i < eigenvalues.length; i++) {
     const v = eigenvalues[i];
     if (typeof v !== 'number') throw invalid('ERR_DSE_TYPE', `eigenvalues[${i}]`, 'a number', v);

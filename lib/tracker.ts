@@ -10,7 +10,16 @@ import { DseError, describe, invalid, raw } from './errors';
 import { dsePlan } from './entropy';
 import { DSE_SPEC, DSMI_SPEC, type DseResolved, type DsmiResolved } from './options';
 import { dsmiPlan } from './mi';
-import { spectralClustering, parseReference, ownedReference, integerLabels, classLabels, uniqueCounts, CLUSTER_SPEC, type ParsedReference } from './clusters';
+import {
+  spectralClustering,
+  parseReference,
+  ownedReference,
+  integerLabels,
+  classLabels,
+  uniqueCounts,
+  CLUSTER_SPEC,
+  type ParsedReference,
+} from './clusters';
 import { runAsync, together, type Plan } from './plan';
 import { CONTROL_SPEC } from './operation';
 import { createHash } from 'crypto';
@@ -26,7 +35,15 @@ import {
   type OptionRule,
   type Parsed,
 } from './validate';
-import { traceCsv, traceReport, sortRecords, parseTraceCsv, type TraceRecord, type TraceFailure, type TraceFileStamp } from './report/trace';
+import {
+  traceCsv,
+  traceReport,
+  sortRecords,
+  parseTraceCsv,
+  type TraceRecord,
+  type TraceFailure,
+  type TraceFileStamp,
+} from './report/trace';
 import { abortError, raceAbort } from './native';
 import { writeReportFile } from './report/html';
 import type { Method, SlqOptions } from './slq';
@@ -46,7 +63,8 @@ export interface TrackerAsyncOptions {
 }
 
 /** Labels: one value per row (integers are classes; other numbers are binned into `nClusters`). */
-export type TrackerLabels = ArrayLike<number> | BigInt64Array | BigUint64Array | { shape: number[]; dataSync(): ArrayLike<number> };
+export type TrackerLabels =
+  ArrayLike<number> | BigInt64Array | BigUint64Array | { shape: number[]; dataSync(): ArrayLike<number> };
 
 /** Options of {@link DseTracker}. */
 export interface DseTrackerOptions {
@@ -175,7 +193,12 @@ export class DseTracker {
     if (labels !== null && labels !== undefined) {
       const ref = parseReference(labels, 'labels');
       if (ref.values.cols !== 1)
-        throw invalid('ERR_DSE_SHAPE', 'labels', 'one label per row (shape [N] or [N, 1]); pass vectors as inputs', raw(`shape [${ref.values.rows}, ${ref.values.cols}]`));
+        throw invalid(
+          'ERR_DSE_SHAPE',
+          'labels',
+          'one label per row (shape [N] or [N, 1]); pass vectors as inputs',
+          raw(`shape [${ref.values.rows}, ${ref.values.cols}]`),
+        );
       this.labelsDiscrete = ref.integer;
       this.labels = ref.integer ? classLabels(ref.column ?? ref.values.data) : Float64Array.from(ref.values.data);
     } else {
@@ -184,14 +207,29 @@ export class DseTracker {
     }
     this.inputs = inputs !== null && inputs !== undefined ? snapshot(inputs as MatrixLike, 'inputs') : null;
     if (this.labels && this.inputs && this.labels.length !== this.inputs.rows)
-      throw invalid('ERR_DSE_SHAPE', 'labels', `one label per row of inputs (${this.inputs.rows})`, raw(`${this.labels.length} labels`));
+      throw invalid(
+        'ERR_DSE_SHAPE',
+        'labels',
+        `one label per row of inputs (${this.inputs.rows})`,
+        raw(`${this.labels.length} labels`),
+      );
     if (inputClusters !== null && inputClusters !== undefined) {
       if (typeof inputClusters !== 'object' || typeof (inputClusters as ArrayLike<number>).length !== 'number')
-        throw invalid('ERR_DSE_OPTION', 'inputClusters', 'an array of integer cluster labels, one per row of the embeddings', inputClusters);
+        throw invalid(
+          'ERR_DSE_OPTION',
+          'inputClusters',
+          'an array of integer cluster labels, one per row of the embeddings',
+          inputClusters,
+        );
       const c = integerLabels(inputClusters as ArrayLike<number>, 'inputClusters', 'cluster labels');
       const rows = this.inputs?.rows ?? this.labels?.length;
       if (rows !== undefined && c.length !== rows)
-        throw invalid('ERR_DSE_SHAPE', 'inputClusters', `one label per row of ${this.inputs ? 'inputs' : 'labels'} (${rows})`, raw(`${c.length} labels`));
+        throw invalid(
+          'ERR_DSE_SHAPE',
+          'inputClusters',
+          `one label per row of ${this.inputs ? 'inputs' : 'labels'} (${rows})`,
+          raw(`${c.length} labels`),
+        );
       if (c.length === 0) throw invalid('ERR_DSE_SHAPE', 'inputClusters', 'at least 1 cluster label', raw('0 labels'));
       this.givenInputClusters = c;
     } else this.givenInputClusters = null;
@@ -217,7 +255,13 @@ export class DseTracker {
    * ```
    */
   inputClusters(): Promise<Int32Array> {
-    if (!this.hasX) return Promise.reject(new DseError('ERR_DSE_OPTION', 'Expected inputs or inputClusters in the DseTracker options to cluster but received neither'));
+    if (!this.hasX)
+      return Promise.reject(
+        new DseError(
+          'ERR_DSE_OPTION',
+          'Expected inputs or inputClusters in the DseTracker options to cluster but received neither',
+        ),
+      );
     if (!this.inputClustersPromise) {
       this.inputClustersPromise = this.givenInputClusters
         ? Promise.resolve(this.givenInputClusters)
@@ -243,11 +287,22 @@ export class DseTracker {
   fingerprint(): string {
     if (this.fingerprintValue === null) {
       const h = createHash('sha256');
-      const o = { ...this.o, randomSeed: this.o.randomSeed === null ? null : String(this.o.randomSeed), slq: this.o.method === 'slq' ? this.o.slq : null };
+      const o = {
+        ...this.o,
+        randomSeed: this.o.randomSeed === null ? null : String(this.o.randomSeed),
+        slq: this.o.method === 'slq' ? this.o.slq : null,
+      };
       h.update(JSON.stringify(o));
-      const bytes = (a: ArrayBufferView | null) => (a ? new Uint8Array(a.buffer, a.byteOffset, a.byteLength) : new Uint8Array(0));
-      h.update(`labels:${this.labels ? (this.labelsDiscrete ? 'classes' : 'values') : 'none'}:`).update(bytes(this.labels));
-      h.update(`inputs:${this.inputs ? `${this.inputs.rows}x${this.inputs.cols}:${this.inputs.data.constructor.name}` : 'none'}:`).update(bytes(this.inputs?.data ?? null));
+      const bytes = (a: ArrayBufferView | null) =>
+        a ? new Uint8Array(a.buffer, a.byteOffset, a.byteLength) : new Uint8Array(0);
+      h.update(`labels:${this.labels ? (this.labelsDiscrete ? 'classes' : 'values') : 'none'}:`).update(
+        bytes(this.labels),
+      );
+      h.update(
+        `inputs:${
+          this.inputs ? `${this.inputs.rows}x${this.inputs.cols}:${this.inputs.data.constructor.name}` : 'none'
+        }:`,
+      ).update(bytes(this.inputs?.data ?? null));
       h.update('clusters:').update(bytes(this.givenInputClusters));
       this.fingerprintValue = h.digest('hex').slice(0, 16);
     }
@@ -264,7 +319,9 @@ export class DseTracker {
    * ```
    */
   has(layer: string, epoch: number): boolean {
-    return this.pending.has(`${layer}\u0000${epoch}`) || this.records.some((r) => r.layer === layer && r.epoch === epoch);
+    return (
+      this.pending.has(`${layer}\u0000${epoch}`) || this.records.some((r) => r.layer === layer && r.epoch === epoch)
+    );
   }
 
   /**
@@ -303,17 +360,23 @@ export class DseTracker {
     const own = ownProperties(input) as TrackerRecordInput;
     const { epoch, embeddings, source, signal, onProgress, file } = own;
     const layer = own.layer ?? 'embeddings';
-    if (typeof epoch !== 'number' || !Number.isFinite(epoch)) throw invalid('ERR_DSE_OPTION', 'epoch', 'a finite number', epoch);
-    if (typeof layer !== 'string' || layer.length === 0) throw invalid('ERR_DSE_OPTION', 'layer', 'a non-empty string', layer);
+    if (typeof epoch !== 'number' || !Number.isFinite(epoch))
+      throw invalid('ERR_DSE_OPTION', 'epoch', 'a finite number', epoch);
+    if (typeof layer !== 'string' || layer.length === 0)
+      throw invalid('ERR_DSE_OPTION', 'layer', 'a non-empty string', layer);
     // The same checks as every other async call (a signal of another realm is fine).
     if (signal !== undefined) ASYNC_RULES.signal.parse(signal, 'signal');
     if (onProgress !== undefined) ASYNC_RULES.onProgress.parse(onProgress, 'onProgress');
-    if (source !== undefined && typeof source !== 'string') throw invalid('ERR_DSE_OPTION', 'source', 'a string', source);
+    if (source !== undefined && typeof source !== 'string')
+      throw invalid('ERR_DSE_OPTION', 'source', 'a string', source);
     if (file !== undefined) checkStamp(file, 'file');
     if (signal?.aborted) throw abortError(signal);
     const key = `${layer}\u0000${epoch}`;
     if (this.has(layer, epoch))
-      throw new DseError('ERR_DSE_OPTION', `Expected each (layer, epoch) to be recorded once but received layer ${describe(layer)}, epoch ${epoch} again`);
+      throw new DseError(
+        'ERR_DSE_OPTION',
+        `Expected each (layer, epoch) to be recorded once but received layer ${describe(layer)}, epoch ${epoch} again`,
+      );
     const shaped = toShapedMatrix(embeddings, 'embeddings');
     const expected = this.rows;
     if (expected !== null && shaped.rows !== expected)
@@ -321,7 +384,10 @@ export class DseTracker {
         'ERR_DSE_SHAPE',
         'embeddings',
         `${expected} rows (one per ${this.labels ? 'label' : this.inputs ? 'input row' : 'input cluster label'})`,
-        raw(`shape [${shaped.rows}, ${shaped.cols}] (layer ${describe(layer)}, epoch ${epoch}${source ? `, ${source}` : ''})`),
+        raw(
+          `shape [${shaped.rows}, ${shaped.cols}] (layer ${describe(layer)}, epoch ` +
+            `${epoch}${source ? `, ${source}` : ''})`,
+        ),
       );
     // Copied before the first await (the caller may dispose a tensor at once), then checked for
     // finiteness a slice at a time, so that a large Z never holds the event loop for one long scan.
@@ -344,13 +410,28 @@ export class DseTracker {
         plans.push(valueOf(dsmiPlan(Z, this.inputsRef(clusters), this.dsmiOptions(false, clusters))));
         total += uniqueCounts(clusters).values.length * (this.o.numRepetitions + 1);
       }
-      const values = await runAsync(() => together(...plans), { signal, onProgress: cumulative(onProgress, total), memoryLimitBytes: null }, undefined);
+      const values = await runAsync(
+        () => together(...plans),
+        { signal, onProgress: cumulative(onProgress, total), memoryLimitBytes: null },
+        undefined,
+      );
       const dse = values[0];
       const dsmiY = this.labels ? values[1] : null;
       const dsmiX = this.hasX ? values[values.length - 1] : null;
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const rowsUsed = maxN === null ? Z.rows : Math.min(Z.rows, maxN);
-      const record: TraceRecord = { layer, epoch, rows: Z.rows, cols: Z.cols, dse, dsmiY, dsmiX, seconds, rowsUsed, options: this.fingerprint() };
+      const record: TraceRecord = {
+        layer,
+        epoch,
+        rows: Z.rows,
+        cols: Z.cols,
+        dse,
+        dsmiY,
+        dsmiX,
+        seconds,
+        rowsUsed,
+        options: this.fingerprint(),
+      };
       if (source !== undefined) record.source = source;
       if (file !== undefined) record.file = { size: file.size, mtimeMs: file.mtimeMs };
       this.records.push(record);
@@ -371,7 +452,17 @@ export class DseTracker {
   /** DSMI's options, as diffusionSpectralMutualInformation reads them. */
   private dsmiOptions(referenceDiscrete: boolean, clusters: Int32Array | null): DsmiResolved {
     const { gaussianKernelSigma, t, randomSeed, numRepetitions, nClusters, precision, method, slq } = this.o;
-    const o = { gaussianKernelSigma, t, randomSeed, numRepetitions, nClusters, precision, method, slq, referenceDiscrete };
+    const o = {
+      gaussianKernelSigma,
+      t,
+      randomSeed,
+      numRepetitions,
+      nClusters,
+      precision,
+      method,
+      slq,
+      referenceDiscrete,
+    };
     return readOptions(clusters ? { ...o, precomputedClusters: clusters } : o, DSMI_SPEC, 'DseTracker');
   }
 
@@ -383,7 +474,10 @@ export class DseTracker {
   /** DSMI(Z;X)'s reference: with precomputed clusters the reference reads only their labels, not the inputs. */
   private inputsRef(clusters: Int32Array): ParsedReference {
     if (this.inputsReference?.clusters !== clusters)
-      this.inputsReference = { clusters, reference: ownedReference(parseReference(this.inputs ?? Float64Array.from(clusters))) };
+      this.inputsReference = {
+        clusters,
+        reference: ownedReference(parseReference(this.inputs ?? Float64Array.from(clusters))),
+      };
     return this.inputsReference.reference;
   }
 
@@ -415,7 +509,10 @@ export class DseTracker {
    */
   options(): Record<string, unknown> {
     const { randomSeed, slq, ...rest } = this.o;
-    const out: Record<string, unknown> = { ...rest, randomSeed: typeof randomSeed === 'bigint' ? randomSeed.toString() : randomSeed };
+    const out: Record<string, unknown> = {
+      ...rest,
+      randomSeed: typeof randomSeed === 'bigint' ? randomSeed.toString() : randomSeed,
+    };
     if (this.o.method === 'slq') out.slq = slq; // the tuning means nothing to the exact method
     if (this.labels) {
       out.labels = this.labelsDiscrete
@@ -468,7 +565,17 @@ export class DseTracker {
    */
   save(file: string): void {
     const text = /\.json$/i.test(file)
-      ? `${JSON.stringify({ format: 'dse-tracker', version: 1, fingerprint: this.fingerprint(), options: this.options(), records: this.results() }, null, 1)}\n`
+      ? `${JSON.stringify(
+          {
+            format: 'dse-tracker',
+            version: 1,
+            fingerprint: this.fingerprint(),
+            options: this.options(),
+            records: this.results(),
+          },
+          null,
+          1,
+        )}\n`
       : this.toCsv();
     writeFileAtomic(file, new TextEncoder().encode(text));
   }
@@ -484,7 +591,8 @@ export class DseTracker {
    * ```ts
    * const tracker = new DseTracker(sameOptions);
    * if (fs.existsSync('trace.json')) tracker.load('trace.json');
-   * for (let epoch = 1; epoch <= 30; epoch++) { ...; if (!tracker.has('fc', epoch)) await tracker.record(...); tracker.save('trace.json'); }
+   * for (let epoch = 1; epoch <= 30; epoch++) { ...; if (!tracker.has('fc', epoch)) await tracker.record(...);
+   * tracker.save('trace.json'); }
    * ```
    */
   load(file: string): number {
@@ -500,10 +608,18 @@ export class DseTracker {
       try {
         doc = JSON.parse(text);
       } catch (e) {
-        throw new DseError('ERR_DSE_FORMAT', `Expected JSON saved by DseTracker#save in ${JSON.stringify(file)} but it does not parse: ${(e as Error).message}`);
+        throw new DseError(
+          'ERR_DSE_FORMAT',
+          `Expected JSON saved by DseTracker#save in ${JSON.stringify(file)} but it does not parse: ` +
+            `${(e as Error).message}`,
+        );
       }
       if (doc?.format !== 'dse-tracker' || !Array.isArray(doc.records))
-        throw new DseError('ERR_DSE_FORMAT', `Expected JSON saved by DseTracker#save ({ format: "dse-tracker", records }) in ${JSON.stringify(file)} but received ${describe(doc)}`);
+        throw new DseError(
+          'ERR_DSE_FORMAT',
+          `Expected JSON saved by DseTracker#save ({ format: "dse-tracker", records }) in ${JSON.stringify(file)} ` +
+            `but received ${describe(doc)}`,
+        );
       records = doc.records.map((r, i) => checkRecord(r, `records[${i}] of ${JSON.stringify(file)}`));
     } else records = parseTraceCsv(text, JSON.stringify(file)).records;
     return this.restore(records, JSON.stringify(file));
@@ -527,11 +643,17 @@ export class DseTracker {
       if (r.options !== mine)
         throw new DseError(
           'ERR_DSE_OPTION',
-          `Expected records computed with this tracker's options, labels and inputs (fingerprint ${mine}) in ${where} but layer ${describe(r.layer)}, epoch ${r.epoch} has ${r.options === undefined ? 'no fingerprint' : `fingerprint ${r.options}`}`,
+          `Expected records computed with this tracker's options, labels and inputs (fingerprint ${mine}) in ` +
+            `${where} but layer ${describe(r.layer)}, epoch ${r.epoch} has ` +
+            `${r.options === undefined ? 'no fingerprint' : `fingerprint ${r.options}`}`,
         );
       const key = `${r.layer}\u0000${r.epoch}`;
       if (seen.has(key) || this.has(r.layer, r.epoch))
-        throw new DseError('ERR_DSE_OPTION', `Expected each (layer, epoch) to be recorded once but ${where} has layer ${describe(r.layer)}, epoch ${r.epoch} again`);
+        throw new DseError(
+          'ERR_DSE_OPTION',
+          `Expected each (layer, epoch) to be recorded once but ${where} has layer ${describe(r.layer)}, epoch ` +
+            `${r.epoch} again`,
+        );
       seen.add(key);
     }
     for (const r of checked) this.records.push(copyRecord(r));
@@ -553,8 +675,11 @@ export class DseTracker {
     const options = ownProperties(reportOptions);
     if (options.signal !== undefined) ASYNC_RULES.signal.parse(options.signal, 'signal');
     if (options.onProgress !== undefined) ASYNC_RULES.onProgress.parse(options.onProgress, 'onProgress');
-    if (this.records.length === 0 && !(options.failures?.length))
-      throw new DseError('ERR_DSE_SHAPE', 'Expected at least 1 record before writing a report but received none (call record() first)');
+    if (this.records.length === 0 && !options.failures?.length)
+      throw new DseError(
+        'ERR_DSE_SHAPE',
+        'Expected at least 1 record before writing a report but received none (call record() first)',
+      );
     const doc = traceReport(this.records, {
       title: options.title,
       subtitle: options.subtitle,
@@ -583,11 +708,14 @@ function checkStamp(file: unknown, name: string): TraceFileStamp {
 function checkRecord(value: unknown, where: string): TraceRecord {
   const r = value as TraceRecord;
   const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  const bad = (field: string, expected: string, got: unknown) => invalid('ERR_DSE_FORMAT', `${field} of ${where}`, expected, got);
+  const bad = (field: string, expected: string, got: unknown) =>
+    invalid('ERR_DSE_FORMAT', `${field} of ${where}`, expected, got);
   if (typeof r !== 'object' || r === null) throw bad('the record', 'an object', r);
   if (typeof r.layer !== 'string' || r.layer.length === 0) throw bad('layer', 'a non-empty string', r.layer);
-  for (const k of ['epoch', 'rows', 'cols', 'dse', 'seconds'] as const) if (!finite(r[k])) throw bad(k, 'a finite number', r[k]);
-  for (const k of ['dsmiY', 'dsmiX'] as const) if (r[k] !== null && !finite(r[k])) throw bad(k, 'a finite number or null', r[k]);
+  for (const k of ['epoch', 'rows', 'cols', 'dse', 'seconds'] as const)
+    if (!finite(r[k])) throw bad(k, 'a finite number', r[k]);
+  for (const k of ['dsmiY', 'dsmiX'] as const)
+    if (r[k] !== null && !finite(r[k])) throw bad(k, 'a finite number or null', r[k]);
   if (r.rowsUsed !== undefined && !finite(r.rowsUsed)) throw bad('rowsUsed', 'a finite number', r.rowsUsed);
   if (r.file !== undefined) checkStamp(r.file, `file of ${where}`);
   return copyRecord(r);

@@ -57,7 +57,8 @@ export async function ownedFiniteMatrix(
   if (!ownArrays.has(m.data)) {
     // Writing into pages already in use costs a few ms for 10000 x 256 values; fresh pages can
     // cost 100x that in first-touch page faults (docs/internals/event-loop.md).
-    const reuse = spare && ownArrays.has(spare) && spare.constructor === m.data.constructor && spare.length === m.data.length;
+    const reuse =
+      spare && ownArrays.has(spare) && spare.constructor === m.data.constructor && spare.length === m.data.length;
     const data = reuse ? spare : adopt(m.data.slice());
     if (reuse) {
       finiteArrays.delete(data);
@@ -143,14 +144,20 @@ function fromRows(rows: unknown[], name: string): Matrix {
     throw invalid('ERR_DSE_TYPE', `${name}[0]`, 'an array of numbers (one row)', first);
   const cols = (first as ArrayLike<number>).length;
   if (cols === 0) throw invalid('ERR_DSE_SHAPE', name, 'at least 1 column', raw(`shape [${n}, 0]`));
-  if (n * cols > 2 ** 31 * 8) throw invalid('ERR_DSE_SHAPE', name, 'a matrix that fits in memory', raw(`shape [${n}, ${cols}]`));
+  if (n * cols > 2 ** 31 * 8)
+    throw invalid('ERR_DSE_SHAPE', name, 'a matrix that fits in memory', raw(`shape [${n}, ${cols}]`));
   const data = adopt(new Float64Array(n * cols));
   for (let i = 0; i < n; i++) {
     const row = rows[i] as ArrayLike<unknown>;
     if (!Array.isArray(row) && !ArrayBuffer.isView(row))
       throw invalid('ERR_DSE_TYPE', `${name}[${i}]`, 'an array of numbers (one row)', row);
     if (row.length !== cols)
-      throw invalid('ERR_DSE_SHAPE', `${name}[${i}]`, `${cols} values like row 0 (rows must have equal length)`, raw(`${row.length}`));
+      throw invalid(
+        'ERR_DSE_SHAPE',
+        `${name}[${i}]`,
+        `${cols} values like row 0 (rows must have equal length)`,
+        raw(`${row.length}`),
+      );
     for (let j = 0; j < cols; j++) {
       const v = row[j];
       if (typeof v !== 'number') throw invalid('ERR_DSE_TYPE', `${name}[${i}][${j}]`, 'a number', v);
@@ -205,9 +212,19 @@ export function toShapedMatrix(X: unknown, name = 'X'): Matrix {
     }
     const arr = data as Float64Array | Float32Array;
     if (rows * cols > 0 && isDetached(arr))
-      throw invalid('ERR_DSE_TYPE', `${name}.data`, 'a typed array with a live buffer', raw('a view of a detached (transferred) ArrayBuffer'));
+      throw invalid(
+        'ERR_DSE_TYPE',
+        `${name}.data`,
+        'a typed array with a live buffer',
+        raw('a view of a detached (transferred) ArrayBuffer'),
+      );
     if (rows * cols > MAX_SAFE || arr.length !== rows * cols)
-      throw invalid('ERR_DSE_SHAPE', `${name}.data`, `rows * cols = ${rows} * ${cols} = ${rows * cols} values`, raw(`${arr.length}`));
+      throw invalid(
+        'ERR_DSE_SHAPE',
+        `${name}.data`,
+        `rows * cols = ${rows} * ${cols} = ${rows * cols} values`,
+        raw(`${arr.length}`),
+      );
     m = { data: arr, rows, cols };
   }
   if (m.rows < 1) throw invalid('ERR_DSE_SHAPE', name, 'at least 1 row', raw(`shape [${m.rows}, ${m.cols}]`));
@@ -222,14 +239,17 @@ function isTensorLike(X: object): X is TensorLike {
 
 function fromTensor(X: TensorLike, name: string): Matrix {
   const shape = X.shape;
-  if (shape.length !== 2) throw invalid('ERR_DSE_SHAPE', `${name}.shape`, 'a 2-D shape [rows, cols]', raw(`[${shape.join(', ')}]`));
+  if (shape.length !== 2)
+    throw invalid('ERR_DSE_SHAPE', `${name}.shape`, 'a 2-D shape [rows, cols]', raw(`[${shape.join(', ')}]`));
   const rows = checkDimension(shape[0], `${name}.shape[0]`, 'rows');
   const cols = checkDimension(shape[1], `${name}.shape[1]`, 'columns');
   let values: unknown;
   try {
     values = X.dataSync();
   } catch (e) {
-    throw new DseError('ERR_DSE_TYPE', `Could not read ${name}: its dataSync() threw ${(e as Error)?.message ?? e}`, { cause: e });
+    throw new DseError('ERR_DSE_TYPE', `Could not read ${name}: its dataSync() threw ${(e as Error)?.message ?? e}`, {
+      cause: e,
+    });
   }
   const data = isFloatArray(values) ? values : adopt(tensorValues(values, name));
   if (data.length !== rows * cols)
@@ -314,7 +334,9 @@ export function readOptions<T extends object>(options: unknown, spec: OptionSpec
   for (const key of keys) {
     if (!Object.prototype.hasOwnProperty.call(spec, key)) {
       const known = Object.keys(spec).sort().join(', ');
-      throw markOptionValue(new DseError('ERR_DSE_OPTION', `Unknown option "${key}" for ${fn}. Known options: ${known}`));
+      throw markOptionValue(
+        new DseError('ERR_DSE_OPTION', `Unknown option "${key}" for ${fn}. Known options: ${known}`),
+      );
     }
   }
   for (const key of Object.keys(spec) as (keyof T & string)[]) {
@@ -322,7 +344,10 @@ export function readOptions<T extends object>(options: unknown, spec: OptionSpec
     try {
       value = ownValue(given, key);
     } catch (e) {
-      throw new DseError('ERR_DSE_OPTION', `Could not read option ${key} of ${fn}: its getter threw ${(e as Error)?.message ?? e}`);
+      throw new DseError(
+        'ERR_DSE_OPTION',
+        `Could not read option ${key} of ${fn}: its getter threw ${(e as Error)?.message ?? e}`,
+      );
     }
     const rule = spec[key];
     try {
@@ -349,7 +374,8 @@ export const positiveNumber = (def: number): OptionRule<number> =>
 /** A finite number >= 0. */
 export const nonNegativeNumber = (def: number): OptionRule<number> =>
   rule(def, (v, name) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalid('ERR_DSE_OPTION', name, 'a finite number >= 0', v);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw invalid('ERR_DSE_OPTION', name, 'a finite number >= 0', v);
     return v;
   });
 
@@ -401,14 +427,20 @@ export const optionalFunction = <F extends (...args: never[]) => unknown>(): Opt
 export const optionalSignal = (): OptionRule<AbortSignal | undefined> =>
   rule<AbortSignal | undefined>(undefined, (v, name) => {
     const s = v as AbortSignal;
-    if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function')
+    if (
+      typeof s !== 'object' ||
+      s === null ||
+      typeof s.aborted !== 'boolean' ||
+      typeof s.addEventListener !== 'function'
+    )
       throw invalid('ERR_DSE_OPTION', name, 'an AbortSignal', v);
     return s;
   });
 
 export const optionalString = (): OptionRule<string | undefined> =>
   rule<string | undefined>(undefined, (v, name) => {
-    if (typeof v !== 'string' || v.length === 0) throw invalid('ERR_DSE_OPTION', name, 'a non-empty string (a file path)', v);
+    if (typeof v !== 'string' || v.length === 0)
+      throw invalid('ERR_DSE_OPTION', name, 'a non-empty string (a file path)', v);
     return v;
   });
 

@@ -44,7 +44,9 @@ for (const f of files) {
     });
 }
 if (bad) {
-  process.stderr.write(`check-format: ${fix ? 'lines still over the limit' : 'not formatted (node scripts/check-format.js --fix)'}\n`);
+  process.stderr.write(
+    `check-format: ${fix ? 'lines still over the limit' : 'not formatted (node scripts/check-format.js --fix)'}\n`,
+  );
   process.exit(1);
 }
 console.log(`check-format: ${files.length} files of native/ ${fix ? 'formatted' : 'formatted as .clang-format says'}`);

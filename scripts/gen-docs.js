@@ -34,7 +34,11 @@ const FUNCTIONS = [
     'diffusionEigenvalues',
     'lib/options.ts',
     'DiffusionEigenvaluesOptions',
-    { gaussianKernelSigma: KERNEL_SPEC.gaussianKernelSigma, precision: KERNEL_SPEC.precision, memoryLimitBytes: KERNEL_SPEC.memoryLimitBytes },
+    {
+      gaussianKernelSigma: KERNEL_SPEC.gaussianKernelSigma,
+      precision: KERNEL_SPEC.precision,
+      memoryLimitBytes: KERNEL_SPEC.memoryLimitBytes,
+    },
   ],
   ['spectralClustering', 'lib/clusters.ts', 'SpectralClusteringOptions', CLUSTER_SPEC],
 ];
@@ -106,16 +110,27 @@ function optionsTables(program) {
     out.push('| option | Python keyword | default | meaning |', '|---|---|---|---|');
     // The reference's options first, then ours; each group in the order of the rules.
     const order = Object.keys(spec);
-    const members = interfaceMembers(program, file, iface).filter((m) => !ASYNC_ONLY.has(m.name)).sort(
-      (a, b) => (pythonKeyword(a.doc) === '–') - (pythonKeyword(b.doc) === '–') || order.indexOf(a.name) - order.indexOf(b.name),
-    );
+    const members = interfaceMembers(program, file, iface)
+      .filter((m) => !ASYNC_ONLY.has(m.name))
+      .sort(
+        (a, b) =>
+          (pythonKeyword(a.doc) === '–') - (pythonKeyword(b.doc) === '–') ||
+          order.indexOf(a.name) - order.indexOf(b.name),
+      );
     for (const m of members) {
       const rule = spec[m.name];
       if (!rule) throw new Error(`gen-docs: ${iface}.${m.name} has no rule in ${fn}'s spec`);
       const stated = statedDefault(m.doc);
       if (!agrees(stated, rule.default))
-        throw new Error(`gen-docs: ${iface}.${m.name}: the TSDoc says "Default ${stated}" but the rule's default is ${JSON.stringify(rule.default)}`);
-      const special = { memoryLimitBytes: "`setMemoryLimit`'s", referenceDiscrete: 'inferred (`null`)', slq: 'see `slq` below' };
+        throw new Error(
+          `gen-docs: ${iface}.${m.name}: the TSDoc says "Default ${stated}" but the rule's default is ` +
+            `${JSON.stringify(rule.default)}`,
+        );
+      const special = {
+        memoryLimitBytes: "`setMemoryLimit`'s",
+        referenceDiscrete: 'inferred (`null`)',
+        slq: 'see `slq` below',
+      };
       const def = special[m.name] ?? show(rule.default);
       out.push(`| \`${m.name}\` | ${pythonKeyword(m.doc)} | ${def} | ${description(m.doc)} |`);
     }
@@ -123,11 +138,16 @@ function optionsTables(program) {
     if (extra.length) throw new Error(`gen-docs: ${fn}'s spec has options its type lacks: ${extra.join(', ')}`);
     out.push('', 'The Promise form also takes `signal` (an `AbortSignal`) and `onProgress(done, total)`.', '');
   }
-  out.push('### `slq` (with `method: \'slq\'`)', '', '| option | default | meaning |', '|---|---|---|');
+  out.push("### `slq` (with `method: 'slq'`)", '', '| option | default | meaning |', '|---|---|---|');
   for (const m of interfaceMembers(program, 'lib/slq.ts', 'SlqOptions'))
     out.push(`| \`slq.${m.name}\` | ${show(SLQ_DEFAULTS[m.name])} | ${description(m.doc)} |`);
   out.push('');
   return out;
+}
+
+/** Text for a table cell: its pipes escaped. */
+function cell(text) {
+  return text.replace(/\|/g, '\\|');
 }
 
 function flagsTable() {
@@ -136,14 +156,21 @@ function flagsTable() {
   for (const def of Object.values(FLAGS)) {
     const kinds = def.kinds.length === all ? 'all' : def.kinds.join(', ');
     const choices = def.choices ? ` (${def.choices.join(', ')})` : '';
-    out.push(`| \`${def.flags.replace(/\|/g, '\\|')}\` | ${def.option ? `\`${def.option}\`` : '–'} | ${show(def.default)} | ${kinds} | ${def.help.replace(/\|/g, '\\|')}${choices} |`);
+    out.push(
+      `| \`${cell(def.flags)}\` | ${def.option ? `\`${def.option}\`` : '–'} | ${show(def.default)} | ` +
+        `${kinds} | ${cell(def.help)}${choices} |`,
+    );
   }
   return out;
 }
 
 function render() {
   const files = [...new Set(FUNCTIONS.map((f) => f[1])), 'lib/slq.ts'].map((f) => path.join(ROOT, f));
-  const program = ts.createProgram(files, { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS });
+  const program = ts.createProgram(files, {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+  });
   return [
     '# Options',
     '',
@@ -211,21 +238,34 @@ function docOf(checker, symbol) {
 
 /** `{@link name}` as a link to that export's heading. */
 function links(text) {
-  return text.replace(/\{@link ([A-Za-z0-9_.]+)\}/g, (_m, name) => `[\`${name}\`](#${name.toLowerCase().replace(/[^a-z0-9]/g, '')})`);
+  return text.replace(
+    /\{@link ([A-Za-z0-9_.]+)\}/g,
+    (_m, name) => `[\`${name}\`](#${name.toLowerCase().replace(/[^a-z0-9]/g, '')})`,
+  );
 }
 
 function oneLine(text) {
   return text.replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|');
 }
 
+/** ` extends ...` / ` implements ...` of a class or interface, or ''. */
+function heritage(decl) {
+  return decl.heritageClauses ? ` ${decl.heritageClauses.map((h) => h.getText()).join(' ')}` : '';
+}
+
 /** What a declaration looks like, without its body. */
 function signature(decl) {
   const text = decl.getText();
-  if (ts.isFunctionDeclaration(decl) && decl.body) return text.slice(0, decl.body.getStart() - decl.getStart()).trim().replace(/^export /, '');
-  if (ts.isVariableDeclaration(decl)) return `const ${decl.name.getText()}: ${decl.type ? decl.type.getText() : 'unknown'}`;
+  if (ts.isFunctionDeclaration(decl) && decl.body)
+    return text
+      .slice(0, decl.body.getStart() - decl.getStart())
+      .trim()
+      .replace(/^export /, '');
+  if (ts.isVariableDeclaration(decl))
+    return `const ${decl.name.getText()}: ${decl.type ? decl.type.getText() : 'unknown'}`;
   if (ts.isTypeAliasDeclaration(decl)) return text.replace(/^export /, '');
-  if (ts.isClassDeclaration(decl)) return `class ${decl.name.getText()}${decl.heritageClauses ? ` ${decl.heritageClauses.map((h) => h.getText()).join(' ')}` : ''}`;
-  if (ts.isInterfaceDeclaration(decl)) return `interface ${decl.name.getText()}${decl.heritageClauses ? ` ${decl.heritageClauses.map((h) => h.getText()).join(' ')}` : ''}`;
+  if (ts.isClassDeclaration(decl)) return `class ${decl.name.getText()}${heritage(decl)}`;
+  if (ts.isInterfaceDeclaration(decl)) return `interface ${decl.name.getText()}${heritage(decl)}`;
   return text.split('\n')[0];
 }
 
@@ -236,9 +276,15 @@ function membersTable(checker, decl) {
   const rows = ['| member | type | meaning |', '|---|---|---|'];
   for (const p of props) {
     const d = p.valueDeclaration ?? p.declarations?.[0];
-    const t = d && (ts.isPropertySignature(d) || ts.isPropertyDeclaration(d)) && d.type ? d.type.getText() : checker.typeToString(checker.getTypeOfSymbolAtLocation(p, decl));
+    const t =
+      d && (ts.isPropertySignature(d) || ts.isPropertyDeclaration(d)) && d.type
+        ? d.type.getText()
+        : checker.typeToString(checker.getTypeOfSymbolAtLocation(p, decl));
     const optional = p.flags & ts.SymbolFlags.Optional ? '?' : '';
-    rows.push(`| \`${p.getName()}${optional}\` | \`${oneLine(t)}\` | ${oneLine(ts.displayPartsToString(p.getDocumentationComment(checker)))} |`);
+    rows.push(
+      `| \`${p.getName()}${optional}\` | \`${oneLine(t)}\` | ` +
+        `${oneLine(ts.displayPartsToString(p.getDocumentationComment(checker)))} |`,
+    );
   }
   return rows;
 }
@@ -250,9 +296,21 @@ function classMethods(checker, decl) {
     if (m.modifiers?.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword)) continue;
     if (m.name && ts.isPrivateIdentifier(m.name)) continue;
     const sym = m.name ? checker.getSymbolAtLocation(m.name) : checker.getSymbolAtLocation(decl.name);
-    const head = m.body ? m.getText().slice(0, m.body.getStart() - m.getStart()).trim() : m.getText();
+    const head = m.body
+      ? m
+          .getText()
+          .slice(0, m.body.getStart() - m.getStart())
+          .trim()
+      : m.getText();
     const doc = ts.isConstructorDeclaration(m)
-      ? ts.displayPartsToString(ts.getJSDocCommentsAndTags(m).map((j) => j.comment ?? '').flat()).trim()
+      ? ts
+          .displayPartsToString(
+            ts
+              .getJSDocCommentsAndTags(m)
+              .map((j) => j.comment ?? '')
+              .flat(),
+          )
+          .trim()
       : sym
         ? docOf(checker, sym).text
         : '';
@@ -271,7 +329,11 @@ function errorCodes() {
 
 function renderApi() {
   const index = path.join(ROOT, 'lib', 'index.ts');
-  const program = ts.createProgram([index], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS });
+  const program = ts.createProgram([index], {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+  });
   const checker = program.getTypeChecker();
   const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(index));
   const bySection = new Map();
@@ -345,7 +407,7 @@ function renderCli() {
   const out = [
     '# The `dse` command',
     '',
-    '<!-- Generated by `npm run docs` (scripts/gen-docs.js) from the program\'s own --help. Do not edit:',
+    "<!-- Generated by `npm run docs` (scripts/gen-docs.js) from the program's own --help. Do not edit:",
     '     test/docs.test.ts fails when it differs, and runs every command under "Examples". -->',
     '',
     'Installed with the package (`npx dse ...` in a project that depends on `dse-dsmi`;',
@@ -357,10 +419,13 @@ function renderCli() {
     '| code | meaning |',
     '|---|---|',
     '| 0 | success (also `--help`, `--version`) |',
-    '| 1 | usage: unknown command or flag, missing argument, a flag value no data could make valid (e.g. `--sigma 0x10`; numbers are decimal), a flag that does not apply to the chosen `--kind` |',
-    '| 2 | data: a `DseError` about the files or how the values fit them (missing or malformed file, rows that do not match, `--knn` above the number of rows, ...) |',
+    '| 1 | usage: unknown command or flag, missing argument, a flag value no data could make valid (e.g. `--sigma ' +
+      '0x10`; numbers are decimal), a flag that does not apply to the chosen `--kind` |',
+    '| 2 | data: a `DseError` about the files or how the values fit them (missing or malformed file, rows that do ' +
+      'not match, `--knn` above the number of rows, ...) |',
     '',
-    '`dse compare` also exits 1 when the two values differ beyond the tolerance, and 2 when the Python side cannot run (not found, not importable, an exception, `--timeout`): [ci.md](ci.md).',
+    '`dse compare` also exits 1 when the two values differ beyond the tolerance, and 2 when the Python side cannot ' +
+      'run (not found, not importable, an exception, `--timeout`): [ci.md](ci.md).',
     '',
     'An output file (`--out`, `--csv`, `--save-clusters`, ...) that is one of the inputs is refused before any work.',
     '',
@@ -375,7 +440,7 @@ function renderCli() {
     '',
     '## Examples',
     '',
-    'On the bundled digits, from a clone (in a project: `npx dse ...` and the path of the package\'s `data/`):',
+    "On the bundled digits, from a clone (in a project: `npx dse ...` and the path of the package's `data/`):",
     '',
     '```sh',
     ...CLI_EXAMPLES,

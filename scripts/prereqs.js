@@ -92,11 +92,15 @@ const PREREQS = [
   },
   {
     id: 'numpy',
-    what: 'numpy, scipy and scikit-learn (the .npy, .npz and cache tests np.load the files we write; the dse compare tests run the reference stand-in)',
+    what:
+      'numpy, scipy and scikit-learn (the .npy, .npz and cache tests np.load the files we write; the dse compare ' +
+      'tests run the reference stand-in)',
     find: () => (python3Can('import numpy, scipy, sklearn') ? 'python3 -c "import numpy, scipy, sklearn"' : ''),
     apt: ['python3-numpy', 'python3-scipy', 'python3-sklearn'],
     pip: ['numpy', 'scipy', 'scikit-learn'],
-    how: 'python3 -m pip install numpy scipy scikit-learn (or apt-get install python3-numpy python3-scipy python3-sklearn)',
+    how:
+      'python3 -m pip install numpy scipy scikit-learn (or apt-get install python3-numpy python3-scipy ' +
+      'python3-sklearn)',
     skip: 'DSE_SKIP_NUMPY_TESTS=1',
     skipped: () => process.env.DSE_SKIP_NUMPY_TESTS === '1',
     skipMeans: 'to skip the numpy interop tests',

@@ -63,7 +63,10 @@ async function main() {
   t = Date.now();
   const par = await Promise.all(inputs.map((X) => d.diffusionSpectralEntropy(X, { gaussianKernelSigma: 0.7 })));
   const together = (Date.now() - t) / 1000;
-  console.log(`16 DSE (N = 700): one by one ${oneByOne.toFixed(2)} s, all at once ${together.toFixed(2)} s (ratio ${(together / oneByOne).toFixed(2)})`);
+  console.log(
+    `16 DSE (N = 700): one by one ${oneByOne.toFixed(2)} s, all at once ${together.toFixed(2)} s (ratio ` +
+      `${(together / oneByOne).toFixed(2)})`,
+  );
   const same = par.every((v, i) => v === seq[i]);
   if (!same) throw new Error('concurrent values differ from one-by-one values');
   if (growth > 32 * 1024 * 1024) throw new Error(`resident memory grew by ${mib(growth)} MiB after warm-up`);

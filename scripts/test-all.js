@@ -86,7 +86,7 @@ function aptInstall(packages) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (!aptUpdated) {
     const u = run('apt-get', ['update', '-qq'], env);
-    if (!u.ok) return say(`apt-get update failed (${u.why})`), false;
+    if (!u.ok) return (say(`apt-get update failed (${u.why})`), false);
     aptUpdated = true;
   }
   const r = run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], env);

@@ -14,13 +14,19 @@ const rtolOf = (c: (typeof cases)[number]) => (c.options.useKnn ? Math.max(c.rto
 
 describe('#adjacencySpectralEntropy', () => {
   it('has the Gaussian, anisotropic and kNN golden cases', () => {
-    expect(cases.map((c) => c.name).sort()).toEqual(['ase_blobs_aniso', 'ase_blobs_gauss', 'ase_blobs_knn10', 'ase_blobs_knn4']);
+    expect(cases.map((c) => c.name).sort()).toEqual([
+      'ase_blobs_aniso',
+      'ase_blobs_gauss',
+      'ase_blobs_knn10',
+      'ase_blobs_knn4',
+    ]);
   });
 
   // Once per input precision, through one of the two forms in turn (see diffusionSpectralEntropy.test.ts).
   describe.each(cases.map((c, i) => [c.name, c, i % 2 === 0] as const))('golden case %s', (_name, c, viaPromise) => {
     const X = loadMatrix(c.args.embeddingVectors);
-    const run = async (M: typeof X) => (viaPromise ? await adjacencySpectralEntropy(M, c.options) : adjacencySpectralEntropySync(M, c.options));
+    const run = async (M: typeof X) =>
+      viaPromise ? await adjacencySpectralEntropy(M, c.options) : adjacencySpectralEntropySync(M, c.options);
     it('matches the reference (Float64Array)', async () => {
       expectClose(await run(X), c.expected.value, rtolOf(c));
     });
@@ -65,16 +71,32 @@ describe('#adjacencySpectralEntropy', () => {
   describe('bad input', () => {
     const X = uniformMatrix(20, 3);
     it('rejects knn < 1, non-integer knn and knn > N with ERR_DSE_OPTION', () => {
-      expectDseError(() => adjacencySpectralEntropySync(X, { useKnn: true, knn: 0 }), 'ERR_DSE_OPTION', /integer >= 1 for knn but received 0/);
+      expectDseError(
+        () => adjacencySpectralEntropySync(X, { useKnn: true, knn: 0 }),
+        'ERR_DSE_OPTION',
+        /integer >= 1 for knn but received 0/,
+      );
       expectDseError(() => adjacencySpectralEntropySync(X, { useKnn: true, knn: 2.5 }), 'ERR_DSE_OPTION', /knn/);
-      expectDseError(() => adjacencySpectralEntropySync(X, { useKnn: true, knn: 21 }), 'ERR_DSE_OPTION', /<= the number of rows used \(20\) for knn but received 21/);
-      expectDseError(() => adjacencySpectralEntropySync(X, { useKnn: true, knn: 15, maxN: 10 }), 'ERR_DSE_OPTION', /rows used \(10\)/);
+      expectDseError(
+        () => adjacencySpectralEntropySync(X, { useKnn: true, knn: 21 }),
+        'ERR_DSE_OPTION',
+        /<= the number of rows used \(20\) for knn but received 21/,
+      );
+      expectDseError(
+        () => adjacencySpectralEntropySync(X, { useKnn: true, knn: 15, maxN: 10 }),
+        'ERR_DSE_OPTION',
+        /rows used \(10\)/,
+      );
     });
     it('rejects DSE-only options such as t', () => {
       expectDseError(() => adjacencySpectralEntropySync(X, { t: 2 } as never), 'ERR_DSE_OPTION', /Unknown option "t"/);
     });
     it('rejects non-boolean flags', () => {
-      expectDseError(() => adjacencySpectralEntropySync(X, { useKnn: 1 as never }), 'ERR_DSE_OPTION', /true or false for useKnn but received 1/);
+      expectDseError(
+        () => adjacencySpectralEntropySync(X, { useKnn: 1 as never }),
+        'ERR_DSE_OPTION',
+        /true or false for useKnn but received 1/,
+      );
     });
   });
 });

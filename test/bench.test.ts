@@ -34,7 +34,11 @@ describe('bench/workload.js', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('prints one JSON line with the value of the library call, R timings and the peak RSS', () => {
-    const r = runWorkload({ fn: 'diffusionSpectralEntropy', X: xFile, options: { gaussianKernelSigma: 0.7 } }, '--repeat', '2');
+    const r = runWorkload(
+      { fn: 'diffusionSpectralEntropy', X: xFile, options: { gaussianKernelSigma: 0.7 } },
+      '--repeat',
+      '2',
+    );
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -68,7 +72,12 @@ describe('bench/workload.js', () => {
   });
 
   it('runs the MI functions against a reference file', () => {
-    const r = runWorkload({ fn: 'diffusionSpectralMutualInformation', X: xFile, reference: yFile, options: { gaussianKernelSigma: 0.7 } });
+    const r = runWorkload({
+      fn: 'diffusionSpectralMutualInformation',
+      X: xFile,
+      reference: yFile,
+      options: { gaussianKernelSigma: 0.7 },
+    });
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.value).toBe(diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 0.7 }).value);
@@ -92,7 +101,11 @@ describe('bench/run.js --reference', () => {
     const env = { ...process.env };
     delete env.PYTHONPATH;
     if (pythonPath) env.PYTHONPATH = pythonPath;
-    return spawnSync(process.execPath, [path.join(ROOT, 'bench', 'run.js'), '--data', dir, '--json', path.join(dir, 'results.json'), ...args], { encoding: 'utf8', env });
+    return spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'bench', 'run.js'), '--data', dir, '--json', path.join(dir, 'results.json'), ...args],
+      { encoding: 'utf8', env },
+    );
   };
 
   itNumpy('uses the package when it is importable, and says so in the results and the table', () => {
@@ -101,14 +114,21 @@ describe('bench/run.js --reference', () => {
     const results = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8'));
     const module = path.join(__dirname, 'fixtures', 'python', 'dse_dsmi', '__init__.py');
     expect(results.reference).toEqual({ kind: 'package', module, version: 'stand-in (bench/reference.py)' });
-    expect(results.workloads.map((w: { name: string; ok: boolean }) => [w.name, w.ok])).toEqual([['DSE uniform 1000 x 256', true]]);
+    expect(results.workloads.map((w: { name: string; ok: boolean }) => [w.name, w.ok])).toEqual([
+      ['DSE uniform 1000 x 256', true],
+    ]);
     expect(r.stdout).toContain(`reference: the Python package dse-dsmi stand-in (bench/reference.py) (${module})`);
   });
 
   itNumpy('--reference package without dse_dsmi fails with the pip hint; a bad value is refused', () => {
     const r = bench(['--only', 'dse uniform 1000 x', '--reference', 'package']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/--reference package: python3 cannot import dse_dsmi \(ModuleNotFoundError: No module named 'dse_dsmi'\); install it with python3 -m pip install dse-dsmi/);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        String.raw`--reference package: python3 cannot import dse_dsmi \(ModuleNotFoundError: No module named` +
+          String.raw` 'dse_dsmi'\); install it with python3 -m pip install dse-dsmi`,
+      ),
+    );
     const bad = bench(['--reference', 'pypi']);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/--reference must be auto, package or stand-in, not pypi/);

@@ -11,7 +11,15 @@ import { spawnSync, type SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FIXTURES, golden, expectClose, expectBlasAsConfigured, OPENBLAS_EXPECTED, requirePrereq, type GoldenCase } from './helpers';
+import {
+  FIXTURES,
+  golden,
+  expectClose,
+  expectBlasAsConfigured,
+  OPENBLAS_EXPECTED,
+  requirePrereq,
+  type GoldenCase,
+} from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; files: string[] };
@@ -20,7 +28,9 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 // (see adjacencySpectralEntropy.test.ts).
 const KNN_NONSYMMETRIC_RTOL = 5e-8;
 const CASES: GoldenCase[] = golden.cases.filter(
-  (c) => c.args.embeddingVectors === 'blobs.npy' && (c.fn === 'diffusionSpectralEntropy' || c.fn === 'adjacencySpectralEntropy'),
+  (c) =>
+    c.args.embeddingVectors === 'blobs.npy' &&
+    (c.fn === 'diffusionSpectralEntropy' || c.fn === 'adjacencySpectralEntropy'),
 );
 const rtolOf = (c: GoldenCase) => (c.options.useKnn ? KNN_NONSYMMETRIC_RTOL : Math.min(c.rtol, 1e-9));
 
@@ -61,7 +71,9 @@ function buildEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 function ok(r: SpawnSyncReturns<string>, what: string): string {
   if (r.error) throw new Error(`${what}: ${r.error.message}`);
   if (r.status !== 0) {
-    throw new Error(`${what} failed (exit ${r.status}, signal ${r.signal}):\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-6000)}`);
+    throw new Error(
+      `${what} failed (exit ${r.status}, signal ${r.signal}):\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-6000)}`,
+    );
   }
   return r.stdout;
 }
@@ -74,7 +86,10 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): 
 
 /** `npm pack` of `dir` into `dest`; returns the tarball's path and its file list. */
 function pack(dir: string, dest: string): { tarball: string; files: string[] } {
-  const out = ok(run(which('npm'), ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], dir, buildEnv()), `npm pack ${dir}`);
+  const out = ok(
+    run(which('npm'), ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], dir, buildEnv()),
+    `npm pack ${dir}`,
+  );
   const p = (JSON.parse(out) as { filename: string; files: { path: string }[] }[])[0];
   return { tarball: path.join(dest, p.filename), files: p.files.map((f) => f.path) };
 }
@@ -108,10 +123,16 @@ describeLinux('source builds (npm install compiles with node-gyp)', () => {
   function installAndMeasure(name: string, tarball: string, args: string[], extraEnv: Record<string, string>) {
     const consumer = path.join(tmp, name);
     fs.mkdirSync(consumer);
-    fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: `consumer-${name}`, version: '1.0.0', private: true }));
+    fs.writeFileSync(
+      path.join(consumer, 'package.json'),
+      JSON.stringify({ name: `consumer-${name}`, version: '1.0.0', private: true }),
+    );
     const env = buildEnv(extraEnv);
     const t0 = Date.now();
-    ok(run(which('npm'), ['install', '--no-audit', '--no-fund', '--prefer-offline', ...args, tarball], consumer, env), `npm install (${name})`);
+    ok(
+      run(which('npm'), ['install', '--no-audit', '--no-fund', '--prefer-offline', ...args, tarball], consumer, env),
+      `npm install (${name})`,
+    );
     const installMs = Date.now() - t0;
     fs.copyFileSync(path.join(FIXTURES, 'blobs.npy'), path.join(consumer, 'blobs.npy'));
     fs.writeFileSync(path.join(consumer, 'cases.json'), JSON.stringify(CASES));
@@ -128,14 +149,16 @@ describeLinux('source builds (npm install compiles with node-gyp)', () => {
       try {
         expectClose(m.values[c.name], c.expected.value, rtolOf(c), 0);
       } catch (e) {
-        throw new Error(`${c.name}: ${(e as Error).message}`);
+        throw new Error(`${c.name}: ${(e as Error).message}`, { cause: e });
       }
     }
   }
 
   beforeAll(() => {
     // dist/ is what gets packed (built here only when stale; type errors are lint's business).
-    if (newestMtime(path.join(ROOT, 'lib'), (f) => f.endsWith('.ts')) > newestMtime(path.join(ROOT, 'dist', 'index.js'))) {
+    if (
+      newestMtime(path.join(ROOT, 'lib'), (f) => f.endsWith('.ts')) > newestMtime(path.join(ROOT, 'dist', 'index.js'))
+    ) {
       run(process.execPath, [TSC, '-p', path.join(ROOT, 'tsconfig.json')], ROOT, process.env);
       if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) throw new Error('tsc did not write dist/index.js');
     }
@@ -161,25 +184,35 @@ describeLinux('source builds (npm install compiles with node-gyp)', () => {
     if (tmp && !process.env.DSE_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('with no prebuild, npm install compiles the addon (OpenBLAS unless DSE_BLAS=none) and it gives the reference values', () => {
-    if (OPENBLAS_EXPECTED) requirePrereq('openblas');
-    const r = installAndMeasure('openblas', plainTarball, [], {});
-    expect(fs.existsSync(r.addon)).toBe(true);
-    expect(r.measured.info.source).toBe('build');
-    expectBlasAsConfigured(r.measured.info); // OpenBLAS, unless DSE_BLAS=none
-    expectGolden(r.measured);
-  }, 1_300_000);
+  it(
+    'with no prebuild, npm install compiles the addon (OpenBLAS unless DSE_BLAS=none) and it gives the reference ' +
+      'values',
+    () => {
+      if (OPENBLAS_EXPECTED) requirePrereq('openblas');
+      const r = installAndMeasure('openblas', plainTarball, [], {});
+      expect(fs.existsSync(r.addon)).toBe(true);
+      expect(r.measured.info.source).toBe('build');
+      expectBlasAsConfigured(r.measured.info); // OpenBLAS, unless DSE_BLAS=none
+      expectGolden(r.measured);
+    },
+    1_300_000,
+  );
 
-  it('`npm install --build-from-source` with DSE_BLAS=none compiles with Eigen only (over the prebuild) and gives the same values', () => {
-    const r = installAndMeasure('eigen', fullTarball, ['--build-from-source'], { DSE_BLAS: 'none' });
-    expect(fs.existsSync(r.addon)).toBe(true);
-    expect(r.measured.info.source).toBe('build');
-    expect(r.measured.info.lapack).toBe('Eigen');
-    expect(r.measured.info.blas).toMatch(/Eigen/);
-    if (process.platform === 'linux') {
-      const ldd = spawnSync('ldd', [r.addon], { encoding: 'utf8' });
-      expect(ldd.stdout).not.toMatch(/openblas|gfortran/);
-    }
-    expectGolden(r.measured);
-  }, 1_300_000);
+  it(
+    '`npm install --build-from-source` with DSE_BLAS=none compiles with Eigen only (over the prebuild) and gives ' +
+      'the same values',
+    () => {
+      const r = installAndMeasure('eigen', fullTarball, ['--build-from-source'], { DSE_BLAS: 'none' });
+      expect(fs.existsSync(r.addon)).toBe(true);
+      expect(r.measured.info.source).toBe('build');
+      expect(r.measured.info.lapack).toBe('Eigen');
+      expect(r.measured.info.blas).toMatch(/Eigen/);
+      if (process.platform === 'linux') {
+        const ldd = spawnSync('ldd', [r.addon], { encoding: 'utf8' });
+        expect(ldd.stdout).not.toMatch(/openblas|gfortran/);
+      }
+      expectGolden(r.measured);
+    },
+    1_300_000,
+  );
 });

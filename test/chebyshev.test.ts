@@ -17,7 +17,15 @@ import {
 import { eigenvaluesFromMoments, chebyshevMesh, CHEBYSHEV } from '../lib/chebyshev';
 import { probeSeed } from '../lib/random';
 import { subsetPlan } from '../lib/mi';
-import { FIXTURES, golden, loadMatrix, expectClose, expectDseError, expectDseRejection, uniformMatrix } from './helpers';
+import {
+  FIXTURES,
+  golden,
+  loadMatrix,
+  expectClose,
+  expectDseError,
+  expectDseRejection,
+  uniformMatrix,
+} from './helpers';
 
 interface ReferenceCase {
   X: string;
@@ -30,7 +38,9 @@ interface ReferenceCase {
   min: number;
   max: number;
 }
-const reference: { cases: ReferenceCase[] } = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'cache', 'chebyshev_reference.json'), 'utf8'));
+const reference: { cases: ReferenceCase[] } = JSON.parse(
+  fs.readFileSync(path.join(FIXTURES, 'cache', 'chebyshev_reference.json'), 'utf8'),
+);
 
 const matrices = new Map<string, ReturnType<typeof loadMatrix>>();
 const X = (file: string) => matrices.get(file) ?? matrices.set(file, loadMatrix(file)).get(file)!;
@@ -59,18 +69,30 @@ describe('#diffusionSpectralEntropy with chebyshevApprox', () => {
     expect(reference.cases.length).toBeGreaterThanOrEqual(40);
   });
 
-  it.each(reference.cases.map((c) => [`${c.X} sigma ${c.gaussianKernelSigma} t ${c.t} seed ${c.randomSeed}`, c] as const))(
-    "matches the reference's chebyshev_approx run with the same probes: %s",
-    (_name, c) => {
-      const options = { gaussianKernelSigma: c.gaussianKernelSigma, t: c.t, randomSeed: c.randomSeed, chebyshevApprox: true };
-      expectClose(diffusionSpectralEntropySync(X(c.X), options), c.value, 1e-9, 0);
-      const ev = chebyshevEigenvaluesSync(X(c.X), { gaussianKernelSigma: c.gaussianKernelSigma, randomSeed: c.randomSeed });
-      expect(ev.length).toBe(c.count);
-      expect(ev[0]).toBe(c.min); // mesh points: bit for bit numpy's linspace
-      expect(ev[ev.length - 1]).toBe(c.max);
-      expectClose(ev.reduce((a, b) => a + b, 0), c.sum, 1e-12, 1e-9);
-    },
-  );
+  it.each(
+    reference.cases.map((c) => [`${c.X} sigma ${c.gaussianKernelSigma} t ${c.t} seed ${c.randomSeed}`, c] as const),
+  )("matches the reference's chebyshev_approx run with the same probes: %s", (_name, c) => {
+    const options = {
+      gaussianKernelSigma: c.gaussianKernelSigma,
+      t: c.t,
+      randomSeed: c.randomSeed,
+      chebyshevApprox: true,
+    };
+    expectClose(diffusionSpectralEntropySync(X(c.X), options), c.value, 1e-9, 0);
+    const ev = chebyshevEigenvaluesSync(X(c.X), {
+      gaussianKernelSigma: c.gaussianKernelSigma,
+      randomSeed: c.randomSeed,
+    });
+    expect(ev.length).toBe(c.count);
+    expect(ev[0]).toBe(c.min); // mesh points: bit for bit numpy's linspace
+    expect(ev[ev.length - 1]).toBe(c.max);
+    expectClose(
+      ev.reduce((a, b) => a + b, 0),
+      c.sum,
+      1e-12,
+      1e-9,
+    );
+  });
 
   it('repeats exactly with the same randomSeed (sync and async), and changes with another', async () => {
     const o = { gaussianKernelSigma: 1, chebyshevApprox: true, randomSeed: 0 };
@@ -83,14 +105,16 @@ describe('#diffusionSpectralEntropy with chebyshevApprox', () => {
     expect(diffusionSpectralEntropySync(blobs, { ...o, randomSeed: 0n })).toBe(a);
     const u = X('uniform.npy');
     const values = new Set<number>();
-    for (let s = 0; s < 4; s++) values.add(diffusionSpectralEntropySync(u, { gaussianKernelSigma: 1, chebyshevApprox: true, randomSeed: s }));
+    for (let s = 0; s < 4; s++)
+      values.add(diffusionSpectralEntropySync(u, { gaussianKernelSigma: 1, chebyshevApprox: true, randomSeed: s }));
     expect(values.size).toBeGreaterThan(1);
   });
 
   it('draws fresh probes when randomSeed is null (as the reference always does)', () => {
     const u = X('uniform.npy');
     const values = new Set<number>();
-    for (let i = 0; i < 4; i++) values.add(diffusionSpectralEntropySync(u, { gaussianKernelSigma: 1, chebyshevApprox: true, randomSeed: null }));
+    for (let i = 0; i < 4; i++)
+      values.add(diffusionSpectralEntropySync(u, { gaussianKernelSigma: 1, chebyshevApprox: true, randomSeed: null }));
     expect(values.size).toBeGreaterThan(1);
   });
 
@@ -102,39 +126,60 @@ describe('#diffusionSpectralEntropy with chebyshevApprox', () => {
     expect(typeof probeSeed(null)).toBe('bigint');
   });
 
-  describe.each(golden.cases.filter((c) => c.fn === 'diffusionSpectralEntropy' && !c.options.classicShannonEntropy && !c.options.matrixEntryEntropy).map((c) => [c.name, c] as const))(
-    'golden input %s',
-    (name, c) => {
-      it('is within the documented distance of the exact value', () => {
-        expect(DOCUMENTED_ERROR[name]).toBeDefined();
-        const approx = diffusionSpectralEntropySync(X(c.args.embeddingVectors), { ...c.options, chebyshevApprox: true });
-        expect(Math.abs(approx - c.expected.value)).toBeLessThanOrEqual(DOCUMENTED_ERROR[name] + 0.02);
-      });
-    },
-  );
+  describe.each(
+    golden.cases
+      .filter(
+        (c) => c.fn === 'diffusionSpectralEntropy' && !c.options.classicShannonEntropy && !c.options.matrixEntryEntropy,
+      )
+      .map((c) => [c.name, c] as const),
+  )('golden input %s', (name, c) => {
+    it('is within the documented distance of the exact value', () => {
+      expect(DOCUMENTED_ERROR[name]).toBeDefined();
+      const approx = diffusionSpectralEntropySync(X(c.args.embeddingVectors), { ...c.options, chebyshevApprox: true });
+      expect(Math.abs(approx - c.expected.value)).toBeLessThanOrEqual(DOCUMENTED_ERROR[name] + 0.02);
+    });
+  });
 
   it('works in float64 whatever `precision` says', () => {
     const o = { gaussianKernelSigma: 2, chebyshevApprox: true };
-    expect(diffusionSpectralEntropySync(blobs, { ...o, precision: 'float32' })).toBe(diffusionSpectralEntropySync(blobs, o));
+    expect(diffusionSpectralEntropySync(blobs, { ...o, precision: 'float32' })).toBe(
+      diffusionSpectralEntropySync(blobs, o),
+    );
   });
 
   it('equals spectralEntropy of the multiset chebyshevEigenvalues returns', () => {
     const ev = chebyshevEigenvaluesSync(blobs, { gaussianKernelSigma: 2, randomSeed: 9 });
-    expect(diffusionSpectralEntropySync(blobs, { gaussianKernelSigma: 2, t: 3, chebyshevApprox: true, randomSeed: 9 })).toBe(spectralEntropy(ev, { t: 3 }));
+    expect(
+      diffusionSpectralEntropySync(blobs, { gaussianKernelSigma: 2, t: 3, chebyshevApprox: true, randomSeed: 9 }),
+    ).toBe(spectralEntropy(ev, { t: 3 }));
   });
 
   it('yields to matrixEntryEntropy and classicShannonEntropy, as in the reference', () => {
     const entry = diffusionSpectralEntropySync(blobs, { gaussianKernelSigma: 2, matrixEntryEntropy: true });
-    expect(diffusionSpectralEntropySync(blobs, { gaussianKernelSigma: 2, matrixEntryEntropy: true, chebyshevApprox: true })).toBe(entry);
+    expect(
+      diffusionSpectralEntropySync(blobs, { gaussianKernelSigma: 2, matrixEntryEntropy: true, chebyshevApprox: true }),
+    ).toBe(entry);
     const cse = diffusionSpectralEntropySync(blobs, { classicShannonEntropy: true });
     expect(diffusionSpectralEntropySync(blobs, { classicShannonEntropy: true, chebyshevApprox: true })).toBe(cse);
   });
 
   it('rejects a non-boolean chebyshevApprox, respects the memory limit and aborts', async () => {
-    expectDseError(() => diffusionSpectralEntropySync(blobs, { chebyshevApprox: 1 as unknown as boolean }), 'ERR_DSE_OPTION', /true or false for chebyshevApprox but received 1/);
-    expectDseError(() => diffusionSpectralEntropySync(blobs, { chebyshevApprox: true, memoryLimitBytes: 1e5 }), 'ERR_DSE_MEMORY', /Chebyshev/);
+    expectDseError(
+      () => diffusionSpectralEntropySync(blobs, { chebyshevApprox: 1 as unknown as boolean }),
+      'ERR_DSE_OPTION',
+      /true or false for chebyshevApprox but received 1/,
+    );
+    expectDseError(
+      () => diffusionSpectralEntropySync(blobs, { chebyshevApprox: true, memoryLimitBytes: 1e5 }),
+      'ERR_DSE_MEMORY',
+      /Chebyshev/,
+    );
     const controller = new AbortController();
-    const p = diffusionSpectralEntropy(uniformMatrix(1500, 4), { chebyshevApprox: true, gaussianKernelSigma: 0.2, signal: controller.signal });
+    const p = diffusionSpectralEntropy(uniformMatrix(1500, 4), {
+      chebyshevApprox: true,
+      gaussianKernelSigma: 0.2,
+      signal: controller.signal,
+    });
     controller.abort();
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
   });
@@ -163,8 +208,16 @@ describe('#chebyshevEigenvalues', () => {
   });
 
   it('validates its options', async () => {
-    expectDseError(() => chebyshevEigenvaluesSync(blobs, { gaussianKernelSigma: -1 }), 'ERR_DSE_OPTION', /finite number > 0 for gaussianKernelSigma/);
-    expectDseError(() => chebyshevEigenvaluesSync(blobs, { t: 2 } as never), 'ERR_DSE_OPTION', /Unknown option "t" for chebyshevEigenvaluesSync/);
+    expectDseError(
+      () => chebyshevEigenvaluesSync(blobs, { gaussianKernelSigma: -1 }),
+      'ERR_DSE_OPTION',
+      /finite number > 0 for gaussianKernelSigma/,
+    );
+    expectDseError(
+      () => chebyshevEigenvaluesSync(blobs, { t: 2 } as never),
+      'ERR_DSE_OPTION',
+      /Unknown option "t" for chebyshevEigenvaluesSync/,
+    );
     await expectDseRejection(chebyshevEigenvalues([[1, 2], [3]]), 'ERR_DSE_SHAPE');
   });
 });
@@ -173,7 +226,9 @@ describe('eigenvaluesFromMoments', () => {
   it("uses numpy's linspace(-1 + 1e-8, 1 - 1e-8, 1001) as the mesh, bit for bit", () => {
     const mesh = chebyshevMesh();
     expect(mesh.length).toBe(CHEBYSHEV.meshPoints);
-    expect([mesh[0], mesh[1], mesh[500], mesh[999], mesh[1000]]).toEqual([-0.99999999, -0.99799999002, -1.1102230246251565e-16, 0.9979999900199997, 0.99999999]);
+    expect([mesh[0], mesh[1], mesh[500], mesh[999], mesh[1000]]).toEqual([
+      -0.99999999, -0.99799999002, -1.1102230246251565e-16, 0.9979999900199997, 0.99999999,
+    ]);
   });
 
   it('recovers the shape of a smooth spectrum from its exact Chebyshev traces', () => {
@@ -186,7 +241,9 @@ describe('eigenvaluesFromMoments', () => {
       for (let i = 0; i < 12; i++) z += uniform();
       return 0.1 + 0.15 * z;
     });
-    const moments = Array.from({ length: CHEBYSHEV.moments }, (_, k) => lambda.reduce((sum, l) => sum + Math.cos(k * Math.acos(l)), 0));
+    const moments = Array.from({ length: CHEBYSHEV.moments }, (_, k) =>
+      lambda.reduce((sum, l) => sum + Math.cos(k * Math.acos(l)), 0),
+    );
     expect(moments[0]).toBe(2000);
     const ev = eigenvaluesFromMoments(moments, lambda.length);
     const stats = (v: ArrayLike<number>) => {
@@ -201,7 +258,9 @@ describe('eigenvaluesFromMoments', () => {
 
   it('loses eigenvalues where fewer than ~0.5 fall in a 0.002-wide mesh cell (the reference rounds each cell)', () => {
     const lambda = Array.from({ length: 400 }, (_, i) => -0.8 + (1.6 * i) / 399);
-    const moments = Array.from({ length: CHEBYSHEV.moments }, (_, k) => lambda.reduce((sum, l) => sum + Math.cos(k * Math.acos(l)), 0));
+    const moments = Array.from({ length: CHEBYSHEV.moments }, (_, k) =>
+      lambda.reduce((sum, l) => sum + Math.cos(k * Math.acos(l)), 0),
+    );
     expect(eigenvaluesFromMoments(moments, 400).length).toBeLessThan(250);
   });
 });
@@ -217,7 +276,10 @@ describe('#diffusionSpectralMutualInformation with chebyshevApprox', () => {
     const H = plan.subsets.map((rows) => {
       const data = new Float64Array(rows.length * 3);
       rows.forEach((r, i) => data.set(u.data.subarray(r * 3, r * 3 + 3), i * 3));
-      return diffusionSpectralEntropySync({ data, rows: rows.length, cols: 3 }, { gaussianKernelSigma: 0.3, chebyshevApprox: true, randomSeed: 2 });
+      return diffusionSpectralEntropySync(
+        { data, rows: rows.length, cols: 3 },
+        { gaussianKernelSigma: 0.3, chebyshevApprox: true, randomSeed: 2 },
+      );
     });
     let mi = 0;
     plan.counts.forEach((n, k) => {
@@ -227,7 +289,10 @@ describe('#diffusionSpectralMutualInformation with chebyshevApprox', () => {
     expectClose(value, mi, 1e-12);
     expect(value).not.toBe(diffusionSpectralMutualInformationSync(u, labels, { ...o, chebyshevApprox: false }).value);
     const progress: number[] = [];
-    const viaAsync = await diffusionSpectralMutualInformation(u, labels, { ...o, onProgress: (done) => progress.push(done) });
+    const viaAsync = await diffusionSpectralMutualInformation(u, labels, {
+      ...o,
+      onProgress: (done) => progress.push(done),
+    });
     expect(viaAsync.value).toBe(value);
     expect(progress[progress.length - 1]).toBe(plan.subsets.length);
   });

@@ -61,27 +61,37 @@ const PATHS = [
 
 describe('a collapsed layer (kernel of rank 1 or 2)', () => {
   describe.each(PATHS.map((p) => [p[0], p] as const))('%s', (_name, [, lo, hi]) => {
-    it.each(['float64', 'float32'] as const)('%s: DSE and ASE equal the exact value, at the thresholds and between', (precision) => {
-      const property = fc.property(
-        fc.integer({ min: lo, max: hi }),
-        fc.integer({ min: 1, max: 8 }),
-        fc.constantFrom(0.1, 1, 5, 10),
-        fc.constantFrom(0, 0.25, 0.5),
-        fc.constantFrom('dse', 'ase') as fc.Arbitrary<'dse' | 'ase'>,
-        (n, d, sigma, split, fn) => {
-          const b = Math.floor(n * split);
-          const delta = b ? sigma : 0;
-          const X = twoValued(n - b, b, d, 0.3, delta);
-          const run = fn === 'dse' ? diffusionSpectralEntropySync : adjacencySpectralEntropySync;
-          const value = run(X, { gaussianKernelSigma: sigma, precision });
-          const want = expected(fn, n - b, b, delta, sigma);
-          if (!(Math.abs(value - want) <= BOUND[precision]))
-            throw new Error(`${fn} ${n} x ${d}, sigma ${sigma}, groups ${n - b}/${b}: ${value}, expected ${want}`);
-        },
-      );
-      // The thresholds themselves, then two random draws in the path's range.
-      fc.assert(property, { numRuns: 2, seed: 17, examples: [[lo, 8, 10, 0, 'dse'], [hi, 2, 0.1, 0.5, 'ase']] });
-    });
+    it.each(['float64', 'float32'] as const)(
+      '%s: DSE and ASE equal the exact value, at the thresholds and between',
+      (precision) => {
+        const property = fc.property(
+          fc.integer({ min: lo, max: hi }),
+          fc.integer({ min: 1, max: 8 }),
+          fc.constantFrom(0.1, 1, 5, 10),
+          fc.constantFrom(0, 0.25, 0.5),
+          fc.constantFrom('dse', 'ase') as fc.Arbitrary<'dse' | 'ase'>,
+          (n, d, sigma, split, fn) => {
+            const b = Math.floor(n * split);
+            const delta = b ? sigma : 0;
+            const X = twoValued(n - b, b, d, 0.3, delta);
+            const run = fn === 'dse' ? diffusionSpectralEntropySync : adjacencySpectralEntropySync;
+            const value = run(X, { gaussianKernelSigma: sigma, precision });
+            const want = expected(fn, n - b, b, delta, sigma);
+            if (!(Math.abs(value - want) <= BOUND[precision]))
+              throw new Error(`${fn} ${n} x ${d}, sigma ${sigma}, groups ${n - b}/${b}: ${value}, expected ${want}`);
+          },
+        );
+        // The thresholds themselves, then two random draws in the path's range.
+        fc.assert(property, {
+          numRuns: 2,
+          seed: 17,
+          examples: [
+            [lo, 8, 10, 0, 'dse'],
+            [hi, 2, 0.1, 0.5, 'ase'],
+          ],
+        });
+      },
+    );
   });
 
   // No closed form for these: float32 must give float64's value, which is the reference's to ~1e-11.
@@ -89,10 +99,26 @@ describe('a collapsed layer (kernel of rank 1 or 2)', () => {
     const X = twoValued(600, 600, 4, 0.3, 1);
     const labels = Int32Array.from({ length: 1200 }, (_, i) => (i < 600 ? 0 : 1));
     const runs: [string, (precision: 'float64' | 'float32') => number][] = [
-      ['anisotropic ASE', (precision) => adjacencySpectralEntropySync(X, { gaussianKernelSigma: 1, anisotropic: true, precision })],
-      ['matrix-entry DSE', (precision) => diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1, matrixEntryEntropy: true, precision })],
-      ['DSMI', (precision) => diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 1, numRepetitions: 1, precision }).value],
-      ['ASMI', (precision) => adjacencySpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 1, numRepetitions: 1, precision }).value],
+      [
+        'anisotropic ASE',
+        (precision) => adjacencySpectralEntropySync(X, { gaussianKernelSigma: 1, anisotropic: true, precision }),
+      ],
+      [
+        'matrix-entry DSE',
+        (precision) => diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1, matrixEntryEntropy: true, precision }),
+      ],
+      [
+        'DSMI',
+        (precision) =>
+          diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 1, numRepetitions: 1, precision })
+            .value,
+      ],
+      [
+        'ASMI',
+        (precision) =>
+          adjacencySpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 1, numRepetitions: 1, precision })
+            .value,
+      ],
     ];
     for (const [name, run] of runs) {
       const wide = run('float64');
@@ -121,7 +147,11 @@ describe('a collapsed layer (kernel of rank 1 or 2)', () => {
     const X = twoValued(1000, 0, 4, 0.3, 0);
     const limit = { memoryLimitBytes: 6e6 };
     // The float32 solve needs ~4.1 MB, the float64 one ~8.1 MB.
-    expect(() => diffusionSpectralEntropySync(X, { precision: 'float32', ...limit })).toThrow(/float64.*'float32' was asked.*64 distinct/);
-    expect(() => diffusionSpectralEntropySync(X, { precision: 'float32', ...limit })).not.toThrow(/use precision: 'float32'/);
+    expect(() => diffusionSpectralEntropySync(X, { precision: 'float32', ...limit })).toThrow(
+      /float64.*'float32' was asked.*64 distinct/,
+    );
+    expect(() => diffusionSpectralEntropySync(X, { precision: 'float32', ...limit })).not.toThrow(
+      /use precision: 'float32'/,
+    );
   });
 });

@@ -26,7 +26,8 @@ const file = (name: string) => path.join(tmp, name);
 function env(withStandIn = true): Record<string, string> {
   return { PATH: process.env.PATH ?? '', ...(withStandIn ? { PYTHONPATH: STAND_IN } : {}) };
 }
-const dse = (args: string[], withStandIn = true): Promise<CliResult> => runCli(tmp, ['compare', ...args], { env: env(withStandIn) });
+const dse = (args: string[], withStandIn = true): Promise<CliResult> =>
+  runCli(tmp, ['compare', ...args], { env: env(withStandIn) });
 
 /** An executable shell script in the temp folder. */
 function fake(name: string, body: string): string {
@@ -63,10 +64,23 @@ describe('dse compare against the stand-in dse_dsmi, on the bundled digits', () 
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ command: 'compare', kind: 'diffusion', pythonFunction: 'diffusion_spectral_entropy', N: 1797, D: 64, agree: true });
+    expect(j).toMatchObject({
+      command: 'compare',
+      kind: 'diffusion',
+      pythonFunction: 'diffusion_spectral_entropy',
+      N: 1797,
+      D: 64,
+      agree: true,
+    });
     expect(j.pythonKeywords).toEqual({ gaussian_kernel_sigma: 10, t: 1, max_N: 10000, random_seed: 0 });
     expect(j.python.module.file).toBe(path.join(STAND_IN, 'dse_dsmi', '__init__.py'));
-    expect(j.ours.value).toBe(diffusionSpectralEntropySync({ data: Float64Array.from(readNpy(DIGITS).data as Uint8Array), rows: 1797, cols: 64 }));
+    expect(j.ours.value).toBe(
+      diffusionSpectralEntropySync({
+        data: Float64Array.from(readNpy(DIGITS).data as Uint8Array),
+        rows: 1797,
+        cols: 64,
+      }),
+    );
     expect(j.relDiff).toBeLessThanOrEqual(1e-8);
     expect(j.tolerance).toMatchObject({ rtol: 1e-8, atol: 1e-10 });
     for (const side of [j.python, j.ours]) {
@@ -106,7 +120,11 @@ describe('dse compare against the stand-in dse_dsmi, on the bundled digits', () 
     const r = await dse([file('Z.npy'), DIGITS, '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ agree: true, referenceShape: [1797, 64], clusters: { python: 10, ours: 10, samePartition: true } });
+    expect(j).toMatchObject({
+      agree: true,
+      referenceShape: [1797, 64],
+      clusters: { python: 10, ours: 10, samePartition: true },
+    });
     expect(j.relDiff).toBeLessThanOrEqual(1e-8);
   });
 });
@@ -155,22 +173,46 @@ describe('dse compare: modes and options', () => {
 
   itNumpy('a float32 file: the reference computes in float32, this package in float64; exit 1 says so', async () => {
     const digits = readNpy(DIGITS);
-    writeNpy(file('digits_f32.npy'), { data: Float32Array.from(digits.data as Uint8Array, (v) => v / 16), shape: digits.shape });
+    writeNpy(file('digits_f32.npy'), {
+      data: Float32Array.from(digits.data as Uint8Array, (v) => v / 16),
+      shape: digits.shape,
+    });
     const r = await dse(['digits_f32.npy', '--max-n', '400', '--json']);
     const j = JSON.parse(r.stdout);
     expect(j.relDiff).toBeGreaterThan(1e-8);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/; X is stored in single \(or half\) precision, which the reference computes in float32 and this package in float64 \(README: Float32Array input\)\n$/);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        String.raw`; X is stored in single \(or half\) precision, which the reference computes in float32 and` +
+          String.raw` this package in float64 \(README: Float32Array input\)\n$`,
+      ),
+    );
     // Within the 1e-5 the README states for float32 input at sigma 10.
     expect((await dse(['digits_f32.npy', '--max-n', '400', '--rtol', '1e-4'])).code).toBe(0);
   });
 
-  it('maps options to the package keywords: max_N, no knn for ASMI, nothing for this package\'s own', () => {
-    expect(pythonCall('diffusionSpectralEntropy', { gaussianKernelSigma: 3, maxN: null, randomSeed: 5, precision: 'float32', method: 'slq', slq: { probes: 8 } })).toEqual({
+  it("maps options to the package keywords: max_N, no knn for ASMI, nothing for this package's own", () => {
+    expect(
+      pythonCall('diffusionSpectralEntropy', {
+        gaussianKernelSigma: 3,
+        maxN: null,
+        randomSeed: 5,
+        precision: 'float32',
+        method: 'slq',
+        slq: { probes: 8 },
+      }),
+    ).toEqual({
       function: 'diffusion_spectral_entropy',
       kwargs: { gaussian_kernel_sigma: 3, max_N: null, random_seed: 5 },
     });
-    expect(pythonCall('adjacencySpectralMutualInformation', { useKnn: true, knn: 10, referenceDiscrete: null, nClusters: 4 })).toEqual({
+    expect(
+      pythonCall('adjacencySpectralMutualInformation', {
+        useKnn: true,
+        knn: 10,
+        referenceDiscrete: null,
+        nClusters: 4,
+      }),
+    ).toEqual({
       function: 'adjacency_spectral_mutual_information',
       kwargs: { use_knn: true, reference_discrete: null, n_clusters: 4 },
     });
@@ -178,13 +220,24 @@ describe('dse compare: modes and options', () => {
   });
 
   it('tolerances: 1e-8 + 1e-10 bits, the kNN bounds, 1e-4 bits for float32; random modes need --atol', () => {
-    expect(tolerance({ kind: 'diffusion', precision: 'float64' }, false, null)).toMatchObject({ rtol: 1e-8, atol: 1e-10 });
+    expect(tolerance({ kind: 'diffusion', precision: 'float64' }, false, null)).toMatchObject({
+      rtol: 1e-8,
+      atol: 1e-10,
+    });
     expect(tolerance({ kind: 'knn', precision: 'float64' }, false, null)).toMatchObject({ rtol: 1e-5 });
     expect(tolerance({ kind: 'knn', precision: 'float64' }, true, null)).toMatchObject({ rtol: 1e-4 });
     expect(tolerance({ kind: 'diffusion', precision: 'float32' }, false, null)).toMatchObject({ rtol: 0, atol: 1e-4 });
-    expect(tolerance({ kind: 'knn', precision: 'float64', rtol: 1e-9 }, false, null)).toMatchObject({ rtol: 1e-9, atol: 1e-10 });
-    expect(tolerance({ kind: 'diffusion', precision: 'float64', atol: 0 }, true, null)).toMatchObject({ rtol: 1e-8, atol: 0 });
-    expect(() => tolerance({ kind: 'diffusion', precision: 'float64' }, false, '--chebyshev')).toThrow(/--chebyshev: the values are random, give the tolerance with --atol/);
+    expect(tolerance({ kind: 'knn', precision: 'float64', rtol: 1e-9 }, false, null)).toMatchObject({
+      rtol: 1e-9,
+      atol: 1e-10,
+    });
+    expect(tolerance({ kind: 'diffusion', precision: 'float64', atol: 0 }, true, null)).toMatchObject({
+      rtol: 1e-8,
+      atol: 0,
+    });
+    expect(() => tolerance({ kind: 'diffusion', precision: 'float64' }, false, '--chebyshev')).toThrow(
+      /--chebyshev: the values are random, give the tolerance with --atol/,
+    );
   });
 });
 
@@ -193,7 +246,16 @@ describe('dse compare: exit codes and the failures of the Python side', () => {
   const answering = (value: number) =>
     fake(
       `answer-${value}`,
-      `echo '${RESULT_MARK}${JSON.stringify({ value, seconds: [0.5], peakRssBytes: 1e8, peakRssBeforeBytes: 9e7, clusters: null, python: '3.0', numpy: '0', module: { file: 'fake', version: 'fake' } })}'`,
+      `echo '${RESULT_MARK}${JSON.stringify({
+        value,
+        seconds: [0.5],
+        peakRssBytes: 1e8,
+        peakRssBeforeBytes: 9e7,
+        clusters: null,
+        python: '3.0',
+        numpy: '0',
+        module: { file: 'fake', version: 'fake' },
+      })}'`,
     );
 
   it('exit 1 when the values differ beyond --rtol, with both values printed', async () => {
@@ -201,35 +263,63 @@ describe('dse compare: exit codes and the failures of the Python side', () => {
     const r = await dse(['small.npy', '--python', answering(ours * (1 + 1e-6))]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('BEYOND the tolerance 1e-8 relative');
-    expect(r.stderr).toMatch(/^dse: the values differ beyond the tolerance: Python \S+, here \S+ \(relative difference 1\.00e-6, tolerance 1e-8 relative \+ 1e-10 bits\)\n$/);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        String.raw`^dse: the values differ beyond the tolerance: Python \S+, here \S+ \(relative difference` +
+          String.raw` 1\.00e-6, tolerance 1e-8 relative \+ 1e-10 bits\)\n$`,
+      ),
+    );
     // Within a looser --rtol, or an --atol: exit 0.
     expect((await dse(['small.npy', '--python', answering(ours * (1 + 1e-6)), '--rtol', '1e-5'])).code).toBe(0);
-    expect((await dse(['small.npy', '--python', answering(ours + 1e-7), '--rtol', '0', '--atol', '1e-6'])).code).toBe(0);
+    expect((await dse(['small.npy', '--python', answering(ours + 1e-7), '--rtol', '0', '--atol', '1e-6'])).code).toBe(
+      0,
+    );
   });
 
   it('an executable that does not exist: exit 2, one line', async () => {
     for (const python of [file('no-such-python'), 'dse-no-such-python-anywhere']) {
       const r = await dse(['small.npy', '--python', python]);
-      expect(r).toEqual({ code: 2, stdout: '', stderr: `dse: Could not run --python ${JSON.stringify(python)}: no such executable (give the path of the Python that has dse-dsmi installed)\n` });
+      expect(r).toEqual({
+        code: 2,
+        stdout: '',
+        stderr:
+          `dse: Could not run --python ${JSON.stringify(python)}: no such executable (give the path of the ` +
+          `Python that has dse-dsmi installed)\n`,
+      });
     }
   });
 
   it('dse_dsmi not importable (a Python that exits with an ImportError): exit 2 with the pip hint', async () => {
-    const py = fake('python-import-error', `echo 'Traceback (most recent call last):' >&2\necho "ModuleNotFoundError: No module named 'dse_dsmi'" >&2\nexit 1`);
+    const py = fake(
+      'python-import-error',
+      `echo 'Traceback (most recent call last):' >&2\necho "ModuleNotFoundError: No module named 'dse_dsmi'" ` +
+        `>&2\nexit 1`,
+    );
     const r = await dse(['small.npy', '--python', py]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`dse: Could not import dse_dsmi in ${py} (ModuleNotFoundError: No module named 'dse_dsmi'): install the reference in that Python: ${py} -m pip install dse-dsmi\n`);
+    expect(r.stderr).toBe(
+      `dse: Could not import dse_dsmi in ${py} (ModuleNotFoundError: No module named 'dse_dsmi'): install the ` +
+        `reference in that Python: ${py} -m pip install dse-dsmi\n`,
+    );
   });
 
   itNumpy('dse_dsmi or numpy not importable in a real python3: exit 2 with the pip hint', async () => {
     const r = await dse(['small.npy'], false);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("dse: Could not import dse_dsmi in python3 (ModuleNotFoundError: No module named 'dse_dsmi'): install the reference in that Python: python3 -m pip install dse-dsmi\n");
+    expect(r.stderr).toBe(
+      "dse: Could not import dse_dsmi in python3 (ModuleNotFoundError: No module named 'dse_dsmi'): install the " +
+        'reference in that Python: python3 -m pip install dse-dsmi\n',
+    );
     // python3 -S: no site-packages, so no numpy (the driver says which module is missing).
     const bare = fake('python-no-site', 'exec python3 -S "$@"');
     const r2 = await dse(['small.npy', '--python', bare]);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/^dse: Could not import numpy in \S+ \(ModuleNotFoundError: No module named 'numpy'\): install the reference in that Python: \S+ -m pip install dse-dsmi\n$/);
+    expect(r2.stderr).toMatch(
+      new RegExp(
+        String.raw`^dse: Could not import numpy in \S+ \(ModuleNotFoundError: No module named 'numpy'\): install` +
+          String.raw` the reference in that Python: \S+ -m pip install dse-dsmi\n$`,
+      ),
+    );
   });
 
   it('an exception in the reference: exit 2, its message on one line', async () => {
@@ -243,7 +333,12 @@ describe('dse compare: exit codes and the failures of the Python side', () => {
     // The stand-in has no Chebyshev mode: it raises NotImplementedError.
     const r = await dse(['small.npy', '--chebyshev', '--atol', '1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^dse: The Python reference raised NotImplementedError: chebyshev_approx is not implemented in bench\/reference\.py \(at \S+reference\.py:\d+\)\n$/);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        String.raw`^dse: The Python reference raised NotImplementedError: chebyshev_approx is not implemented in` +
+          String.raw` bench\/reference\.py \(at \S+reference\.py:\d+\)\n$`,
+      ),
+    );
   });
 
   it('--timeout: the Python side is killed and the run fails at once', async () => {
@@ -251,7 +346,11 @@ describe('dse compare: exit codes and the failures of the Python side', () => {
     const t0 = Date.now();
     const r = await dse(['small.npy', '--python', py, '--timeout', '0.5']);
     expect(Date.now() - t0).toBeLessThan(10000);
-    expect(r).toEqual({ code: 2, stdout: '', stderr: `dse: The Python side took longer than --timeout 0.5 s: stopped it\n` });
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `dse: The Python side took longer than --timeout 0.5 s: stopped it\n`,
+    });
     const pid = Number(fs.readFileSync(file('sleeper.pid'), 'utf8'));
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
   });
@@ -264,11 +363,17 @@ describe('dse compare: exit codes and the failures of the Python side', () => {
 
   it('data errors are exit 2 before Python runs; flags that do not fit are exit 1', async () => {
     const never = fake('python-never', 'exit 9');
-    expect(await dse(['missing.npy', '--python', never])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^dse: Could not read .*missing\.npy.*no such file/) });
+    expect(await dse(['missing.npy', '--python', never])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^dse: Could not read .*missing\.npy.*no such file/),
+    });
     const usage: [string[], RegExp][] = [
       [['small.npy', 'small_labels.npy', '--max-n', '100'], /--max-n applies to entropies only/],
       [['small.npy', '--n-clusters', '3'], /--n-clusters applies only with a reference file/],
-      [['small.npy', 'small_labels.npy', '--kind', 'knn', '--knn', '5'], /--knn 5 cannot be compared: the reference's adjacency_spectral_mutual_information has no knn keyword/],
+      [
+        ['small.npy', 'small_labels.npy', '--kind', 'knn', '--knn', '5'],
+        /--knn 5 cannot be compared: the reference's adjacency_spectral_mutual_information has no knn keyword/,
+      ],
       [['small.npy', '--chebyshev'], /--chebyshev .*: the values are random, give the tolerance with --atol/],
       [['small.npy', '--method', 'slq'], /--method slq .*: the values are random/],
       [['small.npy', 'small_labels.npy', '--seed', 'none'], /--seed none .*: the values are random/],

@@ -6,13 +6,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {
-  buildInfo,
-  concurrency,
-  setConcurrency,
-  diffusionSpectralEntropy,
-  diffusionSpectralEntropySync,
-} from '../lib';
+import { buildInfo, concurrency, setConcurrency, diffusionSpectralEntropy, diffusionSpectralEntropySync } from '../lib';
 import { availableCpus, cgroupCpuLimit, defaultConcurrency } from '../lib/concurrency';
 import { native } from '../lib/native';
 import { uniformMatrix, expectDseError } from './helpers';
@@ -24,10 +18,16 @@ function child(code: string, env: Record<string, string | undefined>, prefix: st
   const full = { ...process.env, ...env };
   for (const k of Object.keys(full)) if (full[k] === undefined) delete full[k];
   const [cmd, ...args] = [...prefix, process.execPath, '-e', code];
-  return execFileSync(cmd, args, { env: full as NodeJS.ProcessEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return execFileSync(cmd, args, {
+    env: full as NodeJS.ProcessEnv,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
 }
 
-const PRINT = `const d = require(${JSON.stringify(DIST)}); console.log(JSON.stringify({ c: d.concurrency(), t: d.buildInfo().threads, ob: process.env.OPENBLAS_NUM_THREADS ?? null }))`;
+const PRINT =
+  `const d = require(${JSON.stringify(DIST)}); console.log(JSON.stringify({ c: d.concurrency(), t: ` +
+  `d.buildInfo().threads, ob: process.env.OPENBLAS_NUM_THREADS ?? null }))`;
 const NO_THREAD_VARS = { DSE_THREADS: undefined, OPENBLAS_NUM_THREADS: undefined, OMP_NUM_THREADS: undefined };
 
 describe('#setConcurrency / #concurrency', () => {
@@ -69,13 +69,20 @@ describe('the budget at load', () => {
 
   it('reads DSE_THREADS first, then OPENBLAS_NUM_THREADS, then OMP_NUM_THREADS', () => {
     expect(JSON.parse(child(PRINT, { ...NO_THREAD_VARS, DSE_THREADS: '1', OPENBLAS_NUM_THREADS: '3' })).c).toBe(1);
-    expect(JSON.parse(child(PRINT, { ...NO_THREAD_VARS, OPENBLAS_NUM_THREADS: '3', OMP_NUM_THREADS: '2' }))).toEqual({ c: 3, t: 3, ob: '3' });
+    expect(JSON.parse(child(PRINT, { ...NO_THREAD_VARS, OPENBLAS_NUM_THREADS: '3', OMP_NUM_THREADS: '2' }))).toEqual({
+      c: 3,
+      t: 3,
+      ob: '3',
+    });
     expect(JSON.parse(child(PRINT, { ...NO_THREAD_VARS, OMP_NUM_THREADS: '2,1' })).c).toBe(2);
   });
 
   it('ignores a value that is not a thread count, with a warning naming it', () => {
     const warnings: string[] = [];
-    expect(defaultConcurrency({ DSE_THREADS: 'all', OMP_NUM_THREADS: '1' }, (m) => warnings.push(m))).toEqual({ threads: 1, source: 'OMP_NUM_THREADS' });
+    expect(defaultConcurrency({ DSE_THREADS: 'all', OMP_NUM_THREADS: '1' }, (m) => warnings.push(m))).toEqual({
+      threads: 1,
+      source: 'OMP_NUM_THREADS',
+    });
     expect(warnings).toEqual(['dse-dsmi: DSE_THREADS="all" is not a whole number of threads >= 1; ignored']);
     expect(defaultConcurrency({ DSE_THREADS: '0' }, () => undefined).source).toBe('cpus');
     expect(defaultConcurrency({ DSE_THREADS: '-2' }, () => undefined).source).toBe('cpus');
@@ -118,12 +125,15 @@ describe('#cgroupCpuLimit', () => {
     expect(limit()).toBeUndefined();
   });
 
-  it('takes the mount root when the path is not visible inside a container, and nothing when there is no cgroup', () => {
-    write('proc', '0::/kubepods/pod1/c1\n');
-    write('fs/cpu.max', '200000 100000\n');
-    expect(limit()).toBe(2);
-    expect(cgroupCpuLimit({ procCgroup: path.join(dir, 'missing'), root: path.join(dir, 'fs') })).toBeUndefined();
-  });
+  it(
+    'takes the mount root when the path is not visible inside a container, and nothing when there is no ' + 'cgroup',
+    () => {
+      write('proc', '0::/kubepods/pod1/c1\n');
+      write('fs/cpu.max', '200000 100000\n');
+      expect(limit()).toBe(2);
+      expect(cgroupCpuLimit({ procCgroup: path.join(dir, 'missing'), root: path.join(dir, 'fs') })).toBeUndefined();
+    },
+  );
 });
 
 describe('beside busy processes', () => {

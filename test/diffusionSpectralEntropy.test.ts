@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
+import { diffusionSpectralEntropy, diffusionSpectralEntropySync, pythonRandomSample } from '../lib';
 import {
-  diffusionSpectralEntropy,
-  diffusionSpectralEntropySync,
-  pythonRandomSample,
-} from '../lib';
-import { golden, goldenFloat32, loadMatrix, loadValues, toFloat32, expectClose, expectDseError, expectDseRejection, uniformMatrix } from './helpers';
+  golden,
+  goldenFloat32,
+  loadMatrix,
+  loadValues,
+  toFloat32,
+  expectClose,
+  expectDseError,
+  expectDseRejection,
+  uniformMatrix,
+} from './helpers';
 
 const cases = golden.cases.filter((c) => c.fn === 'diffusionSpectralEntropy');
 
@@ -17,7 +23,8 @@ describe('#diffusionSpectralEntropy', () => {
   // forms share one plan; 'gives the same value through both forms' checks that bit for bit).
   describe.each(cases.map((c, i) => [c.name, c, i % 2 === 0] as const))('golden case %s', (_name, c, viaPromise) => {
     const X = loadMatrix(c.args.embeddingVectors);
-    const run = async (M: typeof X) => (viaPromise ? await diffusionSpectralEntropy(M, c.options) : diffusionSpectralEntropySync(M, c.options));
+    const run = async (M: typeof X) =>
+      viaPromise ? await diffusionSpectralEntropy(M, c.options) : diffusionSpectralEntropySync(M, c.options);
 
     it('matches the reference (Float64Array)', async () => {
       expectClose(await run(X), c.expected.value, c.rtol);
@@ -46,10 +53,12 @@ describe('#diffusionSpectralEntropy', () => {
     padded.set(X.data, 5);
     const view = padded.subarray(5, 5 + X.data.length);
     expect(view.byteOffset).toBe(40);
-    expect(diffusionSpectralEntropySync({ data: view, rows: X.rows, cols: X.cols }, { gaussianKernelSigma: 2 })).toBe(expected);
+    expect(diffusionSpectralEntropySync({ data: view, rows: X.rows, cols: X.cols }, { gaussianKernelSigma: 2 })).toBe(
+      expected,
+    );
   });
 
-  it('does not modify the caller\'s matrix', () => {
+  it("does not modify the caller's matrix", () => {
     const X = uniformMatrix(50, 4);
     const before = Float64Array.from(X.data);
     diffusionSpectralEntropySync(X, { gaussianKernelSigma: 0.5 });
@@ -80,7 +89,8 @@ describe('#diffusionSpectralEntropy', () => {
   it('with randomSeed: null draws a different subsample on (almost) every call', () => {
     const X = uniformMatrix(400, 3);
     const values = new Set<number>();
-    for (let i = 0; i < 4; i++) values.add(diffusionSpectralEntropySync(X, { gaussianKernelSigma: 0.3, maxN: 50, randomSeed: null }));
+    for (let i = 0; i < 4; i++)
+      values.add(diffusionSpectralEntropySync(X, { gaussianKernelSigma: 0.3, maxN: 50, randomSeed: null }));
     expect(values.size).toBeGreaterThan(1);
   });
 
@@ -101,22 +111,44 @@ describe('#diffusionSpectralEntropy', () => {
     const X = uniformMatrix(20, 3);
     it('rejects gaussianKernelSigma <= 0 or not finite with ERR_DSE_OPTION', () => {
       for (const s of [0, -1, NaN, Infinity]) {
-        expectDseError(() => diffusionSpectralEntropySync(X, { gaussianKernelSigma: s }), 'ERR_DSE_OPTION', /gaussianKernelSigma/);
+        expectDseError(
+          () => diffusionSpectralEntropySync(X, { gaussianKernelSigma: s }),
+          'ERR_DSE_OPTION',
+          /gaussianKernelSigma/,
+        );
       }
-      expectDseError(() => diffusionSpectralEntropySync(X, { gaussianKernelSigma: '1' as unknown as number }), 'ERR_DSE_OPTION', /finite number > 0 for gaussianKernelSigma but received "1"/);
+      expectDseError(
+        () => diffusionSpectralEntropySync(X, { gaussianKernelSigma: '1' as unknown as number }),
+        'ERR_DSE_OPTION',
+        /finite number > 0 for gaussianKernelSigma but received "1"/,
+      );
     });
     it('rejects t < 0 or not finite', () => {
-      for (const t of [-0.5, NaN, Infinity]) expectDseError(() => diffusionSpectralEntropySync(X, { t }), 'ERR_DSE_OPTION', /for t but received/);
+      for (const t of [-0.5, NaN, Infinity])
+        expectDseError(() => diffusionSpectralEntropySync(X, { t }), 'ERR_DSE_OPTION', /for t but received/);
     });
     it('rejects maxN < 1 and non-integers', () => {
-      for (const maxN of [0, -3, 2.5]) expectDseError(() => diffusionSpectralEntropySync(X, { maxN }), 'ERR_DSE_OPTION', /maxN/);
+      for (const maxN of [0, -3, 2.5])
+        expectDseError(() => diffusionSpectralEntropySync(X, { maxN }), 'ERR_DSE_OPTION', /maxN/);
     });
     it('rejects numBinsPerDim < 1', () => {
-      expectDseError(() => diffusionSpectralEntropySync(X, { classicShannonEntropy: true, numBinsPerDim: 0 }), 'ERR_DSE_OPTION', /integer >= 1 for numBinsPerDim but received 0/);
+      expectDseError(
+        () => diffusionSpectralEntropySync(X, { classicShannonEntropy: true, numBinsPerDim: 0 }),
+        'ERR_DSE_OPTION',
+        /integer >= 1 for numBinsPerDim but received 0/,
+      );
     });
     it('rejects unknown options, naming them', () => {
-      expectDseError(() => diffusionSpectralEntropySync(X, { sigma: 1 } as never), 'ERR_DSE_OPTION', /Unknown option "sigma".*gaussianKernelSigma/);
-      expectDseError(() => diffusionSpectralEntropySync(X, { knn: 3 } as never), 'ERR_DSE_OPTION', /Unknown option "knn"/);
+      expectDseError(
+        () => diffusionSpectralEntropySync(X, { sigma: 1 } as never),
+        'ERR_DSE_OPTION',
+        /Unknown option "sigma".*gaussianKernelSigma/,
+      );
+      expectDseError(
+        () => diffusionSpectralEntropySync(X, { knn: 3 } as never),
+        'ERR_DSE_OPTION',
+        /Unknown option "knn"/,
+      );
     });
     it('rejects a non-integer seed', () => {
       expectDseError(() => diffusionSpectralEntropySync(X, { randomSeed: 1.5 }), 'ERR_DSE_OPTION', /randomSeed/);
@@ -138,6 +170,9 @@ describe('#diffusionSpectralEntropy of a Float32Array', () => {
   it('is the value of its float64 widening, at every sigma (README, "Float32Array input")', () => {
     const X32 = toFloat32(uniformMatrix(300, 16));
     const X64 = { data: Float64Array.from(X32.data), rows: X32.rows, cols: X32.cols };
-    for (const sigma of [3, 10]) expect(diffusionSpectralEntropySync(X32, { gaussianKernelSigma: sigma })).toBe(diffusionSpectralEntropySync(X64, { gaussianKernelSigma: sigma }));
+    for (const sigma of [3, 10])
+      expect(diffusionSpectralEntropySync(X32, { gaussianKernelSigma: sigma })).toBe(
+        diffusionSpectralEntropySync(X64, { gaussianKernelSigma: sigma }),
+      );
   });
 });

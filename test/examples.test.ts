@@ -12,7 +12,10 @@ beforeAll(() => {
 
 /** Runs a compiled example and returns its `label = value` lines in order. */
 function runExample(name: string): { lines: string[]; values: [string, number][] } {
-  const r = spawnSync(process.execPath, [path.join(out, `${name}.js`), '--seed', '1'], { encoding: 'utf8', timeout: 120000 });
+  const r = spawnSync(process.execPath, [path.join(out, `${name}.js`), '--seed', '1'], {
+    encoding: 'utf8',
+    timeout: 120000,
+  });
   if (r.status !== 0) throw new Error(`${name} failed (${r.status}): ${r.stderr}`);
   const lines = r.stdout.split('\n');
   const values = lines

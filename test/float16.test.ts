@@ -3,16 +3,20 @@ import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
 import { DseError } from '../lib/errors';
-import { encodeFloat16, float16BitsToFloat64, float16Table, float64ToFloat16Bits, roundToFloat16 } from '../lib/io/float16';
+import {
+  encodeFloat16,
+  float16BitsToFloat64,
+  float16Table,
+  float64ToFloat16Bits,
+  roundToFloat16,
+} from '../lib/io/float16';
 
 interface Fixture {
   numpy: string;
   cases: [string, number][];
 }
 
-const fixture: Fixture = JSON.parse(
-  fs.readFileSync(path.join(__dirname, 'fixtures', 'io', 'float16.json'), 'utf8'),
-);
+const fixture: Fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'io', 'float16.json'), 'utf8'));
 
 /** The double whose IEEE bits are the 16 hex digits `hex` (NaN payloads included). */
 function fromBits(hex: string): number {
@@ -154,8 +158,12 @@ describe('#encodeFloat16', () => {
   });
 
   it('rejects non-arrays and non-number elements with ERR_DSE_TYPE', () => {
-    expect(() => encodeFloat16(5 as unknown as number[])).toThrow(/Expected an array or typed array of numbers for src but received 5/);
-    expect(() => encodeFloat16([1, 'x'] as unknown as number[])).toThrow(/Expected a number for src\[1\] but received "x"/);
+    expect(() => encodeFloat16(5 as unknown as number[])).toThrow(
+      /Expected an array or typed array of numbers for src but received 5/,
+    );
+    expect(() => encodeFloat16([1, 'x'] as unknown as number[])).toThrow(
+      /Expected a number for src\[1\] but received "x"/,
+    );
   });
 });
 
@@ -192,7 +200,8 @@ describe('#float16Table', () => {
     const table = float16Table();
     expect(table.length).toBe(65536);
     expect(float16Table()).toBe(table);
-    for (const h of [0, 1, 0x3c00, 0x7bff, 0x8000, 0xfc00]) expect(Object.is(table[h], float16BitsToFloat64(h))).toBe(true);
+    for (const h of [0, 1, 0x3c00, 0x7bff, 0x8000, 0xfc00])
+      expect(Object.is(table[h], float16BitsToFloat64(h))).toBe(true);
     expect(table[0x7e00]).toBeNaN();
   });
 });

@@ -26,7 +26,10 @@ export function expectBlasAsConfigured(info: { blas: string; lapack: string }): 
     return;
   }
   if (!/^OpenBLAS/.test(info.blas) || info.lapack !== 'OpenBLAS LAPACK') {
-    throw new Error(`this addon was built without OpenBLAS (${info.blas}, ${info.lapack}). ${missingLine('openblas')}; then rebuild (npm ci)`);
+    throw new Error(
+      `this addon was built without OpenBLAS (${info.blas}, ${info.lapack}). ${missingLine('openblas')}; then ` +
+        `rebuild (npm ci)`,
+    );
   }
 }
 
@@ -154,7 +157,11 @@ export interface CliResult {
 }
 
 /** Runs `dse ...args` in-process, in folder `cwd`, with `env` as its environment (none by default). */
-export async function runCli(cwd: string, args: string[], options: { tty?: boolean; env?: Record<string, string> } = {}): Promise<CliResult> {
+export async function runCli(
+  cwd: string,
+  args: string[],
+  options: { tty?: boolean; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await run(args, {
@@ -166,7 +173,10 @@ export async function runCli(cwd: string, args: string[], options: { tty?: boole
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
-/** `k` blobs of `per` rows in `k` dimensions (seeded uniform noise, blob c shifted by 40 along axis c), and their labels. */
+/**
+ * `k` blobs of `per` rows in `k` dimensions (seeded uniform noise, blob c shifted by 40 along axis c), and their
+ * labels.
+ */
 export function separatedBlobs(k: number, per: number, cols = 8): { X: Matrix; labels: Int32Array } {
   const X = uniformMatrix(k * per, cols, 5);
   const labels = new Int32Array(k * per);

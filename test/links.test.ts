@@ -26,11 +26,17 @@ function links(file: string): string[] {
 
 describe('documentation links', () => {
   const packed = new Set<string>(
-    (JSON.parse(spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }).stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path),
+    (
+      JSON.parse(
+        spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }).stdout,
+      ) as { files: { path: string }[] }[]
+    )[0].files.map((f) => f.path),
   );
 
   it.each(markdownFiles())('%s links only to files that exist and ship', (file) => {
-    const bad = links(file).filter((t) => !fs.existsSync(path.join(ROOT, t)) || (!packed.has(t) && !fs.statSync(path.join(ROOT, t)).isDirectory()));
+    const bad = links(file).filter(
+      (t) => !fs.existsSync(path.join(ROOT, t)) || (!packed.has(t) && !fs.statSync(path.join(ROOT, t)).isDirectory()),
+    );
     expect(bad).toEqual([]);
   });
 });

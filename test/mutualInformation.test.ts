@@ -6,7 +6,6 @@ import {
   diffusionSpectralMutualInformationSync,
   adjacencySpectralMutualInformation,
   adjacencySpectralMutualInformationSync,
-  spectralClustering,
   spectralClusteringSync,
   diffusionSpectralEntropySync,
 } from '../lib';
@@ -52,7 +51,8 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
     const X = loadMatrix(c.args.embeddingVectors);
     const ref = loadReference(c.args.referenceVectors!);
     const [asyncFn, syncFn] = fns[c.fn as keyof typeof fns];
-    const run = async (M: typeof X) => (viaPromise ? await asyncFn(M, ref, optionsOf(c) as never) : syncFn(M, ref, optionsOf(c) as never));
+    const run = async (M: typeof X) =>
+      viaPromise ? await asyncFn(M, ref, optionsOf(c) as never) : syncFn(M, ref, optionsOf(c) as never);
 
     it('matches the value and the partition of the reference', async () => {
       const r = await run(X);
@@ -107,7 +107,9 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
     const { X, labels } = separatedBlobs(k, 60);
 
     it('DSMI with the true labels approaches log2(k) as t grows', () => {
-      const values = [1, 4, 16, 64].map((t) => diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 2, t }).value);
+      const values = [1, 4, 16, 64].map(
+        (t) => diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 2, t }).value,
+      );
       for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThan(values[i - 1] - 1e-5);
       expect(values[values.length - 1]).toBeGreaterThan(values[0]);
       expect(Math.abs(values[values.length - 1] - Math.log2(k))).toBeLessThan(0.05);
@@ -133,7 +135,11 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
     it('infers discrete labels from number[] of integers and from integer typed arrays alike', () => {
       const a = diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 2 });
       const b = diffusionSpectralMutualInformationSync(X, Int32Array.from(labels), { gaussianKernelSigma: 2 });
-      const c = diffusionSpectralMutualInformationSync(X, labels.map((l) => [l]), { gaussianKernelSigma: 2 });
+      const c = diffusionSpectralMutualInformationSync(
+        X,
+        labels.map((l) => [l]),
+        { gaussianKernelSigma: 2 },
+      );
       expect(b.value).toBe(a.value);
       expect(c.value).toBe(a.value);
       expect(Array.from(a.clusters)).toEqual(labels);
@@ -141,15 +147,22 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
     it('treats a Float64Array of integer values as continuous (as numpy would), unless referenceDiscrete', () => {
       const f = Float64Array.from(labels);
       const binned = diffusionSpectralMutualInformationSync(X, f, { gaussianKernelSigma: 2 });
-      const discrete = diffusionSpectralMutualInformationSync(X, f, { gaussianKernelSigma: 2, referenceDiscrete: true });
+      const discrete = diffusionSpectralMutualInformationSync(X, f, {
+        gaussianKernelSigma: 2,
+        referenceDiscrete: true,
+      });
       expect(Array.from(discrete.clusters)).toEqual(labels);
       expect(Math.max(...binned.clusters)).toBe(10);
       expect(Math.min(...binned.clusters)).toBe(1);
     });
     it('returns exactly 0 for a single class or a single cluster (zero by construction)', () => {
-      const { value } = diffusionSpectralMutualInformationSync(X, new Int32Array(X.rows).fill(3), { gaussianKernelSigma: 2 });
+      const { value } = diffusionSpectralMutualInformationSync(X, new Int32Array(X.rows).fill(3), {
+        gaussianKernelSigma: 2,
+      });
       expect(value).toBe(0);
-      const constant = diffusionSpectralMutualInformationSync(X, new Float64Array(X.rows).fill(0.5), { gaussianKernelSigma: 2 });
+      const constant = diffusionSpectralMutualInformationSync(X, new Float64Array(X.rows).fill(0.5), {
+        gaussianKernelSigma: 2,
+      });
       expect(constant.value).toBe(0);
       expect(new Set(constant.clusters).size).toBe(1);
       const asmi = adjacencySpectralMutualInformationSync(X, new Int32Array(X.rows).fill(1), { useKnn: true });
@@ -159,39 +172,65 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
       expect(diffusionSpectralMutualInformationSync(U, new Int32Array(40), { gaussianKernelSigma: 2 }).value).toBe(0);
       expect(adjacencySpectralMutualInformationSync(U, new Int32Array(40), { gaussianKernelSigma: 2 }).value).toBe(0);
       // The Chebyshev estimate draws random probes: a permutation of the rows changes it, so it is computed.
-      const approx = diffusionSpectralMutualInformationSync(X, new Int32Array(X.rows).fill(3), { gaussianKernelSigma: 2, chebyshevApprox: true, numRepetitions: 1 });
+      const approx = diffusionSpectralMutualInformationSync(X, new Int32Array(X.rows).fill(3), {
+        gaussianKernelSigma: 2,
+        chebyshevApprox: true,
+        numRepetitions: 1,
+      });
       expect(Number.isFinite(approx.value)).toBe(true);
     });
-    it('takes any distinct values as classes with referenceDiscrete: true (floats, int64 beyond int32 and 2^53)', () => {
-      const base = diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 2 });
-      const floats = diffusionSpectralMutualInformationSync(X, labels.map((l) => l * 0.5 + 0.25), { gaussianKernelSigma: 2, referenceDiscrete: true });
-      expect(floats.value).toBe(base.value);
-      expect(samePartition(floats.clusters, labels)).toBe(true);
-      const wide = BigInt64Array.from(labels, (l) => 2n ** 40n * BigInt(l) - 2n ** 35n);
-      expect(diffusionSpectralMutualInformationSync(X, wide, { gaussianKernelSigma: 2 }).value).toBe(base.value);
-      // Distinct as int64, equal once converted to float64: still distinct classes.
-      const huge = BigInt64Array.from(labels, (l) => 2n ** 60n + BigInt(l));
-      const h = diffusionSpectralMutualInformationSync(X, huge, { gaussianKernelSigma: 2 });
-      expect(h.value).toBe(base.value);
-      expect(samePartition(h.clusters, labels)).toBe(true);
-    });
-    it('handles a cluster of one row: its entropy and its random subsets\' are ~0, so it adds nothing', () => {
+    it(
+      'takes any distinct values as classes with referenceDiscrete: true (floats, int64 beyond int32 and ' + '2^53)',
+      () => {
+        const base = diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 2 });
+        const floats = diffusionSpectralMutualInformationSync(
+          X,
+          labels.map((l) => l * 0.5 + 0.25),
+          { gaussianKernelSigma: 2, referenceDiscrete: true },
+        );
+        expect(floats.value).toBe(base.value);
+        expect(samePartition(floats.clusters, labels)).toBe(true);
+        const wide = BigInt64Array.from(labels, (l) => 2n ** 40n * BigInt(l) - 2n ** 35n);
+        expect(diffusionSpectralMutualInformationSync(X, wide, { gaussianKernelSigma: 2 }).value).toBe(base.value);
+        // Distinct as int64, equal once converted to float64: still distinct classes.
+        const huge = BigInt64Array.from(labels, (l) => 2n ** 60n + BigInt(l));
+        const h = diffusionSpectralMutualInformationSync(X, huge, { gaussianKernelSigma: 2 });
+        expect(h.value).toBe(base.value);
+        expect(samePartition(h.clusters, labels)).toBe(true);
+      },
+    );
+    it("handles a cluster of one row: its entropy and its random subsets' are ~0, so it adds nothing", () => {
       const l = Int32Array.from(labels);
       l[7] = 99;
       const rest = Int32Array.from(labels);
       const { value } = diffusionSpectralMutualInformationSync(X, l, { gaussianKernelSigma: 2 });
       expect(Number.isFinite(value)).toBe(true);
-      expect(diffusionSpectralEntropySync(X.data.subarray(7 * X.cols, 8 * X.cols).length ? { data: X.data.slice(7 * X.cols, 8 * X.cols), rows: 1, cols: X.cols } : X)).toBeLessThan(1e-12);
-      expect(Math.abs(value - diffusionSpectralMutualInformationSync(X, rest, { gaussianKernelSigma: 2 }).value)).toBeLessThan(0.05);
+      expect(
+        diffusionSpectralEntropySync(
+          X.data.subarray(7 * X.cols, 8 * X.cols).length
+            ? { data: X.data.slice(7 * X.cols, 8 * X.cols), rows: 1, cols: X.cols }
+            : X,
+        ),
+      ).toBeLessThan(1e-12);
+      expect(
+        Math.abs(value - diffusionSpectralMutualInformationSync(X, rest, { gaussianKernelSigma: 2 }).value),
+      ).toBeLessThan(0.05);
     });
     it('rejects ASMI with useKnn when a cluster has fewer rows than knn (the reference crashes there)', () => {
       const l = Int32Array.from(labels);
       l[0] = 77;
-      expectDseError(() => adjacencySpectralMutualInformationSync(X, l, { useKnn: true }), 'ERR_DSE_OPTION', /at least knn = 10 rows .* smallest has 1/);
+      expectDseError(
+        () => adjacencySpectralMutualInformationSync(X, l, { useKnn: true }),
+        'ERR_DSE_OPTION',
+        /at least knn = 10 rows .* smallest has 1/,
+      );
     });
     it('reports progress on the main thread, ending at the total', async () => {
       const seen: [number, number][] = [];
-      await diffusionSpectralMutualInformation(X, labels, { gaussianKernelSigma: 2, onProgress: (d, t) => seen.push([d, t]) });
+      await diffusionSpectralMutualInformation(X, labels, {
+        gaussianKernelSigma: 2,
+        onProgress: (d, t) => seen.push([d, t]),
+      });
       const total = new Set(labels).size * 6; // each label: 1 conditional + 5 random subsets
       expect(seen.length).toBe(total);
       expect(seen[seen.length - 1]).toEqual([total, total]);
@@ -203,36 +242,88 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
     const X = uniformMatrix(40, 3);
     const labels = Array.from({ length: 40 }, (_, i) => i % 4);
     it('rejects a reference whose length differs from N', async () => {
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, labels.slice(1)), 'ERR_DSE_SHAPE', /one row per row of X \(40\) for reference but received 39 rows/);
-      await expectDseRejection(adjacencySpectralMutualInformation(X, labels.slice(2)), 'ERR_DSE_SHAPE', /received 38 rows/);
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, labels.slice(1)),
+        'ERR_DSE_SHAPE',
+        /one row per row of X \(40\) for reference but received 39 rows/,
+      );
+      await expectDseRejection(
+        adjacencySpectralMutualInformation(X, labels.slice(2)),
+        'ERR_DSE_SHAPE',
+        /received 38 rows/,
+      );
     });
     it('rejects NaN in labels or in a reference matrix', () => {
       const l = [...labels];
       l[5] = NaN;
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, l), 'ERR_DSE_NON_FINITE', /reference but received NaN at index 5/);
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, l),
+        'ERR_DSE_NON_FINITE',
+        /reference but received NaN at index 5/,
+      );
       const R = uniformMatrix(40, 2);
       R.data[3] = NaN;
       expectDseError(() => diffusionSpectralMutualInformationSync(X, R), 'ERR_DSE_NON_FINITE', /row 1, column 1/);
     });
     it('rejects nClusters < 1, nClusters > N and numRepetitions < 1', () => {
       const scalars = Float64Array.from(labels, (v, i) => v + i / 100);
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, scalars, { nClusters: 0 }), 'ERR_DSE_OPTION', /integer >= 1 for nClusters but received 0/);
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, scalars, { nClusters: 41 }), 'ERR_DSE_OPTION', /<= the number of rows \(40\) for nClusters but received 41/);
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, labels, { numRepetitions: 0 }), 'ERR_DSE_OPTION', /integer >= 1 for numRepetitions but received 0/);
-      expectDseError(() => spectralClusteringSync(uniformMatrix(5, 2), { nClusters: 5 }), 'ERR_DSE_OPTION', /< the number of rows of Y \(5\) for nClusters but received 5/);
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, scalars, { nClusters: 0 }),
+        'ERR_DSE_OPTION',
+        /integer >= 1 for nClusters but received 0/,
+      );
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, scalars, { nClusters: 41 }),
+        'ERR_DSE_OPTION',
+        /<= the number of rows \(40\) for nClusters but received 41/,
+      );
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, labels, { numRepetitions: 0 }),
+        'ERR_DSE_OPTION',
+        /integer >= 1 for numRepetitions but received 0/,
+      );
+      expectDseError(
+        () => spectralClusteringSync(uniformMatrix(5, 2), { nClusters: 5 }),
+        'ERR_DSE_OPTION',
+        /< the number of rows of Y \(5\) for nClusters but received 5/,
+      );
     });
     it('rejects precomputedClusters of the wrong length or non-integer', () => {
       const scalars = Float64Array.from(labels, (v) => v + 0.5);
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, scalars, { precomputedClusters: [1, 2] }), 'ERR_DSE_SHAPE', /one label per row of X \(40\) for precomputedClusters but received 2 labels/);
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, scalars, { precomputedClusters: labels.map((v) => v + 0.5) }), 'ERR_DSE_TYPE', /precomputedClusters\[0\]/);
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, scalars, { precomputedClusters: [1, 2] }),
+        'ERR_DSE_SHAPE',
+        /one label per row of X \(40\) for precomputedClusters but received 2 labels/,
+      );
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, scalars, { precomputedClusters: labels.map((v) => v + 0.5) }),
+        'ERR_DSE_TYPE',
+        /precomputedClusters\[0\]/,
+      );
     });
     it('rejects a multi-column discrete reference', () => {
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, uniformMatrix(40, 2), { referenceDiscrete: true }), 'ERR_DSE_SHAPE', /one label per row/);
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, uniformMatrix(40, 2), { referenceDiscrete: true }),
+        'ERR_DSE_SHAPE',
+        /one label per row/,
+      );
     });
     it('rejects unknown options and wrong reference types', () => {
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, labels, { maxN: 10 } as never), 'ERR_DSE_OPTION', /Unknown option "maxN"/);
-      expectDseError(() => adjacencySpectralMutualInformationSync(X, labels, { t: 2 } as never), 'ERR_DSE_OPTION', /Unknown option "t"/);
-      expectDseError(() => diffusionSpectralMutualInformationSync(X, null as never), 'ERR_DSE_TYPE', /for reference but received null/);
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, labels, { maxN: 10 } as never),
+        'ERR_DSE_OPTION',
+        /Unknown option "maxN"/,
+      );
+      expectDseError(
+        () => adjacencySpectralMutualInformationSync(X, labels, { t: 2 } as never),
+        'ERR_DSE_OPTION',
+        /Unknown option "t"/,
+      );
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, null as never),
+        'ERR_DSE_TYPE',
+        /for reference but received null/,
+      );
       expectDseError(() => diffusionSpectralMutualInformationSync(X, 'abc' as never), 'ERR_DSE_TYPE', /for reference/);
     });
   });

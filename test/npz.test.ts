@@ -145,7 +145,9 @@ describe('#readNpz', () => {
     expect(f16.eigvals.dtype).toBe('float16');
     expect(f16.eigvals.data).toBeInstanceOf(Float32Array);
     // The float16 cache is the float64 one rounded to half precision.
-    expect(Array.from(f16.eigvals.data as Float32Array)).toEqual(Array.from(roundToFloat16(f64.eigvals.data as Float64Array)));
+    expect(Array.from(f16.eigvals.data as Float32Array)).toEqual(
+      Array.from(roundToFloat16(f64.eigvals.data as Float64Array)),
+    );
   });
 
   itNumpy('reads the float16 cache of the Python reference as np.load does', () => {
@@ -168,7 +170,11 @@ describe('#readNpz', () => {
     const e = formatError(() => readNpz(bomb, { maxBytes: 1 << 20 }));
     expect(Date.now() - t0).toBeLessThan(500);
     expect(e.message).toMatch(
-      /Expected members totalling at most maxBytes = 1048576 bytes once inflated for member "zeros\.npy" of the \.npz bytes but received a declared total of 8388736 bytes so far\. Raise the maxBytes option/,
+      new RegExp(
+        String.raw`Expected members totalling at most maxBytes = 1048576 bytes once inflated for member` +
+          String.raw` "zeros\.npy" of the \.npz bytes but received a declared total of 8388736 bytes so far\.` +
+          String.raw` Raise the maxBytes option`,
+      ),
     );
     expect(readNpz(bomb, { maxBytes: 9 << 20 }).zeros.shape).toEqual([8 << 20]);
   });
@@ -180,39 +186,75 @@ describe('#readNpz', () => {
     const t0 = Date.now();
     const e = formatError(() => readNpz(makeZip([liar])));
     expect(Date.now() - t0).toBeLessThan(2000);
-    expect(e.message).toMatch(/Expected at most the declared 144 bytes once inflated for member "x\.npy" .* received more\. The archive is corrupt or a zip bomb/);
+    expect(e.message).toMatch(
+      new RegExp(
+        String.raw`Expected at most the declared 144 bytes once inflated for member "x\.npy" .* received more\.` +
+          String.raw` The archive is corrupt or a zip bomb`,
+      ),
+    );
   });
 
   it('rejects members that inflate to fewer bytes than declared, or declare impossible ratios', () => {
     const short: RawEntry = { ...deflated('x.npy', small), size: small.length + 10, localSize: small.length + 10 };
     // Refused as soon as the member's .npy header shows it holds 144 bytes, before inflating.
-    expect(formatError(() => readNpz(makeZip([short]))).message).toMatch(/Expected a declared size equal to what its \.npy header holds \(144 bytes\) .* received 154 bytes declared/);
+    expect(formatError(() => readNpz(makeZip([short]))).message).toMatch(
+      /Expected a declared size equal to what its \.npy header holds \(144 bytes\) .* received 154 bytes declared/,
+    );
     const huge: RawEntry = { ...deflated('x.npy', small), size: 0xfffffff0 };
-    expect(formatError(() => readNpz(makeZip([huge]))).message).toMatch(/an uncompressed size deflate can produce from \d+ bytes/);
+    expect(formatError(() => readNpz(makeZip([huge]))).message).toMatch(
+      /an uncompressed size deflate can produce from \d+ bytes/,
+    );
     const storedLie: RawEntry = { ...stored('x.npy', small), size: 1 << 30 };
-    expect(formatError(() => readNpz(makeZip([storedLie]))).message).toMatch(/Expected equal stored and uncompressed sizes/);
+    expect(formatError(() => readNpz(makeZip([storedLie]))).message).toMatch(
+      /Expected equal stored and uncompressed sizes/,
+    );
   });
 
   it('rejects a local header disagreeing with the central directory', () => {
     const e: RawEntry = { ...stored('x.npy', small), localSize: 7 };
-    expect(formatError(() => readNpz(makeZip([e]))).message).toMatch(/Expected 144 bytes \(as in the central directory\) .* received 7 bytes in its local header/);
+    expect(formatError(() => readNpz(makeZip([e]))).message).toMatch(
+      /Expected 144 bytes \(as in the central directory\) .* received 7 bytes in its local header/,
+    );
   });
 
   it.each([
-    ['a member that is not .npy', [stored('readme.txt', small)], /Expected a name ending in "\.npy" .* received "readme\.txt"\. Only \.npy members are supported/],
+    [
+      'a member that is not .npy',
+      [stored('readme.txt', small)],
+      /Expected a name ending in "\.npy" .* received "readme\.txt"\. Only \.npy members are supported/,
+    ],
     ['a folder entry', [stored('dir/', new Uint8Array(0))], /received "dir\/"/],
     ['a bare ".npy" name', [stored('.npy', small)], /received "\.npy"/],
-    ['duplicate members', [stored('x.npy', small), stored('x.npy', small)], /Expected each member name once .* received a duplicate/],
-    ['an unsupported compression method', [{ ...stored('x.npy', small), method: 12 }], /Expected compression method 0 \(stored\) or 8 \(deflate\) .* received method 12/],
-    ['corrupt deflate data', [{ ...deflated('x.npy', small), stored: new Uint8Array(40).fill(0xff) }], /Expected valid compressed data for member "x\.npy" .* received corrupt data/],
-    ['a member that is not a valid .npy', [stored('x.npy', new Uint8Array([1, 2, 3]))], /for the start of member "x\.npy" of the \.npz bytes/],
+    [
+      'duplicate members',
+      [stored('x.npy', small), stored('x.npy', small)],
+      /Expected each member name once .* received a duplicate/,
+    ],
+    [
+      'an unsupported compression method',
+      [{ ...stored('x.npy', small), method: 12 }],
+      /Expected compression method 0 \(stored\) or 8 \(deflate\) .* received method 12/,
+    ],
+    [
+      'corrupt deflate data',
+      [{ ...deflated('x.npy', small), stored: new Uint8Array(40).fill(0xff) }],
+      /Expected valid compressed data for member "x\.npy" .* received corrupt data/,
+    ],
+    [
+      'a member that is not a valid .npy',
+      [stored('x.npy', new Uint8Array([1, 2, 3]))],
+      /for the start of member "x\.npy" of the \.npz bytes/,
+    ],
   ])('rejects %s with ERR_DSE_FORMAT', (_, entries, message) => {
     expect(formatError(() => readNpz(makeZip(entries as RawEntry[]))).message).toMatch(message);
   });
 
   it('rejects non-zip input, truncated archives and a .npy file given by mistake', () => {
     expect(formatError(() => readNpz(new Uint8Array(0))).message).toMatch(
-      /Expected a zip archive as written by np\.savez for the zip structure of the \.npz bytes but received an unreadable archive \(invalid zip data\)/,
+      new RegExp(
+        String.raw`Expected a zip archive as written by np\.savez for the zip structure of the \.npz bytes but` +
+          String.raw` received an unreadable archive \(invalid zip data\)`,
+      ),
     );
     expect(formatError(() => readNpz(small)).message).toMatch(/This looks like a single \.npy file; use readNpy/);
     const good = fs.readFileSync(path.join(IO_FIXTURES, 'savez_compressed.npz'));
@@ -229,7 +271,9 @@ describe('#readNpz', () => {
     expect(neg.code).toBe('ERR_DSE_OPTION');
     expect(neg.message).toBe('Expected an integer >= 0 for maxBytes but received -1');
     expect(thrown(() => readNpz(small, { maxBytes: 'big' as unknown as number })).code).toBe('ERR_DSE_OPTION');
-    expect(thrown(() => readNpz(small, { limit: 3 } as unknown as { maxBytes: number })).message).toMatch(/Unknown option "limit" for readNpz/);
+    expect(thrown(() => readNpz(small, { limit: 3 } as unknown as { maxBytes: number })).message).toMatch(
+      /Unknown option "limit" for readNpz/,
+    );
     expect(DEFAULT_NPZ_MAX_BYTES).toBe(4 * 1024 ** 3);
   });
 
@@ -244,19 +288,19 @@ describe('#readNpz', () => {
     });
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), zipLike), (bytes) => {
-        formatOrValid(() => readNpz(bytes), (z) => Object.values(z).forEach(assertWellFormed));
+        formatOrValid(
+          () => readNpz(bytes),
+          (z) => Object.values(z).forEach(assertWellFormed),
+        );
       }),
       { numRuns: 300 },
     );
   });
 
   it('returns ERR_DSE_FORMAT or well-formed arrays for mutated and truncated archives (property)', () => {
-    const seeds = [
-      'savez.npz',
-      'savez_compressed.npz',
-      'savez_unseekable.npz',
-      'savez_compressed_unseekable.npz',
-    ].map((n): Uint8Array => new Uint8Array(fs.readFileSync(path.join(IO_FIXTURES, n))));
+    const seeds = ['savez.npz', 'savez_compressed.npz', 'savez_unseekable.npz', 'savez_compressed_unseekable.npz'].map(
+      (n): Uint8Array => new Uint8Array(fs.readFileSync(path.join(IO_FIXTURES, n))),
+    );
     seeds.push(encodeNpz({ a: { data: [1, 2, 3] }, b: { data: new Int8Array([1]) } }));
     seeds.push(encodeNpz({ a: { data: [1, 2, 3] } }, { compress: true }));
     const mutation = fc.record({
@@ -265,17 +309,25 @@ describe('#readNpz', () => {
       value: fc.integer({ min: 0, max: 255 }),
     });
     fc.assert(
-      fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), (which, mutations) => {
-        let bytes = seeds[which].slice();
-        for (const m of mutations) {
-          const at = m.at % (bytes.length + 1);
-          if (m.kind === 'flip' && bytes.length > 0) bytes[at % bytes.length] = m.value;
-          else if (m.kind === 'zero' && bytes.length > 0) bytes.fill(0, at % bytes.length, (at % bytes.length) + 4);
-          else if (m.kind === 'cut') bytes = bytes.slice(0, at);
-          else if (m.kind === 'insert') bytes = Uint8Array.from([...bytes.subarray(0, at), m.value, ...bytes.subarray(at)]);
-        }
-        formatOrValid(() => readNpz(bytes, { maxBytes: 1 << 20 }), (z) => Object.values(z).forEach(assertWellFormed));
-      }),
+      fc.property(
+        fc.nat({ max: seeds.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        (which, mutations) => {
+          let bytes = seeds[which].slice();
+          for (const m of mutations) {
+            const at = m.at % (bytes.length + 1);
+            if (m.kind === 'flip' && bytes.length > 0) bytes[at % bytes.length] = m.value;
+            else if (m.kind === 'zero' && bytes.length > 0) bytes.fill(0, at % bytes.length, (at % bytes.length) + 4);
+            else if (m.kind === 'cut') bytes = bytes.slice(0, at);
+            else if (m.kind === 'insert')
+              bytes = Uint8Array.from([...bytes.subarray(0, at), m.value, ...bytes.subarray(at)]);
+          }
+          formatOrValid(
+            () => readNpz(bytes, { maxBytes: 1 << 20 }),
+            (z) => Object.values(z).forEach(assertWellFormed),
+          );
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -300,7 +352,8 @@ describe('#encodeNpz', () => {
     };
     expect(methods(plain)).toEqual([0, 0, 0, 0, 0]);
     expect(methods(packed)).toEqual([8, 8, 8, 8, 8]);
-    expect(Object.keys(unzipSync(plain))).toEqual(['x.npy', 'labels.npy', 'mask.npy', 'half.npy', 'ü/nested name.npy']);
+    const names = ['x.npy', 'labels.npy', 'mask.npy', 'half.npy', 'ü/nested name.npy'];
+    expect(Object.keys(unzipSync(plain))).toEqual(names);
     for (const bytes of [plain, packed]) {
       const z = readNpz(bytes);
       expect(Object.keys(z)).toEqual(Object.keys(arrays));
@@ -330,7 +383,8 @@ describe('#encodeNpz', () => {
       expect(theirs[f]).toEqual(ours);
     }
     const out = runNumpy(
-      "import sys, numpy as np; z = np.load(sys.argv[1]); print(z['half'].dtype, z['labels'].dtype, z['x'].dtype, z['mask'].dtype, sorted(z.files))",
+      "import sys, numpy as np; z = np.load(sys.argv[1]); print(z['half'].dtype, z['labels'].dtype, z['x'].dtype, " +
+        "z['mask'].dtype, sorted(z.files))",
       [files[1]],
     );
     expect(out.trim()).toBe("float16 int64 float64 bool ['half', 'labels', 'mask', 'x', 'ü/nested name']");
@@ -339,8 +393,12 @@ describe('#encodeNpz', () => {
   it('names the offending array in errors and validates options', () => {
     const e = thrown(() => encodeNpz({ good: { data: [1] }, bad: { data: [1, 2], shape: [3] } }));
     expect(e.code).toBe('ERR_DSE_SHAPE');
-    expect(e.message).toBe('Expected a shape whose product equals the data length 2 for arrays["bad"].shape but received [3] (product 3)');
-    expect(thrown(() => encodeNpz({ v: { data: [300], dtype: 'int8' } })).message).toMatch(/for arrays\["v"\]\.data\[0\] \(dtype int8\)/);
+    expect(e.message).toBe(
+      'Expected a shape whose product equals the data length 2 for arrays["bad"].shape but received [3] (product 3)',
+    );
+    expect(thrown(() => encodeNpz({ v: { data: [300], dtype: 'int8' } })).message).toMatch(
+      /for arrays\["v"\]\.data\[0\] \(dtype int8\)/,
+    );
     expect(thrown(() => encodeNpz(null as unknown as Record<string, NpyArrayInput>)).code).toBe('ERR_DSE_TYPE');
     expect(thrown(() => encodeNpz({ '': { data: [1] } })).code).toBe('ERR_DSE_TYPE');
     const opt = thrown(() => encodeNpz({}, { compress: 'yes' as unknown as boolean }));
@@ -365,7 +423,9 @@ describe('#writeNpz', () => {
   itNumpy('writes archives loadable by np.load(path)[name]', () => {
     const file = path.join(tmp.dir, 'np-load', 'cache.npz');
     writeNpz(file, { eigvals: { data: [3, 2, 1.5], dtype: 'float16' } }, { compress: true });
-    const out = runNumpy("import sys, numpy as np; a = np.load(sys.argv[1])['eigvals']; print(a.dtype, a.tolist())", [file]);
+    const out = runNumpy("import sys, numpy as np; a = np.load(sys.argv[1])['eigvals']; print(a.dtype, a.tolist())", [
+      file,
+    ]);
     expect(out.trim()).toBe('float16 [3.0, 2.0, 1.5]');
   });
 

@@ -18,7 +18,8 @@ fs.writeFileSync(
   `const Module = require('module');
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  if (request === 'vega' || request === 'vega-lite') throw Object.assign(new Error('Cannot find module ' + request), { code: 'MODULE_NOT_FOUND' });
+  if (request === 'vega' || request === 'vega-lite') throw Object.assign(new Error('Cannot find module ' +
+    '' + request), { code: 'MODULE_NOT_FOUND' });
   return resolve.call(this, request, ...rest);
 };
 `,
@@ -50,7 +51,8 @@ describe('without the optional chart packages', () => {
     const script = `
 const d = require(${JSON.stringify(path.join(ROOT, 'dist'))});
 const v = d.diffusionSpectralEntropySync([[0, 0], [1, 0], [0, 1]], { gaussianKernelSigma: 1 });
-d.writeReportFile(${JSON.stringify(path.join(tmp, 'r.html'))}, d.traceReport([{ layer: 'a', epoch: 1, rows: 3, cols: 2, dse: v, dsmiY: null, dsmiX: null, seconds: 0 }]))
+const records = [{ layer: 'a', epoch: 1, rows: 3, cols: 2, dse: v, dsmiY: null, dsmiX: null, seconds: 0 }];
+d.writeReportFile(${JSON.stringify(path.join(tmp, 'r.html'))}, d.traceReport(records))
   .then(() => console.log('written'), (e) => console.log(JSON.stringify({ code: e.code, name: e.name, value: v })));`;
     const r = node(['-e', script]);
     expect(r.stderr).toBe('');

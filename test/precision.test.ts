@@ -4,7 +4,6 @@
 // comes from a symmetric spectrum: DSE (incl. the matrix-entry variant; CSE has no kernel and
 // must not change at all), ASE (Gaussian and anisotropic; the kNN adjacency is 0/1 and always
 // solved in float64) and DSMI / ASMI (non-kNN).
-import * as path from 'path';
 import {
   adjacencySpectralEntropySync,
   adjacencySpectralMutualInformationSync,
@@ -16,7 +15,6 @@ import {
 import { golden, loadMatrix, loadReference, optionsOf, uniformMatrix, type GoldenCase } from './helpers';
 
 const BITS = 1e-4;
-
 
 type Run = (precision: 'float64' | 'float32') => number;
 
@@ -63,7 +61,8 @@ describe("precision: 'float32'", () => {
     it(`is within ${BITS} bits of the reference's float64 value`, () => {
       const f32 = run!('float32');
       const off = Math.abs(f32 - c.expected.value);
-      if (!(off <= BITS + c.rtol * Math.abs(c.expected.value))) throw new Error(`${name}: float32 ${f32} vs the reference ${c.expected.value} (off by ${off} bits)`);
+      if (!(off <= BITS + c.rtol * Math.abs(c.expected.value)))
+        throw new Error(`${name}: float32 ${f32} vs the reference ${c.expected.value} (off by ${off} bits)`);
       if (c.options.classicShannonEntropy) expect(f32).toBe(run!('float64')); // no kernel: precision plays no part
     });
   });

@@ -75,7 +75,12 @@ interface Extra {
 
 const cases = loadJson<{
   pythonRandomSample: SampleCase[];
-  cases: { name: string; args: { embeddingVectors: string }; options: { maxN: number; randomSeed: number }; expected: { sampledIndices?: string } }[];
+  cases: {
+    name: string;
+    args: { embeddingVectors: string };
+    options: { maxN: number; randomSeed: number };
+    expected: { sampledIndices?: string };
+  }[];
 }>('cases.json');
 const extra = loadJson<Extra>('python_random_extra.json');
 
@@ -197,8 +202,16 @@ describe('#pythonRandomSample', () => {
       expectDseError(() => new PythonRandom(0).sample(0, 1), 'ERR_DSE_OPTION', /for k/);
     });
     it('negative or non-integer n and k', () => {
-      expectDseError(() => pythonRandomSample(0, -1, 0), 'ERR_DSE_OPTION', /non-negative safe integer for n but received -1/);
-      expectDseError(() => pythonRandomSample(0, 10, -1), 'ERR_DSE_OPTION', /non-negative safe integer for k but received -1/);
+      expectDseError(
+        () => pythonRandomSample(0, -1, 0),
+        'ERR_DSE_OPTION',
+        /non-negative safe integer for n but received -1/,
+      );
+      expectDseError(
+        () => pythonRandomSample(0, 10, -1),
+        'ERR_DSE_OPTION',
+        /non-negative safe integer for k but received -1/,
+      );
       expectDseError(() => pythonRandomSample(0, 10.5, 1), 'ERR_DSE_OPTION', /for n but received 10\.5/);
       expectDseError(() => pythonRandomSample(0, 10, 1.5), 'ERR_DSE_OPTION', /for k but received 1\.5/);
       expectDseError(() => pythonRandomSample(0, NaN, 1), 'ERR_DSE_OPTION', /for n but received NaN/);
@@ -211,7 +224,11 @@ describe('#pythonRandomSample', () => {
       expectDseError(() => new PythonRandom(0).randbelow(-3), 'ERR_DSE_OPTION', /for n but received -3/);
     });
     it('non-integer seeds', () => {
-      expectDseError(() => pythonRandomSample(1.5, 10, 1), 'ERR_DSE_OPTION', /for seed but received 1\.5.*Python would hash/);
+      expectDseError(
+        () => pythonRandomSample(1.5, 10, 1),
+        'ERR_DSE_OPTION',
+        /for seed but received 1\.5.*Python would hash/,
+      );
       expectDseError(() => pythonRandomSample(NaN, 10, 1), 'ERR_DSE_OPTION', /integer.*for seed but received NaN/);
       expectDseError(() => new PythonRandom(Infinity), 'ERR_DSE_OPTION', /for seed but received Infinity/);
       expectDseError(() => pythonRandomSample(2 ** 60, 10, 1), 'ERR_DSE_OPTION', /safe integer.*bigint/);

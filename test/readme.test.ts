@@ -39,8 +39,12 @@ function blocks(markdown: string): Block[] {
     else out.push({ lang: m[2], code: m[3], section });
   }
   for (let i = 0; i + 1 < out.length; i++) {
-    const between = markdown.slice(markdown.indexOf(out[i].code) + out[i].code.length, markdown.indexOf(out[i + 1].code));
-    if (out[i].lang === 'ts' && out[i + 1].lang === 'text' && /\nprints\n/.test(between)) out[i].prints = out[i + 1].code;
+    const between = markdown.slice(
+      markdown.indexOf(out[i].code) + out[i].code.length,
+      markdown.indexOf(out[i + 1].code),
+    );
+    if (out[i].lang === 'ts' && out[i + 1].lang === 'text' && /\nprints\n/.test(between))
+      out[i].prints = out[i + 1].code;
   }
   return out;
 }
@@ -48,7 +52,9 @@ function blocks(markdown: string): Block[] {
 /** Compiles a README block to CommonJS, `dse-dsmi` resolving to this build, inside an async function. */
 function compile(code: string, prelude = ''): string {
   const wrapped = `${code.replace(/^import (.*) from 'dse-dsmi';$/gm, "import $1 from 'DSE';")}\nexport {};`;
-  const js = ts.transpileModule(wrapped, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const js = ts.transpileModule(wrapped, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
   const body = js.replace(/require\("DSE"\)/g, `require(${JSON.stringify(path.join(ROOT, 'dist'))})`);
   return `(async () => {\n${prelude}\n${body}\n})().catch((e) => { console.error(e); process.exitCode = 1; });`;
 }
@@ -69,7 +75,10 @@ const all = blocks(README);
 
 describe('README code blocks', () => {
   it('has the blocks this test knows', () => {
-    expect(all.filter((b) => b.lang === 'ts').map((b) => b.section)).toEqual(['Quick start', 'Tracking a training run']);
+    expect(all.filter((b) => b.lang === 'ts').map((b) => b.section)).toEqual([
+      'Quick start',
+      'Tracking a training run',
+    ]);
     expect(all.filter((b) => b.lang === 'sh').map((b) => b.section)).toEqual(['Install', 'Command line', 'Developing']);
   });
 
@@ -108,7 +117,9 @@ const penultimate = { predict: () => {
     expect(r.code).toBe(0);
     const html = fs.readFileSync(path.join(tmp, 'training-report.html'), 'utf8');
     expect(html).toContain('<svg');
-    const data = JSON.parse(/<script type="application\/json" id="dse-data">([\s\S]*?)<\/script>/.exec(html)![1]) as unknown;
+    const data = JSON.parse(
+      /<script type="application\/json" id="dse-data">([\s\S]*?)<\/script>/.exec(html)![1],
+    ) as unknown;
     expect(JSON.stringify(data)).toContain('"epoch":20');
   });
 
@@ -118,16 +129,22 @@ const penultimate = { predict: () => {
     writeNpy(path.join(tmp, 'labels.npy'), { data: y });
     writeNpy(path.join(tmp, 'y.npy'), { data: y });
     fs.mkdirSync(path.join(tmp, 'runs'), { recursive: true });
-    for (let e = 1; e <= 2; e++) writeNpy(path.join(tmp, 'runs', `epoch_${e}.npy`), { data: X.data.map((v) => v * e), shape: [X.rows, X.cols] });
+    for (let e = 1; e <= 2; e++)
+      writeNpy(path.join(tmp, 'runs', `epoch_${e}.npy`), { data: X.data.map((v) => v * e), shape: [X.rows, X.cols] });
     const b = all.find((x) => x.section === 'Command line' && x.lang === 'sh')!;
     const lines = b.code.split('\n').filter((l) => l.startsWith('npx dse '));
     expect(lines.length).toBeGreaterThanOrEqual(4);
     for (const line of lines) {
-      const args = line.replace(/\s+#.*$/, '').split(/\s+/).slice(2);
+      const args = line
+        .replace(/\s+#.*$/, '')
+        .split(/\s+/)
+        .slice(2);
       // compare runs Python's dse_dsmi: the tests' stand-in module (test/fixtures/python), as in compare.test.ts.
       if (args[0] === 'compare' && isSkipped('numpy')) continue;
       const env: Record<string, string> =
-        args[0] === 'compare' ? { PATH: process.env.PATH ?? '', PYTHONPATH: path.join(__dirname, 'fixtures', 'python') } : {};
+        args[0] === 'compare'
+          ? { PATH: process.env.PATH ?? '', PYTHONPATH: path.join(__dirname, 'fixtures', 'python') }
+          : {};
       const r = await runCli(tmp, args, { env });
       expect({ line, code: r.code, stderr: r.stderr }).toEqual({ line, code: 0, stderr: '' });
     }
@@ -135,7 +152,10 @@ const penultimate = { predict: () => {
 
   it("the Developing block's test command is what .ci/run runs", () => {
     const b = all.find((x) => x.section === 'Developing' && x.lang === 'sh')!;
-    const testCommand = b.code.split('\n')[1].replace(/\s+#.*$/, '').trim();
+    const testCommand = b.code
+      .split('\n')[1]
+      .replace(/\s+#.*$/, '')
+      .trim();
     expect(testCommand).toBe('npm run test:all');
     expect(fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8')).toMatch(/^npm run test:all$/m);
   });

@@ -12,7 +12,6 @@ import {
   diffusionSpectralMutualInformationSync,
   diffusionSpectralMutualInformation,
   adjacencySpectralMutualInformationSync,
-  spectralClusteringSync,
   spectralEntropy,
   traceReport,
   traceCsv,
@@ -24,7 +23,7 @@ import { readNpz, writeNpz } from '../lib/io/npz';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { prefixSvgIds } from '../lib/report/render';
 import type { Matrix } from '../lib/validate';
-import { expectDseError, expectDseRejection, loadValues, runCli, samePartition, uniformMatrix, type CliResult } from './helpers';
+import { expectDseError, expectDseRejection, runCli, uniformMatrix, type CliResult } from './helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-rel-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -67,7 +66,9 @@ describe('item 3: options are own properties only', () => {
   it('ignores polluted numeric options (gaussianKernelSigma, t)', () => {
     const X = uniformMatrix(40, 3, 6);
     const clean = diffusionSpectralEntropySync(X);
-    withPolluted('gaussianKernelSigma', 0.01, () => withPolluted('t', 5, () => expect(diffusionSpectralEntropySync(X)).toBe(clean)));
+    withPolluted('gaussianKernelSigma', 0.01, () =>
+      withPolluted('t', 5, () => expect(diffusionSpectralEntropySync(X)).toBe(clean)),
+    );
   });
 
   it('ignores polluted tracker and report options', async () => {
@@ -83,10 +84,15 @@ describe('item 3: options are own properties only', () => {
   it('ignores a polluted prototype in the CLI flags', async () => {
     const X = uniformMatrix(30, 3, 8);
     const file = path.join(tmp, 'x.csv');
-    fs.writeFileSync(file, Array.from({ length: 30 }, (_v, i) => Array.from(X.data.subarray(i * 3, i * 3 + 3)).join(',')).join('\n'));
+    fs.writeFileSync(
+      file,
+      Array.from({ length: 30 }, (_v, i) => Array.from(X.data.subarray(i * 3, i * 3 + 3)).join(',')).join('\n'),
+    );
     const clean = await dse(['entropy', 'x.csv', '--json']);
     expect(clean.code).toBe(0);
-    const polluted = await withPollutedAsync('cache', path.join(tmp, 'from-prototype.npz'), () => dse(['entropy', 'x.csv', '--json']));
+    const polluted = await withPollutedAsync('cache', path.join(tmp, 'from-prototype.npz'), () =>
+      dse(['entropy', 'x.csv', '--json']),
+    );
     expect(polluted.code).toBe(0);
     expect(fs.existsSync(path.join(tmp, 'from-prototype.npz'))).toBe(false);
     expect(JSON.parse(polluted.stdout).value).toBe(JSON.parse(clean.stdout).value);
@@ -105,17 +111,36 @@ describe('item 4: the CLI refuses an output that is an input', () => {
     fs.mkdirSync(path.join(dir, 'runs', 'a'), { recursive: true });
     writeNpy(path.join(dir, 'y.npy'), { data: Int32Array.from({ length: 40 }, (_v, i) => i % 2) });
     writeNpy(path.join(dir, 'z.npy'), { data: uniformMatrix(40, 3, 41).data, shape: [40, 3] });
-    for (const e of [1, 2]) writeNpy(path.join(dir, 'runs', 'a', `epoch_${e}.npy`), { data: uniformMatrix(40, 3, 41 + e).data, shape: [40, 3] });
+    for (const e of [1, 2])
+      writeNpy(path.join(dir, 'runs', 'a', `epoch_${e}.npy`), {
+        data: uniformMatrix(40, 3, 41 + e).data,
+        shape: [40, 3],
+      });
     fs.symlinkSync(path.join(dir, 'y.npy'), path.join(dir, 'link-to-y.npy'));
   });
-  const snapshot = () => ['y.npy', 'z.npy', 'runs/a/epoch_1.npy', 'runs/a/epoch_2.npy'].map((f) => fs.readFileSync(path.join(dir, f)).toString('hex'));
+  const snapshot = () =>
+    ['y.npy', 'z.npy', 'runs/a/epoch_1.npy', 'runs/a/epoch_2.npy'].map((f) =>
+      fs.readFileSync(path.join(dir, f)).toString('hex'),
+    );
 
   it.each([
     [['trace', 'item4/runs', '--labels', 'item4/y.npy', '--out', 'item4/y.npy'], /--out .*is the --labels file/],
-    [['trace', 'item4/runs', '--labels', 'item4/y.npy', '--csv', 'item4/runs/a/epoch_2.npy'], /--csv .*is the epoch file "a\/epoch_2.npy"/],
-    [['trace', 'item4/runs', '--labels', 'item4/y.npy', '--out', 'item4/link-to-y.npy'], /--out .*is the --labels file/],
-    [['mi', 'item4/z.npy', 'item4/y.npy', '--save-clusters', 'item4/z.npy'], /--save-clusters .*is the embeddings file/],
-    [['mi', 'item4/z.npy', 'item4/y.npy', '--save-clusters', 'item4/./y.npy'], /--save-clusters .*is the reference file/],
+    [
+      ['trace', 'item4/runs', '--labels', 'item4/y.npy', '--csv', 'item4/runs/a/epoch_2.npy'],
+      /--csv .*is the epoch file "a\/epoch_2.npy"/,
+    ],
+    [
+      ['trace', 'item4/runs', '--labels', 'item4/y.npy', '--out', 'item4/link-to-y.npy'],
+      /--out .*is the --labels file/,
+    ],
+    [
+      ['mi', 'item4/z.npy', 'item4/y.npy', '--save-clusters', 'item4/z.npy'],
+      /--save-clusters .*is the embeddings file/,
+    ],
+    [
+      ['mi', 'item4/z.npy', 'item4/y.npy', '--save-clusters', 'item4/./y.npy'],
+      /--save-clusters .*is the reference file/,
+    ],
   ])('refuses %j before any work, leaving every input as it was', async (args, message) => {
     const before = snapshot();
     const r = await dse(args as string[]);
@@ -129,7 +154,16 @@ describe('item 4: the CLI refuses an output that is an input', () => {
 describe('item 5: CSV cells cannot be spreadsheet formulas', () => {
   it('neutralises text cells starting with = + - @ tab or CR, and keeps numbers as numbers', () => {
     const csv = traceCsv([
-      { layer: '=HYPERLINK("http://x","y")', epoch: 1, rows: 3, cols: 2, dse: -1.5, dsmiY: null, dsmiX: null, seconds: 0.1 },
+      {
+        layer: '=HYPERLINK("http://x","y")',
+        epoch: 1,
+        rows: 3,
+        cols: 2,
+        dse: -1.5,
+        dsmiY: null,
+        dsmiX: null,
+        seconds: 0.1,
+      },
       { layer: '@SUM(A1:A2)', epoch: 2, rows: 3, cols: 2, dse: 2, dsmiY: null, dsmiX: null, seconds: 0.1 },
       { layer: '+cmd', epoch: 3, rows: 3, cols: 2, dse: 2, dsmiY: null, dsmiX: null, seconds: 0.1 },
       { layer: '-x', epoch: 4, rows: 3, cols: 2, dse: 2, dsmiY: null, dsmiX: null, seconds: 0.1 },
@@ -144,7 +178,13 @@ describe('item 5: CSV cells cannot be spreadsheet formulas', () => {
     expect(lines[4].startsWith(`"'\tx",`)).toBe(true);
     for (const line of lines) expect(line).not.toMatch(/^[=+\-@\t\r]/);
     // and read back as written
-    expect(parseTraceCsv(csv).records.map((r) => r.layer)).toEqual(['=HYPERLINK("http://x","y")', '@SUM(A1:A2)', '+cmd', '-x', '\tx']);
+    expect(parseTraceCsv(csv).records.map((r) => r.layer)).toEqual([
+      '=HYPERLINK("http://x","y")',
+      '@SUM(A1:A2)',
+      '+cmd',
+      '-x',
+      '\tx',
+    ]);
   });
 });
 
@@ -158,7 +198,9 @@ describe('item 6: numBinsPerDim costs nothing in memory or time', () => {
       expect(v).toBeCloseTo(Math.log2(200), 9);
     }
     // Small bin counts are unchanged (the same edges, found by bisection).
-    expect(diffusionSpectralEntropySync(X, { classicShannonEntropy: true, numBinsPerDim: 3 })).toBeLessThan(Math.log2(27) + 1e-9);
+    expect(diffusionSpectralEntropySync(X, { classicShannonEntropy: true, numBinsPerDim: 3 })).toBeLessThan(
+      Math.log2(27) + 1e-9,
+    );
   });
 });
 
@@ -195,14 +237,22 @@ describe('item 7: inflation is capped by what a member says it holds', () => {
     const bomb = inflatingNpz(128 * 1024 ** 2, [10]);
     expect(bomb.length).toBeLessThan(1024 ** 2);
     // Before: 128 MiB allocated and inflated, then "Expected 208 bytes ... but received 134217728".
-    expectDseError(() => readNpz(bomb), 'ERR_DSE_FORMAT', /a declared size equal to what its \.npy header holds \(208 bytes\) .* but received 134217728 bytes declared/);
+    expectDseError(
+      () => readNpz(bomb),
+      'ERR_DSE_FORMAT',
+      /a declared size equal to what its \.npy header holds \(208 bytes\) .* but received 134217728 bytes declared/,
+    );
   });
 
   it('caps an eigenvalue cache at 64 MiB', async () => {
     const file = path.join(tmp, 'bomb-cache.npz');
     const entries = 9 * 1024 ** 2; // 72 MiB of float64
     fs.writeFileSync(file, inflatingNpz(128 + 8 * entries, [entries]));
-    expectDseError(() => diffusionSpectralEntropySync(uniformMatrix(20, 2, 71), { eigvalSavePath: file }), 'ERR_DSE_CACHE', /maxBytes = 67108864/);
+    expectDseError(
+      () => diffusionSpectralEntropySync(uniformMatrix(20, 2, 71), { eigvalSavePath: file }),
+      'ERR_DSE_CACHE',
+      /maxBytes = 67108864/,
+    );
   });
 });
 
@@ -213,10 +263,18 @@ describe('item 8: no spread of unbounded arrays', () => {
   const X = uniformMatrix(n, 2, 81);
   const labels = Int32Array.from({ length: n }, (_v, i) => i);
   it('ASMI with useKnn and 40000 distinct labels: the smallest cluster, named', () => {
-    expectDseError(() => adjacencySpectralMutualInformationSync(X, labels, { useKnn: true }), 'ERR_DSE_OPTION', /the smallest has 1/);
+    expectDseError(
+      () => adjacencySpectralMutualInformationSync(X, labels, { useKnn: true }),
+      'ERR_DSE_OPTION',
+      /the smallest has 1/,
+    );
   });
   it('DSMI with 40000 distinct labels under a memory limit: ERR_DSE_MEMORY', () => {
-    expectDseError(() => diffusionSpectralMutualInformationSync(X, labels, { memoryLimitBytes: 1e6 }), 'ERR_DSE_MEMORY', /150000 subsets/);
+    expectDseError(
+      () => diffusionSpectralMutualInformationSync(X, labels, { memoryLimitBytes: 1e6 }),
+      'ERR_DSE_MEMORY',
+      /150000 subsets/,
+    );
   });
 
   it('refuses numRepetitions 1e6 at once with ERR_DSE_MEMORY naming the subsets', () => {
@@ -235,17 +293,33 @@ describe('item 8: no spread of unbounded arrays', () => {
 describe('item 10: every failure is a DseError', () => {
   it('refuses a fake typed array (Symbol.toStringTag) with ERR_DSE_TYPE', () => {
     const fake = { [Symbol.toStringTag]: 'Float64Array', length: 6 };
-    expectDseError(() => diffusionSpectralEntropySync({ data: fake as never, rows: 3, cols: 2 }), 'ERR_DSE_TYPE', /Float64Array or Float32Array for X.data/);
+    expectDseError(
+      () => diffusionSpectralEntropySync({ data: fake as never, rows: 3, cols: 2 }),
+      'ERR_DSE_TYPE',
+      /Float64Array or Float32Array for X.data/,
+    );
   });
 
   it('reads tensors whose dataSync() returns a BigInt64Array, refuses null with ERR_DSE_TYPE', () => {
     const X = uniformMatrix(30, 2, 101);
     const ints = BigInt64Array.from(X.data, (v) => BigInt(Math.round(v * 100)));
     const asNumbers = { data: Float64Array.from(ints, (v) => Number(v)), rows: 30, cols: 2 };
-    expect(diffusionSpectralEntropySync({ shape: [30, 2], dataSync: () => ints } as never)).toBe(diffusionSpectralEntropySync(asNumbers));
-    expectDseError(() => diffusionSpectralEntropySync({ shape: [30, 2], dataSync: () => null } as never), 'ERR_DSE_TYPE', /X.dataSync\(\)/);
+    expect(diffusionSpectralEntropySync({ shape: [30, 2], dataSync: () => ints } as never)).toBe(
+      diffusionSpectralEntropySync(asNumbers),
+    );
     expectDseError(
-      () => diffusionSpectralEntropySync({ shape: [30, 2], dataSync: () => { throw new Error('disposed'); } } as never),
+      () => diffusionSpectralEntropySync({ shape: [30, 2], dataSync: () => null } as never),
+      'ERR_DSE_TYPE',
+      /X.dataSync\(\)/,
+    );
+    expectDseError(
+      () =>
+        diffusionSpectralEntropySync({
+          shape: [30, 2],
+          dataSync: () => {
+            throw new Error('disposed');
+          },
+        } as never),
       'ERR_DSE_TYPE',
       /dataSync\(\) threw disposed/,
     );
@@ -253,7 +327,10 @@ describe('item 10: every failure is a DseError', () => {
 
   it('wraps a failure of the memory estimate in a DseError (async too)', async () => {
     const fake = { [Symbol.toStringTag]: 'Float32Array', length: 6 };
-    await expectDseRejection(diffusionSpectralMutualInformation({ data: fake as never, rows: 3, cols: 2 }, [0, 1, 0]), 'ERR_DSE_TYPE');
+    await expectDseRejection(
+      diffusionSpectralMutualInformation({ data: fake as never, rows: 3, cols: 2 }, [0, 1, 0]),
+      'ERR_DSE_TYPE',
+    );
   });
 
   it('names dangling links and link loops in a dse trace folder in one line', async () => {
@@ -264,13 +341,17 @@ describe('item 10: every failure is a DseError', () => {
     fs.symlinkSync(path.join(dir, 'nowhere.npy'), path.join(dir, 'runs', 'a', 'epoch_2.npy'));
     const dangling = await dse(['trace', 'item10/runs', '--labels', 'item10/y.npy', '--no-report']);
     expect(dangling.code).toBe(2);
-    expect(dangling.stderr).toBe('dse: Could not read "a/epoch_2.npy" in the trace folder: a symbolic link to nothing (dangling)\n');
+    expect(dangling.stderr).toBe(
+      'dse: Could not read "a/epoch_2.npy" in the trace folder: a symbolic link to nothing (dangling)\n',
+    );
     fs.unlinkSync(path.join(dir, 'runs', 'a', 'epoch_2.npy'));
     fs.symlinkSync('epoch_3.npy', path.join(dir, 'runs', 'a', 'epoch_2.npy'));
     fs.symlinkSync('epoch_2.npy', path.join(dir, 'runs', 'a', 'epoch_3.npy'));
     const loop = await dse(['trace', 'item10/runs', '--labels', 'item10/y.npy', '--no-report']);
     expect(loop.code).toBe(2);
-    expect(loop.stderr).toMatch(/^dse: Could not read "a\/epoch_\d.npy" in the trace folder: a loop of symbolic links\n$/);
+    expect(loop.stderr).toMatch(
+      /^dse: Could not read "a\/epoch_\d.npy" in the trace folder: a loop of symbolic links\n$/,
+    );
   });
 });
 
@@ -283,7 +364,10 @@ describe('item 11: precomputedClusters as a BigInt64Array', () => {
     const a = diffusionSpectralMutualInformationSync(X, ref, { precomputedClusters: i32 }).value;
     expect(diffusionSpectralMutualInformationSync(X, ref, { precomputedClusters: i64 }).value).toBe(a);
     expectDseError(
-      () => diffusionSpectralMutualInformationSync(X, ref, { precomputedClusters: BigInt64Array.from(i64, (v, i) => (i === 5 ? 2n ** 40n : v)) }),
+      () =>
+        diffusionSpectralMutualInformationSync(X, ref, {
+          precomputedClusters: BigInt64Array.from(i64, (v, i) => (i === 5 ? 2n ** 40n : v)),
+        }),
       'ERR_DSE_TYPE',
       /precomputedClusters\[5\]/,
     );
@@ -319,11 +403,14 @@ describe('item 14: one rule for CLI flag values', () => {
     expect(probes.code).toBe(1);
     expect(probes.stderr).toMatch(/slq.probes/);
   });
-  it.each([['0x10'], ['0b1'], ['Infinity'], ['1_0'], ['']])('refuses --sigma %j (numbers are decimal)', async (value) => {
-    const r = await dse(['entropy', 'x14.csv', '--sigma', value]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/--sigma/);
-  });
+  it.each([['0x10'], ['0b1'], ['Infinity'], ['1_0'], ['']])(
+    'refuses --sigma %j (numbers are decimal)',
+    async (value) => {
+      const r = await dse(['entropy', 'x14.csv', '--sigma', value]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/--sigma/);
+    },
+  );
   it('accepts decimal forms', async () => {
     const a = await dse(['entropy', 'x14.csv', '--sigma', '16', '--json']);
     const b = await dse(['entropy', 'x14.csv', '--sigma', '1.6e1', '--json']);
@@ -332,9 +419,12 @@ describe('item 14: one rule for CLI flag values', () => {
 });
 
 describe('item 15: a CSV header is decided by one rule, and no data row is dropped', () => {
-  it.each([[',1,2\n3,4,5\n'], ['0x10,1\n2,3\n'], ['"a",1\n2,3\n']])('reads %j as data and reports its bad field', (text) => {
-    expectDseError(() => parseCsv(text), 'ERR_DSE_FORMAT', /at line 1, column 1/);
-  });
+  it.each([[',1,2\n3,4,5\n'], ['0x10,1\n2,3\n'], ['"a",1\n2,3\n']])(
+    'reads %j as data and reports its bad field',
+    (text) => {
+      expectDseError(() => parseCsv(text), 'ERR_DSE_FORMAT', /at line 1, column 1/);
+    },
+  );
   it('takes quoted numbers as data and text-only lines as headers', () => {
     expect(parseCsv('"1","2"\n3,4\n')).toMatchObject({ rows: 2, header: null });
     expect(parseCsv('x,y\n3,4\n')).toMatchObject({ rows: 1, header: ['x', 'y'] });
@@ -354,7 +444,9 @@ describe('item 16: underflowing |lambda|^t is rescaled like overflow', () => {
 describe('item 17: prefixSvgIds rewrites attributes only', () => {
   it('leaves legend text that looks like ids alone', () => {
     const svg = '<g id="a" clip-path="url(#c)"><use href="#a"/><text x="1">id="x" url(#y) href="#z"</text></g>';
-    expect(prefixSvgIds(svg, 'p')).toBe('<g id="p-a" clip-path="url(#p-c)"><use href="#p-a"/><text x="1">id="x" url(#y) href="#z"</text></g>');
+    expect(prefixSvgIds(svg, 'p')).toBe(
+      '<g id="p-a" clip-path="url(#p-c)"><use href="#p-a"/><text x="1">id="x" url(#y) href="#z"</text></g>',
+    );
   });
 });
 
@@ -364,7 +456,11 @@ describe('item 18: an npz with bytes before the zip', () => {
     writeNpz(file, { a: { data: Float64Array.from([0, 1, 2, 3]) } });
     const prefixed = Buffer.concat([Buffer.from('\x00\x01JUNK\xff\xfe'.repeat(10), 'latin1'), fs.readFileSync(file)]);
     expect(Array.from(readNpz(new Uint8Array(prefixed)).a.data as Float64Array)).toEqual([0, 1, 2, 3]);
-    expectDseError(() => readNpz(new Uint8Array(prefixed.subarray(0, prefixed.length - 10))), 'ERR_DSE_FORMAT', /^[\x20-\x7e]+$/);
+    expectDseError(
+      () => readNpz(new Uint8Array(prefixed.subarray(0, prefixed.length - 10))),
+      'ERR_DSE_FORMAT',
+      /^[\x20-\x7e]+$/,
+    );
   });
 });
 

@@ -43,28 +43,84 @@ describe('hostile input', () => {
     const X = uniformMatrix(20, 2);
     const labels = Array.from({ length: 20 }, (_, i) => i % 2);
     expectDseError(() => diffusionSpectralEntropySync(null as never), 'ERR_DSE_TYPE', /for X but received null/);
-    expectDseError(() => diffusionSpectralEntropySync({ data: null, rows: 2, cols: 2 } as never), 'ERR_DSE_TYPE', /X\.data but received null/);
-    expectDseError(() => diffusionSpectralEntropySync({ data: new Float64Array(4), rows: undefined, cols: 2 } as never), 'ERR_DSE_TYPE', /X\.rows but received undefined/);
-    expectDseError(() => diffusionSpectralEntropySync(X, { gaussianKernelSigma: null } as never), 'ERR_DSE_OPTION', /gaussianKernelSigma but received null/);
-    expectDseError(() => adjacencySpectralEntropySync(X, { knn: null } as never), 'ERR_DSE_OPTION', /knn but received null/);
-    expectDseError(() => diffusionSpectralMutualInformationSync(X, undefined as never), 'ERR_DSE_TYPE', /reference but received undefined/);
-    expectDseError(() => diffusionSpectralMutualInformationSync(undefined as never, labels), 'ERR_DSE_TYPE', /for X but received undefined/);
-    expectDseError(() => diffusionSpectralMutualInformationSync(X, [null, ...labels.slice(1)] as never), 'ERR_DSE_TYPE', /reference\[0\] but received null/);
-    expectDseError(() => diffusionSpectralMutualInformationSync(X, labels, { nClusters: null } as never), 'ERR_DSE_OPTION', /nClusters but received null/);
-    expectDseError(() => spectralClusteringSync(X, { nNeighbors: undefined, nClusters: null } as never), 'ERR_DSE_OPTION', /nClusters but received null/);
-    await expectDseRejection(diffusionSpectralEntropy(X, { signal: null } as never), 'ERR_DSE_OPTION', /AbortSignal for signal but received null/);
-    await expectDseRejection(diffusionSpectralMutualInformation(X, labels, { onProgress: null } as never), 'ERR_DSE_OPTION', /function for onProgress/);
+    expectDseError(
+      () => diffusionSpectralEntropySync({ data: null, rows: 2, cols: 2 } as never),
+      'ERR_DSE_TYPE',
+      /X\.data but received null/,
+    );
+    expectDseError(
+      () => diffusionSpectralEntropySync({ data: new Float64Array(4), rows: undefined, cols: 2 } as never),
+      'ERR_DSE_TYPE',
+      /X\.rows but received undefined/,
+    );
+    expectDseError(
+      () => diffusionSpectralEntropySync(X, { gaussianKernelSigma: null } as never),
+      'ERR_DSE_OPTION',
+      /gaussianKernelSigma but received null/,
+    );
+    expectDseError(
+      () => adjacencySpectralEntropySync(X, { knn: null } as never),
+      'ERR_DSE_OPTION',
+      /knn but received null/,
+    );
+    expectDseError(
+      () => diffusionSpectralMutualInformationSync(X, undefined as never),
+      'ERR_DSE_TYPE',
+      /reference but received undefined/,
+    );
+    expectDseError(
+      () => diffusionSpectralMutualInformationSync(undefined as never, labels),
+      'ERR_DSE_TYPE',
+      /for X but received undefined/,
+    );
+    expectDseError(
+      () => diffusionSpectralMutualInformationSync(X, [null, ...labels.slice(1)] as never),
+      'ERR_DSE_TYPE',
+      /reference\[0\] but received null/,
+    );
+    expectDseError(
+      () => diffusionSpectralMutualInformationSync(X, labels, { nClusters: null } as never),
+      'ERR_DSE_OPTION',
+      /nClusters but received null/,
+    );
+    expectDseError(
+      () => spectralClusteringSync(X, { nNeighbors: undefined, nClusters: null } as never),
+      'ERR_DSE_OPTION',
+      /nClusters but received null/,
+    );
+    await expectDseRejection(
+      diffusionSpectralEntropy(X, { signal: null } as never),
+      'ERR_DSE_OPTION',
+      /AbortSignal for signal but received null/,
+    );
+    await expectDseRejection(
+      diffusionSpectralMutualInformation(X, labels, { onProgress: null } as never),
+      'ERR_DSE_OPTION',
+      /function for onProgress/,
+    );
   });
 
   it('rejects rows * cols beyond 2^53 and sizes beyond size_t before allocating', () => {
-    expectDseError(() => diffusionEigenvaluesSync({ data: new Float64Array(1), rows: 2 ** 30, cols: 2 ** 30 }), 'ERR_DSE_SHAPE', /X\.data/);
-    expectDseError(() => diffusionEigenvaluesSync({ data: new Float64Array(1), rows: 2 ** 53, cols: 1 }), 'ERR_DSE_SHAPE', /X\.rows/);
+    expectDseError(
+      () => diffusionEigenvaluesSync({ data: new Float64Array(1), rows: 2 ** 30, cols: 2 ** 30 }),
+      'ERR_DSE_SHAPE',
+      /X\.data/,
+    );
+    expectDseError(
+      () => diffusionEigenvaluesSync({ data: new Float64Array(1), rows: 2 ** 53, cols: 1 }),
+      'ERR_DSE_SHAPE',
+      /X\.rows/,
+    );
   });
 
   it('rejects NaN hidden deep in a Float32Array', () => {
     const f = new Float32Array(3000 * 4).fill(0.25);
     f[2999 * 4 + 2] = NaN;
-    expectDseError(() => adjacencySpectralEntropySync({ data: f, rows: 3000, cols: 4 }), 'ERR_DSE_NON_FINITE', /row 2999, column 2/);
+    expectDseError(
+      () => adjacencySpectralEntropySync({ data: f, rows: 3000, cols: 4 }),
+      'ERR_DSE_NON_FINITE',
+      /row 2999, column 2/,
+    );
   });
 });
 
@@ -74,14 +130,22 @@ describe('memory guard', () => {
   it('refuses 300000 x 2 with maxN: null at once, saying how much it needs and how to proceed', async () => {
     const X = { data: new Float64Array(600000).fill(1), rows: 300000, cols: 2 };
     const started = Date.now();
-    expectDseError(() => diffusionSpectralEntropySync(X, { maxN: null }), 'ERR_DSE_MEMORY', /needs about 336 GiB .* 300000 x 300000 float64 kernel .* Lower maxN .*float32/);
+    expectDseError(
+      () => diffusionSpectralEntropySync(X, { maxN: null }),
+      'ERR_DSE_MEMORY',
+      /needs about 336 GiB .* 300000 x 300000 float64 kernel .* Lower maxN .*float32/,
+    );
     await expectDseRejection(diffusionSpectralEntropy(X, { maxN: null }), 'ERR_DSE_MEMORY', /336 GiB/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('applies the per-call option and the process-wide setting', () => {
     const X = uniformMatrix(500, 3);
-    expectDseError(() => diffusionSpectralEntropySync(X, { memoryLimitBytes: 100000 }), 'ERR_DSE_MEMORY', /the memoryLimitBytes option/);
+    expectDseError(
+      () => diffusionSpectralEntropySync(X, { memoryLimitBytes: 100000 }),
+      'ERR_DSE_MEMORY',
+      /the memoryLimitBytes option/,
+    );
     setMemoryLimit(100000);
     expect(getMemoryLimit()).toBe(100000);
     expectDseError(() => adjacencySpectralEntropySync(X), 'ERR_DSE_MEMORY', /setMemoryLimit/);
@@ -89,7 +153,11 @@ describe('memory guard', () => {
     setMemoryLimit(null);
     expect(getMemoryLimit()).toBeGreaterThan(1e8);
     expectDseError(() => setMemoryLimit(-1), 'ERR_DSE_OPTION', /setMemoryLimit/);
-    expectDseError(() => diffusionSpectralEntropySync(X, { memoryLimitBytes: 0 }), 'ERR_DSE_OPTION', /memoryLimitBytes/);
+    expectDseError(
+      () => diffusionSpectralEntropySync(X, { memoryLimitBytes: 0 }),
+      'ERR_DSE_OPTION',
+      /memoryLimitBytes/,
+    );
   });
 
   it('estimates spectral clustering without an n x n matrix (its sparse path never holds one)', () => {
@@ -105,7 +173,11 @@ describe('memory guard', () => {
     );
     // Small inputs take the dense path, whose two n x n float64 matrices (here 0.36 MB) count.
     const small = uniformMatrix(150, 3);
-    expectDseError(() => spectralClusteringSync(small, { nClusters: 3, memoryLimitBytes: 7e5 }), 'ERR_DSE_MEMORY', /\(dense\)/);
+    expectDseError(
+      () => spectralClusteringSync(small, { nClusters: 3, memoryLimitBytes: 7e5 }),
+      'ERR_DSE_MEMORY',
+      /\(dense\)/,
+    );
     expect(spectralClusteringSync(small, { nClusters: 3, memoryLimitBytes: 2e6 }).length).toBe(150);
   });
 
@@ -113,7 +185,9 @@ describe('memory guard', () => {
     const X = uniformMatrix(2000, 3);
     // float64 needs ~32 MB here, float32 ~16 MB
     expectDseError(() => diffusionSpectralEntropySync(X, { memoryLimitBytes: 24e6 }), 'ERR_DSE_MEMORY');
-    expect(Number.isFinite(diffusionSpectralEntropySync(X, { memoryLimitBytes: 24e6, precision: 'float32' }))).toBe(true);
+    expect(Number.isFinite(diffusionSpectralEntropySync(X, { memoryLimitBytes: 24e6, precision: 'float32' }))).toBe(
+      true,
+    );
   });
 });
 
@@ -125,9 +199,13 @@ describe('concurrency', () => {
       const X = inputs[i];
       switch (i % 3) {
         case 0:
-          return sync ? diffusionSpectralEntropySync(X, { gaussianKernelSigma: 0.4, t: 2 }) : diffusionSpectralEntropy(X, { gaussianKernelSigma: 0.4, t: 2 });
+          return sync
+            ? diffusionSpectralEntropySync(X, { gaussianKernelSigma: 0.4, t: 2 })
+            : diffusionSpectralEntropy(X, { gaussianKernelSigma: 0.4, t: 2 });
         case 1:
-          return sync ? adjacencySpectralEntropySync(X, { useKnn: true, knn: 5 }) : adjacencySpectralEntropy(X, { useKnn: true, knn: 5 });
+          return sync
+            ? adjacencySpectralEntropySync(X, { useKnn: true, knn: 5 })
+            : adjacencySpectralEntropy(X, { useKnn: true, knn: 5 });
         default:
           return sync
             ? diffusionSpectralMutualInformationSync(X, labels(X.rows), { gaussianKernelSigma: 0.4 }).value
@@ -166,10 +244,14 @@ describe('cancellation', () => {
     done.abort();
     await expect(diffusionSpectralEntropy(X, { signal: done.signal })).rejects.toMatchObject({ name: 'AbortError' });
     const c = new AbortController();
-    const p = diffusionSpectralMutualInformation(uniformMatrix(3000, 4), Array.from({ length: 3000 }, (_, i) => i % 2), {
-      signal: c.signal,
-      onProgress: () => c.abort(),
-    });
+    const p = diffusionSpectralMutualInformation(
+      uniformMatrix(3000, 4),
+      Array.from({ length: 3000 }, (_, i) => i % 2),
+      {
+        signal: c.signal,
+        onProgress: () => c.abort(),
+      },
+    );
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

@@ -17,7 +17,16 @@ import {
 } from '../lib';
 import { native } from '../lib/native';
 import type { Matrix } from '../lib/validate';
-import { golden, loadMatrix, expectDseError, expectDseRejection, uniformMatrix, blobsMatrix as blobs, loadReference, optionsOf } from './helpers';
+import {
+  golden,
+  loadMatrix,
+  expectDseError,
+  expectDseRejection,
+  uniformMatrix,
+  blobsMatrix as blobs,
+  loadReference,
+  optionsOf,
+} from './helpers';
 
 /** The exact DSE for several t from one eigendecomposition. */
 function exactFor(X: Matrix, sigma: number, ts: number[]): Record<number, number> {
@@ -41,7 +50,12 @@ describe("method: 'slq'", () => {
     it.each(cases)('%s, t = 1, 2, 5: within 0.02 bits and within 4 standard errors', (_name, X, sigma) => {
       const exact = exactFor(X, sigma, [1, 2, 5]);
       for (const t of [1, 2, 5]) {
-        const r = diffusionSpectralEntropyDetailedSync(X, { gaussianKernelSigma: sigma, t, method: 'slq', randomSeed: 1 });
+        const r = diffusionSpectralEntropyDetailedSync(X, {
+          gaussianKernelSigma: sigma,
+          t,
+          method: 'slq',
+          randomSeed: 1,
+        });
         const err = Math.abs(r.value - exact[t]);
         expect(err).toBeLessThan(TOLERANCE);
         expect(err).toBeLessThanOrEqual(4 * r.standardError);
@@ -68,7 +82,9 @@ describe("method: 'slq'", () => {
   });
 
   describe('golden cases (the Python reference) within 0.02 bits', () => {
-    const supported = golden.cases.filter((c) => !c.options.classicShannonEntropy && !c.options.matrixEntryEntropy && !c.options.useKnn);
+    const supported = golden.cases.filter(
+      (c) => !c.options.classicShannonEntropy && !c.options.matrixEntryEntropy && !c.options.useKnn,
+    );
     it('has cases to check', () => expect(supported.length).toBeGreaterThanOrEqual(15));
     it.each(supported.map((c) => [c.name, c] as const))('%s', (_name, c) => {
       const X = loadMatrix(c.args.embeddingVectors);
@@ -110,7 +126,17 @@ describe("method: 'slq'", () => {
     });
 
     it('the bits do not depend on the number of threads', () => {
-      const opts = { kind: 0 as const, sigma: 2, t: 1, probes: 16, steps: 16, blockSize: 32, blockIterations: 8, seedHi: 0, seedLo: 7 };
+      const opts = {
+        kind: 0 as const,
+        sigma: 2,
+        t: 1,
+        probes: 16,
+        steps: 16,
+        blockSize: 32,
+        blockIterations: 8,
+        seedHi: 0,
+        seedLo: 7,
+      };
       const one = native().slqEntropy(X.data, X.rows, X.cols, null, { ...opts, maxThreads: 1 })[0];
       const all = native().slqEntropy(X.data, X.rows, X.cols, null, { ...opts, maxThreads: 0 })[0];
       expect(Array.from(all.subarray(0, 6))).toEqual(Array.from(one.subarray(0, 6)));
@@ -169,7 +195,13 @@ describe("method: 'slq'", () => {
     const X = uniformMatrix(700, 8, 3);
     it('report the exact method with a zero standard error', () => {
       const r = diffusionSpectralEntropyDetailedSync(X, { gaussianKernelSigma: 1 });
-      expect(r).toEqual({ value: diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1 }), standardError: 0, method: 'exact', n: 700, seconds: expect.any(Number) });
+      expect(r).toEqual({
+        value: diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1 }),
+        standardError: 0,
+        method: 'exact',
+        n: 700,
+        seconds: expect.any(Number),
+      });
     });
     it('report n after the maxN subsample and the slq diagnostics', async () => {
       const r = await diffusionSpectralEntropyDetailed(X, { gaussianKernelSigma: 1, method: 'slq', maxN: 500 });
@@ -180,7 +212,10 @@ describe("method: 'slq'", () => {
       expect(r.value).toBeCloseTo(diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1, maxN: 500 }), 1);
     });
     it('take slq tuning options', () => {
-      const r = diffusionSpectralEntropyDetailedSync(X, { method: 'slq', slq: { probes: 8, lanczosSteps: 10, blockSize: 0, blockIterations: 0 } });
+      const r = diffusionSpectralEntropyDetailedSync(X, {
+        method: 'slq',
+        slq: { probes: 8, lanczosSteps: 10, blockSize: 0, blockIterations: 0 },
+      });
       expect(r.slq).toMatchObject({ probes: 8, lanczosSteps: 10, deflated: 1 }); // only the exact top pair
     });
   });
@@ -188,14 +223,38 @@ describe("method: 'slq'", () => {
   describe('options it cannot honour are refused', () => {
     const X = uniformMatrix(50, 3);
     it.each([
-      ['useKnn (not symmetric)', () => adjacencySpectralEntropySync(X, { useKnn: true, method: 'slq' }), /kNN adjacency is not symmetric/],
-      ['classicShannonEntropy', () => diffusionSpectralEntropySync(X, { classicShannonEntropy: true, method: 'slq' }), /classicShannonEntropy/],
-      ['matrixEntryEntropy', () => diffusionSpectralEntropySync(X, { matrixEntryEntropy: true, method: 'slq' }), /matrixEntryEntropy/],
-      ['chebyshevApprox', () => diffusionSpectralEntropySync(X, { chebyshevApprox: true, method: 'slq' }), /chebyshevApprox/],
+      [
+        'useKnn (not symmetric)',
+        () => adjacencySpectralEntropySync(X, { useKnn: true, method: 'slq' }),
+        /kNN adjacency is not symmetric/,
+      ],
+      [
+        'classicShannonEntropy',
+        () => diffusionSpectralEntropySync(X, { classicShannonEntropy: true, method: 'slq' }),
+        /classicShannonEntropy/,
+      ],
+      [
+        'matrixEntryEntropy',
+        () => diffusionSpectralEntropySync(X, { matrixEntryEntropy: true, method: 'slq' }),
+        /matrixEntryEntropy/,
+      ],
+      [
+        'chebyshevApprox',
+        () => diffusionSpectralEntropySync(X, { chebyshevApprox: true, method: 'slq' }),
+        /chebyshevApprox/,
+      ],
       ['an unknown method', () => diffusionSpectralEntropySync(X, { method: 'lanczos' as never }), /'exact', 'slq'/],
       ['too few probes', () => diffusionSpectralEntropySync(X, { method: 'slq', slq: { probes: 2 } }), /slq.probes/],
-      ['an unknown slq option', () => diffusionSpectralEntropySync(X, { method: 'slq', slq: { steps: 3 } as never }), /slq.steps/],
-      ['kNN ASMI', () => adjacencySpectralMutualInformationSync(X, new Int32Array(50), { useKnn: true, method: 'slq' }), /not symmetric/],
+      [
+        'an unknown slq option',
+        () => diffusionSpectralEntropySync(X, { method: 'slq', slq: { steps: 3 } as never }),
+        /slq.steps/,
+      ],
+      [
+        'kNN ASMI',
+        () => adjacencySpectralMutualInformationSync(X, new Int32Array(50), { useKnn: true, method: 'slq' }),
+        /not symmetric/,
+      ],
     ])('%s', (_name, fn, message) => expectDseError(fn, 'ERR_DSE_OPTION', message));
   });
 
@@ -203,7 +262,17 @@ describe("method: 'slq'", () => {
     it('the guard knows the peak: about half of a float32 kernel, below the exact float64 one', () => {
       const n = 40000;
       const X = new Float64Array(n * 256);
-      const opts = { kind: 0 as const, sigma: 1, t: 1, probes: 16, steps: 16, blockSize: 32, blockIterations: 8, seedHi: 0, seedLo: 0 };
+      const opts = {
+        kind: 0 as const,
+        sigma: 1,
+        t: 1,
+        probes: 16,
+        steps: 16,
+        blockSize: 32,
+        blockIterations: 8,
+        seedHi: 0,
+        seedLo: 0,
+      };
       const slq = native().slqBytes(X, n, 256, null, opts);
       expect(slq).toBeGreaterThan((n * n * 4) / 2);
       expect(slq).toBeLessThan(5e9); // measured peak RSS of a whole process at N = 40000: 3.7 GB

@@ -4,7 +4,16 @@
 // test/fixtures/gen_noise_clusters.py, gen_degenerate_clusters.py).
 import { spectralClustering, spectralClusteringSync, diffusionSpectralMutualInformationSync } from '../lib';
 import type { Matrix } from '../lib/validate';
-import { expectDseError, expectDseRejection, loadMatrix, loadValues, samePartition, separatedBlobs, uniformMatrix, golden } from './helpers';
+import {
+  expectDseError,
+  expectDseRejection,
+  loadMatrix,
+  loadValues,
+  samePartition,
+  separatedBlobs,
+  uniformMatrix,
+  golden,
+} from './helpers';
 
 describe('#spectralClustering', () => {
   it('recovers four well-separated blobs, the same through both forms', async () => {
@@ -33,13 +42,17 @@ describe('#spectralClustering', () => {
     expect(samePartition(clusters, loadValues('clusters_noise_1500x256.npy'))).toBe(true);
   });
 
-  it("of uniform points in the plane equals scikit-learn's partition (the Chebyshev iteration hands over to shift-invert)", () => {
-    // The wanted eigenvalues crowd near 1: the filtered iteration predicts more work than the
-    // sparse factorisation and hands its vectors over to the shift-invert Krylov iteration.
-    const Y = uniformMatrix(3000, 2, 12);
-    const clusters = spectralClusteringSync(Y, { nClusters: 10 });
-    expect(samePartition(clusters, loadValues('clusters_plane_3000x2.npy'))).toBe(true);
-  });
+  it(
+    "of uniform points in the plane equals scikit-learn's partition (the Chebyshev iteration hands over to " +
+      'shift-invert)',
+    () => {
+      // The wanted eigenvalues crowd near 1: the filtered iteration predicts more work than the
+      // sparse factorisation and hands its vectors over to the shift-invert Krylov iteration.
+      const Y = uniformMatrix(3000, 2, 12);
+      const clusters = spectralClusteringSync(Y, { nClusters: 10 });
+      expect(samePartition(clusters, loadValues('clusters_plane_3000x2.npy'))).toBe(true);
+    },
+  );
 
   it('labels every row 0..nClusters-1 and uses every label', () => {
     const labels = spectralClusteringSync(uniformMatrix(300, 3, 9), { nClusters: 7, nNeighbors: 12 });
@@ -49,8 +62,16 @@ describe('#spectralClustering', () => {
 
   it('refuses nClusters >= N, nNeighbors > N and non-integers by name', async () => {
     const Y = uniformMatrix(5, 2);
-    expectDseError(() => spectralClusteringSync(Y, { nClusters: 5 }), 'ERR_DSE_OPTION', /< the number of rows of Y \(5\) for nClusters but received 5/);
-    expectDseError(() => spectralClusteringSync(Y, { nClusters: 2, nNeighbors: 6 }), 'ERR_DSE_OPTION', /<= the number of rows of Y \(5\) for nNeighbors but received 6/);
+    expectDseError(
+      () => spectralClusteringSync(Y, { nClusters: 5 }),
+      'ERR_DSE_OPTION',
+      /< the number of rows of Y \(5\) for nClusters but received 5/,
+    );
+    expectDseError(
+      () => spectralClusteringSync(Y, { nClusters: 2, nNeighbors: 6 }),
+      'ERR_DSE_OPTION',
+      /<= the number of rows of Y \(5\) for nNeighbors but received 6/,
+    );
     expectDseError(() => spectralClusteringSync(Y, { nClusters: 2.5 }), 'ERR_DSE_OPTION', /nClusters/);
     await expectDseRejection(spectralClustering(Y, { nClusters: 5 }), 'ERR_DSE_OPTION', /for nClusters but received 5/);
     expectDseError(() => spectralClusteringSync([[1, NaN]], { nClusters: 1 }), 'ERR_DSE_NON_FINITE', /Y/);
@@ -101,12 +122,15 @@ describe('duplicated rows and disconnected graphs (reliability issue, item 1)', 
     expect(samePartition(labels, loadValues(`clusters_${name}.npy`))).toBe(true);
   });
 
-  it('DSMI against one-hot vectors equals DSMI with scikit-learn\'s clusters given', () => {
+  it("DSMI against one-hot vectors equals DSMI with scikit-learn's clusters given", () => {
     const Y = oneHot(10, 3000, 21);
     const X = uniformMatrix(3000, 4, 31);
     const opts = { numRepetitions: 1 };
     const viaClustering = diffusionSpectralMutualInformationSync(X, Y, opts).value;
-    const given = diffusionSpectralMutualInformationSync(X, Y, { ...opts, precomputedClusters: Int32Array.from(loadValues('clusters_onehot10_3000.npy')) }).value;
+    const given = diffusionSpectralMutualInformationSync(X, Y, {
+      ...opts,
+      precomputedClusters: Int32Array.from(loadValues('clusters_onehot10_3000.npy')),
+    }).value;
     expect(viaClustering).toBe(given);
   });
 
@@ -123,4 +147,3 @@ describe('duplicated rows and disconnected graphs (reliability issue, item 1)', 
     }
   });
 });
-

@@ -16,7 +16,10 @@ describe('#spectralEntropy', () => {
   it('equals DSE when given the diffusion eigenvalues', () => {
     const X = loadMatrix('blobs.npy');
     const ev = diffusionEigenvaluesSync(X, { gaussianKernelSigma: 2 });
-    expect(spectralEntropy(ev, { t: 3 })).toBeCloseTo(diffusionSpectralEntropySync(X, { gaussianKernelSigma: 2, t: 3 }), 12);
+    expect(spectralEntropy(ev, { t: 3 })).toBeCloseTo(
+      diffusionSpectralEntropySync(X, { gaussianKernelSigma: 2, t: 3 }),
+      12,
+    );
   });
   it('stays finite when |lambda|^t overflows', () => {
     const h = spectralEntropy([1e200, 1e200], { t: 2 });
@@ -36,7 +39,10 @@ describe('#diffusionEigenvalues', () => {
     it('returns the eigenvalues of K ascending, as numpy eigvalsh does (async and sync)', async () => {
       const X = loadMatrix(k.X);
       const expected = loadValues(k.eigenvalues);
-      for (const ev of [await diffusionEigenvalues(X, { gaussianKernelSigma: k.gaussianKernelSigma }), diffusionEigenvaluesSync(X, { gaussianKernelSigma: k.gaussianKernelSigma })]) {
+      for (const ev of [
+        await diffusionEigenvalues(X, { gaussianKernelSigma: k.gaussianKernelSigma }),
+        diffusionEigenvaluesSync(X, { gaussianKernelSigma: k.gaussianKernelSigma }),
+      ]) {
         expect(Object.prototype.toString.call(ev)).toBe('[object Float64Array]');
         expect(ev.length).toBe(expected.length);
         for (let i = 0; i < ev.length; i++) {
@@ -48,6 +54,10 @@ describe('#diffusionEigenvalues', () => {
     });
   });
   it('rejects options it does not know', () => {
-    expectDseError(() => diffusionEigenvaluesSync([[1], [2]], { t: 2 } as never), 'ERR_DSE_OPTION', /Unknown option "t"/);
+    expectDseError(
+      () => diffusionEigenvaluesSync([[1], [2]], { t: 2 } as never),
+      'ERR_DSE_OPTION',
+      /Unknown option "t"/,
+    );
   });
 });

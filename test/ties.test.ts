@@ -15,7 +15,10 @@ import { FIXTURES, loadMatrix, loadReference, expectClose, type GoldenCase } fro
 type TieCase = GoldenCase & { expected: GoldenCase['expected'] & { atol?: number } };
 const cases: TieCase[] = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'ties', 'cases.json'), 'utf8')).cases;
 
-const entropy = { diffusionSpectralEntropy: diffusionSpectralEntropySync, adjacencySpectralEntropy: adjacencySpectralEntropySync };
+const entropy = {
+  diffusionSpectralEntropy: diffusionSpectralEntropySync,
+  adjacencySpectralEntropy: adjacencySpectralEntropySync,
+};
 const mi = {
   diffusionSpectralMutualInformation: diffusionSpectralMutualInformationSync,
   adjacencySpectralMutualInformation: adjacencySpectralMutualInformationSync,

@@ -21,13 +21,15 @@ afterEach(() => jest.restoreAllMocks());
 /** Deterministic data: three blobs in 6-D (inputs), labels, and embeddings per epoch. */
 function data(n = 120): { X: Matrix; labels: Int32Array; embeddings: (epoch: number) => Matrix } {
   let s = 12345;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
   const labels = Int32Array.from({ length: n }, (_v, i) => i % 3);
   const X = { data: new Float64Array(n * 6), rows: n, cols: 6 };
-  for (let i = 0; i < n; i++) for (let j = 0; j < 6; j++) X.data[i * 6 + j] = labels[i] * 3 * (j === labels[i] ? 1 : 0) + rand();
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < 6; j++) X.data[i * 6 + j] = labels[i] * 3 * (j === labels[i] ? 1 : 0) + rand();
   const embeddings = (epoch: number) => {
     const Z = { data: new Float64Array(n * 4), rows: n, cols: 4 };
-    for (let i = 0; i < n; i++) for (let j = 0; j < 4; j++) Z.data[i * 4 + j] = (epoch * labels[i] * (j + 1)) / 2 + rand() * 2;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < 4; j++) Z.data[i * 4 + j] = (epoch * labels[i] * (j + 1)) / 2 + rand() * 2;
     return Z;
   };
   return { X, labels, embeddings };
@@ -45,7 +47,14 @@ describe('DseTracker#record', () => {
     // 1 subset for DSE, 3 classes x (2 + 1) for each DSMI
     expect((spectra.mock.calls[0][3] as Int32Array[]).length).toBe(1 + 9 + 9);
     expect(r.dse).toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma: 2 }));
-    expect(r.dsmiX).toBe(diffusionSpectralMutualInformationSync(Z, Float64Array.from(inputClusters), { gaussianKernelSigma: 2, numRepetitions: 2, referenceDiscrete: false, precomputedClusters: inputClusters }).value);
+    expect(r.dsmiX).toBe(
+      diffusionSpectralMutualInformationSync(Z, Float64Array.from(inputClusters), {
+        gaussianKernelSigma: 2,
+        numRepetitions: 2,
+        referenceDiscrete: false,
+        precomputedClusters: inputClusters,
+      }).value,
+    );
   });
 
   it('computes DSE(Z), DSMI(Z;Y) and DSMI(Z;X) exactly as the library calls do', async () => {
@@ -56,11 +65,19 @@ describe('DseTracker#record', () => {
     const r = await tracker.record({ epoch: 2, layer: 'fc', embeddings: Z });
     const { gaussianKernelSigma, t, randomSeed, numRepetitions, nClusters } = options;
     expect(r.dse).toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma, t, randomSeed }));
-    expect(r.dsmiY).toBe(diffusionSpectralMutualInformationSync(Z, labels, { gaussianKernelSigma, t, randomSeed, numRepetitions }).value);
+    expect(r.dsmiY).toBe(
+      diffusionSpectralMutualInformationSync(Z, labels, { gaussianKernelSigma, t, randomSeed, numRepetitions }).value,
+    );
     const inputClusters = spectralClusteringSync(X, { nClusters });
     expect(Array.from(await tracker.inputClusters())).toEqual(Array.from(inputClusters));
     // with precomputed clusters, and also what DSMI computes when it clusters the inputs itself
-    const direct = diffusionSpectralMutualInformationSync(Z, X, { gaussianKernelSigma, t, randomSeed, numRepetitions, nClusters });
+    const direct = diffusionSpectralMutualInformationSync(Z, X, {
+      gaussianKernelSigma,
+      t,
+      randomSeed,
+      numRepetitions,
+      nClusters,
+    });
     expect(r.dsmiX).toBe(direct.value);
     expect(r).toMatchObject({ layer: 'fc', epoch: 2, rows: 120, cols: 4 });
     expect(r.seconds).toBeGreaterThan(0);
@@ -70,22 +87,52 @@ describe('DseTracker#record', () => {
     const { labels, embeddings } = data();
     const wide = BigInt64Array.from(labels, (l) => 2n ** 60n + BigInt(l));
     const Z = embeddings(2);
-    const r = await new DseTracker({ labels: wide, gaussianKernelSigma: 2, numRepetitions: 2 }).record({ epoch: 1, embeddings: Z });
-    expect(r.dsmiY).toBe(diffusionSpectralMutualInformationSync(Z, labels, { gaussianKernelSigma: 2, numRepetitions: 2 }).value);
+    const r = await new DseTracker({ labels: wide, gaussianKernelSigma: 2, numRepetitions: 2 }).record({
+      epoch: 1,
+      embeddings: Z,
+    });
+    expect(r.dsmiY).toBe(
+      diffusionSpectralMutualInformationSync(Z, labels, { gaussianKernelSigma: 2, numRepetitions: 2 }).value,
+    );
   });
 
   it("passes method 'slq' and its tuning to every DSE and DSMI", async () => {
     const { X, labels, embeddings } = data();
-    const options = { gaussianKernelSigma: 2, numRepetitions: 2, nClusters: 3, randomSeed: 9, method: 'slq' as const, slq: { probes: 8 } };
+    const options = {
+      gaussianKernelSigma: 2,
+      numRepetitions: 2,
+      nClusters: 3,
+      randomSeed: 9,
+      method: 'slq' as const,
+      slq: { probes: 8 },
+    };
     const tracker = new DseTracker({ labels, inputs: X, ...options });
     const Z = embeddings(3);
     const r = await tracker.record({ epoch: 3, embeddings: Z });
     const { gaussianKernelSigma, randomSeed, numRepetitions, nClusters, method, slq } = options;
     expect(r.dse).toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma, randomSeed, method, slq }));
-    expect(r.dse).not.toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma, randomSeed })); // an estimate, not the exact path
+    // an estimate, not the exact path
+    expect(r.dse).not.toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma, randomSeed }));
     expect(Math.abs(r.dse - diffusionSpectralEntropySync(Z, { gaussianKernelSigma, randomSeed }))).toBeLessThan(0.02);
-    expect(r.dsmiY).toBe(diffusionSpectralMutualInformationSync(Z, labels, { gaussianKernelSigma, randomSeed, numRepetitions, method, slq }).value);
-    expect(r.dsmiX).toBe(diffusionSpectralMutualInformationSync(Z, X, { gaussianKernelSigma, randomSeed, numRepetitions, nClusters, method, slq }).value);
+    expect(r.dsmiY).toBe(
+      diffusionSpectralMutualInformationSync(Z, labels, {
+        gaussianKernelSigma,
+        randomSeed,
+        numRepetitions,
+        method,
+        slq,
+      }).value,
+    );
+    expect(r.dsmiX).toBe(
+      diffusionSpectralMutualInformationSync(Z, X, {
+        gaussianKernelSigma,
+        randomSeed,
+        numRepetitions,
+        nClusters,
+        method,
+        slq,
+      }).value,
+    );
     expect(() => new DseTracker({ method: 'fast' as never })).toThrow(/method/);
   });
 
@@ -109,7 +156,11 @@ describe('DseTracker#record', () => {
     expect(spy).not.toHaveBeenCalled();
     expect(r.layer).toBe('embeddings');
     expect(r.dsmiX).toBe(
-      diffusionSpectralMutualInformationSync(Z, X, { referenceDiscrete: false, precomputedClusters: given, numRepetitions: 2 }).value,
+      diffusionSpectralMutualInformationSync(Z, X, {
+        referenceDiscrete: false,
+        precomputedClusters: given,
+        numRepetitions: 2,
+      }).value,
     );
   });
 
@@ -120,7 +171,11 @@ describe('DseTracker#record', () => {
     const tracker = new DseTracker({ labels, gaussianKernelSigma: 3 });
     const a = await tracker.record({ epoch: 1, layer: 'matrix', embeddings: Z });
     const b = await tracker.record({ epoch: 1, layer: 'rows', embeddings: rows });
-    const c = await tracker.record({ epoch: 1, layer: 'tensor-like', embeddings: { shape: [Z.rows, Z.cols], dataSync: () => Z.data } });
+    const c = await tracker.record({
+      epoch: 1,
+      layer: 'tensor-like',
+      embeddings: { shape: [Z.rows, Z.cols], dataSync: () => Z.data },
+    });
     const tensor = tf.tensor2d(Float32Array.from(Z.data), [Z.rows, Z.cols], 'float32');
     const d = await tracker.record({ epoch: 1, layer: 'tfjs', embeddings: tensor });
     tensor.dispose();
@@ -154,7 +209,9 @@ describe('DseTracker#record', () => {
     const { labels, embeddings } = data(60);
     const tracker = new DseTracker({ labels });
     const Z = embeddings(1);
-    await expect(tracker.record({ epoch: 4, layer: 'fc2', embeddings: { data: Z.data.subarray(0, 40), rows: 10, cols: 4 } })).rejects.toMatchObject({
+    await expect(
+      tracker.record({ epoch: 4, layer: 'fc2', embeddings: { data: Z.data.subarray(0, 40), rows: 10, cols: 4 } }),
+    ).rejects.toMatchObject({
       code: 'ERR_DSE_SHAPE',
       message: 'Expected 60 rows (one per label) for embeddings but received shape [10, 4] (layer "fc2", epoch 4)',
     });
@@ -164,14 +221,32 @@ describe('DseTracker#record', () => {
     const { labels, embeddings } = data(60);
     const tracker = new DseTracker({ labels });
     await tracker.record({ epoch: 1, embeddings: embeddings(1) });
-    await expect(tracker.record({ epoch: 1, embeddings: embeddings(1) })).rejects.toMatchObject({ code: 'ERR_DSE_OPTION' });
-    await expect(tracker.record({ epoch: Number.NaN, embeddings: embeddings(1) })).rejects.toMatchObject({ code: 'ERR_DSE_OPTION' });
+    await expect(tracker.record({ epoch: 1, embeddings: embeddings(1) })).rejects.toMatchObject({
+      code: 'ERR_DSE_OPTION',
+    });
+    await expect(tracker.record({ epoch: Number.NaN, embeddings: embeddings(1) })).rejects.toMatchObject({
+      code: 'ERR_DSE_OPTION',
+    });
     expect(() => new DseTracker({ labels, sigma: 3 } as never)).toThrow(/Unknown option "sigma" for DseTracker/);
-    expect(() => new DseTracker({ labels: [[1, 2], [3, 4]] as never })).toThrow(/one label per row/);
-    expect(() => new DseTracker({ labels, inputs: { data: new Float64Array(10), rows: 5, cols: 2 } })).toThrow(/one label per row of inputs \(5\)/);
-    expect(() => new DseTracker({ labels, inputClusters: [1, 2] })).toThrow('Expected one label per row of labels (60) for inputClusters but received 2 labels');
+    expect(
+      () =>
+        new DseTracker({
+          labels: [
+            [1, 2],
+            [3, 4],
+          ] as never,
+        }),
+    ).toThrow(/one label per row/);
+    expect(() => new DseTracker({ labels, inputs: { data: new Float64Array(10), rows: 5, cols: 2 } })).toThrow(
+      /one label per row of inputs \(5\)/,
+    );
+    expect(() => new DseTracker({ labels, inputClusters: [1, 2] })).toThrow(
+      'Expected one label per row of labels (60) for inputClusters but received 2 labels',
+    );
     expect(() => new DseTracker({ inputClusters: [1, 2.5] })).toThrow(/inputClusters\[1\]/);
-    await expect(new DseTracker({}).writeReport(path.join(tmp, 'none.html'))).rejects.toMatchObject({ code: 'ERR_DSE_SHAPE' });
+    await expect(new DseTracker({}).writeReport(path.join(tmp, 'none.html'))).rejects.toMatchObject({
+      code: 'ERR_DSE_SHAPE',
+    });
   });
 
   it('without labels or inputs computes DSE(Z) only', async () => {
@@ -186,22 +261,25 @@ describe('DseTracker#record', () => {
 });
 
 describe('DseTracker#record on the event loop', () => {
-  it('checks the embeddings for non-finite values a slice at a time, letting the event loop turn between slices', async () => {
-    // 1200 x 512 values: three slices of 2^18; the NaN is in the third.
-    const Z = { data: new Float64Array(1200 * 512).fill(0.5), rows: 1200, cols: 512 };
-    Z.data[1199 * 512 + 7] = NaN;
-    const events: string[] = [];
-    const p = new DseTracker().record({ epoch: 1, embeddings: Z }).catch((e: unknown) => {
-      events.push('rejected');
-      return e;
-    });
-    Z.data.fill(0.5); // copied at the call: this changes nothing
-    setImmediate(() => events.push('event loop turned'));
-    const e = (await p) as Error & { code: string };
-    expect(events).toEqual(['event loop turned', 'rejected']);
-    expect(e.code).toBe('ERR_DSE_NON_FINITE');
-    expect(e.message).toBe('Expected finite numbers in embeddings but received NaN at row 1199, column 7');
-  });
+  it(
+    'checks the embeddings for non-finite values a slice at a time, letting the event loop turn between ' + 'slices',
+    async () => {
+      // 1200 x 512 values: three slices of 2^18; the NaN is in the third.
+      const Z = { data: new Float64Array(1200 * 512).fill(0.5), rows: 1200, cols: 512 };
+      Z.data[1199 * 512 + 7] = NaN;
+      const events: string[] = [];
+      const p = new DseTracker().record({ epoch: 1, embeddings: Z }).catch((e: unknown) => {
+        events.push('rejected');
+        return e;
+      });
+      Z.data.fill(0.5); // copied at the call: this changes nothing
+      setImmediate(() => events.push('event loop turned'));
+      const e = (await p) as Error & { code: string };
+      expect(events).toEqual(['event loop turned', 'rejected']);
+      expect(e.code).toBe('ERR_DSE_NON_FINITE');
+      expect(e.message).toBe('Expected finite numbers in embeddings but received NaN at row 1199, column 7');
+    },
+  );
 
   it('reuses the copy of a finished record for the next of the same shape, with the right values', async () => {
     const { labels, embeddings } = data();
@@ -213,7 +291,9 @@ describe('DseTracker#record on the event loop', () => {
     expect(slice).toHaveBeenCalledTimes(1); // the first record's copy serves the later ones
     for (const [i, Z] of Zs.entries()) {
       expect(results[i].dse).toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma: 2 }));
-      expect(results[i].dsmiY).toBe(diffusionSpectralMutualInformationSync(Z, labels, { gaussianKernelSigma: 2, numRepetitions: 2 }).value);
+      expect(results[i].dsmiY).toBe(
+        diffusionSpectralMutualInformationSync(Z, labels, { gaussianKernelSigma: 2, numRepetitions: 2 }).value,
+      );
     }
   });
 });
@@ -222,7 +302,8 @@ describe('DseTracker#writeReport / #writeCsv', () => {
   it('writes the report with the three charts and a CSV with every record', async () => {
     const { X, labels, embeddings } = data();
     const tracker = new DseTracker({ labels, inputs: X, nClusters: 3, numRepetitions: 2 });
-    for (const layer of ['L1', 'L2']) for (const epoch of [10, 2, 1]) await tracker.record({ epoch, layer, embeddings: embeddings(epoch) });
+    for (const layer of ['L1', 'L2'])
+      for (const epoch of [10, 2, 1]) await tracker.record({ epoch, layer, embeddings: embeddings(epoch) });
     const html = path.join(tmp, 'r.html');
     const bytes = await tracker.writeReport(html, { title: 'Tracker test' });
     const page = fs.readFileSync(html, 'utf8');
@@ -235,7 +316,14 @@ describe('DseTracker#writeReport / #writeCsv', () => {
     tracker.writeCsv(csvFile);
     const lines = fs.readFileSync(csvFile, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(7);
-    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(':'))).toEqual(['L1:1', 'L1:2', 'L1:10', 'L2:1', 'L2:2', 'L2:10']);
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(':'))).toEqual([
+      'L1:1',
+      'L1:2',
+      'L1:10',
+      'L2:1',
+      'L2:2',
+      'L2:10',
+    ]);
     // the numeric columns (epoch .. rows_used) parse as numbers, each record's at full precision
     const numbers = parseCsv(lines.map((l) => l.split(',').slice(1, 9).join(',')).join('\n'));
     expect(numbers.header).toEqual(['epoch', 'rows', 'cols', 'dse', 'dsmi_zy', 'dsmi_zx', 'seconds', 'rows_used']);
@@ -246,46 +334,74 @@ describe('DseTracker#writeReport / #writeCsv', () => {
 });
 
 describe('DseTracker options', () => {
-  it('takes inputClusters alone for DSMI(Z;X), as precomputed_clusters: the same value as with the inputs', async () => {
-    const { X, labels, embeddings } = data();
-    const clusters = spectralClusteringSync(X, { nClusters: 3 });
-    const withInputs = new DseTracker({ labels, inputs: X, inputClusters: clusters, numRepetitions: 2 });
-    const alone = new DseTracker({ labels, inputClusters: clusters, numRepetitions: 2 });
-    const Z = embeddings(2);
-    const a = await withInputs.record({ epoch: 1, embeddings: Z });
-    const b = await alone.record({ epoch: 1, embeddings: Z });
-    expect(b.dsmiX).toBe(a.dsmiX);
-    expect(b.dsmiX).toBe(diffusionSpectralMutualInformationSync(Z, X, { precomputedClusters: clusters, referenceDiscrete: false, numRepetitions: 2 }).value);
-    expect(alone.options().inputClusters).toBe('given (3 clusters)');
-    // the clusters alone set the rows the embeddings must have
-    const onlyClusters = new DseTracker({ inputClusters: clusters });
-    expect(onlyClusters.rows).toBe(120);
-    await expect(onlyClusters.record({ epoch: 1, embeddings: { data: new Float64Array(8), rows: 4, cols: 2 } })).rejects.toThrow(
-      'Expected 120 rows (one per input cluster label) for embeddings but received shape [4, 2] (layer "embeddings", epoch 1)',
-    );
-  });
+  it(
+    'takes inputClusters alone for DSMI(Z;X), as precomputed_clusters: the same value as with the ' + 'inputs',
+    async () => {
+      const { X, labels, embeddings } = data();
+      const clusters = spectralClusteringSync(X, { nClusters: 3 });
+      const withInputs = new DseTracker({ labels, inputs: X, inputClusters: clusters, numRepetitions: 2 });
+      const alone = new DseTracker({ labels, inputClusters: clusters, numRepetitions: 2 });
+      const Z = embeddings(2);
+      const a = await withInputs.record({ epoch: 1, embeddings: Z });
+      const b = await alone.record({ epoch: 1, embeddings: Z });
+      expect(b.dsmiX).toBe(a.dsmiX);
+      expect(b.dsmiX).toBe(
+        diffusionSpectralMutualInformationSync(Z, X, {
+          precomputedClusters: clusters,
+          referenceDiscrete: false,
+          numRepetitions: 2,
+        }).value,
+      );
+      expect(alone.options().inputClusters).toBe('given (3 clusters)');
+      // the clusters alone set the rows the embeddings must have
+      const onlyClusters = new DseTracker({ inputClusters: clusters });
+      expect(onlyClusters.rows).toBe(120);
+      await expect(
+        onlyClusters.record({ epoch: 1, embeddings: { data: new Float64Array(8), rows: 4, cols: 2 } }),
+      ).rejects.toThrow(
+        'Expected 120 rows (one per input cluster label) for embeddings ' +
+          'but received shape [4, 2] (layer "embeddings", epoch 1)',
+      );
+    },
+  );
 
   it('checks everything in the constructor, before any training', () => {
     const { X, labels } = data(60);
-    expect(() => new DseTracker({ labels, inputs: X, inputClusters: new Int32Array(59) })).toThrow('Expected one label per row of inputs (60) for inputClusters but received 59 labels');
-    expect(() => new DseTracker({ inputClusters: 'abc' as never })).toThrow(/Expected an array of integer cluster labels/);
+    expect(() => new DseTracker({ labels, inputs: X, inputClusters: new Int32Array(59) })).toThrow(
+      'Expected one label per row of inputs (60) for inputClusters but received 59 labels',
+    );
+    expect(() => new DseTracker({ inputClusters: 'abc' as never })).toThrow(
+      /Expected an array of integer cluster labels/,
+    );
     expect(() => new DseTracker({ inputClusters: [] })).toThrow(/at least 1 cluster label/);
     expect(() => new DseTracker({ gaussianKernelSigma: -1 })).toThrow(/gaussianKernelSigma/);
   });
 });
 
 describe('DseTracker signal and onProgress', () => {
-  it('reports the entropies computed (1 for DSE, then classes x (numRepetitions + 1) per DSMI) and ends at the total', async () => {
-    const { X, labels, embeddings } = data();
-    const tracker = new DseTracker({ labels, inputs: X, nClusters: 3, numRepetitions: 2 });
-    const calls: [number, number][] = [];
-    await tracker.record({ epoch: 1, embeddings: embeddings(1), onProgress: (d, t) => calls.push([d, t]) });
-    expect(calls[0]).toEqual([1, 1 + 9 + 9]);
-    expect(calls.at(-1)).toEqual([19, 19]);
-    for (let i = 1; i < calls.length; i++) expect(calls[i][0]).toBeGreaterThanOrEqual(calls[i - 1][0]);
-    // a throwing callback does not take the record down
-    await expect(tracker.record({ epoch: 2, embeddings: embeddings(2), onProgress: () => { throw new Error('x'); } })).resolves.toMatchObject({ epoch: 2 });
-  });
+  it(
+    'reports the entropies computed (1 for DSE, then classes x (numRepetitions + 1) per DSMI) and ends at the ' +
+      'total',
+    async () => {
+      const { X, labels, embeddings } = data();
+      const tracker = new DseTracker({ labels, inputs: X, nClusters: 3, numRepetitions: 2 });
+      const calls: [number, number][] = [];
+      await tracker.record({ epoch: 1, embeddings: embeddings(1), onProgress: (d, t) => calls.push([d, t]) });
+      expect(calls[0]).toEqual([1, 1 + 9 + 9]);
+      expect(calls.at(-1)).toEqual([19, 19]);
+      for (let i = 1; i < calls.length; i++) expect(calls[i][0]).toBeGreaterThanOrEqual(calls[i - 1][0]);
+      // a throwing callback does not take the record down
+      await expect(
+        tracker.record({
+          epoch: 2,
+          embeddings: embeddings(2),
+          onProgress: () => {
+            throw new Error('x');
+          },
+        }),
+      ).resolves.toMatchObject({ epoch: 2 });
+    },
+  );
 
   it('aborts a record (nothing kept) and a report (nothing written) with an AbortError', async () => {
     const { labels, embeddings } = data();
@@ -296,7 +412,9 @@ describe('DseTracker signal and onProgress', () => {
     await expect(p).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
     expect(tracker.results()).toHaveLength(0);
     expect(tracker.has('embeddings', 1)).toBe(false);
-    await expect(tracker.record({ epoch: 1, embeddings: embeddings(1), signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    await expect(
+      tracker.record({ epoch: 1, embeddings: embeddings(1), signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ code: 'ABORT_ERR' });
     await tracker.record({ epoch: 1, embeddings: embeddings(1) });
     const file = path.join(tmp, 'aborted.html');
     const ac2 = new AbortController();
@@ -306,10 +424,19 @@ describe('DseTracker signal and onProgress', () => {
     expect(fs.existsSync(file)).toBe(false);
     const progress: [number, number][] = [];
     await tracker.writeReport(file, { onProgress: (d, t) => progress.push([d, t]) });
-    expect(progress).toEqual([[1, 2], [2, 2]]); // DSE(Z) and DSMI(Z;Y)
-    await expect(tracker.record({ epoch: 3, embeddings: embeddings(1), signal: 'no' as never })).rejects.toThrow('Expected an AbortSignal for signal but received "no"');
-    await expect(tracker.writeReport(file, { signal: {} as never })).rejects.toThrow('Expected an AbortSignal for signal but received an object');
-    await expect(tracker.writeReport(file, { onProgress: 1 as never })).rejects.toThrow('Expected a function for onProgress but received 1');
+    expect(progress).toEqual([
+      [1, 2],
+      [2, 2],
+    ]); // DSE(Z) and DSMI(Z;Y)
+    await expect(tracker.record({ epoch: 3, embeddings: embeddings(1), signal: 'no' as never })).rejects.toThrow(
+      'Expected an AbortSignal for signal but received "no"',
+    );
+    await expect(tracker.writeReport(file, { signal: {} as never })).rejects.toThrow(
+      'Expected an AbortSignal for signal but received an object',
+    );
+    await expect(tracker.writeReport(file, { onProgress: 1 as never })).rejects.toThrow(
+      'Expected a function for onProgress but received 1',
+    );
   });
 });
 
@@ -332,13 +459,22 @@ describe('DseTracker#save / #load', () => {
       // the same (layer, epoch) twice, and records of other options or data, are refused
       expect(() => restarted.load(file)).toThrow(/recorded once/);
       expect(() => new DseTracker({ ...options, gaussianKernelSigma: 4 }).load(file)).toThrow(/fingerprint/);
-      expect(() => new DseTracker({ ...options, labels: Int32Array.from(labels).reverse() }).load(file)).toThrow(/fingerprint/);
+      expect(() => new DseTracker({ ...options, labels: Int32Array.from(labels).reverse() }).load(file)).toThrow(
+        /fingerprint/,
+      );
     }
     const bad = path.join(tmp, 'bad.json');
     fs.writeFileSync(bad, '{"records": 1}');
     expect(() => first.load(bad)).toThrow(/Expected JSON saved by DseTracker#save/);
     expect(() => first.load(path.join(tmp, 'missing.json'))).toThrow(/Could not read/);
-    fs.writeFileSync(bad, JSON.stringify({ format: 'dse-tracker', version: 1, records: [{ layer: 'x', epoch: 1, rows: 3, cols: 2, dse: 'NaN', dsmiY: null, dsmiX: null, seconds: 0 }] }));
+    fs.writeFileSync(
+      bad,
+      JSON.stringify({
+        format: 'dse-tracker',
+        version: 1,
+        records: [{ layer: 'x', epoch: 1, rows: 3, cols: 2, dse: 'NaN', dsmiY: null, dsmiX: null, seconds: 0 }],
+      }),
+    );
     expect(() => new DseTracker().load(bad)).toThrow(/Expected a finite number for dse of records\[0\]/);
   });
 

@@ -36,13 +36,19 @@ describe('eigenvalues on the two-stage path (n >= 1500)', () => {
       ] as const;
       for (const [precision, kind, input] of cases) {
         const tolerance = TOLERANCE[name][precision];
-        it(`${precision} of a ${kind}, ${X.rows} x ${X.cols}, sigma ${sigma}: numpy's eigenvalues within ${tolerance}`, () => {
-          const ev = Array.from(diffusionEigenvaluesSync(input, { gaussianKernelSigma: sigma, precision })).sort((a, b) => a - b);
-          expect(ev).toHaveLength(X.rows);
-          expect(maxAbsDifference(ev, expected)).toBeLessThan(tolerance);
-          // The top eigenvalue of a diffusion operator is 1.
-          expect(Math.abs(ev[ev.length - 1] - 1)).toBeLessThan(tolerance);
-        });
+        it(
+          `${precision} of a ${kind}, ${X.rows} x ${X.cols}, sigma ${sigma}: numpy's eigenvalues within ` +
+            `${tolerance}`,
+          () => {
+            const ev = Array.from(diffusionEigenvaluesSync(input, { gaussianKernelSigma: sigma, precision })).sort(
+              (a, b) => a - b,
+            );
+            expect(ev).toHaveLength(X.rows);
+            expect(maxAbsDifference(ev, expected)).toBeLessThan(tolerance);
+            // The top eigenvalue of a diffusion operator is 1.
+            expect(Math.abs(ev[ev.length - 1] - 1)).toBeLessThan(tolerance);
+          },
+        );
       }
     }
   }

@@ -51,7 +51,25 @@ describe('the exported option types', () => {
     const noProgress: DiffusionSpectralMutualInformationSyncOptions = { onProgress };
     // @ts-expect-error: the Sync form refuses signal
     const noSignal: DiffusionSpectralEntropySyncOptions = { signal };
-    expect([dsmi, asmi, dse, ase, eig, sc, cheb, control, rec, report, trackerControl, render, scale, syncDsmi, syncDse, noProgress, noSignal]).toHaveLength(17);
+    expect([
+      dsmi,
+      asmi,
+      dse,
+      ase,
+      eig,
+      sc,
+      cheb,
+      control,
+      rec,
+      report,
+      trackerControl,
+      render,
+      scale,
+      syncDsmi,
+      syncDse,
+      noProgress,
+      noSignal,
+    ]).toHaveLength(17);
 
     // and the calls take them, with the values the types promise
     const X = { data: Float64Array.from({ length: 40 }, (_v, i) => (i * 7919) % 13), rows: 20, cols: 2 };

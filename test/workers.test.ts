@@ -15,10 +15,14 @@ const DIST = path.join(ROOT, 'dist', 'index.js');
 beforeAll(() => {
   if (!fs.existsSync(DIST)) {
     // Type errors elsewhere are `npm run lint`'s business: tsc still writes dist/.
-    spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.json')], {
-      cwd: ROOT,
-      stdio: 'pipe',
-    });
+    spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.json')],
+      {
+        cwd: ROOT,
+        stdio: 'pipe',
+      },
+    );
     if (!fs.existsSync(DIST)) throw new Error('tsc did not write dist/index.js');
   }
 }, 120_000);
@@ -53,40 +57,43 @@ function once<T>(w: Worker, event: 'message' | 'exit'): Promise<T> {
 }
 
 describe('worker_threads', () => {
-  it('loads the addon in 4 workers that compute at the same time, each its own data, equal to the main thread', async () => {
-    const jobs = [0, 1, 2, 3].map((i) => ({ X: uniformMatrix(300 + 60 * i, 8, 101 + i), sigma: [0.5, 1, 2, 5][i] }));
-    const expected = jobs.map((j) => diffusionSpectralEntropySync(j.X, { gaussianKernelSigma: j.sigma }));
-    expect(new Set(expected).size).toBe(4); // four different problems
+  it(
+    'loads the addon in 4 workers that compute at the same time, each its own data, equal to the main ' + 'thread',
+    async () => {
+      const jobs = [0, 1, 2, 3].map((i) => ({ X: uniformMatrix(300 + 60 * i, 8, 101 + i), sigma: [0.5, 1, 2, 5][i] }));
+      const expected = jobs.map((j) => diffusionSpectralEntropySync(j.X, { gaussianKernelSigma: j.sigma }));
+      expect(new Set(expected).size).toBe(4); // four different problems
 
-    const workers = jobs.map(
-      (j) =>
-        new Worker(COMPUTE_WORKER, {
-          eval: true,
-          workerData: { dist: DIST, data: j.X.data, rows: j.X.rows, cols: j.X.cols, sigma: j.sigma },
-        }),
-    );
-    const exited = workers.map((w) => once<number>(w, 'exit'));
-    try {
-      // All four have loaded the addon before any computes; then they start together.
-      await Promise.all(workers.map((w) => once(w, 'message')));
-      const results = workers.map((w) => once<ComputeResult>(w, 'message'));
-      for (const w of workers) w.postMessage('go');
-      const got = await Promise.all(results);
+      const workers = jobs.map(
+        (j) =>
+          new Worker(COMPUTE_WORKER, {
+            eval: true,
+            workerData: { dist: DIST, data: j.X.data, rows: j.X.rows, cols: j.X.cols, sigma: j.sigma },
+          }),
+      );
+      const exited = workers.map((w) => once<number>(w, 'exit'));
+      try {
+        // All four have loaded the addon before any computes; then they start together.
+        await Promise.all(workers.map((w) => once(w, 'message')));
+        const results = workers.map((w) => once<ComputeResult>(w, 'message'));
+        for (const w of workers) w.postMessage('go');
+        const got = await Promise.all(results);
 
-      expect(new Set(got.map((r) => r.threadId)).size).toBe(4);
-      got.forEach((r, i) => {
-        expect([i, r.sync]).toEqual([i, expected[i]]);
-        expect([i, r.async]).toEqual([i, expected[i]]);
-        expect(r.info.blas).toBe(buildInfo().blas);
-      });
-      // The workers end by themselves (nothing of the addon keeps their loops alive).
-      expect(await Promise.all(exited)).toEqual([0, 0, 0, 0]);
-    } finally {
-      await Promise.all(workers.map((w) => w.terminate()));
-    }
-    // And the main thread still computes the same.
-    expect(diffusionSpectralEntropySync(jobs[2].X, { gaussianKernelSigma: jobs[2].sigma })).toBe(expected[2]);
-  });
+        expect(new Set(got.map((r) => r.threadId)).size).toBe(4);
+        got.forEach((r, i) => {
+          expect([i, r.sync]).toEqual([i, expected[i]]);
+          expect([i, r.async]).toEqual([i, expected[i]]);
+          expect(r.info.blas).toBe(buildInfo().blas);
+        });
+        // The workers end by themselves (nothing of the addon keeps their loops alive).
+        expect(await Promise.all(exited)).toEqual([0, 0, 0, 0]);
+      } finally {
+        await Promise.all(workers.map((w) => w.terminate()));
+      }
+      // And the main thread still computes the same.
+      expect(diffusionSpectralEntropySync(jobs[2].X, { gaussianKernelSigma: jobs[2].sigma })).toBe(expected[2]);
+    },
+  );
 
   // In a child process: a crash there (e.g. a C++ exception escaping while the worker's
   // environment shuts down) fails this test with its output instead of killing the test runner.
@@ -123,7 +130,9 @@ const Y = { data: new Float64Array(200 * 4).map((_, i) => Math.sin(i * 1.7)), ro
   const after = d.diffusionSpectralEntropySync(Y, { gaussianKernelSigma: 1 });
   const afterAsync = await d.diffusionSpectralEntropy(Y, { gaussianKernelSigma: 1 });
   // A new worker still loads the addon and computes.
-  const w = new Worker('const { parentPort, workerData } = require("worker_threads"); const d = require(workerData.dist); parentPort.postMessage(d.diffusionSpectralEntropySync(workerData.Y, { gaussianKernelSigma: 1 }));', { eval: true, workerData: { dist: ${JSON.stringify(DIST)}, Y } });
+  const w = new Worker('const { parentPort, workerData } = require("worker_threads"); const d = ' +
+    'require(workerData.dist); parentPort.postMessage(d.diffusionSpectralEntropySync(workerData.Y, { ' +
+      'gaussianKernelSigma: 1 }));', { eval: true, workerData: { dist: ${JSON.stringify(DIST)}, Y } });
   const fresh = await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
   await w.terminate();
   console.log(JSON.stringify({ before, after, afterAsync, fresh, runs }));

@@ -59,7 +59,7 @@ export function checkWritable(outputs: [string, string][]): void {
     } catch {
       throw fail(`the folder ${JSON.stringify(dir)} is not writable`);
     }
-    let st: fs.Stats | null = null;
+    let st: fs.Stats | null;
     try {
       st = fs.statSync(file);
     } catch {
@@ -93,14 +93,26 @@ export function checkOutputs(outputs: [string, string][], inputs: [string, strin
     if (id === null) {
       // Not there yet: two outputs may still name the same new file.
       const key = `new:${path.resolve(file)}`;
-      if (outs.has(key)) throw new DseError('ERR_DSE_IO', `Expected different files for ${outs.get(key)} and ${flag} but both are ${JSON.stringify(file)}`);
+      if (outs.has(key))
+        throw new DseError(
+          'ERR_DSE_IO',
+          `Expected different files for ${outs.get(key)} and ${flag} but both are ${JSON.stringify(file)}`,
+        );
       outs.set(key, flag);
       continue;
     }
     const input = seen.get(id);
     if (input !== undefined)
-      throw new DseError('ERR_DSE_IO', `Expected an output file that is not an input for ${flag} but ${JSON.stringify(file)} is ${input}: it would be overwritten`);
-    if (outs.has(id)) throw new DseError('ERR_DSE_IO', `Expected different files for ${outs.get(id)} and ${flag} but both are ${JSON.stringify(file)}`);
+      throw new DseError(
+        'ERR_DSE_IO',
+        `Expected an output file that is not an input for ${flag} but ${JSON.stringify(file)} is ${input}: it would ` +
+          `be overwritten`,
+      );
+    if (outs.has(id))
+      throw new DseError(
+        'ERR_DSE_IO',
+        `Expected different files for ${outs.get(id)} and ${flag} but both are ${JSON.stringify(file)}`,
+      );
     outs.set(id, flag);
   }
 }

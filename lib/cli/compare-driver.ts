@@ -60,7 +60,8 @@ except Exception as e:
     fail('import', module=req['module'], message=one_line(e))
 fn = getattr(mod, req['function'], None)
 if not callable(fn):
-    fail('api', message='module %s (%s) has no function %s' % (req['module'], getattr(mod, '__file__', '?'), req['function']))
+    fail('api', message='module %s (%s) has no function ' +
+      '%s' % (req['module'], getattr(mod, '__file__', '?'), req['function']))
 
 version = getattr(mod, '__version__', None)
 if version is None:

@@ -75,7 +75,10 @@ const OURS_ONLY = new Set(['precision', 'method', 'slq']);
  * // { function: 'adjacency_spectral_entropy', kwargs: { use_knn: true, knn: 10, max_N: 10000, random_seed: 0 } }
  * ```
  */
-export function pythonCall(fn: LibraryFunction, options: Record<string, unknown>): { function: string; kwargs: Record<string, unknown> } {
+export function pythonCall(
+  fn: LibraryFunction,
+  options: Record<string, unknown>,
+): { function: string; kwargs: Record<string, unknown> } {
   const kwargs: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options)) {
     if (OURS_ONLY.has(name) || name === 'precomputedClusters') continue;
@@ -89,7 +92,10 @@ export function pythonCall(fn: LibraryFunction, options: Record<string, unknown>
 
 /** JSON in which bigints (seeds beyond 2^53) are written as integers, as Python's json reads them. */
 export function jsonWithBigInts(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `@@bigint:${v}@@` : v)).replace(/"@@bigint:(-?\d+)@@"/g, '$1');
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `@@bigint:${v}@@` : v)).replace(
+    /"@@bigint:(-?\d+)@@"/g,
+    '$1',
+  );
 }
 
 /** A file as the Python side reads it: the path and the .npz member. */
@@ -134,7 +140,10 @@ export interface PythonRun {
 }
 
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.length ? lines[lines.length - 1] : '';
 }
 
@@ -147,13 +156,22 @@ function driverError(python: string, e: Record<string, unknown>): DseError {
   const message = String(e.message ?? '');
   switch (e.error) {
     case 'import':
-      return new DseError('ERR_DSE_PYTHON', `Could not import ${String(e.module)} in ${python} (${message}): ${installHint(python)}`);
+      return new DseError(
+        'ERR_DSE_PYTHON',
+        `Could not import ${String(e.module)} in ${python} (${message}): ${installHint(python)}`,
+      );
     case 'api':
-      return new DseError('ERR_DSE_PYTHON', `Expected the Python package dse_dsmi's functions in ${python} but ${message}: ${installHint(python)}`);
+      return new DseError(
+        'ERR_DSE_PYTHON',
+        `Expected the Python package dse_dsmi's functions in ${python} but ${message}: ${installHint(python)}`,
+      );
     case 'load':
       return new DseError('ERR_DSE_PYTHON', `The Python side could not load the data with numpy: ${message}`);
     default:
-      return new DseError('ERR_DSE_PYTHON', `The Python reference raised ${message}${e.where ? ` (at ${String(e.where)})` : ''}`);
+      return new DseError(
+        'ERR_DSE_PYTHON',
+        `The Python reference raised ${message}${e.where ? ` (at ${String(e.where)})` : ''}`,
+      );
   }
 }
 
@@ -203,14 +221,21 @@ export function runPython(run: PythonRun, request: PythonRequest): Promise<Pytho
           new DseError(
             'ERR_DSE_PYTHON',
             e.code === 'ENOENT'
-              ? `Could not run --python ${JSON.stringify(python)}: no such executable (give the path of the Python that has dse-dsmi installed)`
+              ? `Could not run --python ${JSON.stringify(python)}: no such executable (give the path of the Python ` +
+                  `that has dse-dsmi installed)`
               : `Could not run --python ${JSON.stringify(python)}: ${e.message}`,
           ),
         ),
       ),
     );
     const done = (status: number | null, signal: NodeJS.Signals | null) => {
-      if (timedOut) return reject(new DseError('ERR_DSE_PYTHON', `The Python side took longer than --timeout ${run.timeoutSeconds} s: stopped it`));
+      if (timedOut)
+        return reject(
+          new DseError(
+            'ERR_DSE_PYTHON',
+            `The Python side took longer than --timeout ${run.timeoutSeconds} s: stopped it`,
+          ),
+        );
       const line = out
         .split('\n')
         .reverse()
@@ -220,16 +245,32 @@ export function runPython(run: PythonRun, request: PythonRequest): Promise<Pytho
         try {
           parsed = JSON.parse(line.slice(RESULT_MARK.length)) as Record<string, unknown>;
         } catch {
-          return reject(new DseError('ERR_DSE_PYTHON', `The Python side (${python}) printed a result line that is not JSON: ${line.slice(0, 200)}`));
+          return reject(
+            new DseError(
+              'ERR_DSE_PYTHON',
+              `The Python side (${python}) printed a result line that is not JSON: ${line.slice(0, 200)}`,
+            ),
+          );
         }
         if (parsed.error !== undefined) return reject(driverError(python, parsed));
         if (status === 0) return resolve(parsed as unknown as PythonResult);
       }
       const last = lastLine(err);
       const missing = /^(?:ModuleNotFoundError|ImportError): .*?'([^']+)'/.exec(last);
-      if (missing) return reject(new DseError('ERR_DSE_PYTHON', `Could not import ${missing[1]} in ${python} (${last}): ${installHint(python)}`));
+      if (missing)
+        return reject(
+          new DseError(
+            'ERR_DSE_PYTHON',
+            `Could not import ${missing[1]} in ${python} (${last}): ${installHint(python)}`,
+          ),
+        );
       const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
-      reject(new DseError('ERR_DSE_PYTHON', `The Python side (${python}) ${how}${last ? `: ${last}` : ' and printed nothing'}`));
+      reject(
+        new DseError(
+          'ERR_DSE_PYTHON',
+          `The Python side (${python}) ${how}${last ? `: ${last}` : ' and printed nothing'}`,
+        ),
+      );
     };
     // After a timeout, 'exit' settles it: a grandchild could keep the pipes open.
     child.on('exit', (status, signal) => {
@@ -266,7 +307,10 @@ interface CompareFlags extends EntropyFlags, Omit<MiFlags, 'json' | 'key'> {
 /** Default relative tolerances: 1e-8, and the kNN adjacency's documented bounds where distances tie. */
 export const DEFAULT_RTOL = 1e-8;
 export const KNN_RTOL = { entropy: 1e-5, mi: 1e-4 };
-/** Default absolute tolerance in bits, the test suite's golden comparison: MI near 0 is a difference of ~10-bit entropies. */
+/**
+ * Default absolute tolerance in bits, the test suite's golden comparison: MI near 0 is a difference of ~10-bit
+ * entropies.
+ */
 export const DEFAULT_ATOL = 1e-10;
 /** `--precision float32` against the reference's float64 value (bench/README.md). */
 export const FLOAT32_ATOL = 1e-4;
@@ -276,7 +320,11 @@ export const FLOAT32_ATOL = 1e-4;
  * kind. A comparison whose values are random on one side or both (Chebyshev probes, method
  * 'slq', no seed where rows are drawn) has no default: it needs `--atol` or `--rtol`.
  */
-export function tolerance(f: Pick<CompareFlags, 'kind' | 'precision' | 'rtol' | 'atol'>, mi: boolean, random: string | null): Tolerance {
+export function tolerance(
+  f: Pick<CompareFlags, 'kind' | 'precision' | 'rtol' | 'atol'>,
+  mi: boolean,
+  random: string | null,
+): Tolerance {
   if (random !== null && f.rtol === undefined && f.atol === undefined)
     throw new UsageError(`${random}: the values are random, give the tolerance with --atol <bits> (or --rtol)`);
   const float32 = f.precision === 'float32';
@@ -317,18 +365,41 @@ function isText(file: string): boolean {
 
 type OursValue = { value: number; clusters: Int32Array | null };
 
-async function callOurs(fn: LibraryFunction, X: Matrix, reference: Int32Array | Float64Array | Matrix | null, options: Record<string, unknown>): Promise<OursValue> {
+async function callOurs(
+  fn: LibraryFunction,
+  X: Matrix,
+  reference: Int32Array | Float64Array | Matrix | null,
+  options: Record<string, unknown>,
+): Promise<OursValue> {
   switch (fn) {
     case 'diffusionSpectralEntropy':
-      return { value: (await diffusionSpectralEntropyDetailed(X, options as Parameters<typeof diffusionSpectralEntropyDetailed>[1])).value, clusters: null };
+      return {
+        value: (
+          await diffusionSpectralEntropyDetailed(X, options as Parameters<typeof diffusionSpectralEntropyDetailed>[1])
+        ).value,
+        clusters: null,
+      };
     case 'adjacencySpectralEntropy':
-      return { value: (await adjacencySpectralEntropyDetailed(X, options as Parameters<typeof adjacencySpectralEntropyDetailed>[1])).value, clusters: null };
+      return {
+        value: (
+          await adjacencySpectralEntropyDetailed(X, options as Parameters<typeof adjacencySpectralEntropyDetailed>[1])
+        ).value,
+        clusters: null,
+      };
     case 'diffusionSpectralMutualInformation': {
-      const r = await diffusionSpectralMutualInformation(X, reference!, options as Parameters<typeof diffusionSpectralMutualInformation>[2]);
+      const r = await diffusionSpectralMutualInformation(
+        X,
+        reference!,
+        options as Parameters<typeof diffusionSpectralMutualInformation>[2],
+      );
       return { value: r.value, clusters: r.clusters };
     }
     case 'adjacencySpectralMutualInformation': {
-      const r = await adjacencySpectralMutualInformation(X, reference!, options as Parameters<typeof adjacencySpectralMutualInformation>[2]);
+      const r = await adjacencySpectralMutualInformation(
+        X,
+        reference!,
+        options as Parameters<typeof adjacencySpectralMutualInformation>[2],
+      );
       return { value: r.value, clusters: r.clusters };
     }
   }
@@ -353,34 +424,62 @@ export function registerCompare(program: Command, io: CliIo): void {
         'they differ, 2 for data errors and when the Python side cannot run.',
     )
     .argument('<X-file>', 'the embeddings: .npy, .npz or .csv, shape [N, D]')
-    .argument('[reference-file]', 'for DSMI: labels [N], scalars [N] or vectors [N, D\'] (.npy, .npz or .csv)');
+    .argument('[reference-file]', "for DSMI: labels [N], scalars [N] or vectors [N, D'] (.npy, .npz or .csv)");
   addMeasureOptions(cmd);
   addFlags(cmd, ['maxN', 'chebyshev']);
   addReferenceOptions(cmd);
   cmd
     .option('--key <name>', 'array to read from X-file when it is a .npz')
     .option('--reference-key <name>', 'array to read from reference-file when it is a .npz')
-    .addOption(new Option('--python <executable>', 'the Python with dse-dsmi installed').default(process.platform === 'win32' ? 'python' : 'python3'))
+    .addOption(
+      new Option('--python <executable>', 'the Python with dse-dsmi installed').default(
+        process.platform === 'win32' ? 'python' : 'python3',
+      ),
+    )
     .addOption(new Option('--repeat <n>', 'runs of each side; times are medians').argParser(count).default(1))
-    .addOption(new Option('--timeout <seconds>', 'stop the Python side after this long (default: no limit)').argParser(positive))
-    .addOption(new Option('--rtol <x>', `relative tolerance (default ${small(DEFAULT_RTOL)}; kind knn: ${small(KNN_RTOL.entropy)} entropy, ${small(KNN_RTOL.mi)} DSMI)`).argParser(nonNegative))
-    .addOption(new Option('--atol <bits>', `absolute tolerance in bits (default ${small(DEFAULT_ATOL)}; ${small(FLOAT32_ATOL)} with --precision float32)`).argParser(nonNegative))
+    .addOption(
+      new Option('--timeout <seconds>', 'stop the Python side after this long (default: no limit)').argParser(positive),
+    )
+    .addOption(
+      new Option(
+        '--rtol <x>',
+        `relative tolerance (default ${small(DEFAULT_RTOL)}; kind knn: ${small(KNN_RTOL.entropy)} entropy, ` +
+          `${small(KNN_RTOL.mi)} DSMI)`,
+      ).argParser(nonNegative),
+    )
+    .addOption(
+      new Option(
+        '--atol <bits>',
+        `absolute tolerance in bits (default ${small(DEFAULT_ATOL)}; ${small(FLOAT32_ATOL)} with --precision float32)`,
+      ).argParser(nonNegative),
+    )
     .option('--json', 'print JSON: both values, times, peak memories, the difference and the verdict', false)
     .addHelpText('after', kindsHelp())
     .addHelpText(
       'after',
-      '\nExamples:\n  dse compare embeddings.npy --python .venv/bin/python\n  dse compare embeddings.npy labels.npy --repeat 3 --json > compare.json\n' +
-        '  dse compare embeddings.npy --kind knn --max-n 2000 --seed 7\n  dse compare embeddings.npy images.npy --n-clusters 10 --timeout 600',
+      '\nExamples:\n  dse compare embeddings.npy --python .venv/bin/python\n  dse compare embeddings.npy labels.npy ' +
+        '--repeat 3 --json > compare.json\n' +
+        '  dse compare embeddings.npy --kind knn --max-n 2000 --seed 7\n  dse compare embeddings.npy images.npy ' +
+        '--n-clusters 10 --timeout 600',
     )
     .action(async (xFile: string, refFile: string | undefined, givenFlags: CompareFlags, command: Command) => {
       const flags = ownProperties(givenFlags) as CompareFlags;
       checkApplicable(command, flags.kind);
       const mi = refFile !== undefined;
-      for (const name of mi ? ['maxN'] : ['discrete', 'continuous', 'nClusters', 'repetitions', 'clusters', 'referenceKey'])
+      for (const name of mi
+        ? ['maxN']
+        : ['discrete', 'continuous', 'nClusters', 'repetitions', 'clusters', 'referenceKey'])
         if (cliOnly(command, name))
-          throw new UsageError(mi ? `${flagOf(command, name)} applies to entropies only (the reference's DSMI has no max_N)` : `${flagOf(command, name)} applies only with a reference file (DSMI)`);
+          throw new UsageError(
+            mi
+              ? `${flagOf(command, name)} applies to entropies only (the reference's DSMI has no max_N)`
+              : `${flagOf(command, name)} applies only with a reference file (DSMI)`,
+          );
       if (mi && flags.kind === 'knn' && flags.knn !== 10)
-        throw new UsageError(`--knn ${flags.knn} cannot be compared: the reference's adjacency_spectral_mutual_information has no knn keyword (it uses 10)`);
+        throw new UsageError(
+          `--knn ${flags.knn} cannot be compared: the reference's adjacency_spectral_mutual_information has no knn ` +
+            `keyword (it uses 10)`,
+        );
 
       // Our side's call, from the same flag -> option mapping as `dse entropy` / `dse mi`.
       const call = mi ? miCall(flags) : entropyCall(flags);
@@ -399,7 +498,7 @@ export function registerCompare(program: Command, io: CliIo): void {
       const maxN = orNull(flags.maxN);
       const drawsRows = mi || (maxN !== null && X.rows > maxN);
       const random = flags.chebyshev
-        ? '--chebyshev (the reference\'s probes are numpy\'s, unseeded)'
+        ? "--chebyshev (the reference's probes are numpy's, unseeded)"
         : flags.method === 'slq'
           ? '--method slq (an estimate; the reference has no such method)'
           : orNull(flags.seed) === null && drawsRows
@@ -411,7 +510,13 @@ export function registerCompare(program: Command, io: CliIo): void {
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-compare-'));
       const bar = progressBar(io, `dse compare (${flags.kind})`);
       let pyResult: PythonResult;
-      const ours: { values: number[]; seconds: number[]; clusters: Int32Array | null; peakRssBeforeBytes: number; peakRssBytes: number } = {
+      const ours: {
+        values: number[];
+        seconds: number[];
+        clusters: Int32Array | null;
+        peakRssBeforeBytes: number;
+        peakRssBytes: number;
+      } = {
         values: [],
         seconds: [],
         clusters: null,
@@ -429,13 +534,21 @@ export function registerCompare(program: Command, io: CliIo): void {
               : isText(refPath)
                 ? { path: asNpy(loadArray(refPath), tmp, 'reference') }
                 : { path: refPath, key: flags.referenceKey ?? null },
-          clusters: clustersPath === undefined ? null : isText(clustersPath) ? { path: asNpy(loadArray(clustersPath), tmp, 'clusters') } : { path: clustersPath },
+          clusters:
+            clustersPath === undefined
+              ? null
+              : isText(clustersPath)
+                ? { path: asNpy(loadArray(clustersPath), tmp, 'clusters') }
+                : { path: clustersPath },
           kwargs: py.kwargs,
           repeat: flags.repeat,
         };
         bar.start(1 + flags.repeat, `Python (${flags.python})`);
         // One side after the other, never both at once: neither slows the other down.
-        pyResult = await runPython({ python: flags.python, env: io.env, cwd: io.cwd, timeoutSeconds: flags.timeout }, request);
+        pyResult = await runPython(
+          { python: flags.python, env: io.env, cwd: io.cwd, timeoutSeconds: flags.timeout },
+          request,
+        );
         bar.tick('dse-dsmi');
         ours.peakRssBeforeBytes = peakRss();
         for (let r = 0; r < flags.repeat; r++) {
@@ -468,8 +581,13 @@ export function registerCompare(program: Command, io: CliIo): void {
               samePartition: samePartition(pyResult.clusters, ours.clusters),
             }
           : null;
-      const tolText = [tol.rtol ? `${small(tol.rtol)} relative` : '', tol.atol ? `${small(tol.atol)} bits` : ''].filter(Boolean).join(' + ') || '0';
-      const memoryHow = 'peak resident set of each process, the loaded arrays included: getrusage ru_maxrss (Python), process.resourceUsage().maxRSS (Node)';
+      const tolText =
+        [tol.rtol ? `${small(tol.rtol)} relative` : '', tol.atol ? `${small(tol.atol)} bits` : '']
+          .filter(Boolean)
+          .join(' + ') || '0';
+      const memoryHow =
+        'peak resident set of each process, the loaded arrays included: getrusage ru_maxrss (Python), ' +
+        'process.resourceUsage().maxRSS (Node)';
 
       if (flags.json) {
         io.stdout.write(
@@ -484,7 +602,10 @@ export function registerCompare(program: Command, io: CliIo): void {
             D: X.cols,
             referenceShape: ref?.shape ?? null,
             options: { ...options, ...(clustersPath !== undefined ? { precomputedClusters: flags.clusters } : {}) },
-            pythonKeywords: { ...py.kwargs, ...(clustersPath !== undefined ? { precomputed_clusters: flags.clusters } : {}) },
+            pythonKeywords: {
+              ...py.kwargs,
+              ...(clustersPath !== undefined ? { precomputed_clusters: flags.clusters } : {}),
+            },
             repeat: flags.repeat,
             python: {
               executable: flags.python,
@@ -520,8 +641,10 @@ export function registerCompare(program: Command, io: CliIo): void {
         const mb = (b: number | null) => (b === null ? '-' : bytes(b));
         const version = pyResult.module.version ?? 'version unknown';
         io.stdout.write(
-          `${py.function} on ${xFile}${refFile ? ` and ${refFile}` : ''} (${X.rows} x ${X.cols}), --kind ${flags.kind}\n` +
-            `Python ${pyResult.python}, numpy ${pyResult.numpy}, dse_dsmi ${version} (${pyResult.module.file ?? '?'})\n\n` +
+          `${py.function} on ${xFile}${refFile ? ` and ${refFile}` : ''} (${X.rows} x ${X.cols}), --kind ` +
+            `${flags.kind}\n` +
+            `Python ${pyResult.python}, numpy ${pyResult.numpy}, dse_dsmi ${version} ` +
+            `(${pyResult.module.file ?? '?'})\n\n` +
             textTable(
               ['side', 'value (bits)', 'median s', 'peak RSS'],
               [
@@ -530,17 +653,24 @@ export function registerCompare(program: Command, io: CliIo): void {
               ],
             ) +
             `\nrelative difference ${relDiff.toExponential(2)} (absolute ${absDiff.toExponential(2)} bits): ` +
-            `${agree ? 'within' : 'BEYOND'} the tolerance ${tolText}${tol.why === 'given' || tol.why === 'default' ? '' : ` (${tol.why})`}\n` +
-            (clusters ? `clusters: ${clusters.python} in Python, ${clusters.ours} here, ${clusters.samePartition ? 'the same partition' : 'DIFFERENT partitions'}\n` : '') +
-            `speed-up ${speedup.toFixed(2)}x (median of ${flags.repeat} run${flags.repeat > 1 ? 's' : ''} each); memory: ${memoryHow}\n`,
+            `${agree ? 'within' : 'BEYOND'} the tolerance ` +
+            `${tolText}${tol.why === 'given' || tol.why === 'default' ? '' : ` (${tol.why})`}\n` +
+            (clusters
+              ? `clusters: ${clusters.python} in Python, ${clusters.ours} here, ` +
+                `${clusters.samePartition ? 'the same partition' : 'DIFFERENT partitions'}\n`
+              : '') +
+            `speed-up ${speedup.toFixed(2)}x (median of ${flags.repeat} run${flags.repeat > 1 ? 's' : ''} each); ` +
+            `memory: ${memoryHow}\n`,
         );
       }
       if (!agree)
         throw new ExitStatus(
           1,
-          `the values differ beyond the tolerance: Python ${pyResult.value}, here ${oursValue} (relative difference ${relDiff.toExponential(2)}, tolerance ${tolText})` +
+          `the values differ beyond the tolerance: Python ${pyResult.value}, here ${oursValue} (relative difference ` +
+            `${relDiff.toExponential(2)}, tolerance ${tolText})` +
             (Object.prototype.toString.call(xArray.data) === '[object Float32Array]' && flags.precision === 'float64'
-              ? '; X is stored in single (or half) precision, which the reference computes in float32 and this package in float64 (README: Float32Array input)'
+              ? '; X is stored in single (or half) precision, which the reference computes in float32 and this ' +
+                'package in float64 (README: Float32Array input)'
               : '') +
             (clusters && !clusters.samePartition ? '; the two sides clustered the reference differently' : ''),
         );

@@ -50,7 +50,7 @@ export function registerDemo(program: Command, io: CliIo): void {
     )
     .option('--out <file>', 'where to write the report', 'dse-demo-report.html')
     .option('--no-report', 'do not write the report')
-    .option('--seed <n>', 'seed of the label shuffle (and of DSMI\'s random subsets)', seedValue, 0)
+    .option('--seed <n>', "seed of the label shuffle (and of DSMI's random subsets)", seedValue, 0)
     .option('--json', 'print the results as JSON instead of tables', false)
     .action(async (givenFlags: DemoFlags) => {
       const flags = ownProperties(givenFlags) as DemoFlags;
@@ -60,7 +60,10 @@ export function registerDemo(program: Command, io: CliIo): void {
         checkChartPackages();
         checkOutputs(
           [['--out', resolvePath(io, flags.out)]],
-          ['digits_X.npy', 'digits_y.npy'].map((f): [string, string] => [`the bundled data file ${f}`, path.join(dataDir(), f)]),
+          ['digits_X.npy', 'digits_y.npy'].map((f): [string, string] => [
+            `the bundled data file ${f}`,
+            path.join(dataDir(), f),
+          ]),
         );
       }
       const { X, y } = loadDigits();
@@ -106,30 +109,46 @@ export function registerDemo(program: Command, io: CliIo): void {
       let reportBytes = 0;
       if (flags.report) {
         reportFile = resolvePath(io, flags.out);
-        reportBytes = await writeReportFile(reportFile, demoReport(X.rows, X.cols, dse, dsmi, options, {
-          generated: new Date().toISOString(),
-          'dse-dsmi': packageVersion(),
-          node: process.version,
-          blas: `${info.blas}, ${info.threads} threads`,
-          'compute seconds': computeSeconds,
-        }));
+        reportBytes = await writeReportFile(
+          reportFile,
+          demoReport(X.rows, X.cols, dse, dsmi, options, {
+            generated: new Date().toISOString(),
+            'dse-dsmi': packageVersion(),
+            node: process.version,
+            blas: `${info.blas}, ${info.threads} threads`,
+            'compute seconds': computeSeconds,
+          }),
+        );
       }
       const seconds = secondsSince(start);
       if (flags.json) {
-        io.stdout.write(toJson({ command: 'demo', N, D: X.cols, dse, dsmi, options, report: reportFile, reportBytes, seconds }));
+        io.stdout.write(
+          toJson({ command: 'demo', N, D: X.cols, dse, dsmi, options, report: reportFile, reportBytes, seconds }),
+        );
         return;
       }
       const out: string[] = [];
-      out.push(`dse-dsmi demo: handwritten digits (UCI, CC BY 4.0), ${N} x ${X.cols}; ${info.blas}, ${info.threads} threads\n\n`);
+      out.push(
+        `dse-dsmi demo: handwritten digits (UCI, CC BY 4.0), ${N} x ${X.cols}; ${info.blas}, ${info.threads} ` +
+          `threads\n\n`,
+      );
       out.push(`DSE(X) in bits (at most log2(${N}) = ${Math.log2(N).toFixed(2)})\n`);
       out.push(
         textTable(
           ['sigma', ...TABLE_TS.map((t) => `t=${t}`)],
-          DEMO_SIGMAS.map((s) => [String(s), ...TABLE_TS.map((t) => fixed(dse.find((d) => d.sigma === s && d.t === t)!.value))]),
+          DEMO_SIGMAS.map((s) => [
+            String(s),
+            ...TABLE_TS.map((t) => fixed(dse.find((d) => d.sigma === s && d.t === t)!.value)),
+          ]),
         ),
       );
       out.push(`\nDSMI(X;Y) in bits, Y = the digit labels (10 classes); the control uses shuffled labels\n`);
-      out.push(textTable(['sigma', 'labels', 'shuffled (control)'], dsmi.map((d) => [String(d.sigma), fixed(d.labels), fixed(d.shuffled)])));
+      out.push(
+        textTable(
+          ['sigma', 'labels', 'shuffled (control)'],
+          dsmi.map((d) => [String(d.sigma), fixed(d.labels), fixed(d.shuffled)]),
+        ),
+      );
       if (reportFile) out.push(`\nReport: ${reportFile} (${bytes(reportBytes)})\n`);
       out.push(`Done in ${seconds.toFixed(1)} s\n`);
       io.stdout.write(out.join(''));
@@ -155,13 +174,18 @@ export function demoReport(
   const sigmaName = (s: number) => `sigma = ${s}`;
   return {
     title: 'dse-dsmi demo: handwritten digits',
-    subtitle: `UCI Optical Recognition of Handwritten Digits, ${rows} images x ${cols} pixels (CC BY 4.0, E. Alpaydin, C. Kaynak)`,
+    subtitle:
+      `UCI Optical Recognition of Handwritten Digits, ${rows} images x ${cols} pixels (CC BY 4.0, E. ` +
+      `Alpaydin, C. Kaynak)`,
     paragraphs: [
       'Diffusion spectral entropy DSE(X) measures how many diffusion directions the data keeps: the entropy of the ' +
-        `eigenvalues of the diffusion operator raised to the power t, at most log2(N) = ${Math.log2(rows).toFixed(2)} bits. ` +
-        'It falls as the diffusion time t grows and as the kernel bandwidth sigma widens, both of which merge nearby points.',
+        `eigenvalues of the diffusion operator raised to the power t, at most log2(N) = ` +
+        `${Math.log2(rows).toFixed(2)} bits. ` +
+        'It falls as the diffusion time t grows and as the kernel bandwidth sigma widens, both of which merge nearby ' +
+        'points.',
       'Diffusion spectral mutual information DSMI(X;Y) compares the entropy of each class with the entropy of random ' +
-        'subsets of the same size. With the true digit labels it is clearly positive; with shuffled labels (the control) ' +
+        'subsets of the same size. With the true digit labels it is clearly positive; with shuffled labels (the ' +
+        'control) ' +
         'it stays near 0 bits, as it should when the labels carry no information about the images.',
     ],
     charts: [
@@ -192,7 +216,10 @@ export function demoReport(
       {
         title: 'DSE(X) (bits)',
         columns: ['sigma', ...DEMO_TS.map((t) => `t = ${t}`)],
-        rows: DEMO_SIGMAS.map((s) => [s, ...DEMO_TS.map((t) => dse.find((d) => d.sigma === s && d.t === t)?.value ?? null)]),
+        rows: DEMO_SIGMAS.map((s) => [
+          s,
+          ...DEMO_TS.map((t) => dse.find((d) => d.sigma === s && d.t === t)?.value ?? null),
+        ]),
       },
       {
         title: 'DSMI(X;Y) (bits)',

@@ -31,7 +31,10 @@ export interface DiscoverOptions {
 export interface EpochFile {
   /** The layer or run: the subfolder's name, or the folder's own name for files directly in it. */
   series: string;
-  /** The epoch: from the file name (see {@link epochOf}), or its 1-based position when no file of the series has a number. */
+  /**
+   * The epoch: from the file name (see {@link epochOf}), or its 1-based position when no file of the series has a
+   * number.
+   */
   epoch: number;
   /** Absolute path. */
   file: string;
@@ -108,11 +111,22 @@ export function epochPattern(source: string): RegExp {
   try {
     re = new RegExp(source);
   } catch (e) {
-    throw markOptionValue(new DseError('ERR_DSE_OPTION', `Expected a regular expression for --epoch-pattern but received ${JSON.stringify(source)}: ${(e as Error).message}`));
+    throw markOptionValue(
+      new DseError(
+        'ERR_DSE_OPTION',
+        `Expected a regular expression for --epoch-pattern but received ${JSON.stringify(source)}: ` +
+          `${(e as Error).message}`,
+      ),
+    );
   }
   const groups = (new RegExp(`${source}|`).exec('') ?? []).length - 1;
   if (groups !== 1)
-    throw markOptionValue(new DseError('ERR_DSE_OPTION', `Expected exactly one capture group (the epoch) in --epoch-pattern but ${JSON.stringify(source)} has ${groups}`));
+    throw markOptionValue(
+      new DseError(
+        'ERR_DSE_OPTION',
+        `Expected exactly one capture group (the epoch) in --epoch-pattern but ${JSON.stringify(source)} has ${groups}`,
+      ),
+    );
   return re;
 }
 
@@ -127,7 +141,11 @@ function listingError(e: unknown, entry: string, root: string): DseError {
         : code === 'EACCES' || code === 'EPERM'
           ? 'permission denied'
           : `${(e as Error)?.message ?? e}`;
-  return new DseError('ERR_DSE_IO', `Could not read ${JSON.stringify(path.relative(root, entry) || '.')} in the trace folder: ${why}`, { cause: e });
+  return new DseError(
+    'ERR_DSE_IO',
+    `Could not read ${JSON.stringify(path.relative(root, entry) || '.')} in the trace folder: ${why}`,
+    { cause: e },
+  );
 }
 
 function readEntries(dir: string, root: string): fs.Dirent[] {
@@ -164,12 +182,15 @@ function series(name: string, files: string[], root: string, pattern?: RegExp): 
   if (pattern && missing.length > 0)
     throw new DseError(
       'ERR_DSE_FORMAT',
-      `Expected --epoch-pattern ${JSON.stringify(pattern.source)} to match every file name but ${JSON.stringify(path.relative(root, missing[0]))} has no match (a number in its capture group)`,
+      `Expected --epoch-pattern ${JSON.stringify(pattern.source)} to match every file name but ` +
+        `${JSON.stringify(path.relative(root, missing[0]))} has no match (a number in its capture group)`,
     );
   if (missing.length > 0 && missing.length < files.length)
     throw new DseError(
       'ERR_DSE_FORMAT',
-      `Expected a number (the epoch) in every file name of ${JSON.stringify(path.relative(root, path.dirname(files[0])) || '.')} but ${JSON.stringify(path.basename(missing[0]))} has none (name it like epoch_3.npy, or see --epoch-pattern)`,
+      `Expected a number (the epoch) in every file name of ` +
+        `${JSON.stringify(path.relative(root, path.dirname(files[0])) || '.')} but ` +
+        `${JSON.stringify(path.basename(missing[0]))} has none (name it like epoch_3.npy, or see --epoch-pattern)`,
     );
   const out = files.map((file, i) => ({ series: name, epoch: epochs[i] ?? i + 1, file }));
   out.sort((a, b) => a.epoch - b.epoch || naturalCompare(a.file, b.file));
@@ -177,7 +198,8 @@ function series(name: string, files: string[], root: string, pattern?: RegExp): 
     if (out[i].epoch === out[i - 1].epoch)
       throw new DseError(
         'ERR_DSE_FORMAT',
-        `Expected one file per epoch in series ${JSON.stringify(name)} but epoch ${out[i].epoch} has two: ${JSON.stringify(path.basename(out[i - 1].file))} and ${JSON.stringify(path.basename(out[i].file))}`,
+        `Expected one file per epoch in series ${JSON.stringify(name)} but epoch ${out[i].epoch} has two: ` +
+          `${JSON.stringify(path.basename(out[i - 1].file))} and ${JSON.stringify(path.basename(out[i].file))}`,
       );
   return out;
 }
@@ -195,7 +217,12 @@ function series(name: string, files: string[], root: string, pattern?: RegExp): 
  * // [{ series: 'fc1', epoch: 1, file: '/.../runs/fc1/epoch_1.npy' }, ...]
  * ```
  */
-export function discoverTrace(dir: string, exclude: string[] = [], display: string = dir, options: DiscoverOptions = {}): EpochFile[] {
+export function discoverTrace(
+  dir: string,
+  exclude: string[] = [],
+  display: string = dir,
+  options: DiscoverOptions = {},
+): EpochFile[] {
   const { epochPattern: pattern, ignored } = options;
   let stat: fs.Stats;
   try {
@@ -203,7 +230,11 @@ export function discoverTrace(dir: string, exclude: string[] = [], display: stri
   } catch {
     throw new DseError('ERR_DSE_IO', `Could not read the folder ${JSON.stringify(display)}: no such folder`);
   }
-  if (!stat.isDirectory()) throw new DseError('ERR_DSE_IO', `Expected a folder of per-epoch embedding files but ${JSON.stringify(display)} is a file`);
+  if (!stat.isDirectory())
+    throw new DseError(
+      'ERR_DSE_IO',
+      `Expected a folder of per-epoch embedding files but ${JSON.stringify(display)} is a file`,
+    );
   const skip = new Set(exclude.map((f) => path.resolve(f)));
   const root = path.resolve(dir);
   const rootName = path.basename(root);
@@ -213,7 +244,9 @@ export function discoverTrace(dir: string, exclude: string[] = [], display: stri
     .sort(naturalCompare);
   const out: EpochFile[] = [];
   const top = listMatrixFiles(root, skip, root, ignored);
-  if (top.length > 0) for (const f of series(subdirs.includes(rootName) ? `${rootName} (top level)` : rootName, top, root, pattern)) out.push(f);
+  if (top.length > 0)
+    for (const f of series(subdirs.includes(rootName) ? `${rootName} (top level)` : rootName, top, root, pattern))
+      out.push(f);
   for (const sub of subdirs) {
     const files = listMatrixFiles(path.join(root, sub), skip, root, ignored);
     if (files.length > 0) for (const f of series(sub, files, root, pattern)) out.push(f);
@@ -221,7 +254,8 @@ export function discoverTrace(dir: string, exclude: string[] = [], display: stri
   if (out.length === 0 && !options.allowEmpty)
     throw new DseError(
       'ERR_DSE_FORMAT',
-      `Expected per-epoch embedding files (${TRACE_EXTENSIONS.join(', ')}) in ${JSON.stringify(display)} or its subfolders but found none`,
+      `Expected per-epoch embedding files (${TRACE_EXTENSIONS.join(', ')}) in ${JSON.stringify(display)} or its ` +
+        `subfolders but found none`,
     );
   return out;
 }
@@ -240,6 +274,7 @@ export function traceCandidates(dir: string, exclude: string[] = []): string[] {
   const skip = new Set(exclude.map((f) => path.resolve(f)));
   const out = listMatrixFiles(root, skip, root);
   for (const e of readEntries(root, root))
-    if (e.isDirectory() && !e.name.startsWith('.')) for (const f of listMatrixFiles(path.join(root, e.name), skip, root)) out.push(f);
+    if (e.isDirectory() && !e.name.startsWith('.'))
+      for (const f of listMatrixFiles(path.join(root, e.name), skip, root)) out.push(f);
   return out;
 }

@@ -6,7 +6,17 @@ import type { EntropyEstimate } from '../slq';
 import { UsageError, type CliIo } from './io';
 import { orNull, type None } from './args';
 import { resolvePath, secondsSince, toJson } from './common';
-import { addFlags, addMeasureOptions, checkApplicable, functionOf, kindsHelp, measureOptions, MEASURE_FLAGS, type FlagName, type Kind } from './flags';
+import {
+  addFlags,
+  addMeasureOptions,
+  checkApplicable,
+  functionOf,
+  kindsHelp,
+  measureOptions,
+  MEASURE_FLAGS,
+  type FlagName,
+  type Kind,
+} from './flags';
 import { loadMatrix } from './load';
 import { spinner } from './progress';
 import { ownProperties } from '../validate';
@@ -37,10 +47,14 @@ export interface EntropyFlags {
  *
  * @example
  * ```ts
- * entropyCall({ kind: 'knn', knn: 10, ... }); // { fn: 'adjacencySpectralEntropy', options: { useKnn: true, knn: 10, ... } }
+ * entropyCall({ kind: 'knn', knn: 10, ... }); // { fn: 'adjacencySpectralEntropy', options: { useKnn: true, knn: 10,
+ * ... } }
  * ```
  */
-export function entropyCall(f: EntropyFlags, cache?: string): { fn: 'diffusionSpectralEntropy' | 'adjacencySpectralEntropy'; options: Record<string, unknown> } {
+export function entropyCall(
+  f: EntropyFlags,
+  cache?: string,
+): { fn: 'diffusionSpectralEntropy' | 'adjacencySpectralEntropy'; options: Record<string, unknown> } {
   const options = measureOptions(f.kind, f as unknown as Record<string, unknown>, ENTROPY_FLAGS);
   if (cache !== undefined) options.eigvalSavePath = cache;
   return { fn: functionOf(f.kind, 'diffusionSpectralEntropy', 'adjacencySpectralEntropy'), options };
@@ -77,14 +91,22 @@ export function registerEntropy(program: Command, io: CliIo): void {
         'per row. Reads .npy, .npz (--key chooses the array) and numeric .csv files (a header line is\n' +
         'skipped). Prints the value in bits, or JSON with --json.',
     )
-    .argument('[file]', 'the matrix: .npy, .npz or .csv, shape [N, D] (may be left out when --cache holds the eigenvalues)');
+    .argument(
+      '[file]',
+      'the matrix: .npy, .npz or .csv, shape [N, D] (may be left out when --cache holds the eigenvalues)',
+    );
   addMeasureOptions(cmd);
   addFlags(cmd, ['maxN', 'cache', 'cachePrecision', 'chebyshev']);
   cmd
     .option('--key <name>', 'array to read from a .npz file')
     .option('--json', 'print JSON: value, options used, N, D, seconds', false)
     .addHelpText('after', kindsHelp())
-    .addHelpText('after', '\nExamples:\n  dse entropy embeddings.npy --sigma 10 --t 2\n  dse entropy embeddings.npz --key z --kind knn --knn 10 --json\n  dse entropy big.npy --max-n none --cache eigvals.npz --cache-precision float64\n  dse entropy --cache eigvals.npz --t 3      # from the saved eigenvalues alone')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  dse entropy embeddings.npy --sigma 10 --t 2\n  dse entropy embeddings.npz --key z --kind knn ' +
+        '--knn 10 --json\n  dse entropy big.npy --max-n none --cache eigvals.npz --cache-precision float64\n  dse ' +
+        'entropy --cache eigvals.npz --t 3      # from the saved eigenvalues alone',
+    )
     .action(async (file: string | undefined, givenFlags: EntropyFlags, command: Command) => {
       const flags = ownProperties(givenFlags) as EntropyFlags;
       checkApplicable(command, flags.kind);
@@ -104,24 +126,52 @@ export function registerEntropy(program: Command, io: CliIo): void {
       try {
         est =
           fn === 'diffusionSpectralEntropy'
-            ? await diffusionSpectralEntropyDetailed(X, options as Parameters<typeof diffusionSpectralEntropyDetailed>[1])
-            : await adjacencySpectralEntropyDetailed(X, options as Parameters<typeof adjacencySpectralEntropyDetailed>[1]);
+            ? await diffusionSpectralEntropyDetailed(
+                X,
+                options as Parameters<typeof diffusionSpectralEntropyDetailed>[1],
+              )
+            : await adjacencySpectralEntropyDetailed(
+                X,
+                options as Parameters<typeof adjacencySpectralEntropyDetailed>[1],
+              );
       } finally {
         spin.stop();
       }
       const { value } = est;
       const seconds = secondsSince(start);
       // 'slq' is an estimate: its standard error goes into the JSON, and to stderr beside the bare value.
-      const slq = est.method === 'slq' ? { method: 'slq', standardError: est.standardError, deflated: est.slq?.deflated } : {};
+      const slq =
+        est.method === 'slq' ? { method: 'slq', standardError: est.standardError, deflated: est.slq?.deflated } : {};
       // Subsampling above maxN is said, not silent: on stderr, and as rowsUsed in the JSON.
       const rowsUsed = X ? est.n : null;
       if (X && rowsUsed !== null && rowsUsed < X.rows)
-        io.stderr.write(`note: used a random subsample of ${rowsUsed} of the ${X.rows} rows (--max-n ${rowsUsed}; --max-n none uses every row)\n`);
+        io.stderr.write(
+          `note: used a random subsample of ${rowsUsed} of the ${X.rows} rows (--max-n ${rowsUsed}; --max-n none ` +
+            `uses every row)\n`,
+        );
       if (flags.json)
-        io.stdout.write(toJson({ command: 'entropy', kind: flags.kind, function: fn, value, ...slq, file: file ?? null, N: X?.rows ?? null, D: X?.cols ?? null, rowsUsed, options, seconds }));
+        io.stdout.write(
+          toJson({
+            command: 'entropy',
+            kind: flags.kind,
+            function: fn,
+            value,
+            ...slq,
+            file: file ?? null,
+            N: X?.rows ?? null,
+            D: X?.cols ?? null,
+            rowsUsed,
+            options,
+            seconds,
+          }),
+        );
       else {
         io.stdout.write(`${value}\n`);
-        if (est.method === 'slq') io.stderr.write(`method slq: standard error ${est.standardError.toPrecision(3)} bits (${est.n} rows, ${est.slq?.deflated} eigenpairs deflated)\n`);
+        if (est.method === 'slq')
+          io.stderr.write(
+            `method slq: standard error ${est.standardError.toPrecision(3)} bits (${est.n} rows, ` +
+              `${est.slq?.deflated} eigenpairs deflated)\n`,
+          );
       }
     });
 }

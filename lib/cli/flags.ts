@@ -17,29 +17,30 @@ import { positive, nonNegative, count, countOrNone, seedValue, orNull } from './
 export type Kind = 'diffusion' | 'adjacency' | 'knn' | 'classic' | 'entry';
 
 /** Kinds with a one-line description (for --help), and what each fixes in the library call. */
-export const KINDS: Record<Kind, { help: string; family: 'diffusion' | 'adjacency'; fixed: Record<string, unknown> }> = {
-  diffusion: { help: 'diffusion spectral entropy (DSE / DSMI, the default)', family: 'diffusion', fixed: {} },
-  adjacency: {
-    help: 'spectral entropy of the Gaussian adjacency (ASE / ASMI), --anisotropic: normalised',
-    family: 'adjacency',
-    fixed: {},
-  },
-  knn: {
-    help: 'spectral entropy of the binarised kNN adjacency (ASE / ASMI with use_knn)',
-    family: 'adjacency',
-    fixed: { useKnn: true },
-  },
-  classic: {
-    help: 'classic Shannon entropy of the binned vectors (CSE / CSMI)',
-    family: 'diffusion',
-    fixed: { classicShannonEntropy: true },
-  },
-  entry: {
-    help: 'entropy of the diffusion matrix entries (DSE / DSMI with matrix_entry_entropy)',
-    family: 'diffusion',
-    fixed: { matrixEntryEntropy: true },
-  },
-};
+export const KINDS: Record<Kind, { help: string; family: 'diffusion' | 'adjacency'; fixed: Record<string, unknown> }> =
+  {
+    diffusion: { help: 'diffusion spectral entropy (DSE / DSMI, the default)', family: 'diffusion', fixed: {} },
+    adjacency: {
+      help: 'spectral entropy of the Gaussian adjacency (ASE / ASMI), --anisotropic: normalised',
+      family: 'adjacency',
+      fixed: {},
+    },
+    knn: {
+      help: 'spectral entropy of the binarised kNN adjacency (ASE / ASMI with use_knn)',
+      family: 'adjacency',
+      fixed: { useKnn: true },
+    },
+    classic: {
+      help: 'classic Shannon entropy of the binned vectors (CSE / CSMI)',
+      family: 'diffusion',
+      fixed: { classicShannonEntropy: true },
+    },
+    entry: {
+      help: 'entropy of the diffusion matrix entries (DSE / DSMI with matrix_entry_entropy)',
+      family: 'diffusion',
+      fixed: { matrixEntryEntropy: true },
+    },
+  };
 
 const ALL: Kind[] = ['diffusion', 'adjacency', 'knn', 'classic', 'entry'];
 
@@ -205,7 +206,18 @@ export type FlagName = keyof typeof FLAG_TABLE;
 export const FLAGS: Record<FlagName, FlagDef> = FLAG_TABLE;
 
 /** The flags of the measure itself, shared by every command that measures. */
-export const MEASURE_FLAGS: FlagName[] = ['sigma', 't', 'anisotropic', 'knn', 'bins', 'seed', 'precision', 'method', 'probes', 'lanczosSteps'];
+export const MEASURE_FLAGS: FlagName[] = [
+  'sigma',
+  't',
+  'anisotropic',
+  'knn',
+  'bins',
+  'seed',
+  'precision',
+  'method',
+  'probes',
+  'lanczosSteps',
+];
 
 /** The commander Option of a flag of the table (`help`: a command's own wording of it). */
 export function flagOption(name: FlagName, help?: string): Option {
@@ -236,7 +248,9 @@ export function kindsHelp(): string {
 
 /** Adds `--kind` and the flags of the measure to a command. */
 export function addMeasureOptions(cmd: Command): Command {
-  cmd.addOption(new Option('--kind <kind>', 'what to measure (see Kinds below)').choices(Object.keys(KINDS)).default('diffusion'));
+  cmd.addOption(
+    new Option('--kind <kind>', 'what to measure (see Kinds below)').choices(Object.keys(KINDS)).default('diffusion'),
+  );
   return addFlags(cmd, MEASURE_FLAGS);
 }
 
@@ -285,7 +299,11 @@ export function methodOptions(f: MethodFlags): Record<string, unknown> {
  * // { useKnn: true, knn: 7, randomSeed: null, maxN: 100 }
  * ```
  */
-export function measureOptions(kind: Kind, flags: Record<string, unknown>, names: readonly FlagName[]): Record<string, unknown> {
+export function measureOptions(
+  kind: Kind,
+  flags: Record<string, unknown>,
+  names: readonly FlagName[],
+): Record<string, unknown> {
   const options: Record<string, unknown> = { ...KINDS[kind].fixed };
   for (const name of names) {
     const def = FLAGS[name];

@@ -24,7 +24,9 @@ export function fixed(v: number | null | undefined, digits = 4): string {
  */
 export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => rows.reduce((w, r) => Math.max(w, (r[c] ?? '').length), h.length));
-  const numeric = header.map((_h, c) => rows.length > 0 && rows.every((r) => /^[-+]?[\d.]+(e[-+]?\d+)?$|^-$/.test(r[c] ?? '')));
+  const numeric = header.map(
+    (_h, c) => rows.length > 0 && rows.every((r) => /^[-+]?[\d.]+(e[-+]?\d+)?$|^-$/.test(r[c] ?? '')),
+  );
   const line = (cells: string[]) =>
     cells
       .map((cell, c) => (numeric[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))

@@ -63,25 +63,43 @@ function fromNpy(a: NpyArray, file: string): LoadedArray {
 export function loadArray(file: string, key?: string): LoadedArray {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.npy') {
-    if (key !== undefined) throw new DseError('ERR_DSE_OPTION', `Expected a .npz file with --key but received ${JSON.stringify(file)}, a .npy file (it holds one array)`);
+    if (key !== undefined)
+      throw new DseError(
+        'ERR_DSE_OPTION',
+        `Expected a .npz file with --key but received ${JSON.stringify(file)}, a .npy file (it holds one array)`,
+      );
     return fromNpy(readNpy(file), file);
   }
   if (ext === '.npz') {
     const members = readNpz(file);
     const names = Object.keys(members);
-    if (names.length === 0) throw new DseError('ERR_DSE_FORMAT', `Expected at least 1 array in ${JSON.stringify(file)} but the archive is empty`);
+    if (names.length === 0)
+      throw new DseError(
+        'ERR_DSE_FORMAT',
+        `Expected at least 1 array in ${JSON.stringify(file)} but the archive is empty`,
+      );
     let name = key;
     if (name === undefined) {
       if (names.length > 1)
-        throw new DseError('ERR_DSE_OPTION', `Expected --key to choose one of the arrays in ${JSON.stringify(file)}: ${names.join(', ')}`);
+        throw new DseError(
+          'ERR_DSE_OPTION',
+          `Expected --key to choose one of the arrays in ${JSON.stringify(file)}: ${names.join(', ')}`,
+        );
       name = names[0];
     }
     if (!Object.prototype.hasOwnProperty.call(members, name))
-      throw new DseError('ERR_DSE_OPTION', `Expected an array named ${JSON.stringify(name)} in ${JSON.stringify(file)} but it holds: ${names.join(', ')}`);
+      throw new DseError(
+        'ERR_DSE_OPTION',
+        `Expected an array named ${JSON.stringify(name)} in ${JSON.stringify(file)} but it holds: ${names.join(', ')}`,
+      );
     return fromNpy(members[name], `${file}[${name}]`);
   }
   if (ext === '.csv' || ext === '.tsv' || ext === '.txt') {
-    if (key !== undefined) throw new DseError('ERR_DSE_OPTION', `Expected a .npz file with --key but received ${JSON.stringify(file)}, a text file`);
+    if (key !== undefined)
+      throw new DseError(
+        'ERR_DSE_OPTION',
+        `Expected a .npz file with --key but received ${JSON.stringify(file)}, a text file`,
+      );
     const c = readCsv(file);
     return { data: c.data, shape: [c.rows, c.cols], integer: c.integer, file };
   }
@@ -99,11 +117,18 @@ export function loadArray(file: string, key?: string): LoadedArray {
  * ```
  */
 export function asMatrix(a: LoadedArray): Matrix {
-  if (a.shape.length === 0) throw new DseError('ERR_DSE_SHAPE', `Expected an array with at least 1 dimension in ${JSON.stringify(a.file)} but received a scalar`);
+  if (a.shape.length === 0)
+    throw new DseError(
+      'ERR_DSE_SHAPE',
+      `Expected an array with at least 1 dimension in ${JSON.stringify(a.file)} but received a scalar`,
+    );
   const rows = a.shape[0];
   const cols = a.shape.slice(1).reduce((p, d) => p * d, 1);
   if (rows === 0 || cols === 0)
-    throw new DseError('ERR_DSE_SHAPE', `Expected at least 1 row and 1 column in ${JSON.stringify(a.file)} but received shape [${a.shape.join(', ')}]`);
+    throw new DseError(
+      'ERR_DSE_SHAPE',
+      `Expected at least 1 row and 1 column in ${JSON.stringify(a.file)} but received shape [${a.shape.join(', ')}]`,
+    );
   return { data: a.data, rows, cols };
 }
 
@@ -132,7 +157,11 @@ export function loadLabels(file: string, key?: string): Int32Array | Float64Arra
   const a = loadArray(file, key);
   const m = asMatrix(a);
   if (m.cols !== 1)
-    throw new DseError('ERR_DSE_SHAPE', `Expected one label per row (shape [N] or [N, 1]) in ${JSON.stringify(a.file)} but received shape [${a.shape.join(', ')}]`);
+    throw new DseError(
+      'ERR_DSE_SHAPE',
+      `Expected one label per row (shape [N] or [N, 1]) in ${JSON.stringify(a.file)} but received shape ` +
+        `[${a.shape.join(', ')}]`,
+    );
   return loadLabelsFrom(a, m);
 }
 
@@ -145,7 +174,10 @@ export function loadLabels(file: string, key?: string): Int32Array | Float64Arra
  * const ref = loadReference('images.npy'); // Matrix [N, 3072]
  * ```
  */
-export function loadReference(file: string, key?: string): { reference: Int32Array | Float64Array | Matrix; integer: boolean; shape: number[] } {
+export function loadReference(
+  file: string,
+  key?: string,
+): { reference: Int32Array | Float64Array | Matrix; integer: boolean; shape: number[] } {
   const a = loadArray(file, key);
   const m = asMatrix(a);
   if (m.cols === 1) return { reference: loadLabelsFrom(a, m), integer: a.integer, shape: a.shape };

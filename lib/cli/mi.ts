@@ -2,14 +2,28 @@
 /** `dse mi <X-file> <reference-file>`: DSMI (or ASMI, CSMI, matrix-entry DSMI) of two files. */
 import * as path from 'path';
 import { Option, type Command } from 'commander';
-import { diffusionSpectralMutualInformation, adjacencySpectralMutualInformation, type MutualInformationResult } from '../mi';
+import {
+  diffusionSpectralMutualInformation,
+  adjacencySpectralMutualInformation,
+  type MutualInformationResult,
+} from '../mi';
 import { uniqueCounts } from '../clusters';
 import { writeNpy } from '../io/npy';
 import { writeCsv } from '../io/csv';
 import type { CliIo } from './io';
 import type { None } from './args';
 import { checkOutputs, resolvePath, secondsSince, toJson } from './common';
-import { addMeasureOptions, checkApplicable, flagOption, functionOf, kindsHelp, measureOptions, MEASURE_FLAGS, type FlagName, type Kind } from './flags';
+import {
+  addMeasureOptions,
+  checkApplicable,
+  flagOption,
+  functionOf,
+  kindsHelp,
+  measureOptions,
+  MEASURE_FLAGS,
+  type FlagName,
+  type Kind,
+} from './flags';
 import { loadMatrix, loadReference, loadLabels } from './load';
 import { progressBar } from './progress';
 import { ownProperties } from '../validate';
@@ -43,13 +57,20 @@ export interface MiFlags {
  *
  * @example
  * ```ts
- * miCall({ kind: 'classic', bins: 2, ... }); // { fn: 'diffusionSpectralMutualInformation', options: { classicShannonEntropy: true, ... } }
+ * miCall({ kind: 'classic', bins: 2, ... }); // { fn: 'diffusionSpectralMutualInformation', options: {
+ * classicShannonEntropy: true, ... } }
  * ```
  */
-export function miCall(f: MiFlags): { fn: 'diffusionSpectralMutualInformation' | 'adjacencySpectralMutualInformation'; options: Record<string, unknown> } {
+export function miCall(f: MiFlags): {
+  fn: 'diffusionSpectralMutualInformation' | 'adjacencySpectralMutualInformation';
+  options: Record<string, unknown>;
+} {
   const referenceDiscrete = f.discrete ? true : f.continuous || f.clusters !== undefined ? false : null;
   const options = { referenceDiscrete, ...measureOptions(f.kind, f as unknown as Record<string, unknown>, MI_FLAGS) };
-  return { fn: functionOf(f.kind, 'diffusionSpectralMutualInformation', 'adjacencySpectralMutualInformation'), options };
+  return {
+    fn: functionOf(f.kind, 'diffusionSpectralMutualInformation', 'adjacencySpectralMutualInformation'),
+    options,
+  };
 }
 
 const MI_FLAGS: FlagName[] = [...MEASURE_FLAGS, 'nClusters', 'repetitions'];
@@ -57,8 +78,15 @@ const MI_FLAGS: FlagName[] = [...MEASURE_FLAGS, 'nClusters', 'repetitions'];
 /** Adds the flags of DSMI's reference: `--discrete`, `--continuous`, `--n-clusters`, `--repetitions`, `--clusters`. */
 export function addReferenceOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--discrete', 'the reference is class labels (reference_discrete=True); default: an integer column is').conflicts(['continuous', 'clusters']))
-    .addOption(new Option('--continuous', 'the reference is continuous: bin scalars, cluster vectors').conflicts('discrete'))
+    .addOption(
+      new Option(
+        '--discrete',
+        'the reference is class labels (reference_discrete=True); default: an integer column is',
+      ).conflicts(['continuous', 'clusters']),
+    )
+    .addOption(
+      new Option('--continuous', 'the reference is continuous: bin scalars, cluster vectors').conflicts('discrete'),
+    )
     .addOption(flagOption('nClusters'))
     .addOption(flagOption('repetitions'))
     .option('--clusters <file>', 'precomputed cluster labels of the reference, one per row (precomputed_clusters)');
@@ -66,7 +94,12 @@ export function addReferenceOptions(cmd: Command): Command {
 
 function saveClusters(file: string, clusters: Int32Array): void {
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.csv') writeCsv(file, ['cluster'], Array.from(clusters, (c) => [c]));
+  if (ext === '.csv')
+    writeCsv(
+      file,
+      ['cluster'],
+      Array.from(clusters, (c) => [c]),
+    );
   // A copy made here: the addon's own Int32Array may come from another realm (vm contexts, jest).
   else writeNpy(file, { data: Int32Array.from(clusters) });
 }
@@ -83,7 +116,7 @@ export function registerMi(program: Command, io: CliIo): void {
         'Prints the value in bits, or JSON with --json.',
     )
     .argument('<X-file>', 'the embeddings: .npy, .npz or .csv, shape [N, D]')
-    .argument('<reference-file>', 'labels [N], scalars [N] or vectors [N, D\'] (.npy, .npz or .csv)');
+    .argument('<reference-file>', "labels [N], scalars [N] or vectors [N, D'] (.npy, .npz or .csv)");
   addMeasureOptions(cmd);
   addReferenceOptions(cmd);
   cmd
@@ -94,7 +127,8 @@ export function registerMi(program: Command, io: CliIo): void {
     .addHelpText('after', kindsHelp())
     .addHelpText(
       'after',
-      '\nExamples:\n  dse mi embeddings.npy labels.npy\n  dse mi embeddings.npy images.npy --n-clusters 10 --save-clusters images_clusters.npy\n' +
+      '\nExamples:\n  dse mi embeddings.npy labels.npy\n  dse mi embeddings.npy images.npy --n-clusters 10 ' +
+        '--save-clusters images_clusters.npy\n' +
         '  dse mi embeddings_epoch2.npy images.npy --clusters images_clusters.npy --json',
     )
     .action(async (xFile: string, refFile: string, givenFlags: MiFlags, command: Command) => {
@@ -107,7 +141,9 @@ export function registerMi(program: Command, io: CliIo): void {
           [
             ['the embeddings file', resolvePath(io, xFile)],
             ['the reference file', resolvePath(io, refFile)],
-            ...(flags.clusters !== undefined ? [['the --clusters file', resolvePath(io, flags.clusters)] as [string, string]] : []),
+            ...(flags.clusters !== undefined
+              ? [['the --clusters file', resolvePath(io, flags.clusters)] as [string, string]]
+              : []),
           ],
         );
       const X = loadMatrix(resolvePath(io, xFile), flags.key);
@@ -121,8 +157,12 @@ export function registerMi(program: Command, io: CliIo): void {
       try {
         result =
           fn === 'diffusionSpectralMutualInformation'
-            ? await diffusionSpectralMutualInformation(X, ref.reference, { ...options, onProgress } as Parameters<typeof diffusionSpectralMutualInformation>[2])
-            : await adjacencySpectralMutualInformation(X, ref.reference, { ...options, onProgress } as Parameters<typeof adjacencySpectralMutualInformation>[2]);
+            ? await diffusionSpectralMutualInformation(X, ref.reference, { ...options, onProgress } as Parameters<
+                typeof diffusionSpectralMutualInformation
+              >[2])
+            : await adjacencySpectralMutualInformation(X, ref.reference, { ...options, onProgress } as Parameters<
+                typeof adjacencySpectralMutualInformation
+              >[2]);
       } finally {
         bar.stop();
       }

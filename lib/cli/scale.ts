@@ -50,7 +50,10 @@ export function registerScale(program: Command, io: CliIo): void {
     .addOption(flagOption('t', 'diffusion time of the DSE column'))
     .option('--key <name>', 'array to read from a .npz file')
     .option('--json', 'print JSON: the quantiles and the DSE per sigma', false)
-    .addHelpText('after', '\nExample:\n  dse scale embeddings.npy            # then: dse trace runs --sigma <a value near the median> ...')
+    .addHelpText(
+      'after',
+      '\nExample:\n  dse scale embeddings.npy            # then: dse trace runs --sigma <a value near the median> ...',
+    )
     .action(async (file: string, givenFlags: ScaleFlags) => {
       const flags = ownProperties(givenFlags) as ScaleFlags;
       const start = process.hrtime.bigint();
@@ -70,7 +73,16 @@ export function registerScale(program: Command, io: CliIo): void {
         try {
           for (const multiple of SCALE_MULTIPLES) {
             const sigma = roundSigma(multiple * base);
-            dse.push({ multiple, sigma, dse: await diffusionSpectralEntropy(sampled, { gaussianKernelSigma: sigma, t: flags.t, maxN: null, randomSeed }) });
+            dse.push({
+              multiple,
+              sigma,
+              dse: await diffusionSpectralEntropy(sampled, {
+                gaussianKernelSigma: sigma,
+                t: flags.t,
+                maxN: null,
+                randomSeed,
+              }),
+            });
             bar.tick(`sigma ${sigma}`);
           }
         } finally {
@@ -81,19 +93,46 @@ export function registerScale(program: Command, io: CliIo): void {
       const seconds = secondsSince(start);
       if (flags.json) {
         const { sample: _rows, ...scale } = s;
-        io.stdout.write(toJson({ command: 'scale', file, sampleSize: k, seed: randomSeed, ...scale, t: flags.t, maxDse: maxBits, dse, seconds }));
+        io.stdout.write(
+          toJson({
+            command: 'scale',
+            file,
+            sampleSize: k,
+            seed: randomSeed,
+            ...scale,
+            t: flags.t,
+            maxDse: maxBits,
+            dse,
+            seconds,
+          }),
+        );
         return;
       }
       const q = s.quantiles;
-      const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1e5 ? v.toFixed(Math.max(0, 3 - Math.floor(Math.log10(Math.abs(v))))) : v.toPrecision(4));
+      const fmt = (v: number) =>
+        v === 0
+          ? '0'
+          : Math.abs(v) >= 0.01 && Math.abs(v) < 1e5
+            ? v.toFixed(Math.max(0, 3 - Math.floor(Math.log10(Math.abs(v)))))
+            : v.toPrecision(4);
       const out = [
-        `${s.rows} x ${s.cols}; ${k < s.rows ? `a random sample of ${k} rows (seed ${randomSeed ?? 'none'})` : `all ${k} rows`}, ${s.pairs} pairwise distances\n\n`,
+        `${s.rows} x ${s.cols}; ` +
+          `${k < s.rows ? `a random sample of ${k} rows (seed ${randomSeed ?? 'none'})` : `all ${k} rows`}, ` +
+          `${s.pairs} pairwise distances\n\n`,
         'Euclidean distance between rows\n',
-        textTable(['min', '5%', '25%', 'median', '75%', '95%', 'max'], [[s.min, q['5'], q['25'], q['50'], q['75'], q['95'], s.max].map(fmt)]),
+        textTable(
+          ['min', '5%', '25%', 'median', '75%', '95%', 'max'],
+          [[s.min, q['5'], q['25'], q['50'], q['75'], q['95'], s.max].map(fmt)],
+        ),
       ];
       if (dse.length) {
         out.push(`\nDSE of the sample (t = ${flags.t}; at most log2(${k}) = ${maxBits.toFixed(2)} bits)\n`);
-        out.push(textTable(['sigma', 'x median', 'DSE (bits)'], dse.map((d) => [String(d.sigma), String(d.multiple), d.dse.toFixed(4)])));
+        out.push(
+          textTable(
+            ['sigma', 'x median', 'DSE (bits)'],
+            dse.map((d) => [String(d.sigma), String(d.multiple), d.dse.toFixed(4)]),
+          ),
+        );
       } else out.push('\nEvery sampled row is the same point: no distance to scale sigma against.\n');
       out.push(
         '\nGuidance, not a default: choose sigma against the median distance, where DSE is well\n' +

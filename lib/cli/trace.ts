@@ -15,14 +15,34 @@ import { DseTracker } from '../tracker';
 import { AbortError, DseError } from '../errors';
 import { raceAbort } from '../native';
 import { writeFileAtomic } from '../io/atomic';
-import { parseTraceCsv, traceCsv, traceCsvLine, TRACE_CSV_HEADER, type TraceFailure, type TraceFileStamp, type TraceRecord } from '../report/trace';
+import {
+  parseTraceCsv,
+  traceCsv,
+  traceCsvLine,
+  TRACE_CSV_HEADER,
+  type TraceFailure,
+  type TraceFileStamp,
+  type TraceRecord,
+} from '../report/trace';
 import { ExitStatus, type CliIo } from './io';
 import { positive, type None } from './args';
 import { checkOutputs, checkWritable, resolvePath, secondsSince, toJson } from './common';
 import { addFlags, flagOption, measureOptions, type FlagName } from './flags';
 
 /** The flags of the measure that `dse trace` takes (the tracker's options). */
-const TRACE_FLAGS: FlagName[] = ['sigma', 't', 'maxN', 'seed', 'repetitions', 'nClusters', 'nNeighbors', 'precision', 'method', 'probes', 'lanczosSteps'];
+const TRACE_FLAGS: FlagName[] = [
+  'sigma',
+  't',
+  'maxN',
+  'seed',
+  'repetitions',
+  'nClusters',
+  'nNeighbors',
+  'precision',
+  'method',
+  'probes',
+  'lanczosSteps',
+];
 import { fixed, textTable, bytes } from './format';
 import { loadLabels, loadMatrix } from './load';
 import { discoverTrace, epochPattern, traceCandidates, TRACE_EXTENSIONS, type EpochFile } from './discover';
@@ -155,10 +175,20 @@ export function registerTrace(program: Command, io: CliIo): void {
   cmd
     .option('--key <name>', 'array to read from .npz embedding files')
     .option('--title <text>', 'title of the report')
-    .option('--epoch-pattern <regex>', 'read the epoch from this regular expression\'s one capture group (e.g. "step(\\d+)")')
+    .option(
+      '--epoch-pattern <regex>',
+      'read the epoch from this regular expression\'s one capture group (e.g. "step(\\d+)")',
+    )
     .option('--strict', 'stop at the first file that fails (what was computed is still written)', false)
-    .option('--watch', 'keep following the folder: compute each new file once its size is stable, rewrite the report after each; Ctrl-C ends', false)
-    .addOption(new Option('--interval <seconds>', 'how often --watch looks at the folder').argParser(positive).default(2))
+    .option(
+      '--watch',
+      'keep following the folder: compute each new file once its size is stable, rewrite the report after each; ' +
+        'Ctrl-C ends',
+      false,
+    )
+    .addOption(
+      new Option('--interval <seconds>', 'how often --watch looks at the folder').argParser(positive).default(2),
+    )
     .option('--fresh', 'recompute everything, ignoring the rows of an existing --csv file', false)
     .option('--verbose', 'say which files are ignored and which rows are reused', false)
     .addHelpText(
@@ -181,7 +211,10 @@ async function traceCommand(io: CliIo, dir: string, flags: TraceFlags): Promise<
   const outFile = resolvePath(io, flags.out);
   const csvFile = flags.csv === undefined ? undefined : resolvePath(io, flags.csv);
   const pattern = flags.epochPattern === undefined ? undefined : epochPattern(flags.epochPattern);
-  const outputs: [string, string][] = [...(flags.report ? [['--out', outFile] as [string, string]] : []), ...(csvFile ? [['--csv', csvFile] as [string, string]] : [])];
+  const outputs: [string, string][] = [
+    ...(flags.report ? [['--out', outFile] as [string, string]] : []),
+    ...(csvFile ? [['--csv', csvFile] as [string, string]] : []),
+  ];
   const skip = [labelsFile, ...(inputsFile ? [inputsFile] : []), outFile, ...(csvFile ? [csvFile] : [])];
   // Outputs are left out of the discovery (a report or CSV of an earlier run may sit in the
   // folder); one that is an epoch file of the trace is refused below like any input.
@@ -250,7 +283,12 @@ async function traceCommand(io: CliIo, dir: string, flags: TraceFlags): Promise<
       try {
         previous = parseTraceCsv(fs.readFileSync(csvFile, 'utf8'), JSON.stringify(flags.csv));
       } catch (e) {
-        throw new DseError('ERR_DSE_FORMAT', `${(e as Error).message}. It is not a dse trace CSV: choose another --csv file, or pass --fresh to overwrite it`, { cause: e });
+        throw new DseError(
+          'ERR_DSE_FORMAT',
+          `${(e as Error).message}. It is not a dse trace CSV: choose another --csv file, or pass --fresh to ` +
+            `overwrite it`,
+          { cause: e },
+        );
       }
       const bySource = new Map<string, TraceRecord>();
       for (const r of previous.records) if (r.source !== undefined) bySource.set(r.source, r);
@@ -258,14 +296,26 @@ async function traceCommand(io: CliIo, dir: string, flags: TraceFlags): Promise<
       const keep: TraceRecord[] = [];
       for (const f of files) {
         const r = bySource.get(rel(f));
-        if (r && r.options === mine && r.layer === f.series && r.epoch === f.epoch && sameStamp(r.file, stampOf(f.file))) {
+        if (
+          r &&
+          r.options === mine &&
+          r.layer === f.series &&
+          r.epoch === f.epoch &&
+          sameStamp(r.file, stampOf(f.file))
+        ) {
           keep.push(r);
           computedStamp.set(rel(f), r.file!);
         }
       }
       reused = tracker.restore(keep, JSON.stringify(flags.csv));
       if (reused > 0 || flags.verbose)
-        io.stderr.write(`dse trace: reused ${reused} of ${files.length} entries from ${flags.csv}${flags.verbose && reused < files.length ? ` (${files.length - reused} new, changed or computed with other options)` : ''}\n`);
+        io.stderr.write(
+          `dse trace: reused ${reused} of ${files.length} entries from ${flags.csv}` +
+            (flags.verbose && reused < files.length
+              ? ` (${files.length - reused} new, changed or computed with other options)`
+              : '') +
+            '\n',
+        );
     }
     // The CSV as it stands now (reused rows only), then one line appended per entry.
     writeCsv(`${TRACE_CSV_HEADER.join(',')}\n${tracker.results().map(traceCsvLine).join('')}`);
@@ -278,12 +328,26 @@ async function traceCommand(io: CliIo, dir: string, flags: TraceFlags): Promise<
       failures.delete(source);
       try {
         const Z = loadMatrix(f.file, flags.key);
-        const r = await tracker.record({ epoch: f.epoch, layer: f.series, embeddings: Z, source, file: stamp, signal: stop.signal });
+        const r = await tracker.record({
+          epoch: f.epoch,
+          layer: f.series,
+          embeddings: Z,
+          source,
+          file: stamp,
+          signal: stop.signal,
+        });
         appendCsv(r);
       } catch (e) {
         if (stop.signal.aborted) return false;
         const error = oneLine(String((e as Error)?.message ?? e));
-        const failure: TraceFailure = { layer: f.series, epoch: f.epoch, source, error, file: stamp, options: tracker.fingerprint() };
+        const failure: TraceFailure = {
+          layer: f.series,
+          epoch: f.epoch,
+          source,
+          error,
+          file: stamp,
+          options: tracker.fingerprint(),
+        };
         failures.set(source, failure);
         appendCsv(failure);
         say(`dse: ${source}: ${error}\n`);
@@ -343,7 +407,8 @@ async function traceCommand(io: CliIo, dir: string, flags: TraceFlags): Promise<
           if (!sameStamp(before, stamp) || stamp.size === 0) continue;
           const t0 = process.hrtime.bigint();
           if (!(await compute(f, stamp, say))) break;
-          if (!failures.has(source)) say(`dse trace: ${source} (epoch ${f.epoch}) in ${secondsSince(t0).toFixed(1)} s\n`);
+          if (!failures.has(source))
+            say(`dse trace: ${source} (epoch ${f.epoch}) in ${secondsSince(t0).toFixed(1)} s\n`);
           await writeReport();
           if (flags.strict && failures.size > 0) return;
         }
@@ -369,7 +434,8 @@ async function traceCommand(io: CliIo, dir: string, flags: TraceFlags): Promise<
   const subsampled = records.filter((r) => r.rowsUsed !== undefined && r.rowsUsed < r.rows);
   if (subsampled.length)
     io.stderr.write(
-      `note: DSE(Z) used a random subsample of ${subsampled[0].rowsUsed} rows (--max-n) for ${subsampled.length} of ${records.length} entries (${subsampled[0].rows} rows); --max-n none uses every row\n`,
+      `note: DSE(Z) used a random subsample of ${subsampled[0].rowsUsed} rows (--max-n) for ${subsampled.length} of ` +
+        `${records.length} entries (${subsampled[0].rows} rows); --max-n none uses every row\n`,
     );
   const seconds = secondsSince(start);
   if (flags.json) {
@@ -398,7 +464,10 @@ async function traceCommand(io: CliIo, dir: string, flags: TraceFlags): Promise<
   if (failed.length > 0)
     throw new ExitStatus(
       2,
-      `${failed.length} of ${total} entries failed (${failed.map((f) => f.source).join(', ')})${flags.strict ? '; --strict stopped at the first' : ''}; the others are in the table${csvFile ? ', the CSV' : ''}${reportWritten ? ' and the report' : ''}`,
+      `${failed.length} of ${total} entries failed ` +
+        `(${failed.map((f) => f.source).join(', ')})${flags.strict ? '; --strict stopped at the first' : ''}; the ` +
+        `others are in the table${csvFile ? ', the CSV' : ''}${reportWritten ? ' and the report' : ''}`,
     );
-  if (interrupted && !flags.watch) throw new ExitStatus(130, `interrupted: ${records.length} entries computed and written`);
+  if (interrupted && !flags.watch)
+    throw new ExitStatus(130, `interrupted: ${records.length} entries computed and written`);
 }

@@ -61,7 +61,8 @@ function destination(file: string, bytes: Uint8Array): { target: string; dir: st
 
 /**
  * Writes `bytes` to `file` atomically: the bytes go to a temporary file in the same
- * folder (`.<name>.<pid>.<random>.tmp`, `.dse.<pid>.<random>.tmp` for names over 64 bytes), which is flushed to disk (fsync) and then
+ * folder (`.<name>.<pid>.<random>.tmp`, `.dse.<pid>.<random>.tmp` for names over 64 bytes), which is flushed to disk
+ * (fsync) and then
  * renamed over `file`. Missing parent folders are created. On failure the temporary
  * file is removed and a `DseError` with code `ERR_DSE_IO` is thrown; `file` is untouched.
  *

@@ -110,7 +110,8 @@ export function parseCsvFields(text: string): string[][] {
 
 /**
  * Parses numeric CSV text into a matrix. The first non-comment line is a header when none of
- * its fields is a number and at least one is non-empty (`x,y`, `,a,b`); any other line is data. Every data line must have the same number of fields and
+ * its fields is a number and at least one is non-empty (`x,y`, `,a,b`); any other line is data. Every data line must
+ * have the same number of fields and
  * every field must be a finite number; otherwise a `DseError` with code `ERR_DSE_FORMAT`
  * names the line and column.
  *
@@ -177,7 +178,10 @@ export function parseCsv(text: string, where = 'the CSV text'): CsvMatrix {
     rows++;
   }
   if (rows === 0)
-    throw new DseError('ERR_DSE_FORMAT', `Expected at least 1 line of numbers in ${where} but received ${header ? 'only a header' : 'no data'}`);
+    throw new DseError(
+      'ERR_DSE_FORMAT',
+      `Expected at least 1 line of numbers in ${where} but received ${header ? 'only a header' : 'no data'}`,
+    );
   return { data: Float64Array.from(values), rows, cols, header, integer };
 }
 

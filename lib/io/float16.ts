@@ -134,7 +134,10 @@ export function float16Table(): Float64Array {
 
 function checkSource(src: ArrayLike<number>, name: string): void {
   if (src === null || typeof src !== 'object' || typeof (src as { length?: unknown }).length !== 'number') {
-    throw new DseError('ERR_DSE_TYPE', `Expected an array or typed array of numbers for ${name} but received ${describe(src)}`);
+    throw new DseError(
+      'ERR_DSE_TYPE',
+      `Expected an array or typed array of numbers for ${name} but received ${describe(src)}`,
+    );
   }
 }
 

@@ -118,7 +118,6 @@ export const MAX_NPY_HEADER_BYTES = 1 << 20;
 /** numpy's limit on the number of dimensions (NPY_MAXDIMS). */
 const MAX_NDIM = 64;
 
-
 interface DtypeInfo {
   dtype: NpyDtype;
   kind: 'f' | 'i' | 'u' | 'b';
@@ -165,7 +164,10 @@ function showBytes(bytes: Uint8Array, max = 8): string {
 
 function pyRepr(s: string): string {
   const clipped = s.length > 60 ? `${s.slice(0, 57)}...` : s;
-  return `'${clipped.replace(/[\\']/g, (c) => `\\${c}`).replace(/[\u0000-\u001f\u007f-\u00ff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
+  const hex = (c: string) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  // Control characters are what this escapes.
+  // eslint-disable-next-line no-control-regex
+  return `'${clipped.replace(/[\\']/g, (c) => `\\${c}`).replace(/[\u0000-\u001f\u007f-\u00ff]/g, hex)}'`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -270,8 +272,10 @@ class LiteralParser {
     if (!m) this.fail(`expected digits but found ${this.found()}`);
     this.pos += m[0].length;
     const next = this.src[this.pos];
-    if (next === 'L' || next === 'l') this.pos++; // Python 2 long suffix, written by old numpy
-    else if (next !== undefined && /[0-9A-Za-z_.]/.test(next)) this.fail(`malformed integer followed by ${this.found()}`);
+    if (next === 'L' || next === 'l')
+      this.pos++; // Python 2 long suffix, written by old numpy
+    else if (next !== undefined && /[0-9A-Za-z_.]/.test(next))
+      this.fail(`malformed integer followed by ${this.found()}`);
     return BigInt(m[0]);
   }
 
@@ -365,11 +369,14 @@ interface Descr {
 
 function parseDescr(value: PyValue, where: string): Descr {
   if (value.t !== 'str') {
-    const hint =
-      value.t === 'list'
-        ? 'Structured (record) dtypes are not supported'
-        : undefined;
-    throw formatError(where, "the header's 'descr'", `a dtype string such as ${SUPPORTED_DESCRS}`, clip(showPy(value)), hint);
+    const hint = value.t === 'list' ? 'Structured (record) dtypes are not supported' : undefined;
+    throw formatError(
+      where,
+      "the header's 'descr'",
+      `a dtype string such as ${SUPPORTED_DESCRS}`,
+      clip(showPy(value)),
+      hint,
+    );
   }
   const s = value.v;
   const m = /^([<>=|]?)([a-zA-Z?])(\d*)$/.exec(s);
@@ -384,7 +391,13 @@ function parseDescr(value: PyValue, where: string): Descr {
     else if (kind === 'M' || kind === 'm') hint = 'Datetime and timedelta dtypes are not supported';
     else if (kind === 'V') hint = 'Void (raw or structured) dtypes are not supported';
     else if (kind === 'f') hint = 'Only float16, float32 and float64 are supported';
-    throw formatError(where, "the header's 'descr'", `one of ${SUPPORTED_DESCRS} (byte order <, > or =)`, pyRepr(s), hint);
+    throw formatError(
+      where,
+      "the header's 'descr'",
+      `one of ${SUPPORTED_DESCRS} (byte order <, > or =)`,
+      pyRepr(s),
+      hint,
+    );
   }
   const order = m[1];
   const fileLittle = order === '<' ? true : order === '>' ? false : LITTLE_ENDIAN_HOST; // '=', '|' or none: native
@@ -404,7 +417,13 @@ function interpretHeader(text: string, where: string): Header {
     doc = new LiteralParser(text).parseDocument();
   } catch (e) {
     if (e instanceof HeaderSyntaxError) {
-      throw formatError(where, 'the header', 'a Python dict literal', clip(JSON.stringify(text.trimEnd())), `Syntax error: ${e.message}`);
+      throw formatError(
+        where,
+        'the header',
+        'a Python dict literal',
+        clip(JSON.stringify(text.trimEnd())),
+        `Syntax error: ${e.message}`,
+      );
     }
     throw e;
   }
@@ -414,14 +433,24 @@ function interpretHeader(text: string, where: string): Header {
   const seen = new Map<string, PyValue>();
   for (const [k, v] of doc.entries) {
     if (k.t !== 'str' || !['descr', 'fortran_order', 'shape'].includes(k.v)) {
-      throw formatError(where, 'the header', "only the keys 'descr', 'fortran_order' and 'shape'", `the key ${clip(showPy(k))}`);
+      throw formatError(
+        where,
+        'the header',
+        "only the keys 'descr', 'fortran_order' and 'shape'",
+        `the key ${clip(showPy(k))}`,
+      );
     }
     if (seen.has(k.v)) throw formatError(where, 'the header', 'each key once', `${pyRepr(k.v)} twice`);
     seen.set(k.v, v);
   }
   for (const key of ['descr', 'fortran_order', 'shape']) {
     if (!seen.has(key)) {
-      throw formatError(where, 'the header', "the keys 'descr', 'fortran_order' and 'shape'", `a dict without ${pyRepr(key)}`);
+      throw formatError(
+        where,
+        'the header',
+        "the keys 'descr', 'fortran_order' and 'shape'",
+        `a dict without ${pyRepr(key)}`,
+      );
     }
   }
   const descr = parseDescr(seen.get('descr')!, where);
@@ -448,7 +477,13 @@ function interpretHeader(text: string, where: string): Header {
     if (d !== 0) product *= d;
     count *= d;
     if (product * descr.info.size > Number.MAX_SAFE_INTEGER) {
-      throw formatError(where, "the header's 'shape'", 'a shape whose byte size fits in 2^53', clip(showPy(sh)), 'The size overflows');
+      throw formatError(
+        where,
+        "the header's 'shape'",
+        'a shape whose byte size fits in 2^53',
+        clip(showPy(sh)),
+        'The size overflows',
+      );
     }
   }
   return { descr, fortran: fo.v, shape, count };
@@ -565,7 +600,8 @@ export function decodeNpy(bytes: Uint8Array, where: string): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
     let hint: string | undefined;
     if (bytes[0] === 0x50 && bytes[1] === 0x4b) hint = 'This looks like a zip archive (.npz); use readNpz';
-    else if (bytes.length < 10 && MAGIC.every((b, i) => i >= bytes.length || bytes[i] === b)) hint = 'The file is truncated';
+    else if (bytes.length < 10 && MAGIC.every((b, i) => i >= bytes.length || bytes[i] === b))
+      hint = 'The file is truncated';
     throw formatError(where, 'the start', 'the magic string \\x93NUMPY followed by a version', showBytes(bytes), hint);
   }
   const major = bytes[6];
@@ -575,7 +611,13 @@ export function decodeNpy(bytes: Uint8Array, where: string): NpyArray {
   }
   const lenBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lenBytes) {
-    throw formatError(where, 'the header length', `${lenBytes} bytes`, `${bytes.length - 8} bytes`, 'The file is truncated');
+    throw formatError(
+      where,
+      'the header length',
+      `${lenBytes} bytes`,
+      `${bytes.length - 8} bytes`,
+      'The file is truncated',
+    );
   }
   const headerLen =
     major === 1
@@ -629,14 +671,21 @@ export function decodeNpy(bytes: Uint8Array, where: string): NpyArray {
  */
 export function npyTotalBytes(prefix: Uint8Array, where: string): number | null {
   if (prefix.length < 12) {
-    if (prefix.length >= 8 && (MAGIC.some((b, i) => prefix[i] !== b) || !(prefix[6] >= 1 && prefix[6] <= 3 && prefix[7] === 0))) decodeNpy(prefix, where);
+    if (
+      prefix.length >= 8 &&
+      (MAGIC.some((b, i) => prefix[i] !== b) || !(prefix[6] >= 1 && prefix[6] <= 3 && prefix[7] === 0))
+    )
+      decodeNpy(prefix, where);
     return null;
   }
   const major = prefix[6];
-  if (MAGIC.some((b, i) => prefix[i] !== b) || !((major === 1 || major === 2 || major === 3) && prefix[7] === 0)) decodeNpy(prefix, where);
+  if (MAGIC.some((b, i) => prefix[i] !== b) || !((major === 1 || major === 2 || major === 3) && prefix[7] === 0))
+    decodeNpy(prefix, where);
   const lenBytes = major === 1 ? 2 : 4;
   const headerLen =
-    major === 1 ? prefix[8] | (prefix[9] << 8) : (prefix[8] | (prefix[9] << 8) | (prefix[10] << 16) | (prefix[11] << 24)) >>> 0;
+    major === 1
+      ? prefix[8] | (prefix[9] << 8)
+      : (prefix[8] | (prefix[9] << 8) | (prefix[10] << 16) | (prefix[11] << 24)) >>> 0;
   if (headerLen > MAX_NPY_HEADER_BYTES) decodeNpy(prefix, where);
   const dataStart = 8 + lenBytes + headerLen;
   if (prefix.length < dataStart) return null;
@@ -653,7 +702,11 @@ export function npyTotalBytes(prefix: Uint8Array, where: string): number | null 
  * const { bytes, where } = inputBytes('a.npy', 'pathOrBytes', 'the .npy bytes'); // where: '"a.npy"'
  * ```
  */
-export function inputBytes(pathOrBytes: unknown, parameter: string, what: string): { bytes: Uint8Array; where: string } {
+export function inputBytes(
+  pathOrBytes: unknown,
+  parameter: string,
+  what: string,
+): { bytes: Uint8Array; where: string } {
   if (typeof pathOrBytes === 'string') {
     checkPath(pathOrBytes, parameter);
     let bytes: Uint8Array;
@@ -825,7 +878,8 @@ function encodeData(data: NpyArrayInput['data'], info: DtypeInfo, label: string)
         const out = new Uint8Array(n);
         for (let i = 0; i < n; i++) {
           const v = src[i];
-          if (v === 0 || v === 1 || v === 0n || v === 1n || v === true || v === false) out[i] = v === true || v === 1 || v === 1n ? 1 : 0;
+          if (v === 0 || v === 1 || v === 0n || v === 1n || v === true || v === false)
+            out[i] = v === true || v === 1 || v === 1n ? 1 : 0;
           else throw elementError(label, dtype, i, '0, 1, true or false', v);
         }
         typed = out;
@@ -840,14 +894,25 @@ function encodeData(data: NpyArrayInput['data'], info: DtypeInfo, label: string)
       }
       default: {
         const [lo, hi] = INT_RANGES[dtype]!.map(Number);
-        const Ctor = { int8: Int8Array, int16: Int16Array, int32: Int32Array, uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array }[
-          dtype as 'int8'
-        ];
+        const Ctor = {
+          int8: Int8Array,
+          int16: Int16Array,
+          int32: Int32Array,
+          uint8: Uint8Array,
+          uint16: Uint16Array,
+          uint32: Uint32Array,
+        }[dtype as 'int8'];
         const out = new Ctor(n);
         for (let i = 0; i < n; i++) {
           const v = src[i];
-          const x = typeof v === 'number' ? v : typeof v === 'bigint' || typeof v === 'boolean' ? Number(toInteger(v, i, dtype, label)) : NaN;
-          if (!Number.isInteger(x) || x < lo || x > hi) throw elementError(label, dtype, i, `an integer in [${lo}, ${hi}]`, v);
+          const x =
+            typeof v === 'number'
+              ? v
+              : typeof v === 'bigint' || typeof v === 'boolean'
+                ? Number(toInteger(v, i, dtype, label))
+                : NaN;
+          if (!Number.isInteger(x) || x < lo || x > hi)
+            throw elementError(label, dtype, i, `an integer in [${lo}, ${hi}]`, v);
           out[i] = x;
         }
         typed = out;
@@ -873,32 +938,46 @@ function checkInput(array: unknown, label: string): { data: NpyArrayInput['data'
   const { data, shape, dtype } = array as { data?: unknown; shape?: unknown; dtype?: unknown };
   const isTyped = ArrayBuffer.isView(data) && !(data instanceof DataView);
   if (!isTyped && !Array.isArray(data)) {
-    throw new DseError('ERR_DSE_TYPE', `Expected a typed array or an array for ${label}.data but received ${describe(data)}`);
+    throw new DseError(
+      'ERR_DSE_TYPE',
+      `Expected a typed array or an array for ${label}.data but received ${describe(data)}`,
+    );
   }
   const arr = data as NpyArrayInput['data'];
   if (isTyped && defaultDtypeOrNull(arr) === null) {
     throw new DseError(
       'ERR_DSE_TYPE',
-      `Expected a numeric typed array (Float64Array, Float32Array, Int8/16/32Array, Uint8/16/32Array, BigInt64Array, BigUint64Array) for ${label}.data but received ${describe(data)}`,
+      `Expected a numeric typed array (Float64Array, Float32Array, Int8/16/32Array, Uint8/16/32Array, BigInt64Array, ` +
+        `BigUint64Array) for ${label}.data but received ${describe(data)}`,
     );
   }
   let info: DtypeInfo;
   if (dtype === undefined) info = DTYPES[defaultDtype(arr)];
-  else if (typeof dtype === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, dtype)) info = DTYPES[dtype as NpyDtype];
+  else if (typeof dtype === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, dtype))
+    info = DTYPES[dtype as NpyDtype];
   else {
     throw new DseError(
       'ERR_DSE_OPTION',
-      `Expected one of ${DTYPE_NAMES.map((d) => `'${d}'`).join(', ')} for ${label}.dtype but received ${describe(dtype)}`,
+      `Expected one of ${DTYPE_NAMES.map((d) => `'${d}'`).join(', ')} for ${label}.dtype but received ` +
+        `${describe(dtype)}`,
     );
   }
   let dims: number[];
   if (shape === undefined) dims = [arr.length];
   else {
     if (!Array.isArray(shape)) {
-      throw new DseError('ERR_DSE_TYPE', `Expected an array of non-negative integers for ${label}.shape but received ${describe(shape)}`);
+      throw new DseError(
+        'ERR_DSE_TYPE',
+        `Expected an array of non-negative integers for ${label}.shape but received ${describe(shape)}`,
+      );
     }
     if (shape.length > MAX_NDIM) {
-      throw invalid('ERR_DSE_SHAPE', `${label}.shape`, `at most ${MAX_NDIM} dimensions`, raw(`${shape.length} dimensions`));
+      throw invalid(
+        'ERR_DSE_SHAPE',
+        `${label}.shape`,
+        `at most ${MAX_NDIM} dimensions`,
+        raw(`${shape.length} dimensions`),
+      );
     }
     dims = [];
     for (let k = 0; k < shape.length; k++) {

@@ -121,12 +121,23 @@ function listMembers(bytes: Uint8Array, where: string, maxBytes: number): Member
     unzipSync(bytes, {
       filter(info) {
         if (members.size >= maxEntries) {
-          throw formatError(where, 'the central directory', `at most ${maxEntries} entries for a ${bytes.length}-byte file`, 'more');
+          throw formatError(
+            where,
+            'the central directory',
+            `at most ${maxEntries} entries for a ${bytes.length}-byte file`,
+            'more',
+          );
         }
         const { name, compression, size, originalSize } = info;
         const field = `member ${JSON.stringify(name)}`;
         if (!name.endsWith('.npy') || name.length <= 4) {
-          throw formatError(where, field, 'a name ending in ".npy" (an array saved by np.savez)', JSON.stringify(name), 'Only .npy members are supported');
+          throw formatError(
+            where,
+            field,
+            'a name ending in ".npy" (an array saved by np.savez)',
+            JSON.stringify(name),
+            'Only .npy members are supported',
+          );
         }
         const key = name.slice(0, -4);
         if (members.has(name) || keys.has(key)) throw formatError(where, field, 'each member name once', 'a duplicate');
@@ -168,7 +179,13 @@ function listMembers(bytes: Uint8Array, where: string, maxBytes: number): Member
   } catch (e) {
     if (e instanceof DseError) throw e;
     const hint = bytes[0] === 0x93 && bytes[1] === 0x4e ? 'This looks like a single .npy file; use readNpy' : undefined;
-    throw formatError(where, 'the zip structure', 'a zip archive as written by np.savez', `an unreadable archive (${messageOf(e)})`, hint);
+    throw formatError(
+      where,
+      'the zip structure',
+      'a zip archive as written by np.savez',
+      `an unreadable archive (${messageOf(e)})`,
+      hint,
+    );
   }
   return [...members.values()];
 }
@@ -190,15 +207,37 @@ function extractMembers(bytes: Uint8Array, where: string, list: Member[]): Map<s
     if (failure) throw failure;
     const found = byName.get(file.name);
     const field = `member ${JSON.stringify(file.name)}`;
-    if (!found) fail(formatError(where, field, 'a local header matching the central directory', 'a member the central directory does not list'));
+    if (!found)
+      fail(
+        formatError(
+          where,
+          field,
+          'a local header matching the central directory',
+          'a member the central directory does not list',
+        ),
+      );
     const m = found;
     if (started.has(m.name)) fail(formatError(where, field, 'each member once', 'a second local header'));
     started.add(m.name);
     if (file.compression !== m.compression) {
-      fail(formatError(where, field, `compression method ${m.compression} (as in the central directory)`, `method ${file.compression}`));
+      fail(
+        formatError(
+          where,
+          field,
+          `compression method ${m.compression} (as in the central directory)`,
+          `method ${file.compression}`,
+        ),
+      );
     }
     if (file.originalSize !== undefined && file.originalSize !== m.originalSize) {
-      fail(formatError(where, field, `${m.originalSize} bytes (as in the central directory)`, `${file.originalSize} bytes in its local header`));
+      fail(
+        formatError(
+          where,
+          field,
+          `${m.originalSize} bytes (as in the central directory)`,
+          `${file.originalSize} bytes in its local header`,
+        ),
+      );
     }
     // The output buffer is allocated only once the member's .npy header has arrived and agrees
     // with the declared size: a member declaring gigabytes for a small array (or the reverse)
@@ -218,16 +257,28 @@ function extractMembers(bytes: Uint8Array, where: string, list: Member[]): Map<s
         try {
           total = npyTotalBytes(joined, `member ${JSON.stringify(m.name)} of ${where}`);
         } catch (e) {
-          fail(e instanceof DseError ? e : formatError(where, field, 'a valid .npy member', `an unreadable one (${messageOf(e)})`));
+          fail(
+            e instanceof DseError
+              ? e
+              : formatError(where, field, 'a valid .npy member', `an unreadable one (${messageOf(e)})`),
+          );
         }
         if (total === null && !final && joined.length < MAX_HEAD_BYTES) {
           head = joined;
           return;
         }
         if (total !== null && total !== m.originalSize)
-          fail(formatError(where, field, `a declared size equal to what its .npy header holds (${total} bytes)`, `${m.originalSize} bytes declared`));
+          fail(
+            formatError(
+              where,
+              field,
+              `a declared size equal to what its .npy header holds (${total} bytes)`,
+              `${m.originalSize} bytes declared`,
+            ),
+          );
         out = new Uint8Array(m.originalSize); // declared, checked against maxBytes, the ratio and the header
-        if (head.length > out.length) fail(formatError(where, field, `at most the declared ${m.originalSize} bytes once inflated`, 'more'));
+        if (head.length > out.length)
+          fail(formatError(where, field, `at most the declared ${m.originalSize} bytes once inflated`, 'more'));
         out.set(head);
         pos = head.length;
       }
@@ -252,7 +303,11 @@ function extractMembers(bytes: Uint8Array, where: string, list: Member[]): Map<s
         try {
           array = decodeNpy(out, `member ${JSON.stringify(m.name)} of ${where}`);
         } catch (e) {
-          fail(e instanceof DseError ? e : formatError(where, field, 'a valid .npy member', `an unreadable one (${messageOf(e)})`));
+          fail(
+            e instanceof DseError
+              ? e
+              : formatError(where, field, 'a valid .npy member', `an unreadable one (${messageOf(e)})`),
+          );
         }
         done.set(m.name, array);
       }
@@ -270,11 +325,21 @@ function extractMembers(bytes: Uint8Array, where: string, list: Member[]): Map<s
   } catch (e) {
     if (failure) throw failure;
     if (e instanceof DseError) throw e;
-    throw formatError(where, 'the zip structure', 'a zip archive as written by np.savez', `an unreadable archive (${messageOf(e)})`);
+    throw formatError(
+      where,
+      'the zip structure',
+      'a zip archive as written by np.savez',
+      `an unreadable archive (${messageOf(e)})`,
+    );
   }
   for (const m of list) {
     if (!done.has(m.name)) {
-      throw formatError(where, `member ${JSON.stringify(m.name)}`, 'its complete data', 'a member whose data is missing or truncated');
+      throw formatError(
+        where,
+        `member ${JSON.stringify(m.name)}`,
+        'its complete data',
+        'a member whose data is missing or truncated',
+      );
     }
   }
   return done;
@@ -336,7 +401,10 @@ export function readNpz(pathOrBytes: string | Uint8Array, options?: ReadNpzOptio
 export function encodeNpz(arrays: Record<string, NpyArrayInput>, options?: EncodeNpzOptions): Uint8Array {
   const { compress } = readOptions<Required<EncodeNpzOptions>>(options, { compress: boolean(false) }, 'encodeNpz');
   if (arrays === null || typeof arrays !== 'object' || Array.isArray(arrays) || ArrayBuffer.isView(arrays)) {
-    throw new DseError('ERR_DSE_TYPE', `Expected an object of named arrays for arrays but received ${describe(arrays)}`);
+    throw new DseError(
+      'ERR_DSE_TYPE',
+      `Expected an object of named arrays for arrays but received ${describe(arrays)}`,
+    );
   }
   const files: Zippable = {};
   let total = 0;
@@ -345,12 +413,20 @@ export function encodeNpz(arrays: Record<string, NpyArrayInput>, options?: Encod
       throw new DseError('ERR_DSE_TYPE', 'Expected non-empty names for the keys of arrays but received ""');
     }
     if (Buffer.byteLength(name, 'utf8') > 0xffff - 4) {
-      throw invalid('ERR_DSE_TYPE', 'the keys of arrays', 'names of at most 65531 UTF-8 bytes', raw(`a name of ${Buffer.byteLength(name, 'utf8')} bytes`));
+      throw invalid(
+        'ERR_DSE_TYPE',
+        'the keys of arrays',
+        'names of at most 65531 UTF-8 bytes',
+        raw(`a name of ${Buffer.byteLength(name, 'utf8')} bytes`),
+      );
     }
     const bytes = encodeNpyNamed(arrays[name], `arrays[${JSON.stringify(name)}]`);
     total += bytes.length + 2 * (Buffer.byteLength(name, 'utf8') + 4) + 76;
     if (total > 0xffffffff - 22) {
-      throw new DseError('ERR_DSE_MEMORY', `Expected a .npz archive under 4 GiB (zip64 is not written) for arrays but the members need ${total} bytes`);
+      throw new DseError(
+        'ERR_DSE_MEMORY',
+        `Expected a .npz archive under 4 GiB (zip64 is not written) for arrays but the members need ${total} bytes`,
+      );
     }
     // A member name as fflate expects it: a flat key, never a nested folder object.
     Object.defineProperty(files, `${name}.npy`, {

@@ -128,7 +128,16 @@ export function coincidingSeries(points: ChartPoint[], tolerance: number): strin
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#F0E442', '#000000'];
 
 /** Marker shapes, one per series, so that lines drawn on top of each other still show each marker. */
-export const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'triangle-down', 'cross', 'triangle-left', 'triangle-right'];
+export const SHAPES = [
+  'circle',
+  'square',
+  'triangle-up',
+  'diamond',
+  'triangle-down',
+  'cross',
+  'triangle-left',
+  'triangle-right',
+];
 
 /** Fonts installed almost everywhere, DejaVu Sans first (the only one on many Linux boxes). */
 export const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
@@ -148,7 +157,9 @@ export function lineChartSpec(chart: LineChart): Record<string, unknown> {
   const order = chart.seriesOrder ?? [...new Set(chart.points.map((p) => p.series))];
   const xs = chart.points.map((p) => p.x);
   const integerX = xs.every((x) => Number.isInteger(x));
-  const span = xs.length ? xs.reduce((a, x) => (x > a ? x : a), -Infinity) - xs.reduce((a, x) => (x < a ? x : a), Infinity) : 0;
+  const span = xs.length
+    ? xs.reduce((a, x) => (x > a ? x : a), -Infinity) - xs.reduce((a, x) => (x < a ? x : a), Infinity)
+    : 0;
   const ys = chart.points.map((p) => p.y);
   const domain = yDomain(ys, chart.yMinSpan);
   const x = {
@@ -168,11 +179,21 @@ export function lineChartSpec(chart: LineChart): Record<string, unknown> {
     type: 'nominal',
     title: chart.seriesTitle,
     scale: { domain: order, range: PALETTE },
-    legend: { orient: chart.legend ?? 'bottom', direction: chart.legend === 'right' ? 'vertical' : 'horizontal', columns: chart.legend === 'right' ? 1 : 2, labelLimit: 320 },
+    legend: {
+      orient: chart.legend ?? 'bottom',
+      direction: chart.legend === 'right' ? 'vertical' : 'horizontal',
+      columns: chart.legend === 'right' ? 1 : 2,
+      labelLimit: 320,
+    },
   };
   const shape = { field: 'series', type: 'nominal', title: chart.seriesTitle, scale: { domain: order, range: SHAPES } };
   // Marker sizes alternate large and small, so that a marker drawn on another leaves it showing.
-  const size = { field: 'series', type: 'ordinal', title: chart.seriesTitle, scale: { domain: order, range: order.map((_s, i) => (i % 2 === 0 ? 80 : 30)) } };
+  const size = {
+    field: 'series',
+    type: 'ordinal',
+    title: chart.seriesTitle,
+    scale: { domain: order, range: order.map((_s, i) => (i % 2 === 0 ? 80 : 30)) },
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: chart.title, anchor: 'start', fontSize: 15, fontWeight: 'bold' },
@@ -185,13 +206,22 @@ export function lineChartSpec(chart: LineChart): Record<string, unknown> {
     // Lines, then open markers of a shape per series on top: series drawn on the same values
     // stay distinguishable by their markers.
     layer: [
-      { mark: { type: 'line', strokeWidth: 2.2, interpolate: 'linear' }, encoding: { order: { field: 'x', type: 'quantitative' } } },
+      {
+        mark: { type: 'line', strokeWidth: 2.2, interpolate: 'linear' },
+        encoding: { order: { field: 'x', type: 'quantitative' } },
+      },
       { mark: { type: 'point', filled: false, strokeWidth: 1.8, opacity: 1 }, encoding: { shape, size } },
     ],
     config: {
       font: FONT,
       view: { stroke: '#888888' },
-      axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6', domainColor: '#666666', tickColor: '#666666' },
+      axis: {
+        labelFontSize: 11,
+        titleFontSize: 12,
+        gridColor: '#e6e6e6',
+        domainColor: '#666666',
+        tickColor: '#666666',
+      },
       legend: { labelFontSize: 11, titleFontSize: 12 },
     },
   };

@@ -103,9 +103,14 @@ function table(t: ReportTable): string {
 function keyValues(title: string, values: Record<string, unknown>): string {
   const rows = Object.entries(values)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td><code>${escapeHtml(formatValue(v))}</code></td></tr>`)
+    .map(
+      ([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td><code>${escapeHtml(formatValue(v))}</code></td></tr>`,
+    )
     .join('\n');
-  return `<section class="table"><h2>${escapeHtml(title)}</h2><div class="scroll"><table class="kv"><tbody>\n${rows}\n</tbody></table></div></section>`;
+  return (
+    `<section class="table"><h2>${escapeHtml(title)}</h2><div class="scroll"><table ` +
+    `class="kv"><tbody>\n${rows}\n</tbody></table></div></section>`
+  );
 }
 
 /** JSON that is safe inside a `<script>` element (no `</script>`, no HTML comments). */
@@ -116,7 +121,8 @@ function scriptJson(value: unknown): string {
 
 const CSS = `
 :root { color-scheme: light; }
-body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 24px clamp(8px, 4vw, 32px); color: #1b1b1b; background: #fff; }
+body { font-family: 'DejaVu ' +
+  'Sans', Helvetica, Arial, sans-serif; margin: 24px clamp(8px, 4vw, 32px); color: #1b1b1b; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 16px; margin: 22px 0 8px; }
 p.subtitle { margin: 0 0 12px; color: #555; }
@@ -182,7 +188,8 @@ export function reportHtml(doc: ReportDocument, svgs: string[]): string {
     ...Object.entries(doc.runOptions ?? {}).map(([name, o]) => keyValues(`Options used: ${name}`, o)),
     doc.meta ? keyValues('Run', doc.meta) : '',
     doc.data !== undefined ? `<script type="application/json" id="dse-data">${scriptJson(doc.data)}</script>` : '',
-    '<footer>Made with dse-dsmi (Diffusion Spectral Entropy and Mutual Information; Liao, Liu et al., ICML 2023 TAG-ML workshop / CISS 2024).</footer>',
+    '<footer>Made with dse-dsmi (Diffusion Spectral Entropy and Mutual Information; Liao, Liu et al., ICML 2023 ' +
+      'TAG-ML workshop / CISS 2024).</footer>',
     '</body>',
     '</html>',
     '',

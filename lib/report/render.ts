@@ -106,7 +106,9 @@ export function renderVegaLite(specs: Record<string, unknown>[], control: Render
       else finish(null, m.svgs);
     });
     worker.on('error', (e) => finish(new Error(`Could not draw the report charts with vega: ${e.message}`)));
-    worker.on('exit', (code) => finish(new Error(`The chart worker stopped (exit code ${code}) before drawing the charts`)));
+    worker.on('exit', (code) =>
+      finish(new Error(`The chart worker stopped (exit code ${code}) before drawing the charts`)),
+    );
   });
 }
 
@@ -126,7 +128,8 @@ export function prefixSvgIds(svg: string, prefix: string): string {
   return svg.replace(/<[A-Za-z](?:[^>"']|"[^"]*"|'[^']*')*>/g, (tag) =>
     tag.replace(/(\s)([A-Za-z_:][-\w:.]*)="([^"]*)"/g, (_m, space: string, name: string, value: string) => {
       if (name === 'id') return `${space}id="${prefix}-${value}"`;
-      if ((name === 'href' || name === 'xlink:href') && value.startsWith('#')) return `${space}${name}="#${prefix}-${value.slice(1)}"`;
+      if ((name === 'href' || name === 'xlink:href') && value.startsWith('#'))
+        return `${space}${name}="#${prefix}-${value.slice(1)}"`;
       return `${space}${name}="${value.replace(/url\(#([^)]+)\)/g, (_u, id: string) => `url(#${prefix}-${id})`)}"`;
     }),
   );

@@ -108,8 +108,38 @@ function isFailure(r: TraceRecord | TraceFailure): r is TraceFailure {
  */
 export function traceCsvLine(r: TraceRecord | TraceFailure): string {
   const cells = isFailure(r)
-    ? [r.layer, r.epoch, null, null, null, null, null, null, null, r.source, r.file?.size, r.file?.mtimeMs, r.options, r.error.replace(/\s*\n\s*/g, ' ')]
-    : [r.layer, r.epoch, r.rows, r.cols, r.dse, r.dsmiY, r.dsmiX, r.seconds, r.rowsUsed, r.source, r.file?.size, r.file?.mtimeMs, r.options, null];
+    ? [
+        r.layer,
+        r.epoch,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        r.source,
+        r.file?.size,
+        r.file?.mtimeMs,
+        r.options,
+        r.error.replace(/\s*\n\s*/g, ' '),
+      ]
+    : [
+        r.layer,
+        r.epoch,
+        r.rows,
+        r.cols,
+        r.dse,
+        r.dsmiY,
+        r.dsmiX,
+        r.seconds,
+        r.rowsUsed,
+        r.source,
+        r.file?.size,
+        r.file?.mtimeMs,
+        r.options,
+        null,
+      ];
   return formatCsv([], [cells]).slice(1);
 }
 
@@ -123,7 +153,9 @@ export function traceCsvLine(r: TraceRecord | TraceFailure): string {
  * ```
  */
 export function traceCsv(records: readonly TraceRecord[], failures: readonly TraceFailure[] = []): string {
-  return `${TRACE_CSV_HEADER.join(',')}\n${sortRecords<TraceRecord | TraceFailure>([...records, ...failures]).map(traceCsvLine).join('')}`;
+  return `${TRACE_CSV_HEADER.join(',')}\n${sortRecords<TraceRecord | TraceFailure>([...records, ...failures])
+    .map(traceCsvLine)
+    .join('')}`;
 }
 
 /** A text cell as written by formatCsv: the apostrophe it put before formula-like text removed. */
@@ -134,7 +166,11 @@ function unquoteText(cell: string): string {
 function csvNumber(cell: string, what: string, where: string, line: number): number | null {
   if (cell.trim() === '') return null;
   const v = Number(cell);
-  if (!Number.isFinite(v)) throw new DseError('ERR_DSE_FORMAT', `Expected a number for ${what} in ${where} but received ${JSON.stringify(cell)} at line ${line}`);
+  if (!Number.isFinite(v))
+    throw new DseError(
+      'ERR_DSE_FORMAT',
+      `Expected a number for ${what} in ${where} but received ${JSON.stringify(cell)} at line ${line}`,
+    );
   return v;
 }
 
@@ -149,13 +185,20 @@ function csvNumber(cell: string, what: string, where: string, line: number): num
  * const { records, failures } = parseTraceCsv(fs.readFileSync('trace.csv', 'utf8'), 'trace.csv');
  * ```
  */
-export function parseTraceCsv(text: string, where = 'the trace CSV'): { records: TraceRecord[]; failures: TraceFailure[] } {
+export function parseTraceCsv(
+  text: string,
+  where = 'the trace CSV',
+): { records: TraceRecord[]; failures: TraceFailure[] } {
   const rows = parseCsvFields(text);
   const header = rows.shift() ?? [];
   const col = new Map(header.map((h, i) => [h.trim(), i]));
   for (const need of ['layer', 'epoch', 'dse'])
     if (!col.has(need))
-      throw new DseError('ERR_DSE_FORMAT', `Expected a trace CSV with a "${need}" column in ${where} but its header is ${JSON.stringify(header.join(','))}`);
+      throw new DseError(
+        'ERR_DSE_FORMAT',
+        `Expected a trace CSV with a "${need}" column in ${where} but its header is ` +
+          `${JSON.stringify(header.join(','))}`,
+      );
   const records: TraceRecord[] = [];
   const failures: TraceFailure[] = [];
   rows.forEach((cells, i) => {
@@ -180,7 +223,11 @@ export function parseTraceCsv(text: string, where = 'the trace CSV'): { records:
       return;
     }
     const dse = num('dse');
-    if (dse === null) throw new DseError('ERR_DSE_FORMAT', `Expected a value of dse or an error in ${where} but line ${line} has neither`);
+    if (dse === null)
+      throw new DseError(
+        'ERR_DSE_FORMAT',
+        `Expected a value of dse or an error in ${where} but line ${line} has neither`,
+      );
     const rowsUsed = num('rows_used');
     records.push({
       layer,
@@ -198,14 +245,22 @@ export function parseTraceCsv(text: string, where = 'the trace CSV'): { records:
   return { records, failures };
 }
 
-function chart(records: TraceRecord[], pick: (r: TraceRecord) => number | null, title: string, caption: string, seriesTitle: string): LineChart | null {
+function chart(
+  records: TraceRecord[],
+  pick: (r: TraceRecord) => number | null,
+  title: string,
+  caption: string,
+  seriesTitle: string,
+): LineChart | null {
   const points = records.filter((r) => pick(r) !== null).map((r) => ({ x: r.epoch, y: pick(r)!, series: r.layer }));
   if (points.length === 0) return null;
   const rows = records.reduce((n, r) => Math.max(n, r.rowsUsed ?? r.rows), 1);
   const yMinSpan = bitsAxisSpan(rows);
   // Lines closer than a hundredth of the axis are drawn on top of each other: say so.
   const together = coincidingSeries(points, yMinSpan / 100);
-  const note = together.map((g) => ` ${g.join(' and ')} coincide (their lines overlap; the markers tell them apart).`).join('');
+  const note = together
+    .map((g) => ` ${g.join(' and ')} coincide (their lines overlap; the markers tell them apart).`)
+    .join('');
   return { title, xTitle: 'Epoch', yTitle: `${title} (bits)`, seriesTitle, points, caption: caption + note, yMinSpan };
 }
 
@@ -221,7 +276,9 @@ export interface TraceReportOptions {
   seriesTitle?: string;
   /** The options the values were computed with. */
   options?: Record<string, unknown>;
-  /** Several runs' options, one table each (run name -> `tracker.options()`), for a report of several trackers' records. */
+  /**
+   * Several runs' options, one table each (run name -> `tracker.options()`), for a report of several trackers' records.
+   */
   runOptions?: Record<string, Record<string, unknown>>;
   /** Facts about the run, added to the "Run" section (date, dse-dsmi, Node and BLAS are always there). */
   meta?: Record<string, unknown>;
@@ -246,9 +303,29 @@ export function traceReport(records: readonly TraceRecord[], reportOptions: Trac
   const failures = sortRecords(options.failures ?? []);
   const seriesTitle = options.seriesTitle ?? 'Layer / run';
   const charts = [
-    chart(sorted, (r) => r.dse, 'DSE(Z)', 'Diffusion spectral entropy of the embeddings: how much of the space the representation spreads over (noise-resilient).', seriesTitle),
-    chart(sorted, (r) => r.dsmiY, 'DSMI(Z;Y)', 'Diffusion spectral mutual information between the embeddings and the labels.', seriesTitle),
-    chart(sorted, (r) => r.dsmiX, 'DSMI(Z;X)', 'Diffusion spectral mutual information between the embeddings and the inputs (inputs clustered once, clusters reused every epoch).', seriesTitle),
+    chart(
+      sorted,
+      (r) => r.dse,
+      'DSE(Z)',
+      'Diffusion spectral entropy of the embeddings: how much of the space the representation spreads over ' +
+        '(noise-resilient).',
+      seriesTitle,
+    ),
+    chart(
+      sorted,
+      (r) => r.dsmiY,
+      'DSMI(Z;Y)',
+      'Diffusion spectral mutual information between the embeddings and the labels.',
+      seriesTitle,
+    ),
+    chart(
+      sorted,
+      (r) => r.dsmiX,
+      'DSMI(Z;X)',
+      'Diffusion spectral mutual information between the embeddings and the inputs (inputs clustered once, clusters ' +
+        'reused every epoch).',
+      seriesTitle,
+    ),
   ].filter((c): c is LineChart => c !== null);
   const hasY = sorted.some((r) => r.dsmiY !== null);
   const hasX = sorted.some((r) => r.dsmiX !== null);
@@ -282,11 +359,22 @@ export function traceReport(records: readonly TraceRecord[], reportOptions: Trac
           ...(failures.length ? [null] : []),
         ],
   );
+  const subsampledWhich =
+    subsampled.length === sorted.length ? 'every entry' : `${subsampled.length} of ${sorted.length} entries`;
   const notes = [
     ...(subsampled.length
-      ? [`* DSE(Z) of ${subsampled.length === sorted.length ? 'every entry' : `${subsampled.length} of ${sorted.length} entries`} used a random subsample of ${subsampled[0].rowsUsed} rows (maxN; seeded by randomSeed); DSMI subsamples clusters above 10000 rows, as the reference does.`]
+      ? [
+          `* DSE(Z) of ${subsampledWhich} ` +
+            `used a random subsample of ${subsampled[0].rowsUsed} rows (maxN; seeded by randomSeed); ` +
+            'DSMI subsamples clusters above 10000 rows, as the reference does.',
+        ]
       : []),
-    ...(failures.length ? [`${failures.length} ${failures.length === 1 ? 'entry' : 'entries'} could not be computed: see the Error column.`] : []),
+    ...(failures.length
+      ? [
+          `${failures.length} ${failures.length === 1 ? 'entry' : 'entries'} could not be computed: see the Error ` +
+            `column.`,
+        ]
+      : []),
   ];
   return {
     title: options.title ?? 'DSE / DSMI during training',
@@ -296,7 +384,12 @@ export function traceReport(records: readonly TraceRecord[], reportOptions: Trac
     tables: [{ title: 'Values per epoch (bits)', columns, rows, ...(notes.length ? { notes } : {}) }],
     options: options.options,
     runOptions: options.runOptions,
-    meta: { ...runMeta(), records: sorted.length, ...(failures.length ? { failures: failures.length } : {}), ...options.meta },
+    meta: {
+      ...runMeta(),
+      records: sorted.length,
+      ...(failures.length ? { failures: failures.length } : {}),
+      ...options.meta,
+    },
     data: {
       records: sorted,
       ...(failures.length ? { failures } : {}),
