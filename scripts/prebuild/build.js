@@ -129,7 +129,7 @@ async function buildTarget(target, outFile, { openblas, jobs }) {
   return (Date.now() - t0) / 1000;
 }
 
-/** Default parallel compile jobs: JOBS, else the cores (at most 2 spare others on shared machines is the user's call). */
+/** Parallel compile jobs: JOBS, else the number of cores. */
 function defaultJobs() {
   return Number(process.env.JOBS) || (os.availableParallelism ? os.availableParallelism() : os.cpus().length);
 }

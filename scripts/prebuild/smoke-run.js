@@ -6,7 +6,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { root, cacheDir, PrebuildError, run, onPath, ensureDebian, nodeBinary, tempDir } = require('./toolchain');
+const { root, cacheDir, PrebuildError, run, runOk, onPath, ensureDebian, nodeBinary, tempDir } = require('./toolchain');
 
 const SMOKE = path.join(__dirname, 'smoke.js');
 const FIXTURES = path.join(root, 'test', 'fixtures');
@@ -18,7 +18,11 @@ function stage(target, binary) {
   const pkg = path.join(dir, 'pkg');
   fs.mkdirSync(path.join(pkg, 'prebuilds', target.name), { recursive: true });
   fs.copyFileSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
-  if (!fs.existsSync(path.join(root, 'dist', 'index.js'))) throw new PrebuildError('dist/ is missing: run `npx tsc -p tsconfig.json` first');
+  if (!fs.existsSync(path.join(root, 'dist', 'index.js'))) {
+    // A fresh clone has no dist/ yet (npm pack's `prepare` compiles it later).
+    console.log('prebuilds: compiling dist/ (tsc) for the smoke tests');
+    runOk(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [root] }), '-p', path.join(root, 'tsconfig.json')], { cwd: root });
+  }
   fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
   fs.copyFileSync(binary, path.join(pkg, 'prebuilds', target.name, target.file));
   fs.symlinkSync(fs.realpathSync(path.join(root, 'node_modules')), path.join(pkg, 'node_modules'), 'dir');
