@@ -52,7 +52,8 @@ function main() {
   const dir = path.resolve(i > 0 ? process.argv[i + 1] : path.join(root, 'prebuilds'));
   const found = problems(dir);
   if (!found.length) {
-    console.log(`prepack: prebuilds for ${TARGETS.map((t) => t.name).join(', ')} present`);
+    // stderr: `npm pack --json` prints lifecycle scripts' stdout into its JSON.
+    process.stderr.write(`prepack: prebuilds for ${TARGETS.map((t) => t.name).join(', ')} present\n`);
     return;
   }
   const lines = found.map((p) => `  - ${p}`).join('\n');
