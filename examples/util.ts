@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Helpers shared by the examples: a seeded random generator, the synthetic data sets the
-// reference's test scripts draw, the bundled digits, and a tiny flag reader.
-import * as path from 'path';
-import { readNpy, type Matrix } from 'dse-dsmi';
+// reference's test scripts draw, and a tiny flag reader.
+import type { Matrix } from 'dse-dsmi';
 
 /** A small seeded generator (mulberry32): the examples print the same numbers on every run. */
 export class Rng {
@@ -73,17 +72,6 @@ export function classificationData(rng: Rng, rows: number, cols: number): { X: M
     if (rng.next() < 0.01) y[i] = rng.next() < 0.5 ? 0 : 1;
   }
   return { X: { data, rows, cols }, y };
-}
-
-/** The bundled handwritten digits (1797 x 64, pixel values 0..16) and their labels. */
-export function loadDigits(): { X: Matrix; y: Int32Array } {
-  const root = path.dirname(require.resolve('dse-dsmi/package.json'));
-  const x = readNpy(path.join(root, 'data', 'digits_X.npy'));
-  const y = readNpy(path.join(root, 'data', 'digits_y.npy'));
-  return {
-    X: { data: Float64Array.from(x.data as ArrayLike<number>), rows: x.shape[0], cols: x.shape[1] },
-    y: Int32Array.from(y.data as ArrayLike<number>),
-  };
 }
 
 /** `--name value` and `--flag` from argv, with defaults. */

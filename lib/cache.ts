@@ -20,9 +20,11 @@ import * as fs from 'fs';
 import { DseError, describe, invalid } from './errors';
 import { digest, io, type Plan } from './plan';
 import { writeFileAtomic, writeFileAtomicAsync } from './io/atomic';
+import { log } from './log';
 import { roundToFloat16 } from './io/float16';
 import { readNpz, encodeNpz } from './io/npz';
 import type { NpyArray, NpyDtype } from './io/npy';
+import { LITTLE_ENDIAN_HOST } from './io/endian';
 import { oneOf, type Matrix, type OptionRule } from './validate';
 
 /** Element type of the saved eigenvalues (the reference's `eigval_save_precision`). */
@@ -274,7 +276,6 @@ export interface CacheSettings {
   verbose: boolean;
 }
 
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** X's values as row-major little-endian float64 bytes (a view when they already are). */
 function float64Bytes(X: Matrix): Uint8Array {
@@ -339,9 +340,6 @@ function staleError(path: string, file: CacheFingerprint, now: Partial<CacheFing
   );
 }
 
-function log(verbose: boolean, message: string): void {
-  if (verbose) process.stderr.write(`dse-dsmi: ${message}\n`);
-}
 
 /**
  * Inside a plan: the eigenvalues of one DSE/ASE call through the cache. Without a path, just

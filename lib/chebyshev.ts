@@ -9,16 +9,17 @@
  * The reference itself says it does not recommend this mode: the result is a histogram of the
  * spectrum at a resolution of 0.002, not the eigenvalues (see README "Chebyshev approximation").
  */
-import { randomBytes } from 'crypto';
+import { probeSeed } from './random';
 import type { NativeChebyshevOptions } from './native';
-import { chebyshevMoments, runAsync, runSync, callerStack, type NativeRequest, type NativeResult, type Plan, type AsyncControl } from './plan';
-import { toMatrix, toOwnedMatrix, readOptions, positiveNumber, seed, memoryLimit, optionalSignal, type Matrix, type MatrixLike } from './validate';
+import { chebyshevMoments, type NativeRequest, type NativeResult, type Plan, type AsyncOptions } from './plan';
+import { promiseForm, syncForm, type Operation } from './operation';
+import { toMatrix, toOwnedMatrix, positiveNumber, seed, memoryLimit, type Matrix, type MatrixLike, type Parsed } from './validate';
 
 /** The reference's constants: moments N = 50, probes nZ = 100, filter_thr = 1e-3, npts = 1001. */
 export const CHEBYSHEV = Object.freeze({ moments: 50, probes: 100, threshold: 1e-3, meshPoints: 1001 });
 
 /** Options of {@link chebyshevEigenvalues}. */
-export interface ChebyshevEigenvaluesOptions {
+export interface ChebyshevEigenvaluesOptions extends AsyncOptions {
   /** Bandwidth of the Gaussian kernel. Default 10. */
   gaussianKernelSigma?: number;
   /** Seed of the probe generator (number or bigint, taken modulo 2^64). Default 0; `null` = a fresh random seed. */
@@ -27,14 +28,8 @@ export interface ChebyshevEigenvaluesOptions {
   memoryLimitBytes?: number | null;
 }
 
-/**
- * The probe generator's 64-bit seed: an integer seed modulo 2^64 (two's complement for negative
- * ones), or 8 random bytes when the seed is null (the reference never seeds its probes).
- */
-export function probeSeed(randomSeed: number | bigint | null): bigint {
-  if (randomSeed === null) return randomBytes(8).readBigUInt64LE(0);
-  return BigInt.asUintN(64, BigInt(randomSeed));
-}
+/** Options of {@link chebyshevEigenvaluesSync}: those of the Promise form but `signal` and `onProgress`. */
+export type ChebyshevEigenvaluesSyncOptions = Omit<ChebyshevEigenvaluesOptions, keyof AsyncOptions>;
 
 /** The native options of the reference's mode for a seed. */
 export function chebyshevOptions(sigma: number, randomSeed: number | bigint | null): NativeChebyshevOptions {
@@ -153,6 +148,13 @@ function* eigenvaluesPlan(X: Matrix, sigma: number, randomSeed: number | bigint 
   return ev;
 }
 
+const CHEBYSHEV_EIGENVALUES: Operation<[X: MatrixLike], Parsed<typeof SPEC>, Matrix, Float64Array> = {
+  inputs: 1,
+  spec: SPEC,
+  read: ([X], _o, owned) => (owned ? toOwnedMatrix : toMatrix)(X, 'X'),
+  plan: (X, o) => eigenvaluesPlan(X, o.gaussianKernelSigma, o.randomSeed),
+};
+
 /**
  * The eigenvalue multiset that `chebyshevApprox: true` feeds into the entropy, for all rows of
  * X: the reference's Chebyshev density-of-states estimate of the diffusion kernel's spectrum
@@ -165,19 +167,7 @@ function* eigenvaluesPlan(X: Matrix, sigma: number, randomSeed: number | bigint 
  * approx.length; // ~X.rows
  * ```
  */
-export async function chebyshevEigenvalues(
-  X: MatrixLike,
-  options?: ChebyshevEigenvaluesOptions & Pick<AsyncControl, 'signal'>,
-): Promise<Float64Array> {
-  const stack = callerStack();
-  const { signal, gaussianKernelSigma, randomSeed, memoryLimitBytes } = readOptions(
-    options,
-    { ...SPEC, signal: optionalSignal() },
-    'chebyshevEigenvalues',
-  );
-  const m = toOwnedMatrix(X, 'X');
-  return runAsync(() => eigenvaluesPlan(m, gaussianKernelSigma, randomSeed), { signal, memoryLimitBytes }, stack);
-}
+export const chebyshevEigenvalues: (X: MatrixLike, options?: ChebyshevEigenvaluesOptions) => Promise<Float64Array> = promiseForm('chebyshevEigenvalues', CHEBYSHEV_EIGENVALUES);
 
 /**
  * Synchronous {@link chebyshevEigenvalues}.
@@ -187,7 +177,4 @@ export async function chebyshevEigenvalues(
  * const approx = chebyshevEigenvaluesSync(X, { gaussianKernelSigma: 10 });
  * ```
  */
-export function chebyshevEigenvaluesSync(X: MatrixLike, options?: ChebyshevEigenvaluesOptions): Float64Array {
-  const { gaussianKernelSigma, randomSeed, memoryLimitBytes } = readOptions(options, SPEC, 'chebyshevEigenvaluesSync');
-  return runSync(eigenvaluesPlan(toMatrix(X, 'X'), gaussianKernelSigma, randomSeed), { memoryLimitBytes });
-}
+export const chebyshevEigenvaluesSync: (X: MatrixLike, options?: ChebyshevEigenvaluesSyncOptions) => Float64Array = syncForm('chebyshevEigenvaluesSync', CHEBYSHEV_EIGENVALUES);

@@ -5,8 +5,9 @@
  * binned as numpy's `digitize` does; vectors go through spectral clustering (native).
  */
 import { DseError, invalid, raw } from './errors';
-import { cluster, runAsync, runSync, callerStack, type Plan, type AsyncControl } from './plan';
-import { toMatrix, readOptions, integerAtLeast, optionalSignal, isFloatArray, memoryLimit, adopt, ownedMatrix, toOwnedMatrix, type Matrix, type MatrixLike } from './validate';
+import { cluster, type AsyncOptions } from './plan';
+import { promiseForm, syncForm, type Operation } from './operation';
+import { toMatrix, integerAtLeast, isFloatArray, memoryLimit, adopt, ownedMatrix, toOwnedMatrix, typeName, type Matrix, type MatrixLike, type Parsed } from './validate';
 
 /** What DSMI accepts as the reference: a matrix [N, D'] or one value per row. */
 export type Reference = MatrixLike | ArrayLike<number> | BigInt64Array | BigUint64Array;
@@ -31,10 +32,6 @@ const INTEGER_ARRAYS = new Set([
   'BigInt64Array',
   'BigUint64Array',
 ]);
-
-function typeName(v: unknown): string {
-  return Object.prototype.toString.call(v).slice(8, -1);
-}
 
 function column(values: ArrayLike<number | bigint>, name: string, integerTyped: boolean): ParsedReference {
   const n = values.length;
@@ -174,7 +171,7 @@ export function uniqueCounts(labels: Int32Array): { values: number[]; counts: nu
 }
 
 /** Options of {@link spectralClustering}. */
-export interface SpectralClusteringOptions {
+export interface SpectralClusteringOptions extends AsyncOptions {
   /** Number of clusters. Default 10. */
   nClusters?: number;
   /** Neighbours of the kNN connectivity graph, self included. Default 10. */
@@ -182,6 +179,9 @@ export interface SpectralClusteringOptions {
   /** Bytes this call may use. Default: setMemoryLimit's. */
   memoryLimitBytes?: number | null;
 }
+
+/** Options of {@link spectralClusteringSync}: those of the Promise form but `signal` and `onProgress`. */
+export type SpectralClusteringSyncOptions = Omit<SpectralClusteringOptions, keyof AsyncOptions>;
 
 export const CLUSTER_SPEC = {
   nClusters: integerAtLeast(10, 1),
@@ -196,9 +196,19 @@ export function checkClusterSizes(n: number, nClusters: number, nNeighbors: numb
   if (nNeighbors > n) throw invalid('ERR_DSE_OPTION', 'nNeighbors', `an integer <= the number of rows of ${what} (${n})`, nNeighbors);
 }
 
-function* clusterPlan(Y: Matrix, nClusters: number, nNeighbors: number): Plan<Int32Array> {
-  return yield* cluster(Y, nClusters, nNeighbors);
+
+function readY([Y]: [MatrixLike], o: Parsed<typeof CLUSTER_SPEC>, owned: boolean): Matrix {
+  const m = (owned ? toOwnedMatrix : toMatrix)(Y, 'Y');
+  checkClusterSizes(m.rows, o.nClusters, o.nNeighbors, 'Y');
+  return m;
 }
+
+const CLUSTERING: Operation<[Y: MatrixLike], Parsed<typeof CLUSTER_SPEC>, Matrix, Int32Array> = {
+  inputs: 1,
+  spec: CLUSTER_SPEC,
+  read: readY,
+  plan: (Y, o) => cluster(Y, o.nClusters, o.nNeighbors),
+};
 
 /**
  * Spectral clustering of the rows of Y, as scikit-learn's
@@ -211,16 +221,7 @@ function* clusterPlan(Y: Matrix, nClusters: number, nNeighbors: number): Plan<In
  * const labels = await spectralClustering(images, { nClusters: 10 });
  * ```
  */
-export async function spectralClustering(
-  Y: MatrixLike,
-  options?: SpectralClusteringOptions & Pick<AsyncControl, 'signal'>,
-): Promise<Int32Array> {
-  const stack = callerStack();
-  const { nClusters, nNeighbors, signal, memoryLimitBytes } = readOptions(options, { ...CLUSTER_SPEC, signal: optionalSignal() }, 'spectralClustering');
-  const m = toOwnedMatrix(Y, 'Y');
-  checkClusterSizes(m.rows, nClusters, nNeighbors, 'Y');
-  return runAsync(() => clusterPlan(m, nClusters, nNeighbors), { signal, memoryLimitBytes }, stack);
-}
+export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOptions) => Promise<Int32Array> = promiseForm('spectralClustering', CLUSTERING);
 
 /**
  * Synchronous {@link spectralClustering}.
@@ -230,9 +231,4 @@ export async function spectralClustering(
  * const labels = spectralClusteringSync(Y, { nClusters: 3, nNeighbors: 10 });
  * ```
  */
-export function spectralClusteringSync(Y: MatrixLike, options?: SpectralClusteringOptions): Int32Array {
-  const { nClusters, nNeighbors, memoryLimitBytes } = readOptions(options, CLUSTER_SPEC, 'spectralClusteringSync');
-  const m = toMatrix(Y, 'Y');
-  checkClusterSizes(m.rows, nClusters, nNeighbors, 'Y');
-  return runSync(clusterPlan(m, nClusters, nNeighbors), { memoryLimitBytes });
-}
+export const spectralClusteringSync: (Y: MatrixLike, options?: SpectralClusteringSyncOptions) => Int32Array = syncForm('spectralClusteringSync', CLUSTERING);

@@ -6,19 +6,24 @@
  */
 
 /** Stable error codes. New codes may be added; existing ones never change meaning. */
-export type DseErrorCode =
-  | 'ERR_DSE_SHAPE' // matrix sizes or lengths that do not fit
-  | 'ERR_DSE_TYPE' // a value of the wrong JavaScript type
-  | 'ERR_DSE_NON_FINITE' // NaN or +-Infinity where finite numbers are needed
-  | 'ERR_DSE_OPTION' // an option out of range, of the wrong type, or unknown
-  | 'ERR_DSE_MEMORY' // the work would need more memory than allowed / allocation failed
-  | 'ERR_DSE_FORMAT' // a malformed .npy/.npz/.csv file or buffer
-  | 'ERR_DSE_CACHE' // an eigenvalue cache that cannot be read or written
-  | 'ERR_DSE_CACHE_STALE' // an eigenvalue cache made from other data or parameters
-  | 'ERR_DSE_NATIVE' // the native core failed (LAPACK info != 0, ...)
-  | 'ERR_DSE_LOAD' // the native addon could not be loaded
-  | 'ERR_DSE_IO' // a file could not be read or written
-  | 'ABORT_ERR'; // the call was aborted through its AbortSignal (an AbortError, as Node's own APIs reject)
+export const ERROR_CODES = [
+  'ERR_DSE_SHAPE', // matrix sizes or lengths that do not fit
+  'ERR_DSE_TYPE', // a value of the wrong JavaScript type
+  'ERR_DSE_NON_FINITE', // NaN or +-Infinity where finite numbers are needed
+  'ERR_DSE_OPTION', // an option out of range, of the wrong type, or unknown
+  'ERR_DSE_MEMORY', // the work would need more memory than allowed / allocation failed
+  'ERR_DSE_FORMAT', // a malformed .npy/.npz/.csv file or buffer
+  'ERR_DSE_CACHE', // an eigenvalue cache that cannot be read or written
+  'ERR_DSE_CACHE_STALE', // an eigenvalue cache made from other data or parameters
+  'ERR_DSE_NATIVE', // the native core failed (LAPACK info != 0, ...)
+  'ERR_DSE_LOAD', // the native addon could not be loaded
+  'ERR_DSE_IO', // a file could not be read or written
+  'ERR_DSE_DEPENDENCY', // an optional package the call needs is not installed (vega and vega-lite, for reports)
+  'ABORT_ERR', // the call was aborted through its AbortSignal (an AbortError, as Node's own APIs reject)
+] as const;
+
+/** One of {@link ERROR_CODES}. */
+export type DseErrorCode = (typeof ERROR_CODES)[number];
 
 /**
  * Error thrown (or rejected) by every function of the package.

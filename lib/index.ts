@@ -16,43 +16,71 @@ export {
   diffusionSpectralEntropyDetailedSync,
   adjacencySpectralEntropyDetailed,
   adjacencySpectralEntropyDetailedSync,
-  spectralEntropy,
-  type DiffusionSpectralEntropyOptions,
-  type AdjacencySpectralEntropyOptions,
-  type DiffusionEigenvaluesOptions,
-  type SpectralEntropyOptions,
-  type Precision,
 } from './entropy';
+export {
+  type DiffusionSpectralEntropyOptions,
+  type DiffusionSpectralEntropySyncOptions,
+  type AdjacencySpectralEntropyOptions,
+  type AdjacencySpectralEntropySyncOptions,
+  type DiffusionEigenvaluesOptions,
+  type DiffusionEigenvaluesSyncOptions,
+  type DiffusionSpectralMutualInformationOptions,
+  type DiffusionSpectralMutualInformationSyncOptions,
+  type AdjacencySpectralMutualInformationOptions,
+  type AdjacencySpectralMutualInformationSyncOptions,
+  type KernelOptions,
+  type EntropyOptions,
+  type DiffusionOptions,
+  type AdjacencyOptions,
+  type MutualInformationOptions,
+  type Precision,
+} from './options';
+export { spectralEntropy, type SpectralEntropyOptions } from './spectralEntropy';
+export type { AsyncOptions } from './plan';
 export {
   diffusionSpectralMutualInformation,
   diffusionSpectralMutualInformationSync,
   adjacencySpectralMutualInformation,
   adjacencySpectralMutualInformationSync,
   type MutualInformationResult,
-  type DiffusionSpectralMutualInformationOptions,
-  type AdjacencySpectralMutualInformationOptions,
 } from './mi';
 export { SLQ_DEFAULTS, type Method, type SlqOptions, type EntropyEstimate, type SlqDiagnostics } from './slq';
-export { spectralClustering, spectralClusteringSync, type Reference, type SpectralClusteringOptions } from './clusters';
-export { chebyshevEigenvalues, chebyshevEigenvaluesSync, type ChebyshevEigenvaluesOptions } from './chebyshev';
+export { spectralClustering, spectralClusteringSync, type Reference, type SpectralClusteringOptions, type SpectralClusteringSyncOptions } from './clusters';
+export { chebyshevEigenvalues, chebyshevEigenvaluesSync, type ChebyshevEigenvaluesOptions, type ChebyshevEigenvaluesSyncOptions } from './chebyshev';
 export { readEigenvalueCache, type EigenvalueCacheFile, type CacheFingerprint, type EigvalSavePrecision } from './cache';
 export { pythonRandomSample, PythonRandom } from './random';
-export { buildInfo, concurrency, setConcurrency, type BuildInfo } from './info';
+export { buildInfo, concurrency, setConcurrency, packageVersion, type BuildInfo } from './info';
 export { setMemoryLimit, getMemoryLimit } from './memory';
 export { readNpy, type NpyArray, type NpyDtype } from './io/npy';
-export { DseTracker, type DseTrackerOptions, type TrackerRecordInput, type TrackerReportOptions, type TrackerLabels } from './tracker';
+export { distanceScale, type DistanceScale, type DistanceScaleOptions } from './scale';
+export {
+  DseTracker,
+  type DseTrackerOptions,
+  type TrackerRecordInput,
+  type TrackerReportOptions,
+  type TrackerAsyncOptions,
+  type TrackerLabels,
+  type ProgressCallback,
+} from './tracker';
 export {
   traceReport,
   traceCsv,
+  traceCsvLine,
+  parseTraceCsv,
+  bitsAxisSpan,
   renderReport,
   writeReportFile,
   renderLineCharts,
   lineChartSpec,
   type TraceRecord,
+  type TraceFailure,
+  type TraceFileStamp,
   type TraceReportOptions,
+  type RenderControl,
   type ReportDocument,
   type ReportTable,
   type LineChart,
   type ChartPoint,
 } from './report';
 export { readCsv, parseCsv, writeCsv, type CsvMatrix } from './io/csv';
+export { loadDigits } from './data';

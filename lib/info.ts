@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+import * as fs from 'fs';
+import * as path from 'path';
 import { checkConcurrency, defaultConcurrency } from './concurrency';
 import { native, bindingSource, libcName } from './native';
 
@@ -77,4 +79,39 @@ export function setConcurrency(threads: number): number {
     return b.setConcurrency(defaultConcurrency(process.env, () => undefined).threads);
   }
   return b.setConcurrency(n);
+}
+
+/**
+ * The version of this package, from its package.json (`'unknown'` if it cannot be read).
+ *
+ * @example
+ * ```ts
+ * packageVersion(); // '0.1.0'
+ * ```
+ */
+export function packageVersion(): string {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version as string;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * The facts of a report's "Run" section: when, with which dse-dsmi, Node and BLAS.
+ *
+ * @example
+ * ```ts
+ * runMeta(); // { generated: '2026-...', 'dse-dsmi': '0.1.0', node: 'v20...', blas: 'OpenBLAS ..., 2 threads' }
+ * ```
+ */
+export function runMeta(): Record<string, unknown> {
+  let blas: string;
+  try {
+    const info = buildInfo();
+    blas = `${info.blas}, ${info.threads} threads`;
+  } catch (e) {
+    blas = `unavailable (${(e as Error)?.message ?? e})`;
+  }
+  return { generated: new Date().toISOString(), 'dse-dsmi': packageVersion(), node: process.version, blas };
 }

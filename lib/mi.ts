@@ -6,23 +6,28 @@
  * MI = sum_c (n_c / N) (H_random - H_c). Every subset's spectrum comes from ONE native batch,
  * scheduled over the cores.
  */
-import { DseError, invalid } from './errors';
+import { DseError, invalid, raw } from './errors';
 import { checkMemory } from './memory';
+import { aseKernel, nativeOptions } from './entropy';
 import {
-  DSE_SPEC,
-  ASE_SPEC,
-  aseKernel,
-  classicShannonEntropies,
-  entropyBits,
-  log,
-  nativeOptions,
-  probabilitiesFromEigenvalues,
-  pythonGlobalRandom,
-} from './entropy';
+  DSMI_SPEC,
+  ASMI_SPEC,
+  type AdjacencySpectralMutualInformationOptions,
+  type AsmiResolved,
+  type DiffusionSpectralMutualInformationOptions,
+  type DiffusionSpectralMutualInformationSyncOptions,
+  type AdjacencySpectralMutualInformationSyncOptions,
+  type DsmiResolved,
+} from './options';
+import { classicShannonEntropies } from './cse';
+import { entropyBits, probabilitiesFromEigenvalues } from './spectralEntropy';
+import { log } from './log';
+import { pythonGlobalRandom } from './random';
 import { KernelCode } from './native';
 import { chebyshevSpectra } from './chebyshev';
-import { checkSlqCombination, slqEntropies, type Method, type SlqOptions } from './slq';
-import { cluster, spectra, runAsync, runSync, callerStack, type Plan, type AsyncControl, type NativeRequest, type NativeResult } from './plan';
+import { checkSlqCombination, slqEntropies } from './slq';
+import { cluster, spectra, type Plan, type NativeRequest, type NativeResult } from './plan';
+import { promiseForm, syncForm, type Operation } from './operation';
 import {
   binScalars,
   checkClusterSizes,
@@ -34,18 +39,7 @@ import {
   type ParsedReference,
   type Reference,
 } from './clusters';
-import {
-  toMatrix,
-  toOwnedMatrix,
-  readOptions,
-  integerAtLeast,
-  optionalFunction,
-  optionalSignal,
-  type Matrix,
-  type MatrixLike,
-  type OptionRule,
-} from './validate';
-import type { Precision } from './entropy';
+import { toMatrix, toOwnedMatrix, type Matrix, type MatrixLike } from './validate';
 
 /** The reference's inner entropy calls keep their default `max_N`: larger subsets are subsampled. */
 const INNER_MAX_N = 10000;
@@ -59,102 +53,6 @@ export interface MutualInformationResult {
   clusters: Int32Array;
 }
 
-interface MiCommonOptions {
-  /** `reference_discrete`: treat the reference as labels. Default: inferred (one column of integers). */
-  referenceDiscrete?: boolean | null;
-  /** `gaussian_kernel_sigma`. Default 10. */
-  gaussianKernelSigma?: number;
-  /** `num_repetitions`: random subsets per cluster for the unconditional entropy. Default 5. */
-  numRepetitions?: number;
-  /** `n_clusters`: clusters for a continuous reference. Default 10. */
-  nClusters?: number;
-  /** `precomputed_clusters`: one integer label per row, used instead of binning/clustering a continuous reference. */
-  precomputedClusters?: ArrayLike<number> | BigInt64Array | BigUint64Array | null;
-  /** `random_seed`. Default 0; `null` = unseeded. */
-  randomSeed?: number | bigint | null;
-  /** `verbose`. Default false. */
-  verbose?: boolean;
-  /** Working precision. Default `'float64'`. */
-  precision?: Precision;
-  /** Bytes this call may use; above, it fails with ERR_DSE_MEMORY. Default: setMemoryLimit's. */
-  memoryLimitBytes?: number | null;
-  /** `'exact'` (default) or `'slq'`: every cluster's and random subset's entropy by stochastic Lanczos quadrature (see diffusionSpectralEntropy). */
-  method?: Method;
-  /** Tuning of `method: 'slq'`. */
-  slq?: SlqOptions;
-}
-
-/** Options of {@link diffusionSpectralMutualInformation}. */
-export interface DiffusionSpectralMutualInformationOptions extends MiCommonOptions {
-  /** `t`: diffusion time. Default 1. */
-  t?: number;
-  /** `classic_shannon_entropy`: CSMI instead of DSMI. Default false. */
-  classicShannonEntropy?: boolean;
-  /** `matrix_entry_entropy`. Default false. */
-  matrixEntryEntropy?: boolean;
-  /** `num_bins_per_dim` (CSE). Default 2. */
-  numBinsPerDim?: number;
-  /** `chebyshev_approx`: every entropy from Chebyshev-estimated eigenvalues (lib/chebyshev.ts), probes seeded by `randomSeed`. Default false. */
-  chebyshevApprox?: boolean;
-}
-
-/** Options of {@link adjacencySpectralMutualInformation}. */
-export interface AdjacencySpectralMutualInformationOptions extends MiCommonOptions {
-  /** `use_knn`. Default false. */
-  useKnn?: boolean;
-  /** `anisotropic`. Default false. */
-  anisotropic?: boolean;
-  /** Neighbours of the kNN adjacency (the reference always uses 10). Default 10. */
-  knn?: number;
-}
-
-/** Options only the Promise forms take. */
-export type MiAsyncOptions = AsyncControl;
-
-const nullableBoolean: OptionRule<boolean | null> = {
-  default: null,
-  parse(v, name) {
-    if (v === null || typeof v === 'boolean') return v;
-    throw invalid('ERR_DSE_OPTION', name, 'true, false or null (inferred)', v);
-  },
-};
-
-const labelsOption: OptionRule<ArrayLike<number> | null> = {
-  default: null,
-  parse(v, name) {
-    if (v === null) return null;
-    if (typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number')
-      throw invalid('ERR_DSE_OPTION', name, 'an array of integer labels, one per row', v);
-    // A copy: the caller may reuse or transfer its array while an async call runs.
-    return Array.from(v as ArrayLike<number>);
-  },
-};
-
-// Not the eigenvalue cache either: the reference's MI functions do not take it.
-const { maxN: _dseMaxN, eigvalSavePath: _dsePath, eigvalSavePrecision: _dseSave, ...dseRest } = DSE_SPEC;
-const { maxN: _aseMaxN, eigvalSavePath: _asePath, eigvalSavePrecision: _aseSave, ...aseRest } = ASE_SPEC;
-
-const MI_COMMON = {
-  referenceDiscrete: nullableBoolean,
-  numRepetitions: integerAtLeast(5, 1),
-  nClusters: integerAtLeast(10, 1),
-  precomputedClusters: labelsOption,
-};
-
-const DSMI_SPEC = { ...dseRest, ...MI_COMMON };
-const ASMI_SPEC = { ...aseRest, ...MI_COMMON };
-const ASYNC_SPEC = { signal: optionalSignal(), onProgress: optionalFunction<(done: number, total: number) => void>() };
-
-type DsmiResolved = ReturnType<typeof resolveDsmi>;
-type AsmiResolved = ReturnType<typeof resolveAsmi>;
-
-function resolveDsmi(options: unknown, fn: string) {
-  return readOptions(options, DSMI_SPEC, fn);
-}
-function resolveAsmi(options: unknown, fn: string) {
-  return readOptions(options, ASMI_SPEC, fn);
-}
-
 /** Step 1: the cluster label of every row. */
 function* clustersOf(
   ref: ParsedReference,
@@ -165,12 +63,12 @@ function* clustersOf(
   const discrete = o.referenceDiscrete ?? (values.cols === 1 && ref.integer);
   if (discrete) {
     if (values.cols !== 1)
-      throw invalid('ERR_DSE_SHAPE', 'reference', 'one label per row (shape [N] or [N, 1]) when referenceDiscrete is true', `\u0000shape [${values.rows}, ${values.cols}]`);
+      throw invalid('ERR_DSE_SHAPE', 'reference', 'one label per row (shape [N] or [N, 1]) when referenceDiscrete is true', raw(`shape [${values.rows}, ${values.cols}]`));
     return classLabels(ref.column ?? values.data);
   }
   if (o.precomputedClusters) {
     if (o.precomputedClusters.length !== n)
-      throw invalid('ERR_DSE_SHAPE', 'precomputedClusters', `one label per row of X (${n})`, `\u0000${o.precomputedClusters.length} labels`);
+      throw invalid('ERR_DSE_SHAPE', 'precomputedClusters', `one label per row of X (${n})`, raw(`${o.precomputedClusters.length} labels`));
     return integerLabels(o.precomputedClusters, 'precomputedClusters', 'cluster labels');
   }
   if (o.nClusters > n) throw invalid('ERR_DSE_OPTION', 'nClusters', `an integer <= the number of rows (${n})`, o.nClusters);
@@ -270,10 +168,10 @@ function zeroByConstruction(plan: SubsetPlan, n: number, estimated: boolean): bo
 
 function checkInputs(X: Matrix, ref: ParsedReference): void {
   if (ref.values.rows !== X.rows)
-    throw invalid('ERR_DSE_SHAPE', 'reference', `one row per row of X (${X.rows})`, `\u0000${ref.values.rows} rows`);
+    throw invalid('ERR_DSE_SHAPE', 'reference', `one row per row of X (${X.rows})`, raw(`${ref.values.rows} rows`));
 }
 
-function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<MutualInformationResult> {
+export function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<MutualInformationResult> {
   checkInputs(X, ref);
   checkSlqCombination(o, 'diffusionSpectralMutualInformation');
   log(o.verbose, 'DSMI: preparing clusters...');
@@ -329,10 +227,22 @@ function* asmiPlan(X: Matrix, ref: ParsedReference, o: AsmiResolved): Plan<Mutua
   return { value: combine(plan, entropies, o.numRepetitions), clusters: labels };
 }
 
-function split<T extends { signal?: AbortSignal; onProgress?: (d: number, t: number) => void; memoryLimitBytes: number | null }>(o: T) {
-  const { signal, onProgress, ...rest } = o;
-  return { control: { signal, onProgress, memoryLimitBytes: o.memoryLimitBytes }, rest };
+// ---------------------------------------------------------------------------------------------
+// Operations: each defined once, its Promise and Sync forms derived (lib/operation.ts)
+
+interface MiInputs {
+  X: Matrix;
+  ref: ParsedReference;
 }
+
+function readMiInputs([X, reference]: [MatrixLike, Reference], _o: unknown, owned: boolean): MiInputs {
+  if (owned) return { X: toOwnedMatrix(X, 'X'), ref: ownedReference(parseReference(reference)) };
+  return { X: toMatrix(X, 'X'), ref: parseReference(reference) };
+}
+
+type Mi<O extends { memoryLimitBytes: number | null }> = Operation<[X: MatrixLike, reference: Reference], O, MiInputs, MutualInformationResult>;
+const DSMI: Mi<DsmiResolved> = { inputs: 2, spec: DSMI_SPEC, read: readMiInputs, plan: ({ X, ref }, o) => dsmiPlan(X, ref, o) };
+const ASMI: Mi<AsmiResolved> = { inputs: 2, spec: ASMI_SPEC, read: readMiInputs, plan: ({ X, ref }, o) => asmiPlan(X, ref, o) };
 
 /**
  * Diffusion Spectral Mutual Information DSMI(X; reference) in bits, the reference's
@@ -344,17 +254,7 @@ function split<T extends { signal?: AbortSignal; onProgress?: (d: number, t: num
  * const { value, clusters } = await diffusionSpectralMutualInformation(Z, labels, { gaussianKernelSigma: 10 });
  * ```
  */
-export async function diffusionSpectralMutualInformation(
-  X: MatrixLike,
-  reference: Reference,
-  options?: DiffusionSpectralMutualInformationOptions & MiAsyncOptions,
-): Promise<MutualInformationResult> {
-  const stack = callerStack();
-  const { control, rest } = split(readOptions(options, { ...DSMI_SPEC, ...ASYNC_SPEC }, 'diffusionSpectralMutualInformation'));
-  const m = toOwnedMatrix(X, 'X');
-  const ref = ownedReference(parseReference(reference));
-  return runAsync(() => dsmiPlan(m, ref, rest), control, stack);
-}
+export const diffusionSpectralMutualInformation: (X: MatrixLike, reference: Reference, options?: DiffusionSpectralMutualInformationOptions) => Promise<MutualInformationResult> = promiseForm('diffusionSpectralMutualInformation', DSMI);
 
 /**
  * Synchronous {@link diffusionSpectralMutualInformation}.
@@ -364,14 +264,7 @@ export async function diffusionSpectralMutualInformation(
  * const { value } = diffusionSpectralMutualInformationSync(Z, new Int32Array(labels));
  * ```
  */
-export function diffusionSpectralMutualInformationSync(
-  X: MatrixLike,
-  reference: Reference,
-  options?: DiffusionSpectralMutualInformationOptions,
-): MutualInformationResult {
-  const o = resolveDsmi(options, 'diffusionSpectralMutualInformationSync');
-  return runSync(dsmiPlan(toMatrix(X, 'X'), parseReference(reference), o), o);
-}
+export const diffusionSpectralMutualInformationSync: (X: MatrixLike, reference: Reference, options?: DiffusionSpectralMutualInformationSyncOptions) => MutualInformationResult = syncForm('diffusionSpectralMutualInformationSync', DSMI);
 
 /**
  * Adjacency Spectral Mutual Information (the reference's `adjacency_spectral_mutual_information`):
@@ -382,17 +275,7 @@ export function diffusionSpectralMutualInformationSync(
  * const { value } = await adjacencySpectralMutualInformation(Z, labels, { useKnn: true });
  * ```
  */
-export async function adjacencySpectralMutualInformation(
-  X: MatrixLike,
-  reference: Reference,
-  options?: AdjacencySpectralMutualInformationOptions & MiAsyncOptions,
-): Promise<MutualInformationResult> {
-  const stack = callerStack();
-  const { control, rest } = split(readOptions(options, { ...ASMI_SPEC, ...ASYNC_SPEC }, 'adjacencySpectralMutualInformation'));
-  const m = toOwnedMatrix(X, 'X');
-  const ref = ownedReference(parseReference(reference));
-  return runAsync(() => asmiPlan(m, ref, rest), control, stack);
-}
+export const adjacencySpectralMutualInformation: (X: MatrixLike, reference: Reference, options?: AdjacencySpectralMutualInformationOptions) => Promise<MutualInformationResult> = promiseForm('adjacencySpectralMutualInformation', ASMI);
 
 /**
  * Synchronous {@link adjacencySpectralMutualInformation}.
@@ -402,11 +285,4 @@ export async function adjacencySpectralMutualInformation(
  * const { value } = adjacencySpectralMutualInformationSync(Z, labels, { anisotropic: true });
  * ```
  */
-export function adjacencySpectralMutualInformationSync(
-  X: MatrixLike,
-  reference: Reference,
-  options?: AdjacencySpectralMutualInformationOptions,
-): MutualInformationResult {
-  const o = resolveAsmi(options, 'adjacencySpectralMutualInformationSync');
-  return runSync(asmiPlan(toMatrix(X, 'X'), parseReference(reference), o), o);
-}
+export const adjacencySpectralMutualInformationSync: (X: MatrixLike, reference: Reference, options?: AdjacencySpectralMutualInformationSyncOptions) => MutualInformationResult = syncForm('adjacencySpectralMutualInformationSync', ASMI);

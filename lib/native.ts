@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { defaultConcurrency } from './concurrency';
-import { AbortError, DseError, type DseErrorCode } from './errors';
+import { AbortError, DseError, ERROR_CODES, type DseErrorCode } from './errors';
 
 /** Kernel kinds, as the native core numbers them. */
 export const enum KernelCode {
@@ -319,19 +319,27 @@ export function abortError(signal?: AbortSignal): AbortError {
   return new AbortError('The operation was aborted', reason !== undefined ? { cause: reason } : undefined);
 }
 
-const KNOWN_CODES = new Set<string>([
-  'ERR_DSE_SHAPE',
-  'ERR_DSE_TYPE',
-  'ERR_DSE_NON_FINITE',
-  'ERR_DSE_OPTION',
-  'ERR_DSE_MEMORY',
-  'ERR_DSE_FORMAT',
-  'ERR_DSE_CACHE',
-  'ERR_DSE_CACHE_STALE',
-  'ERR_DSE_NATIVE',
-  'ERR_DSE_LOAD',
-  'ERR_DSE_IO',
-]);
+/** `promise`, or an AbortError as soon as `signal` aborts (the promise itself runs on). */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+const KNOWN_CODES = new Set<string>(ERROR_CODES);
 
 /**
  * Converts whatever the addon threw into a `DseError` (or an AbortError), keeping `stack`

@@ -135,6 +135,53 @@ export function* spectra(X: Matrix, subsets: Int32Array[] | null, options: Nativ
   return collapsed.map((c) => (c ? fromWide[w++] : fromNarrow[s++]));
 }
 
+function sameOptions(a: object, b: object): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
+}
+
+/** The rows of a request's subsets: its own, or all rows of X written out. */
+function subsetsOf(r: SpectraRequest): Int32Array[] {
+  if (r.subsets) return r.subsets;
+  const all = new Int32Array(r.X.rows);
+  for (let i = 0; i < all.length; i++) all[i] = i;
+  return [all];
+}
+
+/**
+ * Inside a plan: several plans run together. Whenever all of them wait on spectra of the same X
+ * with the same options (the tracker's DSE(Z), DSMI(Z;Y) and DSMI(Z;X)), their subsets go to
+ * native as one batch, scheduled over the cores together; any other request runs on its own, in
+ * the order of the plans. Returns each plan's result.
+ */
+export function* together<T extends unknown[]>(...plans: { [K in keyof T]: Plan<T[K]> }): Plan<T> {
+  const steps: IteratorResult<NativeRequest, unknown>[] = plans.map((p) => p.next());
+  for (;;) {
+    const waiting = steps.map((s, i) => (s.done ? -1 : i)).filter((i) => i >= 0);
+    if (waiting.length === 0) return steps.map((s) => s.value) as T;
+    const requests = waiting.map((i) => steps[i].value as NativeRequest);
+    const first = requests[0];
+    const mergeable =
+      waiting.length > 1 &&
+      requests.every(
+        (r): r is SpectraRequest =>
+          r.op === 'spectra' && first.op === 'spectra' && r.X === first.X && !r.widened && sameOptions(r.options, first.options),
+      );
+    if (!mergeable) {
+      const i = waiting[0];
+      steps[i] = plans[i].next(yield first);
+      continue;
+    }
+    const parts = (requests as SpectraRequest[]).map(subsetsOf);
+    const results = (yield { ...(first as SpectraRequest), subsets: parts.flat() }) as Float64Array[];
+    let at = 0;
+    waiting.forEach((i, k) => {
+      steps[i] = plans[i].next(results.slice(at, at + parts[k].length));
+      at += parts[k].length;
+    });
+  }
+}
+
 /** Inside a plan: Chebyshev moments of the subsets' filtered diffusion kernels. */
 export function* chebyshevMoments(X: Matrix, subsets: Int32Array[] | null, options: NativeChebyshevOptions): Generator<NativeRequest, Float64Array[], NativeResult> {
   const fit = fitToRange(X, options.sigma, 'float64');
@@ -269,13 +316,16 @@ function guard(r: NativeRequest, limits: Limits | undefined): void {
   checkMemory(bytes, limits?.memoryLimitBytes, what, hint);
 }
 
-/** Options every async function accepts besides its own. */
-export interface AsyncControl extends Limits {
+/** Options every Promise form accepts besides its own. */
+export interface AsyncOptions {
   /** Aborts the call: the promise rejects with an `AbortError` and native work stops at its next checkpoint. */
   signal?: AbortSignal;
-  /** Called on the main thread as the subsets of a batch finish. */
+  /** Called on the main thread as the subsets of a batch finish: `done` of `total`. */
   onProgress?: (done: number, total: number) => void;
 }
+
+/** What runAsync applies to a plan. */
+export interface AsyncControl extends AsyncOptions, Limits {}
 
 /** Runs a plan on the calling thread. */
 export function runSync<R>(plan: Plan<R>, limits?: Limits): R {
@@ -334,12 +384,4 @@ export async function runAsync<R>(makePlan: () => Plan<R>, control: AsyncControl
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-}
-
-/** The caller's stack, for async errors (sharp does the same). */
-export function callerStack(): string | undefined {
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder, callerStack);
-  // Drop the frame of the public async function itself.
-  return holder.stack;
 }

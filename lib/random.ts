@@ -350,3 +350,30 @@ export function pythonRandomSample(seed: number | bigint | null, n: number, k: n
   checkCount(k, 'k');
   return new PythonRandom(seed).sample(n, k);
 }
+
+/** Python's global `random` generator: seeded calls re-seed it, unseeded calls continue it. */
+let pythonGlobal: PythonRandom | undefined;
+export function pythonGlobalRandom(): PythonRandom {
+  return (pythonGlobal ??= new PythonRandom(null));
+}
+
+/**
+ * The reference's subsampling: with more than `maxN` rows, `random.seed(seed)` (skipped for a
+ * null seed) then `random.sample(range(N), maxN)`. Returns the row indices, or null for all rows.
+ */
+export function subsampleRows(n: number, maxN: number | null, randomSeed: number | bigint | null): Int32Array | null {
+  if (maxN === null || n <= maxN) return null;
+  const rng = pythonGlobalRandom();
+  if (randomSeed !== null) rng.seed(randomSeed);
+  return Int32Array.from(rng.sample(n, maxN));
+}
+
+/**
+ * A probe generator's 64-bit seed (Chebyshev and SLQ probes, SplitMix64 in native): `randomSeed`
+ * modulo 2^64 (two's complement for negative ones), or 8 random bytes when it is null (the
+ * reference never seeds its probes).
+ */
+export function probeSeed(randomSeed: number | bigint | null): bigint {
+  if (randomSeed === null) return randomBytes(8).readBigUInt64LE(0);
+  return BigInt.asUintN(64, BigInt(randomSeed));
+}

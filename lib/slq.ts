@@ -2,11 +2,11 @@
 /**
  * `method: 'slq'`: the spectral entropy of a large kernel without its eigendecomposition, by
  * stochastic Lanczos quadrature with exact deflation of the top of the spectrum
- * (native/core/slq.h; docs/performance.md, "Large N: method: 'slq'"). This module holds the
+ * (native/core/slq.h; docs/internals/slq.md). This module holds the
  * option rules, the native request and the result types; the public functions that take
  * `method` live in entropy.ts and mi.ts. It imports nothing from them (no import cycle).
  */
-import { randomBytes } from 'crypto';
+import { probeSeed } from './random';
 import { DseError, describe, markOptionValue } from './errors';
 import { KernelCode, type NativeSlqOptions } from './native';
 import { slqEstimates, type NativeRequest, type NativeResult } from './plan';
@@ -151,21 +151,12 @@ export function checkSlqCombination(
     throw conflict('eigvalSavePath', "'slq' never computes the eigenvalues, so there is nothing to cache");
 }
 
-/**
- * The probe generator's 64-bit seed: `randomSeed` modulo 2^64 (two's complement for negative
- * ones), or 8 random bytes when it is null. The generator is SplitMix64 (native/core/slq.h).
- */
-export function slqSeed(randomSeed: number | bigint | null): bigint {
-  if (randomSeed === null) return randomBytes(8).readBigUInt64LE(0);
-  return BigInt.asUintN(64, BigInt(randomSeed));
-}
-
 /** Kernel codes 'slq' accepts (the symmetric ones). */
 export type SlqKernel = KernelCode.Diffusion | KernelCode.Gaussian | KernelCode.Anisotropic;
 
 export function slqNativeOptions(kind: SlqKernel, sigma: number, t: number, options: SlqOptions, randomSeed: number | bigint | null): NativeSlqOptions {
   const o = { ...SLQ_DEFAULTS, ...options };
-  const s = slqSeed(randomSeed);
+  const s = probeSeed(randomSeed);
   return {
     kind: kind as 0 | 1 | 2,
     sigma,

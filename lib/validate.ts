@@ -23,9 +23,6 @@ export interface TensorLike {
 /** What the functions accept as a matrix: a `Matrix`, an array of equal-length rows, or a tensor. */
 export type MatrixLike = Matrix | number[][] | TensorLike;
 
-/** A checked matrix: contiguous, finite, rows >= 1, cols >= 1. */
-export type CheckedMatrix = Matrix;
-
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /**
@@ -96,7 +93,8 @@ export function toOwnedMatrix(X: unknown, name = 'X'): Matrix {
   return m;
 }
 
-function typeName(v: unknown): string {
+/** The built-in type tag of a value (`'Float64Array'`, `'Object'`, ...), across realms. */
+export function typeName(v: unknown): string {
   return Object.prototype.toString.call(v).slice(8, -1);
 }
 
@@ -274,6 +272,9 @@ export interface OptionRule<V> {
 }
 
 export type OptionSpec<T> = { [K in keyof T]: OptionRule<T[K]> };
+
+/** The options a spec reads: each rule's value type. */
+export type Parsed<S> = { [K in keyof S]: S[K] extends OptionRule<infer V> ? V : never };
 
 /**
  * The value of `obj`'s own property `key`, or undefined: never one inherited from a prototype

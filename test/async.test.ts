@@ -46,7 +46,21 @@ describe('async execution', () => {
     for (const v of values) expect(v).toBe(expected);
   });
 
-  it('rejects with a stack that names the calling file', async () => {
+  it('rejects with a stack that names the calling file after a native round trip', async () => {
+    // The eigenvalues are computed on the compute thread; only then does the cache write fail.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-stack-'));
+    const blocker = path.join(dir, 'a-file');
+    fs.writeFileSync(blocker, 'x');
+    try {
+      const e: unknown = await diffusionSpectralEntropy(uniformMatrix(200, 4), { eigvalSavePath: path.join(blocker, 'sub', 'c.npz') }).catch((err: unknown) => err);
+      expect(e).toMatchObject({ name: 'DseError', code: 'ERR_DSE_CACHE' });
+      expect((e as Error).stack).toContain('async.test.ts');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects with a stack that names the calling file when the plan refuses before native work', async () => {
     try {
       await adjacencySpectralEntropy(uniformMatrix(5, 2), { useKnn: true, knn: 6 });
       throw new Error('expected a rejection');
@@ -293,5 +307,46 @@ describe('inputs of async calls', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the Promise forms, derived from one definition each', () => {
+  const X = blobsMatrix(120, 4);
+  const labels = Int32Array.from({ length: 120 }, (_, i) => i % 3);
+  // Every public Promise form, with the inputs and options that make it run one native batch.
+  const forms: [string, (o: { signal?: AbortSignal; onProgress?: (d: number, t: number) => void }) => Promise<unknown>][] = [
+    ['diffusionSpectralEntropy', (o) => diffusionSpectralEntropy(X, { gaussianKernelSigma: 2, ...o })],
+    ['adjacencySpectralEntropy', (o) => adjacencySpectralEntropy(X, { gaussianKernelSigma: 2, ...o })],
+    ['diffusionSpectralEntropyDetailed', (o) => diffusionSpectralEntropyDetailed(X, { gaussianKernelSigma: 2, ...o })],
+    ['adjacencySpectralEntropyDetailed', (o) => adjacencySpectralEntropyDetailed(X, { gaussianKernelSigma: 2, ...o })],
+    ['diffusionEigenvalues', (o) => diffusionEigenvalues(X, { gaussianKernelSigma: 2, ...o })],
+    ['chebyshevEigenvalues', (o) => chebyshevEigenvalues(X, { gaussianKernelSigma: 2, ...o })],
+    ['spectralClustering', (o) => spectralClustering(X, { nClusters: 3, ...o })],
+    ['diffusionSpectralMutualInformation', (o) => diffusionSpectralMutualInformation(X, labels, { gaussianKernelSigma: 2, ...o })],
+    ['adjacencySpectralMutualInformation', (o) => adjacencySpectralMutualInformation(X, labels, { gaussianKernelSigma: 2, ...o })],
+  ];
+
+  it.each(forms)('%s takes signal and onProgress', async (_name, call) => {
+    const seen: [number, number][] = [];
+    const controller = new AbortController();
+    await call({ signal: controller.signal, onProgress: (d, t) => seen.push([d, t]) });
+    // onProgress is called on native batches that report progress; where it is, the last call says done.
+    if (seen.length > 0) expect(seen[seen.length - 1][0]).toBe(seen[seen.length - 1][1]);
+    controller.abort();
+    await expect(call({ signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+  });
+
+  it.each(forms)('%s names itself in option errors', async (name, call) => {
+    await expectDseRejection(call({ onProgress: 1 } as never), 'ERR_DSE_OPTION', new RegExp(`function for onProgress`));
+    await expect(call({ nope: 1 } as never)).rejects.toThrow(new RegExp(`Unknown option "nope" for ${name}\\.`));
+  });
+
+  it('the Sync forms refuse signal and onProgress by name', () => {
+    expectDseError(() => diffusionSpectralEntropySync(X, { signal: new AbortController().signal } as never), 'ERR_DSE_OPTION', /Unknown option "signal" for diffusionSpectralEntropySync/);
+    expectDseError(() => diffusionSpectralMutualInformationSync(X, labels, { onProgress: () => undefined } as never), 'ERR_DSE_OPTION', /Unknown option "onProgress" for diffusionSpectralMutualInformationSync/);
+  });
+
+  it('keeps the function names', () => {
+    for (const [name] of forms) expect(({ diffusionSpectralEntropy, adjacencySpectralEntropy, diffusionSpectralEntropyDetailed, adjacencySpectralEntropyDetailed, diffusionEigenvalues, chebyshevEigenvalues, spectralClustering, diffusionSpectralMutualInformation, adjacencySpectralMutualInformation } as Record<string, { name: string }>)[name].name).toBe(name);
   });
 });

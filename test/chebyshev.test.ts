@@ -14,7 +14,8 @@ import {
   chebyshevEigenvaluesSync,
   spectralEntropy,
 } from '../lib';
-import { eigenvaluesFromMoments, chebyshevMesh, probeSeed, CHEBYSHEV } from '../lib/chebyshev';
+import { eigenvaluesFromMoments, chebyshevMesh, CHEBYSHEV } from '../lib/chebyshev';
+import { probeSeed } from '../lib/random';
 import { subsetPlan } from '../lib/mi';
 import { FIXTURES, golden, loadMatrix, expectClose, expectDseError, expectDseRejection, uniformMatrix } from './helpers';
 

@@ -5,11 +5,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { runCli, type CliResult } from './helpers';
-import { naturalCompare, epochOf, discoverTrace } from '../lib/cli/discover';
+import { naturalCompare, epochOf, discoverTrace, epochPattern } from '../lib/cli/discover';
+import { parseTraceCsv } from '../lib/report/trace';
+import { distanceScale } from '../lib/scale';
 import { parseCsv, readCsv, formatCsv } from '../lib/io/csv';
 import { writeNpy, readNpy } from '../lib/io/npy';
+import { pythonRandomSample } from '../lib/random';
 import { writeNpz } from '../lib/io/npz';
 import {
   diffusionSpectralEntropySync,
@@ -304,7 +307,7 @@ describe('dse demo', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ N: 1797, D: 64 });
-    const digits = (await import('../lib/cli/demo')).loadDigits();
+    const digits = (await import('../lib/data')).loadDigits();
     const at = (sigma: number, t: number) => j.dse.find((d: { sigma: number; t: number }) => d.sigma === sigma && d.t === t).value;
     expect(at(10, 2)).toBeCloseTo(diffusionSpectralEntropySync(digits.X, { gaussianKernelSigma: 10, t: 2 }), 10);
     for (const sigma of [5, 10, 20, 40]) for (let t = 1; t < 10; t++) expect(at(sigma, t + 1)).toBeLessThanOrEqual(at(sigma, t) + 1e-9);
@@ -367,8 +370,10 @@ describe('dse trace', () => {
     expect([rec.dse, rec.dsmiY, rec.dsmiX]).toEqual([ref.dse, ref.dsmiY, ref.dsmiX]);
     expect(rec.source).toBe(path.join('fc1', 'epoch_10.npy'));
     expect(j.records[5].dsmiY).toBeGreaterThan(j.records[3].dsmiY); // the labels show through more at epoch 10
-    const csv = parseCsv(fs.readFileSync(file('trace.csv'), 'utf8').split('\n').map((l) => l.split(',').slice(1).join(',')).join('\n'));
-    expect(csv.rows).toBe(6);
+    const csv = parseTraceCsv(fs.readFileSync(file('trace.csv'), 'utf8'));
+    expect(csv.records.map((x) => [x.layer, x.epoch, x.dse, x.source, x.rowsUsed])).toEqual(j.records.map((x: { layer: string; epoch: number; dse: number; source: string }) => [x.layer, x.epoch, x.dse, x.source, 90]));
+    expect(csv.records[0].options).toBe(tracker.fingerprint());
+    expect(csv.records[0].file).toEqual({ size: fs.statSync(path.join(runs, 'fc1', 'epoch_1.npy')).size, mtimeMs: fs.statSync(path.join(runs, 'fc1', 'epoch_1.npy')).mtimeMs });
     const html = fs.readFileSync(file('trace.html'), 'utf8');
     expect(html.split('<figure class="chart"').length - 1).toBe(3);
     expect(html.split('aria-roledescription="line mark"').length - 1).toBe(6);
@@ -399,13 +404,16 @@ describe('dse trace', () => {
     expect(lines.slice(1, 4).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['flat 3', 'flat 20', 'flat 100']);
   });
 
-  it('stops with exit 2 on embeddings that do not fit the labels, and exit 1 without --labels', async () => {
+  it('exits 2 on embeddings that do not fit the labels, naming the file, and 1 without --labels', async () => {
     const bad = file('bad');
     fs.mkdirSync(path.join(bad, 'x'), { recursive: true });
     writeNpy(path.join(bad, 'x', 'epoch_1.npy'), { data: new Float64Array(40), shape: [10, 4] });
-    const r = await dse(['trace', 'bad', '--labels', 'runs/labels.npy']);
+    const r = await dse(['trace', 'bad', '--labels', 'runs/labels.npy', '--no-report']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('dse: Expected 90 rows (one per label) for embeddings but received shape [10, 4] (layer "x", epoch 1, x/epoch_1.npy)\n');
+    expect(r.stderr).toBe(
+      'dse: x/epoch_1.npy: Expected 90 rows (one per label) for embeddings but received shape [10, 4] (layer "x", epoch 1, x/epoch_1.npy)\n' +
+        'dse: 1 of 1 entries failed (x/epoch_1.npy); the others are in the table\n',
+    );
     expect((await dse(['trace', 'runs'])).stderr).toBe("dse: required option '--labels <file>' not specified\n");
     expect((await dse(['trace', 'nowhere', '--labels', 'runs/labels.npy'])).stderr).toMatch(/^dse: Could not read the folder "nowhere": no such folder\n$/);
   });
@@ -427,6 +435,16 @@ describe('trace folders', () => {
     expect(['b2', 'a10', 'a9'].sort(naturalCompare)).toEqual(['a9', 'a10', 'b2']);
     expect(epochOf('run3_epoch_017.npz')).toBe(17);
     expect(epochOf('final.npy')).toBeNull();
+    // a number after epoch / ep / e that starts a word wins over the last number
+    expect(epochOf('emb-e3-loss0.25.npy')).toBe(3);
+    expect(epochOf('epoch_10_step_500.npy')).toBe(10);
+    expect(epochOf('run2_ep7.npz')).toBe(7);
+    expect(epochOf('Epoch12.csv')).toBe(12);
+    expect(epochOf('step_500.npy')).toBe(500);
+    expect(epochOf('sample3.npy')).toBe(3); // the e of "sample" does not start a word
+    expect(epochOf('ckpt-12-of-40.npy', epochPattern('-(\\d+)-of'))).toBe(12);
+    expect(epochOf('ckpt.npy', epochPattern('-(\\d+)-of'))).toBeNull();
+    expect(() => epochPattern('(')).toThrow(/Expected a regular expression for --epoch-pattern/);
   });
 
   it('numbers files without digits by position, and rejects mixed names and duplicate epochs', () => {
@@ -443,6 +461,252 @@ describe('trace folders', () => {
     const none = file('none');
     fs.mkdirSync(path.join(none, 'sub'), { recursive: true });
     expect(() => discoverTrace(none)).toThrow(/Expected per-epoch embedding files/);
+  });
+});
+
+/** A trace folder: `layers` subfolders with one .npy per epoch, 90 rows x 4 (labels 0..2 show through more each epoch). */
+function traceFolder(name: string, epochs: number[], layers = ['fc'], rows = 90, fileName = (e: number) => `epoch_${e}.npy`): { dir: string; y: Int32Array } {
+  const dir = file(name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const y = Int32Array.from({ length: rows }, (_v, i) => i % 3);
+  for (const layer of layers) {
+    fs.mkdirSync(path.join(dir, layer), { recursive: true });
+    for (const e of epochs) {
+      const m = matrix(rows, 4);
+      for (let i = 0; i < rows; i++) m.data[i * 4] += (y[i] * e) / 2;
+      writeNpy(path.join(dir, layer, fileName(e)), { data: m.data, shape: [rows, 4] });
+    }
+  }
+  writeNpy(path.join(dir, 'labels.npy'), { data: y });
+  return { dir, y };
+}
+
+describe('dse trace keeps its work', () => {
+  it('computes every other file when one is truncated: its error in the table, CSV and report, exit 2; non-matrix files are ignored', async () => {
+    const { dir } = traceFolder('keep', [1, 2, 3, 4]);
+    const last = path.join(dir, 'fc', 'epoch_4.npy');
+    fs.writeFileSync(last, fs.readFileSync(last).subarray(0, 300)); // a truncated last epoch
+    fs.writeFileSync(path.join(dir, 'README.txt'), 'epochs 1..4\n');
+    fs.writeFileSync(path.join(dir, 'fc', 'notes.md'), '# run 7\n');
+    const r = await dse(['trace', 'keep', '--labels', 'keep/labels.npy', '--csv', 'keep.csv', '--out', 'keep.html', '--verbose']);
+    expect(r.code).toBe(2);
+    const err = r.stderr.split('\n');
+    expect(err[0]).toBe('dse trace: ignored (not .npy, .npz, .csv, .tsv): README.txt, fc/notes.md');
+    expect(err).toContain(
+      `dse: fc/epoch_4.npy: Expected 2880 bytes (shape (90, 4) of float64) for the data of ${JSON.stringify(last)} but received 172 bytes. The file is truncated`,
+    );
+    expect(err).toContain('dse: 1 of 4 entries failed (fc/epoch_4.npy); the others are in the table, the CSV and the report');
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^layer\s+epoch\s+N\s+D\s+DSE\(Z\)\s+DSMI\(Z;Y\)\s+error$/);
+    expect(lines[4]).toMatch(/^fc\s+4\s+-\s+-\s+-\s+-\s+Expected 2880 bytes/);
+    const csv = parseTraceCsv(fs.readFileSync(file('keep.csv'), 'utf8'));
+    expect(csv.records.map((x) => x.epoch)).toEqual([1, 2, 3]);
+    expect(csv.failures).toEqual([expect.objectContaining({ layer: 'fc', epoch: 4, source: 'fc/epoch_4.npy', error: expect.stringMatching(/truncated/) })]);
+    const html = fs.readFileSync(file('keep.html'), 'utf8');
+    expect(html).toContain('<th>Error</th>');
+    expect(html).toMatch(/<td class="long">Expected 2880 bytes/);
+    expect(html).toContain('1 entry could not be computed');
+    // --strict stops at the first failure, still writing what it has
+    fs.writeFileSync(path.join(dir, 'fc', 'epoch_2.npy'), 'not numpy');
+    const strict = await dse(['trace', 'keep', '--labels', 'keep/labels.npy', '--csv', 'strict.csv', '--no-report', '--strict', '--json']);
+    expect(strict.code).toBe(2);
+    const j = JSON.parse(strict.stdout);
+    expect(j.records.map((x: { epoch: number }) => x.epoch)).toEqual([1]);
+    expect(j.failures.map((x: { epoch: number }) => x.epoch)).toEqual([2]);
+    expect(strict.stderr).toMatch(/--strict stopped at the first/);
+    expect(parseTraceCsv(fs.readFileSync(file('strict.csv'), 'utf8')).records).toHaveLength(1);
+  });
+
+  it('checks every output path before computing anything', async () => {
+    traceFolder('outs', [1, 2]);
+    const missing = await dse(['trace', 'outs', '--labels', 'outs/labels.npy', '--out', 'no/such/folder/r.html', '--csv', 'outs.csv']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`dse: Could not write --out ${JSON.stringify(file('no/such/folder/r.html'))}: the folder ${JSON.stringify(file('no/such/folder'))} does not exist\n`);
+    expect(fs.existsSync(file('outs.csv'))).toBe(false); // nothing computed, nothing written
+    fs.mkdirSync(file('a-folder'), { recursive: true });
+    const folder = await dse(['trace', 'outs', '--labels', 'outs/labels.npy', '--csv', 'a-folder']);
+    expect(folder.stderr).toBe(`dse: Could not write --csv ${JSON.stringify(file('a-folder'))}: it is a folder\n`);
+    expect(folder.code).toBe(2);
+  });
+
+  it('reuses the CSV rows of unchanged files with the same options, and computes only new or changed ones', async () => {
+    const { dir } = traceFolder('resume', [1, 2, 3], ['a', 'b']);
+    const args = ['trace', 'resume', '--labels', 'resume/labels.npy', '--csv', 'resume.csv', '--no-report', '--sigma', '2', '--json'];
+    const first = await dse(args);
+    expect(first.code).toBe(0);
+    const again = await dse(args);
+    expect(again.stderr).toBe('dse trace: reused 6 of 6 entries from resume.csv\n');
+    expect(JSON.parse(again.stdout).records).toEqual(JSON.parse(first.stdout).records); // seconds too: nothing recomputed
+    expect(JSON.parse(again.stdout).reused).toBe(6);
+    // a new epoch and a rewritten file: those two only
+    const m = matrix(90, 4);
+    writeNpy(path.join(dir, 'a', 'epoch_4.npy'), { data: m.data, shape: [90, 4] });
+    const changed = path.join(dir, 'b', 'epoch_2.npy');
+    writeNpy(changed, { data: matrix(90, 4).data, shape: [90, 4] });
+    fs.utimesSync(changed, new Date(), new Date(Date.now() + 5000));
+    const third = await dse(args);
+    expect(third.stderr).toBe('dse trace: reused 5 of 7 entries from resume.csv\n');
+    const j3 = JSON.parse(third.stdout);
+    const before = JSON.parse(first.stdout).records;
+    const same = (layer: string, epoch: number) => j3.records.find((r: { layer: string; epoch: number }) => r.layer === layer && r.epoch === epoch);
+    expect(same('a', 1)).toEqual(before[0]);
+    expect(same('b', 2).dse).not.toBe(before[4].dse);
+    expect(same('b', 2).dse).toBe(diffusionSpectralEntropySync({ data: readNpy(changed).data as Float64Array, rows: 90, cols: 4 }, { gaussianKernelSigma: 2 }));
+    expect(same('a', 4)).toBeDefined();
+    // other options, or --fresh: nothing reused
+    expect((await dse(args.map((a) => (a === '2' ? '3' : a)))).stderr).toBe('');
+    expect(JSON.parse((await dse([...args, '--fresh'])).stdout).reused).toBe(0);
+    // a CSV that is not a trace CSV is not overwritten
+    fs.writeFileSync(file('data.csv'), 'x,y\n1,2\n');
+    const other = await dse(['trace', 'resume', '--labels', 'resume/labels.npy', '--csv', 'data.csv', '--no-report']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/Expected a trace CSV with a "layer" column in "data.csv" .* pass --fresh to overwrite it/);
+    expect(fs.readFileSync(file('data.csv'), 'utf8')).toBe('x,y\n1,2\n');
+  });
+
+  it('appends each entry to the CSV as it comes: an interrupted run keeps what it computed', async () => {
+    traceFolder('stop', [1, 2, 3, 4, 5, 6, 7, 8], ['fc'], 300);
+    const csv = file('stop.csv');
+    const ac = new AbortController();
+    const watcher = setInterval(() => {
+      // abort once the first entry is on disk
+      if (fs.existsSync(csv) && fs.readFileSync(csv, 'utf8').trim().split('\n').length >= 2) ac.abort();
+    }, 1);
+    const out: string[] = [];
+    const err: string[] = [];
+    const { run } = await import('../lib/cli/program');
+    const code = await run(['trace', 'stop', '--labels', 'stop/labels.npy', '--csv', 'stop.csv', '--out', 'stop.html', '--repetitions', '20'], {
+      stdout: { write: (t: string) => out.push(t) },
+      stderr: { write: (t: string) => err.push(t) },
+      cwd: tmp,
+      env: {},
+      signal: ac.signal,
+    });
+    clearInterval(watcher);
+    expect(code).toBe(130);
+    const kept = parseTraceCsv(fs.readFileSync(csv, 'utf8')).records;
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+    expect(kept.length).toBeLessThan(8);
+    expect(err.join('')).toBe(`dse: interrupted: ${kept.length} entries computed and written\n`);
+    expect(fs.readFileSync(file('stop.html'), 'utf8').split('<tr><td>fc</td>').length - 1).toBe(kept.length);
+  });
+
+  it('says when rows are subsampled above --max-n: stderr, rowsUsed in the JSON and the CSV', async () => {
+    traceFolder('sub', [1, 2]);
+    const r = await dse(['trace', 'sub', '--labels', 'sub/labels.npy', '--max-n', '50', '--csv', 'sub.csv', '--out', 'sub.html', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('note: DSE(Z) used a random subsample of 50 rows (--max-n) for 2 of 2 entries (90 rows); --max-n none uses every row\n');
+    expect(JSON.parse(r.stdout).records.map((x: { rowsUsed: number }) => x.rowsUsed)).toEqual([50, 50]);
+    expect(parseTraceCsv(fs.readFileSync(file('sub.csv'), 'utf8')).records.map((x) => x.rowsUsed)).toEqual([50, 50]);
+    expect(fs.readFileSync(file('sub.html'), 'utf8')).toContain('used a random subsample of 50 rows (maxN');
+  });
+
+  it('reads the epoch after epoch/ep/e, else the last number, or from --epoch-pattern; names a file without one', async () => {
+    traceFolder('names2', [3, 12], ['fc'], 90, (e) => `emb-e${e}-loss0.25.npy`);
+    const r = await dse(['trace', 'names2', '--labels', 'names2/labels.npy', '--no-report', '--json']);
+    expect(JSON.parse(r.stdout).records.map((x: { epoch: number }) => x.epoch)).toEqual([3, 12]);
+    const p = await dse(['trace', 'names2', '--labels', 'names2/labels.npy', '--no-report', '--json', '--epoch-pattern', 'loss0\\.(\\d+)']);
+    expect(p.code).toBe(2); // both files are "epoch 25", the number the old rule (the last number) took
+    expect(p.stderr).toBe('dse: Expected one file per epoch in series "fc" but epoch 25 has two: "emb-e3-loss0.25.npy" and "emb-e12-loss0.25.npy"\n');
+    const ok = await dse(['trace', 'names2', '--labels', 'names2/labels.npy', '--no-report', '--json', '--epoch-pattern', '^emb-e(\\d+)']);
+    expect(JSON.parse(ok.stdout).records.map((x: { epoch: number }) => x.epoch)).toEqual([3, 12]);
+    const none = await dse(['trace', 'names2', '--labels', 'names2/labels.npy', '--no-report', '--epoch-pattern', 'step(\\d+)']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe('dse: Expected --epoch-pattern "step(\\\\d+)" to match every file name but "fc/emb-e3-loss0.25.npy" has no match (a number in its capture group)\n');
+    const groups = await dse(['trace', 'names2', '--labels', 'names2/labels.npy', '--epoch-pattern', '(e)(\\d+)']);
+    expect(groups.code).toBe(1);
+    expect(groups.stderr).toBe('dse: Expected exactly one capture group (the epoch) in --epoch-pattern but "(e)(\\\\d+)" has 2\n');
+  });
+});
+
+describe('dse trace --watch', () => {
+  beforeAll(() => ensureDist());
+
+  it('computes each file a writer adds once it is complete, rewrites the report, and on Ctrl-C writes everything', async () => {
+    const { dir } = traceFolder('watched', [1]);
+    const src = path.join(dir, 'fc', 'epoch_1.npy');
+    const child = spawn(process.execPath, [BIN, 'trace', 'watched', '--labels', 'watched/labels.npy', '--watch', '--interval', '0.2', '--csv', 'watch.csv', '--out', 'watch.html', '--json'], { cwd: tmp });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const csvRows = () => (fs.existsSync(file('watch.csv')) ? parseTraceCsv(fs.readFileSync(file('watch.csv'), 'utf8')) : { records: [], failures: [] });
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 300 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(what()).toBe(true);
+    };
+    await until(() => csvRows().records.length === 1);
+    // the writer: epoch 2 at once, epoch 3 in two halves (its first half must not be read as a truncated file)
+    writeNpy(path.join(dir, 'fc', 'epoch_2.npy'), { data: matrix(90, 4).data, shape: [90, 4] });
+    const bytes3 = fs.readFileSync(src);
+    const third = path.join(dir, 'fc', 'epoch_3.npy');
+    fs.writeFileSync(third, bytes3.subarray(0, 1000));
+    await new Promise((r) => setTimeout(r, 150));
+    fs.appendFileSync(third, bytes3.subarray(1000, 2000));
+    await new Promise((r) => setTimeout(r, 150));
+    fs.appendFileSync(third, bytes3.subarray(2000));
+    await until(() => csvRows().records.length === 3);
+    await until(() => fs.existsSync(file('watch.html')) && fs.readFileSync(file('watch.html'), 'utf8').split('<tr><td>fc</td>').length - 1 === 3);
+    fs.writeFileSync(path.join(dir, 'fc', 'README.txt'), 'ignored');
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const j = JSON.parse(stdout);
+    expect(j.records.map((r: { epoch: number }) => r.epoch)).toEqual([1, 2, 3]);
+    expect(j.failures).toEqual([]);
+    expect(j.interrupted).toBe(true);
+    expect(csvRows().failures).toEqual([]); // the half-written file was never read
+    expect(csvRows().records.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(csvRows().records[2].dse).toBe(csvRows().records[0].dse); // epoch 3 is epoch 1's bytes
+    expect(stderr).toMatch(/^dse trace: watching watched every 0.2 s \(Ctrl-C to stop\)\n/);
+    expect(stderr).toMatch(/dse trace: fc\/epoch_3\.npy \(epoch 3\) in [\d.]+ s\n/);
+    // a rerun reuses all three
+    const again = spawnSync(process.execPath, [BIN, 'trace', 'watched', '--labels', 'watched/labels.npy', '--csv', 'watch.csv', '--no-report'], { cwd: tmp, encoding: 'utf8' });
+    expect(again.status).toBe(0);
+    expect(again.stderr).toBe('dse trace: reused 3 of 3 entries from watch.csv\n');
+  });
+});
+
+describe('dse entropy on a terminal', () => {
+  it('shows an honest spinner with the stage and the elapsed time, not a 0/1 bar', async () => {
+    const r = await dse(['entropy', 'X.npy', '--max-n', '100'], { tty: true });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('dse entropy (diffusion) | 150 x 5, subsampled to 100 rows: kernel and eigenvalues, 100 x 100 (0.0 s)');
+    expect(r.stderr).not.toMatch(/0\/1/);
+    expect(r.stderr).toMatch(/note: used a random subsample of 100 of the 150 rows/);
+    expect(JSON.parse((await dse(['entropy', 'X.npy', '--max-n', '100', '--json'])).stdout).rowsUsed).toBe(100);
+    expect((await dse(['entropy', 'X.npy'], { tty: false })).stderr).toBe('');
+  });
+});
+
+describe('dse scale', () => {
+  it('prints the distance quantiles of a seeded sample and the DSE at multiples of the median', async () => {
+    const r = await dse(['scale', 'X.npy', '--sample', '100', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const s = distanceScale(X, { sampleSize: 100, randomSeed: 0 });
+    expect(j).toMatchObject({ rows: 150, cols: 5, sampleSize: 100, pairs: 4950, median: s.median, quantiles: s.quantiles });
+    const sample = { data: Float64Array.from(s.sample.flatMap((i) => Array.from(X.data.subarray(i * 5, i * 5 + 5)))), rows: 100, cols: 5 };
+    expect(j.dse.map((d: { multiple: number }) => d.multiple)).toEqual([0.25, 0.5, 1, 2, 4]);
+    for (const d of j.dse) {
+      expect(d.sigma).toBe(Number((d.multiple * s.median).toPrecision(3)));
+      expect(d.dse).toBe(diffusionSpectralEntropySync(sample, { gaussianKernelSigma: d.sigma, maxN: null }));
+    }
+    // DSE falls as sigma grows past the typical distance
+    expect(j.dse[0].dse).toBeGreaterThan(j.dse[4].dse);
+    const text = await dse(['scale', 'X.npy']);
+    expect(text.stdout).toMatch(/^150 x 5; all 150 rows, 11175 pairwise distances\n/);
+    expect(text.stdout).toMatch(/Guidance, not a default/);
+  });
+
+  it('computes quantiles exactly on a known matrix, and refuses a single row', () => {
+    const s = distanceScale([[0], [1], [3]]); // distances 1, 2, 3
+    expect([s.min, s.median, s.max, s.pairs]).toEqual([1, 2, 3, 3]);
+    expect(s.quantiles['25']).toBe(1.5);
+    expect(s.quantiles['5']).toBeCloseTo(1.1, 12);
+    expect(distanceScale(X, { sampleSize: 20, randomSeed: 3 }).sample).toEqual(pythonRandomSample(3, 150, 20).sort((a, b) => a - b));
+    expect(() => distanceScale([[1, 2]])).toThrow('Expected at least 2 rows to measure distances between for X but received shape [1, 2]');
+    expect(() => distanceScale(X, { sampleSize: 1 })).toThrow(/sampleSize/);
   });
 });
 

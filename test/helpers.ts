@@ -178,3 +178,14 @@ export async function runCli(cwd: string, args: string[], options: { tty?: boole
   });
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
+
+/** `k` blobs of `per` rows in `k` dimensions (seeded uniform noise, blob c shifted by 40 along axis c), and their labels. */
+export function separatedBlobs(k: number, per: number, cols = 8): { X: Matrix; labels: Int32Array } {
+  const X = uniformMatrix(k * per, cols, 5);
+  const labels = new Int32Array(k * per);
+  for (let i = 0; i < k * per; i++) {
+    labels[i] = Math.floor(i / per);
+    for (let j = 0; j < cols; j++) X.data[i * cols + j] = X.data[i * cols + j] * 0.5 + (j === labels[i] ? 40 : 0);
+  }
+  return { X, labels };
+}

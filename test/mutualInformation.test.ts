@@ -22,6 +22,7 @@ import {
   expectDseError,
   expectDseRejection,
   samePartition,
+  separatedBlobs,
   uniformMatrix,
   loadReference,
   optionsOf,
@@ -46,26 +47,37 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
     expect(cases.length).toBe(11);
   });
 
-  describe.each(cases.map((c) => [c.name, c] as const))('golden case %s', (_name, c) => {
+  // Once per input precision, through one of the two forms in turn (see diffusionSpectralEntropy.test.ts).
+  describe.each(cases.map((c, i) => [c.name, c, i % 2 === 0] as const))('golden case %s', (_name, c, viaPromise) => {
     const X = loadMatrix(c.args.embeddingVectors);
     const ref = loadReference(c.args.referenceVectors!);
     const [asyncFn, syncFn] = fns[c.fn as keyof typeof fns];
+    const run = async (M: typeof X) => (viaPromise ? await asyncFn(M, ref, optionsOf(c) as never) : syncFn(M, ref, optionsOf(c) as never));
 
-    it('matches the value and the partition of the reference (async and sync)', async () => {
+    it('matches the value and the partition of the reference', async () => {
+      const r = await run(X);
+      expectClose(r.value, c.expected.value, rtolOf(c));
+      expect(Object.prototype.toString.call(r.clusters)).toBe('[object Int32Array]');
+      expect(r.clusters.length).toBe(X.rows);
+      if (c.expected.clusters) expect(samePartition(r.clusters, loadValues(c.expected.clusters))).toBe(true);
+    });
+
+    it('matches the reference run on float32-rounded X (Float32Array)', async () => {
+      expectClose((await run(toFloat32(X))).value, goldenFloat32[c.name], rtolOf(c));
+    });
+  });
+
+  it('gives the same value and partition through both forms, bit for bit', async () => {
+    for (const fn of Object.keys(fns) as (keyof typeof fns)[]) {
+      const c = cases.find((k) => k.fn === fn)!;
+      const X = loadMatrix(c.args.embeddingVectors);
+      const ref = loadReference(c.args.referenceVectors!);
+      const [asyncFn, syncFn] = fns[fn];
       const a = await asyncFn(X, ref, optionsOf(c) as never);
       const s = syncFn(X, ref, optionsOf(c) as never);
-      expectClose(a.value, c.expected.value, rtolOf(c));
-      expectClose(s.value, c.expected.value, rtolOf(c));
       expect(s.value).toBe(a.value);
-      expect(Object.prototype.toString.call(a.clusters)).toBe('[object Int32Array]');
-      expect(a.clusters.length).toBe(X.rows);
-      if (c.expected.clusters) expect(samePartition(a.clusters, loadValues(c.expected.clusters))).toBe(true);
-    });
-
-    it('matches the reference run on float32-rounded X (Float32Array)', () => {
-      const s = syncFn(toFloat32(X), ref, optionsOf(c) as never);
-      expectClose(s.value, goldenFloat32[c.name], rtolOf(c));
-    });
+      expect(s.clusters).toEqual(a.clusters);
+    }
   });
 
   it('draws the same subsets as the reference, including the re-seed of inner calls above 10000 rows', () => {
@@ -92,13 +104,7 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
   describe("the paper's claims", () => {
     // Four well-separated blobs in 8-D, 60 points each.
     const k = 4;
-    const per = 60;
-    const X = uniformMatrix(k * per, 8, 5);
-    const labels = new Int32Array(k * per);
-    for (let i = 0; i < k * per; i++) {
-      labels[i] = Math.floor(i / per);
-      for (let j = 0; j < 8; j++) X.data[i * 8 + j] = X.data[i * 8 + j] * 0.5 + (j === labels[i] ? 40 : 0);
-    }
+    const { X, labels } = separatedBlobs(k, 60);
 
     it('DSMI with the true labels approaches log2(k) as t grows', () => {
       const values = [1, 4, 16, 64].map((t) => diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 2, t }).value);
@@ -119,30 +125,6 @@ describe('#diffusionSpectralMutualInformation / #adjacencySpectralMutualInformat
       const { value } = diffusionSpectralMutualInformationSync(X, shuffled, { gaussianKernelSigma: 2, t: 16 });
       expect(Math.abs(value)).toBeLessThan(0.1);
     });
-
-    it('spectralClustering recovers the blobs (async and sync)', async () => {
-      const sync = spectralClusteringSync(X, { nClusters: k });
-      const promised = await spectralClustering(X, { nClusters: k });
-      expect(samePartition(sync, labels)).toBe(true);
-      expect(Array.from(promised)).toEqual(Array.from(sync));
-    });
-  });
-
-  it("spectralClustering of white noise equals scikit-learn's partition (wanted eigenvalues close to the next ones)", () => {
-    // No cluster structure: the 10th and the next eigenvalues of the embedding lie close
-    // together, so the partition is only right if the eigensolver resolves them to the
-    // tolerance ARPACK does (fixtures/gen_noise_clusters.py).
-    const Y = uniformMatrix(1500, 256, 11);
-    const clusters = spectralClusteringSync(Y, { nClusters: 10 });
-    expect(samePartition(clusters, loadValues('clusters_noise_1500x256.npy'))).toBe(true);
-  });
-
-  it("spectralClustering of uniform points in the plane equals scikit-learn's partition (the Chebyshev iteration hands over to shift-invert)", () => {
-    // The wanted eigenvalues crowd near 1: the filtered iteration predicts more work than the
-    // sparse factorisation and hands its vectors over to the shift-invert Krylov iteration.
-    const Y = uniformMatrix(3000, 2, 12);
-    const clusters = spectralClusteringSync(Y, { nClusters: 10 });
-    expect(samePartition(clusters, loadValues('clusters_plane_3000x2.npy'))).toBe(true);
   });
 
   describe('reference kinds', () => {

@@ -174,6 +174,7 @@ describeLinuxX64('the packed package', () => {
       'dist/index.d.ts',
       ...PREBUILDS.map((p) => path.relative(ROOT, p).split(path.sep).join('/')),
       'native/find-openblas.js',
+      'docs/install.md',
       'native/vendor/eigen/Eigen/Core',
       'native/vendor/eigen/Eigen/Eigenvalues',
       'native/vendor/eigen/COPYING',
@@ -185,7 +186,7 @@ describeLinuxX64('the packed package', () => {
     }
     const unwanted = files.filter(
       (p) =>
-        /^(test|tests|bench|benchmarks|build|coverage|examples|docs|\.ci|node_modules|lib)\//.test(p) ||
+        /^(test|tests|bench|benchmarks|build|coverage|examples|\.ci|\.github|\.cache|scripts|node_modules|lib)\//.test(p) ||
         /(^|\/)(fixtures|__tests__)\//.test(p) ||
         /(^|\/)test_[^/]*\//.test(p) || // scratch test programs beside sources
         /\.(test|spec)\.[cm]?[jt]s$/.test(p) ||

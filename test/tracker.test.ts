@@ -9,6 +9,7 @@ import * as clusters from '../lib/clusters';
 import { DseTracker } from '../lib/tracker';
 import { diffusionSpectralEntropySync, diffusionSpectralMutualInformationSync, spectralClusteringSync } from '../lib';
 import { parseCsv } from '../lib/io/csv';
+import { native } from '../lib/native';
 import type { Matrix } from '../lib/validate';
 
 tf.enableProdMode();
@@ -33,6 +34,20 @@ function data(n = 120): { X: Matrix; labels: Int32Array; embeddings: (epoch: num
 }
 
 describe('DseTracker#record', () => {
+  it('sends DSE(Z), DSMI(Z;Y) and DSMI(Z;X) to native as one batch of Z', async () => {
+    const { labels, embeddings } = data();
+    const inputClusters = Int32Array.from(labels, (l, i) => (l + (i % 2)) % 3);
+    const tracker = new DseTracker({ labels, inputClusters, gaussianKernelSigma: 2, numRepetitions: 2 });
+    const spectra = jest.spyOn(native(), 'spectraAsync');
+    const Z = embeddings(3);
+    const r = await tracker.record({ epoch: 1, embeddings: Z });
+    expect(spectra).toHaveBeenCalledTimes(1);
+    // 1 subset for DSE, 3 classes x (2 + 1) for each DSMI
+    expect((spectra.mock.calls[0][3] as Int32Array[]).length).toBe(1 + 9 + 9);
+    expect(r.dse).toBe(diffusionSpectralEntropySync(Z, { gaussianKernelSigma: 2 }));
+    expect(r.dsmiX).toBe(diffusionSpectralMutualInformationSync(Z, Float64Array.from(inputClusters), { gaussianKernelSigma: 2, numRepetitions: 2, referenceDiscrete: false, precomputedClusters: inputClusters }).value);
+  });
+
   it('computes DSE(Z), DSMI(Z;Y) and DSMI(Z;X) exactly as the library calls do', async () => {
     const { X, labels, embeddings } = data();
     const options = { gaussianKernelSigma: 2, t: 2, numRepetitions: 3, nClusters: 3, randomSeed: 5 };
@@ -154,7 +169,8 @@ describe('DseTracker#record', () => {
     expect(() => new DseTracker({ labels, sigma: 3 } as never)).toThrow(/Unknown option "sigma" for DseTracker/);
     expect(() => new DseTracker({ labels: [[1, 2], [3, 4]] as never })).toThrow(/one label per row/);
     expect(() => new DseTracker({ labels, inputs: { data: new Float64Array(10), rows: 5, cols: 2 } })).toThrow(/one label per row of inputs \(5\)/);
-    expect(() => new DseTracker({ inputClusters: [1, 2] })).toThrow(/inputs together with inputClusters/);
+    expect(() => new DseTracker({ labels, inputClusters: [1, 2] })).toThrow('Expected one label per row of labels (60) for inputClusters but received 2 labels');
+    expect(() => new DseTracker({ inputClusters: [1, 2.5] })).toThrow(/inputClusters\[1\]/);
     await expect(new DseTracker({}).writeReport(path.join(tmp, 'none.html'))).rejects.toMatchObject({ code: 'ERR_DSE_SHAPE' });
   });
 
@@ -220,8 +236,131 @@ describe('DseTracker#writeReport / #writeCsv', () => {
     const lines = fs.readFileSync(csvFile, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(7);
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(':'))).toEqual(['L1:1', 'L1:2', 'L1:10', 'L2:1', 'L2:2', 'L2:10']);
-    const numbers = parseCsv(lines.map((l) => l.split(',').slice(1).join(',')).join('\n'));
+    // the numeric columns (epoch .. rows_used) parse as numbers, each record's at full precision
+    const numbers = parseCsv(lines.map((l) => l.split(',').slice(1, 9).join(',')).join('\n'));
+    expect(numbers.header).toEqual(['epoch', 'rows', 'cols', 'dse', 'dsmi_zy', 'dsmi_zx', 'seconds', 'rows_used']);
     const results = tracker.results();
     for (let i = 0; i < results.length; i++) expect(numbers.data[i * numbers.cols + 3]).toBe(results[i].dse);
+    expect(lines[1].split(',')[12]).toBe(tracker.fingerprint());
+  });
+});
+
+describe('DseTracker options', () => {
+  it('takes inputClusters alone for DSMI(Z;X), as precomputed_clusters: the same value as with the inputs', async () => {
+    const { X, labels, embeddings } = data();
+    const clusters = spectralClusteringSync(X, { nClusters: 3 });
+    const withInputs = new DseTracker({ labels, inputs: X, inputClusters: clusters, numRepetitions: 2 });
+    const alone = new DseTracker({ labels, inputClusters: clusters, numRepetitions: 2 });
+    const Z = embeddings(2);
+    const a = await withInputs.record({ epoch: 1, embeddings: Z });
+    const b = await alone.record({ epoch: 1, embeddings: Z });
+    expect(b.dsmiX).toBe(a.dsmiX);
+    expect(b.dsmiX).toBe(diffusionSpectralMutualInformationSync(Z, X, { precomputedClusters: clusters, referenceDiscrete: false, numRepetitions: 2 }).value);
+    expect(alone.options().inputClusters).toBe('given (3 clusters)');
+    // the clusters alone set the rows the embeddings must have
+    const onlyClusters = new DseTracker({ inputClusters: clusters });
+    expect(onlyClusters.rows).toBe(120);
+    await expect(onlyClusters.record({ epoch: 1, embeddings: { data: new Float64Array(8), rows: 4, cols: 2 } })).rejects.toThrow(
+      'Expected 120 rows (one per input cluster label) for embeddings but received shape [4, 2] (layer "embeddings", epoch 1)',
+    );
+  });
+
+  it('checks everything in the constructor, before any training', () => {
+    const { X, labels } = data(60);
+    expect(() => new DseTracker({ labels, inputs: X, inputClusters: new Int32Array(59) })).toThrow('Expected one label per row of inputs (60) for inputClusters but received 59 labels');
+    expect(() => new DseTracker({ inputClusters: 'abc' as never })).toThrow(/Expected an array of integer cluster labels/);
+    expect(() => new DseTracker({ inputClusters: [] })).toThrow(/at least 1 cluster label/);
+    expect(() => new DseTracker({ gaussianKernelSigma: -1 })).toThrow(/gaussianKernelSigma/);
+  });
+});
+
+describe('DseTracker signal and onProgress', () => {
+  it('reports the entropies computed (1 for DSE, then classes x (numRepetitions + 1) per DSMI) and ends at the total', async () => {
+    const { X, labels, embeddings } = data();
+    const tracker = new DseTracker({ labels, inputs: X, nClusters: 3, numRepetitions: 2 });
+    const calls: [number, number][] = [];
+    await tracker.record({ epoch: 1, embeddings: embeddings(1), onProgress: (d, t) => calls.push([d, t]) });
+    expect(calls[0]).toEqual([1, 1 + 9 + 9]);
+    expect(calls.at(-1)).toEqual([19, 19]);
+    for (let i = 1; i < calls.length; i++) expect(calls[i][0]).toBeGreaterThanOrEqual(calls[i - 1][0]);
+    // a throwing callback does not take the record down
+    await expect(tracker.record({ epoch: 2, embeddings: embeddings(2), onProgress: () => { throw new Error('x'); } })).resolves.toMatchObject({ epoch: 2 });
+  });
+
+  it('aborts a record (nothing kept) and a report (nothing written) with an AbortError', async () => {
+    const { labels, embeddings } = data();
+    const tracker = new DseTracker({ labels, numRepetitions: 2 });
+    const ac = new AbortController();
+    const p = tracker.record({ epoch: 1, embeddings: embeddings(1), signal: ac.signal });
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    expect(tracker.results()).toHaveLength(0);
+    expect(tracker.has('embeddings', 1)).toBe(false);
+    await expect(tracker.record({ epoch: 1, embeddings: embeddings(1), signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    await tracker.record({ epoch: 1, embeddings: embeddings(1) });
+    const file = path.join(tmp, 'aborted.html');
+    const ac2 = new AbortController();
+    const drawing = tracker.writeReport(file, { signal: ac2.signal });
+    ac2.abort();
+    await expect(drawing).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    expect(fs.existsSync(file)).toBe(false);
+    const progress: [number, number][] = [];
+    await tracker.writeReport(file, { onProgress: (d, t) => progress.push([d, t]) });
+    expect(progress).toEqual([[1, 2], [2, 2]]); // DSE(Z) and DSMI(Z;Y)
+    await expect(tracker.record({ epoch: 3, embeddings: embeddings(1), signal: 'no' as never })).rejects.toThrow('Expected an AbortSignal for signal but received "no"');
+    await expect(tracker.writeReport(file, { signal: {} as never })).rejects.toThrow('Expected an AbortSignal for signal but received an object');
+    await expect(tracker.writeReport(file, { onProgress: 1 as never })).rejects.toThrow('Expected a function for onProgress but received 1');
+  });
+});
+
+describe('DseTracker#save / #load', () => {
+  it('saves records as JSON or CSV and a new tracker with the same options continues from them', async () => {
+    const { X, labels, embeddings } = data();
+    const options = { labels, inputs: X, nClusters: 3, numRepetitions: 2, gaussianKernelSigma: 3 };
+    const first = new DseTracker(options);
+    await first.record({ epoch: 1, layer: '-fc', embeddings: embeddings(1) });
+    await first.record({ epoch: 2, layer: '-fc', embeddings: embeddings(2) });
+    for (const name of ['state.json', 'state.csv']) {
+      const file = path.join(tmp, name);
+      first.save(file);
+      const restarted = new DseTracker(options);
+      expect(restarted.load(file)).toBe(2);
+      expect(restarted.results()).toEqual(first.results());
+      expect(restarted.has('-fc', 2)).toBe(true);
+      await restarted.record({ epoch: 3, layer: '-fc', embeddings: embeddings(3) });
+      expect(restarted.results().map((r) => r.epoch)).toEqual([1, 2, 3]);
+      // the same (layer, epoch) twice, and records of other options or data, are refused
+      expect(() => restarted.load(file)).toThrow(/recorded once/);
+      expect(() => new DseTracker({ ...options, gaussianKernelSigma: 4 }).load(file)).toThrow(/fingerprint/);
+      expect(() => new DseTracker({ ...options, labels: Int32Array.from(labels).reverse() }).load(file)).toThrow(/fingerprint/);
+    }
+    const bad = path.join(tmp, 'bad.json');
+    fs.writeFileSync(bad, '{"records": 1}');
+    expect(() => first.load(bad)).toThrow(/Expected JSON saved by DseTracker#save/);
+    expect(() => first.load(path.join(tmp, 'missing.json'))).toThrow(/Could not read/);
+    fs.writeFileSync(bad, JSON.stringify({ format: 'dse-tracker', version: 1, records: [{ layer: 'x', epoch: 1, rows: 3, cols: 2, dse: 'NaN', dsmiY: null, dsmiX: null, seconds: 0 }] }));
+    expect(() => new DseTracker().load(bad)).toThrow(/Expected a finite number for dse of records\[0\]/);
+  });
+
+  it('fingerprints the options, labels and inputs, not the embeddings', async () => {
+    const { X, labels } = data();
+    const a = new DseTracker({ labels, inputs: X });
+    expect(a.fingerprint()).toMatch(/^[0-9a-f]{16}$/);
+    expect(new DseTracker({ labels, inputs: X }).fingerprint()).toBe(a.fingerprint());
+    expect(new DseTracker({ labels, inputs: X, t: 2 }).fingerprint()).not.toBe(a.fingerprint());
+    expect(new DseTracker({ labels }).fingerprint()).not.toBe(a.fingerprint());
+    const X2 = { ...X, data: X.data.map((v, i) => (i === 5 ? v + 1 : v)) };
+    expect(new DseTracker({ labels, inputs: X2 }).fingerprint()).not.toBe(a.fingerprint());
+    expect(a.options().fingerprint).toBe(a.fingerprint());
+  });
+});
+
+describe('DseTracker rowsUsed', () => {
+  it('says how many rows DSE(Z) used when maxN subsamples', async () => {
+    const { embeddings } = data(80);
+    const tracker = new DseTracker({ maxN: 50 });
+    const r = await tracker.record({ epoch: 1, embeddings: embeddings(1) });
+    expect([r.rows, r.rowsUsed]).toEqual([80, 50]);
+    expect((await new DseTracker().record({ epoch: 1, embeddings: embeddings(1) })).rowsUsed).toBe(80);
   });
 });

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// LAPACK timing probe behind docs/performance.md: times the eigenvalue drivers and the steps of
+// LAPACK timing probe behind docs/internals/performance-history.md: times the eigenvalue drivers and the steps of
 // the two-stage reduction on the package's own kind of matrix (the diffusion kernel of uniform
 // X, N x D), so that driver choice, band width and thread policy are decided from numbers.
 // Build and run: bench/native/run-lapack-bench.sh [args]   (see usage below)

@@ -1,112 +1,9 @@
 // SPDX-License-Identifier: MIT
-/** Pieces the commands share: the measure kinds, flag applicability, paths, JSON output. */
+/** Pieces the commands share: paths, outputs, JSON, the version. (The measure flags: flags.ts.) */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Option, type Command } from 'commander';
 import { DseError } from '../errors';
-import { UsageError, type CliIo } from './io';
-import { positive, nonNegative, count, countOrNone, seedValue } from './args';
-
-/** What is measured: the reference's entropy variants. */
-export type Kind = 'diffusion' | 'adjacency' | 'knn' | 'classic' | 'entry';
-
-/** Kinds with a one-line description (for --help). */
-export const KINDS: Record<Kind, string> = {
-  diffusion: 'diffusion spectral entropy (DSE / DSMI, the default)',
-  adjacency: 'spectral entropy of the Gaussian adjacency (ASE / ASMI), --anisotropic: normalised',
-  knn: 'spectral entropy of the binarised kNN adjacency (ASE / ASMI with use_knn)',
-  classic: 'classic Shannon entropy of the binned vectors (CSE / CSMI)',
-  entry: 'entropy of the diffusion matrix entries (DSE / DSMI with matrix_entry_entropy)',
-};
-
-/** Which kinds each kind-specific flag applies to (by commander's attribute name). */
-export const APPLIES_TO: Record<string, Kind[]> = {
-  sigma: ['diffusion', 'adjacency', 'entry'],
-  t: ['diffusion'],
-  anisotropic: ['adjacency'],
-  knn: ['knn'],
-  bins: ['classic'],
-  cache: ['diffusion', 'adjacency', 'knn'],
-  cachePrecision: ['diffusion', 'adjacency', 'knn'],
-  chebyshev: ['diffusion'],
-  precision: ['diffusion', 'adjacency', 'knn', 'entry'],
-  method: ['diffusion', 'adjacency'],
-  probes: ['diffusion', 'adjacency'],
-  lanczosSteps: ['diffusion', 'adjacency'],
-};
-
-/** The "Kinds:" help section. */
-export function kindsHelp(): string {
-  return `\nKinds:\n${Object.entries(KINDS)
-    .map(([k, d]) => `  ${k.padEnd(10)} ${d}`)
-    .join('\n')}`;
-}
-
-/** Adds `--kind` and the flags of the measure's options to a command. */
-export function addMeasureOptions(cmd: Command): Command {
-  cmd
-    .addOption(new Option('--kind <kind>', 'what to measure (see Kinds below)').choices(Object.keys(KINDS)).default('diffusion'))
-    .addOption(new Option('--sigma <number>', 'Gaussian kernel bandwidth (gaussian_kernel_sigma)').argParser(positive).default(10))
-    .addOption(new Option('--t <number>', 'diffusion time: power of the eigenvalues (kind diffusion)').argParser(nonNegative).default(1))
-    .addOption(new Option('--anisotropic', 'normalised Gaussian kernel D^-1/2 G D^-1/2 (kind adjacency)').default(false))
-    .addOption(new Option('--knn <k>', 'neighbours per row, self included (kind knn)').argParser(count).default(10))
-    .addOption(new Option('--bins <n>', 'bins per dimension (kind classic: num_bins_per_dim)').argParser(count).default(2))
-    .addOption(new Option('--seed <n|none>', 'random seed (random_seed); "none" for unseeded').argParser(seedValue).default(0))
-    .addOption(new Option('--precision <precision>', 'working precision of the kernel and eigensolver').choices(['float64', 'float32']).default('float64'));
-  addMethodOptions(cmd);
-  return cmd;
-}
-
-/** Adds `--method`, `--probes` and `--lanczos-steps` (see {@link methodOptions}). */
-export function addMethodOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      new Option('--method <method>', "'exact' eigendecomposition, or 'slq' stochastic Lanczos quadrature for large N (an estimate; see README)")
-        .choices(['exact', 'slq'])
-        .default('exact'),
-    )
-    .addOption(new Option('--probes <n>', 'probe vectors of --method slq (slq.probes, default 16; >= 4)').argParser(count))
-    .addOption(new Option('--lanczos-steps <n>', 'Lanczos steps per probe of --method slq (slq.lanczosSteps, default 16; >= 2)').argParser(count));
-}
-
-/** The flags of `--method`. */
-export interface MethodFlags {
-  method?: 'exact' | 'slq';
-  probes?: number;
-  lanczosSteps?: number;
-}
-
-/**
- * The library options `--method`, `--probes` and `--lanczos-steps` stand for: nothing for the
- * exact method (the default), `{ method: 'slq', slq? }` for 'slq'. The tuning flags without
- * `--method slq` are a usage error.
- */
-export function methodOptions(f: MethodFlags): Record<string, unknown> {
-  if (f.method !== 'slq') {
-    if (f.probes !== undefined || f.lanczosSteps !== undefined)
-      throw new UsageError(`${f.probes !== undefined ? '--probes' : '--lanczos-steps'} applies only with --method slq`);
-    return {};
-  }
-  const slq: Record<string, number> = {};
-  if (f.probes !== undefined) slq.probes = f.probes;
-  if (f.lanczosSteps !== undefined) slq.lanczosSteps = f.lanczosSteps;
-  return Object.keys(slq).length ? { method: 'slq', slq } : { method: 'slq' };
-}
-
-/** Flags the user typed that do not apply to `kind`: a usage error naming them. */
-export function checkApplicable(cmd: Command, kind: Kind): void {
-  for (const [name, kinds] of Object.entries(APPLIES_TO)) {
-    if (cmd.getOptionValueSource(name) === 'cli' && !kinds.includes(kind)) {
-      const flag = cmd.options.find((o) => o.attributeName() === name)?.long ?? name;
-      throw new UsageError(`${flag} does not apply to --kind ${kind} (it applies to --kind ${kinds.join(', ')})`);
-    }
-  }
-}
-
-/** Adds `--max-n`. */
-export function addMaxN(cmd: Command): Command {
-  return cmd.addOption(new Option('--max-n <n|none>', 'subsample more rows than this (max_N); "none" for no limit').argParser(countOrNone).default(10000));
-}
+import type { CliIo } from './io';
 
 /** Resolves a path given on the command line against the run's working folder. */
 export function resolvePath(io: CliIo, file: string): string {
@@ -132,11 +29,6 @@ export function packageVersion(): string {
   }
 }
 
-/** The folder of the bundled data (data/digits_X.npy, data/digits_y.npy). */
-export function dataDir(): string {
-  return path.join(__dirname, '..', '..', 'data');
-}
-
 /** Device and inode of the file at `file` (links followed), or null when there is none. */
 function identity(file: string): string | null {
   try {
@@ -144,6 +36,43 @@ function identity(file: string): string | null {
     return `${st.dev}:${st.ino}`;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Refuses, before any work, an output file that could not be written: its folder missing or
+ * read-only, or a folder or read-only file in its place. `outputs` map a flag to a path.
+ */
+export function checkWritable(outputs: [string, string][]): void {
+  for (const [flag, file] of outputs) {
+    const dir = path.dirname(file);
+    const fail = (why: string) => new DseError('ERR_DSE_IO', `Could not write ${flag} ${JSON.stringify(file)}: ${why}`);
+    let dirStat: fs.Stats;
+    try {
+      dirStat = fs.statSync(dir);
+    } catch {
+      throw fail(`the folder ${JSON.stringify(dir)} does not exist`);
+    }
+    if (!dirStat.isDirectory()) throw fail(`${JSON.stringify(dir)} is not a folder`);
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch {
+      throw fail(`the folder ${JSON.stringify(dir)} is not writable`);
+    }
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      st = null;
+    }
+    if (st?.isDirectory()) throw fail('it is a folder');
+    if (st) {
+      try {
+        fs.accessSync(file, fs.constants.W_OK);
+      } catch {
+        throw fail('the file is read-only');
+      }
+    }
   }
 }
 

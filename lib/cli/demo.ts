@@ -6,15 +6,18 @@
  */
 import * as path from 'path';
 import type { Command } from 'commander';
-import { diffusionEigenvalues, spectralEntropy } from '../entropy';
+import { diffusionEigenvalues } from '../entropy';
+import { spectralEntropy } from '../spectralEntropy';
 import { diffusionSpectralMutualInformation } from '../mi';
 import { pythonRandomSample } from '../random';
 import { buildInfo } from '../info';
-import { readNpy } from '../io/npy';
 import { writeReportFile, type ReportDocument } from '../report/html';
+import { checkChartPackages } from '../report/render';
+import { bitsAxisSpan } from '../report/charts';
 import type { CliIo } from './io';
 import { seedValue, orNull, type None } from './args';
-import { checkOutputs, dataDir, packageVersion, resolvePath, secondsSince, toJson } from './common';
+import { checkOutputs, packageVersion, resolvePath, secondsSince, toJson } from './common';
+import { dataDir, loadDigits } from '../data';
 import { fixed, textTable, bytes } from './format';
 import { progressBar } from './progress';
 import { ownProperties } from '../validate';
@@ -32,23 +35,6 @@ interface DemoFlags {
   report: boolean;
   json: boolean;
   seed: number | bigint | None;
-}
-
-/**
- * The bundled digits as a float64 matrix [1797, 64] and int32 labels.
- *
- * @example
- * ```ts
- * const { X, y } = loadDigits(); // X.rows === 1797, y[0] === 0
- * ```
- */
-export function loadDigits(): { X: { data: Float64Array; rows: number; cols: number }; y: Int32Array } {
-  const x = readNpy(path.join(dataDir(), 'digits_X.npy'));
-  const y = readNpy(path.join(dataDir(), 'digits_y.npy'));
-  return {
-    X: { data: Float64Array.from(x.data as ArrayLike<number>), rows: x.shape[0], cols: x.shape[1] },
-    y: Int32Array.from(y.data as ArrayLike<number>),
-  };
 }
 
 /** Registers `dse demo`. */
@@ -69,11 +55,14 @@ export function registerDemo(program: Command, io: CliIo): void {
     .action(async (givenFlags: DemoFlags) => {
       const flags = ownProperties(givenFlags) as DemoFlags;
       const start = process.hrtime.bigint();
-      if (flags.report)
+      if (flags.report) {
+        // Before any work: the chart packages are optional, and the outputs must be writable.
+        checkChartPackages();
         checkOutputs(
           [['--out', resolvePath(io, flags.out)]],
           ['digits_X.npy', 'digits_y.npy'].map((f): [string, string] => [`the bundled data file ${f}`, path.join(dataDir(), f)]),
         );
+      }
       const { X, y } = loadDigits();
       const N = X.rows;
       const randomSeed = orNull(flags.seed);
@@ -182,6 +171,7 @@ export function demoReport(
         yTitle: 'DSE(X) (bits)',
         seriesTitle: 'Kernel bandwidth',
         points: dse.map((d) => ({ x: d.t, y: d.value, series: sigmaName(d.sigma) })),
+        yMinSpan: bitsAxisSpan(rows),
         caption: 'One line per kernel bandwidth sigma: DSE of the 1797 digit images at t = 1..10.',
       },
       {
@@ -195,6 +185,7 @@ export function demoReport(
           ...dsmi.map((d) => ({ x: d.sigma, y: d.shuffled, series: 'shuffled labels (control)' })),
         ],
         caption: 'DSMI with the true labels against the shuffled-label control, which stays near 0 bits.',
+        yMinSpan: bitsAxisSpan(rows),
       },
     ],
     tables: [

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /** `dse entropy <file>`: DSE (or ASE, CSE, matrix-entry entropy) of a matrix file. */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { diffusionSpectralEntropyDetailed, adjacencySpectralEntropyDetailed } from '../entropy';
 import type { EntropyEstimate } from '../slq';
 import { UsageError, type CliIo } from './io';
 import { orNull, type None } from './args';
-import { addMeasureOptions, methodOptions, addMaxN, checkApplicable, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
+import { resolvePath, secondsSince, toJson } from './common';
+import { addFlags, addMeasureOptions, checkApplicable, functionOf, kindsHelp, measureOptions, MEASURE_FLAGS, type FlagName, type Kind } from './flags';
 import { loadMatrix } from './load';
-import { progressBar } from './progress';
+import { spinner } from './progress';
 import { ownProperties } from '../validate';
 
 interface EntropyFlags {
@@ -39,26 +40,30 @@ interface EntropyFlags {
  * ```
  */
 export function entropyCall(f: EntropyFlags, cache?: string): { fn: 'diffusionSpectralEntropy' | 'adjacencySpectralEntropy'; options: Record<string, unknown> } {
-  const base: Record<string, unknown> = { maxN: orNull(f.maxN), randomSeed: orNull(f.seed) };
-  if (cache !== undefined) {
-    base.eigvalSavePath = cache;
-    if (f.cachePrecision !== undefined) base.eigvalSavePrecision = f.cachePrecision;
-  }
-  switch (f.kind) {
-    case 'diffusion':
-      return {
-        fn: 'diffusionSpectralEntropy',
-        options: { gaussianKernelSigma: f.sigma, t: f.t, ...base, precision: f.precision, ...(f.chebyshev ? { chebyshevApprox: true } : {}), ...methodOptions(f) },
-      };
-    case 'entry':
-      return { fn: 'diffusionSpectralEntropy', options: { gaussianKernelSigma: f.sigma, matrixEntryEntropy: true, ...base, precision: f.precision } };
-    case 'classic':
-      return { fn: 'diffusionSpectralEntropy', options: { classicShannonEntropy: true, numBinsPerDim: f.bins, ...base } };
-    case 'adjacency':
-      return { fn: 'adjacencySpectralEntropy', options: { gaussianKernelSigma: f.sigma, anisotropic: f.anisotropic, ...base, precision: f.precision, ...methodOptions(f) } };
-    case 'knn':
-      return { fn: 'adjacencySpectralEntropy', options: { useKnn: true, knn: f.knn, ...base, precision: f.precision } };
-  }
+  const options = measureOptions(f.kind, f as unknown as Record<string, unknown>, ENTROPY_FLAGS);
+  if (cache !== undefined) options.eigvalSavePath = cache;
+  return { fn: functionOf(f.kind, 'diffusionSpectralEntropy', 'adjacencySpectralEntropy'), options };
+}
+
+const ENTROPY_FLAGS: FlagName[] = [...MEASURE_FLAGS, 'maxN', 'cachePrecision', 'chebyshev'];
+
+/** What one `dse entropy` call computes, for its spinner: the matrix, the rows used and the stage. */
+function spinnerLabel(X: { rows: number; cols: number } | null, f: EntropyFlags, cache: string | undefined): string {
+  if (!X) return 'from the eigenvalue cache';
+  const maxN = orNull(f.maxN);
+  const n = maxN === null ? X.rows : Math.min(X.rows, maxN);
+  const rows = n < X.rows ? `${X.rows} x ${X.cols}, subsampled to ${n} rows` : `${X.rows} x ${X.cols}`;
+  const work =
+    f.kind === 'classic'
+      ? 'binned histogram'
+      : f.kind === 'entry'
+        ? `diffusion matrix entries, ${n} x ${n}`
+        : f.method === 'slq'
+          ? `kernel and Lanczos quadrature, ${n} x ${n}`
+          : f.chebyshev
+            ? `kernel and Chebyshev moments, ${n} x ${n}`
+            : `kernel and eigenvalues, ${n} x ${n}${cache ? ' (or the cache)' : ''}`;
+  return `${rows}: ${work}`;
 }
 
 /** Registers `dse entropy`. */
@@ -73,11 +78,8 @@ export function registerEntropy(program: Command, io: CliIo): void {
     )
     .argument('[file]', 'the matrix: .npy, .npz or .csv, shape [N, D] (may be left out when --cache holds the eigenvalues)');
   addMeasureOptions(cmd);
-  addMaxN(cmd);
+  addFlags(cmd, ['maxN', 'cache', 'cachePrecision', 'chebyshev']);
   cmd
-    .addOption(new Option('--cache <path>', 'eigenvalue cache, .npz (eigval_save_path): saved on the first run, used after that'))
-    .addOption(new Option('--cache-precision <dtype>', 'precision of the saved eigenvalues (eigval_save_precision; default float16)').choices(['float16', 'float32', 'float64']))
-    .addOption(new Option('--chebyshev', 'estimate the eigenvalues from Chebyshev moments (chebyshev_approx; not recommended)').default(false))
     .option('--key <name>', 'array to read from a .npz file')
     .option('--json', 'print JSON: value, options used, N, D, seconds', false)
     .addHelpText('after', kindsHelp())
@@ -94,24 +96,28 @@ export function registerEntropy(program: Command, io: CliIo): void {
       const X = file === undefined ? null : loadMatrix(resolvePath(io, file), flags.key);
       const cache = flags.cache === undefined ? undefined : resolvePath(io, flags.cache);
       const { fn, options } = entropyCall(flags, cache);
-      const bar = progressBar(io, `dse entropy (${flags.kind})`);
-      bar.start(1, X ? `${X.rows} x ${X.cols}` : 'from the cache');
+      // One native call: no count to show, so a spinner with the elapsed time and what it computes.
+      const spin = spinner(io, `dse entropy (${flags.kind})`);
+      spin.start(spinnerLabel(X, flags, cache));
       let est: EntropyEstimate;
       try {
         est =
           fn === 'diffusionSpectralEntropy'
             ? await diffusionSpectralEntropyDetailed(X, options as Parameters<typeof diffusionSpectralEntropyDetailed>[1])
             : await adjacencySpectralEntropyDetailed(X, options as Parameters<typeof adjacencySpectralEntropyDetailed>[1]);
-        bar.update(1);
       } finally {
-        bar.stop();
+        spin.stop();
       }
       const { value } = est;
       const seconds = secondsSince(start);
       // 'slq' is an estimate: its standard error goes into the JSON, and to stderr beside the bare value.
       const slq = est.method === 'slq' ? { method: 'slq', standardError: est.standardError, deflated: est.slq?.deflated } : {};
+      // Subsampling above maxN is said, not silent: on stderr, and as rowsUsed in the JSON.
+      const rowsUsed = X ? est.n : null;
+      if (X && rowsUsed !== null && rowsUsed < X.rows)
+        io.stderr.write(`note: used a random subsample of ${rowsUsed} of the ${X.rows} rows (--max-n ${rowsUsed}; --max-n none uses every row)\n`);
       if (flags.json)
-        io.stdout.write(toJson({ command: 'entropy', kind: flags.kind, function: fn, value, ...slq, file: file ?? null, N: X?.rows ?? null, D: X?.cols ?? null, options, seconds }));
+        io.stdout.write(toJson({ command: 'entropy', kind: flags.kind, function: fn, value, ...slq, file: file ?? null, N: X?.rows ?? null, D: X?.cols ?? null, rowsUsed, options, seconds }));
       else {
         io.stdout.write(`${value}\n`);
         if (est.method === 'slq') io.stderr.write(`method slq: standard error ${est.standardError.toPrecision(3)} bits (${est.n} rows, ${est.slq?.deflated} eigenpairs deflated)\n`);

@@ -20,6 +20,8 @@ export interface CliIo {
   cwd: string;
   /** Environment (progress bars stay off when `CI` is set). */
   env: Record<string, string | undefined>;
+  /** Stops a long command as Ctrl-C does (`dse trace` then writes what it has); SIGINT always does too. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -43,6 +45,20 @@ export const EXIT = {
   /** Data: the files or the computation failed (a DseError: missing file, bad format, ...). */
   DATA: 2,
 } as const;
+
+/**
+ * A command that finished its output but must end with another exit code (e.g. `dse trace` with
+ * entries that failed: 2). The message, if any, is the last line on stderr.
+ */
+export class ExitStatus extends Error {
+  constructor(
+    readonly exitCode: number,
+    message = '',
+  ) {
+    super(message);
+    this.name = 'ExitStatus';
+  }
+}
 
 /** A usage mistake found after parsing (e.g. a flag that does not apply to the chosen kind). */
 export class UsageError extends Error {

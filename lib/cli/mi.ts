@@ -7,8 +7,9 @@ import { uniqueCounts } from '../clusters';
 import { writeNpy } from '../io/npy';
 import { writeCsv } from '../io/csv';
 import type { CliIo } from './io';
-import { count, orNull, type None } from './args';
-import { addMeasureOptions, methodOptions, checkApplicable, checkOutputs, resolvePath, secondsSince, toJson, kindsHelp, type Kind } from './common';
+import type { None } from './args';
+import { checkOutputs, resolvePath, secondsSince, toJson } from './common';
+import { addMeasureOptions, checkApplicable, flagOption, functionOf, kindsHelp, measureOptions, MEASURE_FLAGS, type FlagName, type Kind } from './flags';
 import { loadMatrix, loadReference, loadLabels } from './load';
 import { progressBar } from './progress';
 import { ownProperties } from '../validate';
@@ -46,20 +47,11 @@ interface MiFlags {
  */
 export function miCall(f: MiFlags): { fn: 'diffusionSpectralMutualInformation' | 'adjacencySpectralMutualInformation'; options: Record<string, unknown> } {
   const referenceDiscrete = f.discrete ? true : f.continuous || f.clusters !== undefined ? false : null;
-  const base = { referenceDiscrete, numRepetitions: f.repetitions, nClusters: f.nClusters, randomSeed: orNull(f.seed) };
-  switch (f.kind) {
-    case 'diffusion':
-      return { fn: 'diffusionSpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, t: f.t, ...base, precision: f.precision, ...methodOptions(f) } };
-    case 'entry':
-      return { fn: 'diffusionSpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, matrixEntryEntropy: true, ...base, precision: f.precision } };
-    case 'classic':
-      return { fn: 'diffusionSpectralMutualInformation', options: { classicShannonEntropy: true, numBinsPerDim: f.bins, ...base } };
-    case 'adjacency':
-      return { fn: 'adjacencySpectralMutualInformation', options: { gaussianKernelSigma: f.sigma, anisotropic: f.anisotropic, ...base, precision: f.precision, ...methodOptions(f) } };
-    case 'knn':
-      return { fn: 'adjacencySpectralMutualInformation', options: { useKnn: true, knn: f.knn, ...base, precision: f.precision } };
-  }
+  const options = { referenceDiscrete, ...measureOptions(f.kind, f as unknown as Record<string, unknown>, MI_FLAGS) };
+  return { fn: functionOf(f.kind, 'diffusionSpectralMutualInformation', 'adjacencySpectralMutualInformation'), options };
 }
+
+const MI_FLAGS: FlagName[] = [...MEASURE_FLAGS, 'nClusters', 'repetitions'];
 
 function saveClusters(file: string, clusters: Int32Array): void {
   const ext = path.extname(file).toLowerCase();
@@ -85,8 +77,8 @@ export function registerMi(program: Command, io: CliIo): void {
   cmd
     .addOption(new Option('--discrete', 'the reference is class labels (reference_discrete=True); default: an integer column is').conflicts(['continuous', 'clusters']))
     .addOption(new Option('--continuous', 'the reference is continuous: bin scalars, cluster vectors').conflicts('discrete'))
-    .addOption(new Option('--n-clusters <n>', 'clusters (bins) of a continuous reference').argParser(count).default(10))
-    .addOption(new Option('--repetitions <n>', 'random subsets per cluster (num_repetitions)').argParser(count).default(5))
+    .addOption(flagOption('nClusters'))
+    .addOption(flagOption('repetitions'))
     .option('--clusters <file>', 'precomputed cluster labels of the reference, one per row (precomputed_clusters)')
     .option('--save-clusters <file>', 'write the cluster labels used (.npy or .csv), to reuse with --clusters')
     .option('--key <name>', 'array to read from X-file when it is a .npz')

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
 /**
- * The `dse` command line: `entropy`, `mi`, `demo`, `trace`. `run()` parses the arguments with
+ * The `dse` command line: `entropy`, `mi`, `demo`, `trace`, `scale`. `run()` parses the arguments with
  * commander, runs one command and returns the exit code: 0 success, 1 usage (unknown command or
  * flag, missing argument, bad flag value), 2 data (a DseError: missing file, bad format, data
  * that does not fit the options). Errors are one line on stderr.
  */
 import { Command, CommanderError } from 'commander';
 import { isOptionValueError } from '../errors';
-import { EXIT, UsageError, type CliIo } from './io';
+import { EXIT, ExitStatus, UsageError, type CliIo } from './io';
 import { packageVersion } from './common';
 import { registerEntropy } from './entropy';
 import { registerMi } from './mi';
 import { registerDemo } from './demo';
 import { registerTrace } from './trace';
+import { registerScale } from './scale';
 
 /**
  * Builds the `dse` program writing to `io` (errors are thrown, never `process.exit`).
@@ -45,6 +46,7 @@ export function createProgram(io: CliIo): Command {
   registerMi(program, io);
   registerDemo(program, io);
   registerTrace(program, io);
+  registerScale(program, io);
   return program;
 }
 
@@ -74,6 +76,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (e instanceof CommanderError) {
       // Help and version exit with 0; every other commander error was already printed.
       return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (e instanceof ExitStatus) {
+      if (e.message) io.stderr.write(`dse: ${oneLine(e.message)}\n`);
+      return e.exitCode;
     }
     if (e instanceof UsageError) {
       io.stderr.write(`dse: ${oneLine(e.message)}\n`);

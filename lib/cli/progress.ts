@@ -86,3 +86,56 @@ export function progressBar(io: CliIo, title: string): Progress {
     },
   };
 }
+
+/** A spinner with the elapsed time, for one long call whose progress cannot be counted. */
+export interface Spinner {
+  /** Starts spinning with a label (what is being done). */
+  start(label: string): void;
+  /** Stops and removes the line from the terminal. */
+  stop(): void;
+  /** Whether anything is drawn. */
+  readonly visible: boolean;
+}
+
+const FRAMES = ['|', '/', '-', '\\'];
+
+/**
+ * A spinner titled `title` on the run's stderr, redrawn 10 times a second with the seconds
+ * elapsed (silent when {@link wantsProgress} is false): honest where a bar would sit at 0/1.
+ *
+ * @example
+ * ```ts
+ * const s = spinner(io, 'dse entropy');
+ * s.start('kernel and eigenvalues of 5000 x 5000');
+ * await work();
+ * s.stop();
+ * ```
+ */
+export function spinner(io: CliIo, title: string): Spinner {
+  if (!wantsProgress(io)) return { start() {}, stop() {}, visible: false };
+  let timer: NodeJS.Timeout | null = null;
+  let frame = 0;
+  let began = 0;
+  let label = '';
+  const draw = () => {
+    const seconds = ((Date.now() - began) / 1000).toFixed(1);
+    io.stderr.write(`\r\x1b[K${title} ${FRAMES[frame++ % FRAMES.length]} ${label} (${seconds} s)`);
+  };
+  return {
+    visible: true,
+    start(text) {
+      label = text;
+      began = Date.now();
+      draw();
+      if (!timer) {
+        timer = setInterval(draw, 100);
+        timer.unref();
+      }
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      io.stderr.write('\r\x1b[K');
+    },
+  };
+}

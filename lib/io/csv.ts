@@ -67,6 +67,48 @@ function isNumeric(text: string): boolean {
 }
 
 /**
+ * Splits CSV text into lines of text fields (comma separated; double-quoted fields may hold
+ * commas, quotes as `""` and line breaks). No type conversion: for tables that mix text and numbers.
+ *
+ * @example
+ * ```ts
+ * parseCsvFields('a,"b,c"\n1,2\n'); // [['a', 'b,c'], ['1', '2']]
+ * ```
+ */
+export function parseCsvFields(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  const body = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i];
+    if (quoted) {
+      if (ch !== '"') field += ch;
+      else if (body[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && body[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/**
  * Parses numeric CSV text into a matrix. The first non-comment line is a header when none of
  * its fields is a number and at least one is non-empty (`x,y`, `,a,b`); any other line is data. Every data line must have the same number of fields and
  * every field must be a finite number; otherwise a `DseError` with code `ERR_DSE_FORMAT`

@@ -10,12 +10,12 @@
  */
 
 import { DseError, describe } from '../errors';
+import { LITTLE_ENDIAN_HOST } from './endian';
 
 // Scratch views over one 8-byte buffer, to read and write the bits of a double.
 const scratch = new ArrayBuffer(8);
 const scratchF64 = new Float64Array(scratch);
 const scratchU32 = new Uint32Array(scratch);
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const HI = LITTLE_ENDIAN_HOST ? 1 : 0;
 const LO = LITTLE_ENDIAN_HOST ? 0 : 1;
 

@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import { DseError, describe, invalid, raw } from '../errors';
 import { checkPath, ioError, writeFileAtomic } from './atomic';
 import { float16Table, float64ToFloat16Bits } from './float16';
+import { LITTLE_ENDIAN_HOST } from './endian';
 
 /**
  * Element types understood by {@link readNpy} and {@link encodeNpy} (numpy names).
@@ -117,7 +118,6 @@ export const MAX_NPY_HEADER_BYTES = 1 << 20;
 /** numpy's limit on the number of dimensions (NPY_MAXDIMS). */
 const MAX_NDIM = 64;
 
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 interface DtypeInfo {
   dtype: NpyDtype;

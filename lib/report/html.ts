@@ -5,8 +5,9 @@
  * it opens offline, in any browser, from an e-mail attachment or a CI artifact.
  */
 import { writeFileAtomic } from '../io/atomic';
+import { abortError } from '../native';
 import type { LineChart } from './charts';
-import { prefixSvgIds, renderLineCharts } from './render';
+import { prefixSvgIds, renderLineCharts, type RenderControl } from './render';
 
 /** A table of the report. */
 export interface ReportTable {
@@ -20,6 +21,8 @@ export interface ReportTable {
   digits?: number;
   /** A sentence under the heading. */
   caption?: string;
+  /** Sentences under the table (e.g. what a marked value means). */
+  notes?: string[];
 }
 
 /** Everything a report shows. */
@@ -36,6 +39,8 @@ export interface ReportDocument {
   tables: ReportTable[];
   /** The options the values were computed with (shown as a table). */
   options?: Record<string, unknown>;
+  /** Several runs' options, one table per run (name -> options), after `options`. */
+  runOptions?: Record<string, Record<string, unknown>>;
   /** Facts about the run: data, sizes, machine, versions (shown as a table). */
   meta?: Record<string, unknown>;
   /** Machine-readable results, embedded as JSON in `<script type="application/json" id="dse-data">`. */
@@ -78,7 +83,9 @@ function table(t: ReportTable): string {
     .map((r) => {
       const cells = r.map((v) => {
         const numeric = typeof v === 'number';
-        return `<td${numeric ? ' class="num"' : ''}>${escapeHtml(formatCell(v, digits))}</td>`;
+        // Long text (an error message) wraps; everything else stays on one line.
+        const cls = numeric ? ' class="num"' : typeof v === 'string' && v.length > 40 ? ' class="long"' : '';
+        return `<td${cls}>${escapeHtml(formatCell(v, digits))}</td>`;
       });
       return `<tr>${cells.join('')}</tr>`;
     })
@@ -86,7 +93,10 @@ function table(t: ReportTable): string {
   return [
     `<section class="table"><h2>${escapeHtml(t.title)}</h2>`,
     t.caption ? `<p class="caption">${escapeHtml(t.caption)}</p>` : '',
-    `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></section>`,
+    // The box scrolls sideways on a narrow screen, not the page.
+    `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`,
+    ...(t.notes ?? []).map((n) => `<p class="note">${escapeHtml(n)}</p>`),
+    '</section>',
   ].join('\n');
 }
 
@@ -95,7 +105,7 @@ function keyValues(title: string, values: Record<string, unknown>): string {
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td><code>${escapeHtml(formatValue(v))}</code></td></tr>`)
     .join('\n');
-  return `<section class="table"><h2>${escapeHtml(title)}</h2><table class="kv"><tbody>\n${rows}\n</tbody></table></section>`;
+  return `<section class="table"><h2>${escapeHtml(title)}</h2><div class="scroll"><table class="kv"><tbody>\n${rows}\n</tbody></table></div></section>`;
 }
 
 /** JSON that is safe inside a `<script>` element (no `</script>`, no HTML comments). */
@@ -106,7 +116,7 @@ function scriptJson(value: unknown): string {
 
 const CSS = `
 :root { color-scheme: light; }
-body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 24px 32px; color: #1b1b1b; background: #fff; }
+body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 24px clamp(8px, 4vw, 32px); color: #1b1b1b; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 16px; margin: 22px 0 8px; }
 p.subtitle { margin: 0 0 12px; color: #555; }
@@ -115,8 +125,11 @@ p { max-width: 980px; line-height: 1.45; }
 figure.chart { margin: 8px 0; max-width: 100%; }
 figure.chart svg { display: block; max-width: 100%; height: auto; }
 figcaption { font-size: 13px; color: #444; max-width: 560px; margin-top: 4px; }
+div.scroll { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; font-size: 13px; }
-th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; }
+p.note { font-size: 12px; color: #555; margin: 6px 0 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; white-space: nowrap; }
+td.long { white-space: normal; min-width: 24em; max-width: 48em; }
 thead th { border-bottom: 2px solid #999; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.kv th { font-weight: normal; color: #444; }
@@ -166,6 +179,7 @@ export function reportHtml(doc: ReportDocument, svgs: string[]): string {
     `<div class="charts">\n${figures.join('\n')}\n</div>`,
     ...doc.tables.map(table),
     doc.options ? keyValues('Options used', doc.options) : '',
+    ...Object.entries(doc.runOptions ?? {}).map(([name, o]) => keyValues(`Options used: ${name}`, o)),
     doc.meta ? keyValues('Run', doc.meta) : '',
     doc.data !== undefined ? `<script type="application/json" id="dse-data">${scriptJson(doc.data)}</script>` : '',
     '<footer>Made with dse-dsmi (Diffusion Spectral Entropy and Mutual Information; Liao, Liu et al., ICML 2023 TAG-ML workshop / CISS 2024).</footer>',
@@ -186,8 +200,8 @@ export function reportHtml(doc: ReportDocument, svgs: string[]): string {
  * const html = await renderReport({ title: 'DSE', charts: [chart], tables: [] });
  * ```
  */
-export async function renderReport(doc: ReportDocument): Promise<string> {
-  return reportHtml(doc, await renderLineCharts(doc.charts));
+export async function renderReport(doc: ReportDocument, control: RenderControl = {}): Promise<string> {
+  return reportHtml(doc, await renderLineCharts(doc.charts, control));
 }
 
 /**
@@ -195,14 +209,16 @@ export async function renderReport(doc: ReportDocument): Promise<string> {
  *
  * @param file - destination (.html)
  * @param doc - what the report shows
+ * @param control - `signal` aborts the drawing (nothing is written), `onProgress` counts the charts drawn
  * @returns the number of bytes written
  * @example
  * ```ts
  * await writeReportFile('report.html', doc);
  * ```
  */
-export async function writeReportFile(file: string, doc: ReportDocument): Promise<number> {
-  const bytes = new TextEncoder().encode(await renderReport(doc));
+export async function writeReportFile(file: string, doc: ReportDocument, control: RenderControl = {}): Promise<number> {
+  const bytes = new TextEncoder().encode(await renderReport(doc, control));
+  if (control.signal?.aborted) throw abortError(control.signal);
   writeFileAtomic(file, bytes);
   return bytes.length;
 }

@@ -9,7 +9,18 @@
  * await writeReportFile('report.html', traceReport(records));
  * ```
  */
-export { lineChartSpec, PALETTE, type ChartPoint, type LineChart } from './charts';
-export { renderLineCharts, renderVegaLite } from './render';
+export { lineChartSpec, bitsAxisSpan, yDomain, PALETTE, SHAPES, type ChartPoint, type LineChart } from './charts';
+export { renderLineCharts, renderVegaLite, type RenderControl } from './render';
 export { reportHtml, renderReport, writeReportFile, escapeHtml, type ReportDocument, type ReportTable } from './html';
-export { traceReport, traceCsv, sortRecords, TRACE_CSV_HEADER, type TraceRecord, type TraceReportOptions } from './trace';
+export {
+  traceReport,
+  traceCsv,
+  traceCsvLine,
+  parseTraceCsv,
+  sortRecords,
+  TRACE_CSV_HEADER,
+  type TraceRecord,
+  type TraceFailure,
+  type TraceFileStamp,
+  type TraceReportOptions,
+} from './trace';

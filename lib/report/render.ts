@@ -7,7 +7,17 @@
  */
 import { Worker } from 'worker_threads';
 import { pathToFileURL } from 'url';
+import { DseError } from '../errors';
 import { lineChartSpec, type LineChart } from './charts';
+import { abortError } from '../native';
+
+/** Aborting and following the drawing of the charts. */
+export interface RenderControl {
+  /** Stops the drawing (the worker is terminated); the promise rejects with an `AbortError`. */
+  signal?: AbortSignal;
+  /** Called as each chart is drawn: (charts drawn, charts). */
+  onProgress?: (done: number, total: number) => void;
+}
 
 // The worker: a plain CommonJS script (eval), so it needs no compiled file next to this one.
 const WORKER_SOURCE = `
@@ -21,19 +31,40 @@ const { parentPort, workerData } = require('worker_threads');
     const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
     svgs.push(await view.toSVG());
     view.finalize();
+    parentPort.postMessage({ drawn: svgs.length });
   }
   parentPort.postMessage({ svgs });
 })().catch((e) => parentPort.postMessage({ error: String((e && e.stack) || e) }));
 `;
 
-function moduleUrl(name: string): string {
-  let file: string;
+/** The packages that draw the charts: optional peer dependencies, installed by those who want reports. */
+export const CHART_PACKAGES = ['vega', 'vega-lite'] as const;
+
+function resolveFrom(name: string): string | null {
   try {
-    file = require.resolve(name);
-  } catch (e) {
-    throw new Error(`Could not find the "${name}" package, which draws the report charts: ${(e as Error).message}. Reinstall dse-dsmi's dependencies (npm install).`);
+    return require.resolve(name);
+  } catch {
+    return null;
   }
-  return pathToFileURL(file).href;
+}
+
+/**
+ * Throws ERR_DSE_DEPENDENCY, before any work, when the chart packages are not installed: the CLI
+ * calls it before computing anything a report is asked for.
+ */
+export function checkChartPackages(): void {
+  const missing = CHART_PACKAGES.filter((name) => resolveFrom(name) === null);
+  if (missing.length)
+    throw new DseError(
+      'ERR_DSE_DEPENDENCY',
+      `Expected the packages ${missing.join(' and ')} to draw the report's charts but they are not installed. ` +
+        'They are optional (most users only need the numbers): npm install vega vega-lite',
+    );
+}
+
+function moduleUrl(name: string): string {
+  checkChartPackages();
+  return pathToFileURL(resolveFrom(name)!).href;
 }
 
 /**
@@ -46,21 +77,32 @@ function moduleUrl(name: string): string {
  * const [svg] = await renderVegaLite([lineChartSpec(chart)]);
  * ```
  */
-export function renderVegaLite(specs: Record<string, unknown>[]): Promise<string[]> {
+export function renderVegaLite(specs: Record<string, unknown>[], control: RenderControl = {}): Promise<string[]> {
+  const { signal, onProgress } = control;
+  if (signal?.aborted) return Promise.reject(abortError(signal));
   if (specs.length === 0) return Promise.resolve([]);
   const workerData = { vegaUrl: moduleUrl('vega'), vegaLiteUrl: moduleUrl('vega-lite'), specs };
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     let settled = false;
+    const onAbort = () => finish(abortError(signal));
+    signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (error: Error | null, svgs?: string[]) => {
       if (settled) return;
       settled = true;
+      signal?.removeEventListener('abort', onAbort);
       void worker.terminate();
       if (error) reject(error);
       else resolve(svgs!);
     };
-    worker.on('message', (m: { svgs?: string[]; error?: string }) => {
-      if (m.error) finish(new Error(`Could not draw the report charts with vega: ${m.error}`));
+    worker.on('message', (m: { svgs?: string[]; error?: string; drawn?: number }) => {
+      if (m.drawn !== undefined) {
+        try {
+          onProgress?.(m.drawn, specs.length);
+        } catch {
+          // A throwing progress callback does not stop the drawing.
+        }
+      } else if (m.error) finish(new Error(`Could not draw the report charts with vega: ${m.error}`));
       else finish(null, m.svgs);
     });
     worker.on('error', (e) => finish(new Error(`Could not draw the report charts with vega: ${e.message}`)));
@@ -101,6 +143,6 @@ export function prefixSvgIds(svg: string, prefix: string): string {
  *   points: [{ x: 1, y: 3, series: 'fc' }, { x: 2, y: 4, series: 'fc' }] }]);
  * ```
  */
-export async function renderLineCharts(charts: LineChart[]): Promise<string[]> {
-  return renderVegaLite(charts.map(lineChartSpec));
+export async function renderLineCharts(charts: LineChart[], control: RenderControl = {}): Promise<string[]> {
+  return renderVegaLite(charts.map(lineChartSpec), control);
 }

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+/**
+ * Each public operation is defined once: its option rules, how it reads its inputs, and its plan
+ * (lib/plan.ts). `promiseForm` and `syncForm` derive the two public functions from it, so every
+ * Promise form takes `signal` and `onProgress`, copies its inputs before the first await and
+ * rejects with the caller's stack, and every form validates the same way.
+ */
+import { runAsync, runSync, type AsyncOptions, type Plan } from './plan';
+import { readOptions, optionalSignal, optionalFunction, type OptionSpec } from './validate';
+
+export interface Operation<I extends unknown[], O extends { memoryLimitBytes: number | null }, P, R> {
+  /** How many positional inputs come before the options (X, or X and a reference). */
+  inputs: I['length'];
+  /** The option rules of both forms (the Promise form adds `signal` and `onProgress`). */
+  spec: OptionSpec<O>;
+  /** Reads the positional inputs. `owned`: copy what the caller could change while a Promise form runs. */
+  read(inputs: I, o: O, owned: boolean): P;
+  plan(parsed: P, o: O): Plan<R>;
+}
+
+export const CONTROL_SPEC = {
+  signal: optionalSignal(),
+  onProgress: optionalFunction<(done: number, total: number) => void>(),
+};
+
+/** The Promise form `name(...inputs, options)` of an operation. */
+export function promiseForm<I extends unknown[], O extends { memoryLimitBytes: number | null }, P, R>(
+  name: string,
+  op: Operation<I, O, P, R>,
+): (...args: [...I, unknown?]) => Promise<R> {
+  const spec = { ...op.spec, ...CONTROL_SPEC } as OptionSpec<O & AsyncOptions>;
+  const arity = op.inputs;
+  async function form(...args: [...I, unknown?]): Promise<R> {
+    // Captured before anything is queued, so a rejection points at the caller's line.
+    const holder: { stack?: string } = {};
+    Error.captureStackTrace(holder, form);
+    const { signal, onProgress, ...o } = readOptions(args[arity], spec, name);
+    const parsed = op.read(args.slice(0, arity) as I, o as unknown as O, true);
+    const memoryLimitBytes = (o as unknown as O).memoryLimitBytes;
+    return runAsync(() => op.plan(parsed, o as unknown as O), { signal, onProgress, memoryLimitBytes }, holder.stack);
+  }
+  Object.defineProperty(form, 'name', { value: name });
+  return form;
+}
+
+/** The blocking form `nameSync(...inputs, options)` of an operation. */
+export function syncForm<I extends unknown[], O extends { memoryLimitBytes: number | null }, P, R>(
+  name: string,
+  op: Operation<I, O, P, R>,
+): (...args: [...I, unknown?]) => R {
+  const arity = op.inputs;
+  function form(...args: [...I, unknown?]): R {
+    const o = readOptions(args[arity], op.spec, name);
+    return runSync(op.plan(op.read(args.slice(0, arity) as I, o, false), o), o);
+  }
+  Object.defineProperty(form, 'name', { value: name });
+  return form;
+}
