@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { checkConcurrency, defaultConcurrency } from './concurrency';
-import { native, bindingSource } from './native';
+import { native, bindingSource, libcName } from './native';
 
 /** What the loaded native addon was built with. */
 export interface BuildInfo {
@@ -18,6 +18,10 @@ export interface BuildInfo {
   threads: number;
   /** `'prebuild'` when loaded from the package's prebuilds/, `'build'` when compiled on install. */
   source: 'prebuild' | 'build';
+  /** The platform the addon was loaded for, as the prebuilds/ folders name it: `'linux-x64'`, `'linux-arm64'`, `'win32-x64'`, ... */
+  platform: string;
+  /** The C library on Linux (`'glibc 2.36'`, `'musl'`); absent elsewhere. The prebuilds need glibc >= 2.28 (x64) / 2.17 (arm64). */
+  libc?: string;
 }
 
 /**
@@ -25,12 +29,20 @@ export interface BuildInfo {
  *
  * @example
  * ```ts
- * buildInfo(); // { blas: 'OpenBLAS 0.3.21 (Cooperlake)', lapack: 'OpenBLAS LAPACK', threads: 2, source: 'prebuild' }
+ * buildInfo(); // { blas: 'OpenBLAS 0.3.21 (Cooperlake)', lapack: 'OpenBLAS LAPACK', threads: 2, source: 'prebuild', platform: 'linux-x64', libc: 'glibc 2.36' }
  * ```
  */
 export function buildInfo(): BuildInfo {
   const info = native().buildInfo();
-  return { blas: info.blas, lapack: info.lapack, threads: info.threads, source: bindingSource() };
+  const libc = libcName();
+  return {
+    blas: info.blas,
+    lapack: info.lapack,
+    threads: info.threads,
+    source: bindingSource(),
+    platform: `${process.platform}-${process.arch}`,
+    ...(libc ? { libc } : {}),
+  };
 }
 
 /**

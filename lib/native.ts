@@ -201,27 +201,73 @@ function glibcVersion(): string | undefined {
   }
 }
 
-/** Prebuilt binaries in the package (keep in step with README "## Install" and scripts/prebuilds.js). */
-const PREBUILT = 'linux-x64 with glibc >= 2.36';
+/** Prebuilt binaries in the package (keep in step with README "## Install", docs/install.md and scripts/prebuild/targets.js). */
+const PREBUILT = 'linux-x64 with glibc >= 2.28 (OpenBLAS), linux-arm64 with glibc >= 2.17 (OpenBLAS) and win32-x64 (Eigen)';
+/** glibc floor of each Linux prebuild. */
+const GLIBC_FLOOR: Record<string, string> = { x64: '2.28', arm64: '2.17' };
+
+/** True when this process runs on musl (Alpine): Node's report has no glibc version there. */
+function isMusl(): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string }; sharedObjects?: string[] } | undefined;
+    if (report?.header?.glibcVersionRuntime) return false;
+    return (report?.sharedObjects ?? []).some((o) => /ld-musl|libc\.musl/.test(o));
+  } catch {
+    return false;
+  }
+}
+
+/** The C library on Linux: 'glibc 2.36', 'musl', or undefined elsewhere / when unknown. */
+export function libcName(): string | undefined {
+  const glibc = glibcVersion();
+  if (glibc) return `glibc ${glibc}`;
+  return isMusl() ? 'musl' : undefined;
+}
+
+/** What the cause of a load failure points at, for this platform: one or more lines of advice. */
+function causeAdvice(reason: string): string[] {
+  const tuple = `${process.platform}-${process.arch}`;
+  const glibc = glibcVersion();
+  const floor = GLIBC_FLOOR[process.arch];
+  if (/GLIBC_[0-9.]+' not found/.test(reason) && floor) {
+    return [`The prebuild needs glibc >= ${floor}${glibc ? ` and this system has ${glibc}` : ''}: build from source (below).`];
+  }
+  if (/No native build was found/.test(reason)) {
+    if (isMusl()) return ['No prebuild ships for musl (Alpine): build from source (`apk add build-base python3 openblas-dev`, then the rebuild below).'];
+    if (process.platform === 'darwin') return ['No prebuild ships for macOS yet: build from source (`xcode-select --install`, then the rebuild below).'];
+    if (!['linux-x64', 'linux-arm64', 'win32-x64'].includes(tuple)) return [`No prebuild ships for ${tuple}: build from source (below).`];
+    return [`The package's prebuilds/${tuple} folder is missing (a partial install or a tarball packed without it): reinstall (below).`];
+  }
+  if (/invalid ELF header|file too short|wrong ELF class|not a valid Win32 application|%1 is not a valid/.test(reason)) {
+    return ['The addon file is damaged or built for another platform: reinstall (below).'];
+  }
+  if (/undefined symbol|cannot open shared object file|The specified module could not be found/.test(reason)) {
+    return ['A library the addon was linked against is missing: rebuild it from source on this machine (below).'];
+  }
+  return [];
+}
 
 function loadError(cause: unknown): DseError {
   const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-  const glibc = glibcVersion();
+  const libc = libcName();
   const where = bindingPath ? ` from ${bindingPath}` : '';
   const lines = [
     `Could not load the dse-dsmi native addon${where} for ${process.platform}-${process.arch}` +
-      ` (Node ${process.version}, N-API 8${glibc ? `, glibc ${glibc}` : ''}): ${reason}`,
+      ` (Node ${process.version}, N-API 8${libc ? `, ${libc}` : ''}): ${reason}`,
   ];
   if (process.env.DSE_ADDON_PATH) {
     lines.push(`DSE_ADDON_PATH is set (${process.env.DSE_ADDON_PATH}): unset it to load the installed addon.`);
   }
   lines.push(
+    ...causeAdvice(reason),
     `Prebuilt binaries ship for ${PREBUILT}; anywhere else the addon is compiled when the package is installed.`,
-    'Possible fixes:',
+    'Possible fixes (docs/install.md in the package repository explains each cause):',
     '- Reinstall without skipping install scripts (no --ignore-scripts; approve dse-dsmi if your npm asks for',
     '  allowScripts) so the prebuild is checked or the addon compiled: `npm install dse-dsmi`.',
     '- Build from source: `npm_config_build_from_source=true npm rebuild dse-dsmi`. It needs a C++17 compiler, make',
-    '  and python3 (Debian/Ubuntu: `apt-get install g++ make python3`).',
+    '  and python3 (Debian/Ubuntu: `apt-get install g++ make python3`; Windows: Visual Studio Build Tools with',
+    '  "Desktop development with C++").',
     '- For fast LAPACK install OpenBLAS before building (Debian/Ubuntu: `apt-get install libopenblas-dev`; elsewhere',
     "  point DSE_OPENBLAS_LIB at libopenblas.a or .so); without it (or with DSE_BLAS=none) the addon uses Eigen's own",
     '  solvers: the same values, slower.',

@@ -102,6 +102,9 @@ describe('#buildInfo', () => {
     expect(info.threads).toBeGreaterThanOrEqual(1);
     expect(['prebuild', 'build']).toContain(info.source);
     expectBlasAsConfigured(info); // OpenBLAS, unless DSE_BLAS=none
+    expect(info.platform).toBe(`${process.platform}-${process.arch}`);
+    const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime;
+    expect(info.libc).toBe(glibc ? `glibc ${glibc}` : process.platform === 'linux' ? 'musl' : undefined);
   });
 });
 

@@ -4,20 +4,28 @@
 // from the local npm cache/registry. The prebuild must be picked up (nothing compiled), both
 // `require` and `import` must work, a golden value must come out, TypeScript must type-check a
 // consumer against the shipped declarations, and a missing/broken addon must give an
-// ERR_DSE_LOAD that says what failed and what to do.
-// `npm run prebuilds` runs first when prebuilds/linux-x64 is missing or older than the native
-// sources. Set DSE_KEEP_TMP=1 to keep the temporary folders for a look.
+// ERR_DSE_LOAD that says what failed and what to do. The tarball holds every listed platform's
+// prebuild (the prepack check passes), and the installed copy passes the smoke script under
+// qemu-aarch64 (linux-arm64) and wine (win32-x64): node-gyp-build picks each from the tarball.
+// `npm run prebuilds` runs first when a prebuild is missing or older than the native sources
+// (it installs zig's libc++ builds, qemu and wine on first use: ~15-25 min on 2 busy cores).
+// Set DSE_KEEP_TMP=1 to keep the temporary folders for a look.
 import { spawnSync, type SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FIXTURES, golden, expectBlasAsConfigured, OPENBLAS_EXPECTED, requirePrereq } from './helpers';
+import { TARGETS } from '../scripts/prebuild/targets';
+import { runSmoke, smokeUnavailable } from '../scripts/prebuild/smoke-run';
+import { checkBinary, cmpVersion } from '../scripts/prebuild/check';
 
 const ROOT = path.resolve(__dirname, '..');
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 const TUPLE = `${process.platform}-${process.arch}`;
-const PREBUILD_REL = `prebuilds/${TUPLE}/${PKG.name}.node`;
+const PREBUILD_REL = `prebuilds/${TUPLE}/${PKG.name}.glibc.node`;
 const PREBUILD = path.join(ROOT, PREBUILD_REL);
+/** Every listed platform's prebuild (scripts/prebuild/targets.js). */
+const PREBUILDS = TARGETS.map((t) => path.join(ROOT, 'prebuilds', t.name, t.file));
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const GOLDEN = golden.cases.find((c) => c.name === 'dse_blobs_s10_t1')!;
 
@@ -87,19 +95,23 @@ describeLinuxX64('the packed package', () => {
   let installed: string;
 
   beforeAll(() => {
-    // 1. The prebuild, rebuilt when missing or older than what it is built from.
+    // 1. The prebuilds, rebuilt when one is missing or older than what it is built from.
     const sources = Math.max(
       newestMtime(path.join(ROOT, 'native'), (f) => !f.split(path.sep).some((part) => part.startsWith('test_'))),
       newestMtime(path.join(ROOT, 'binding.gyp')),
+      ...['build.js', 'napi-win.js', 'targets.js'].map((f) => newestMtime(path.join(ROOT, 'scripts', 'prebuild', f))),
     );
-    if (!fs.existsSync(PREBUILD) || fs.statSync(PREBUILD).mtimeMs < sources) {
-      // The prebuild links OpenBLAS; with DSE_BLAS=none (the documented switch) it is an Eigen-only one.
+    const stale = PREBUILDS.filter((p) => !fs.existsSync(p) || fs.statSync(p).mtimeMs < sources);
+    if (stale.length) {
+      // The Linux prebuilds link OpenBLAS; with DSE_BLAS=none (the documented switch) they are Eigen-only ones.
       if (OPENBLAS_EXPECTED) requirePrereq('openblas');
       const env = OPENBLAS_EXPECTED ? cleanEnv() : cleanEnv({ DSE_BLAS: 'none' });
-      // A fresh clone has no prebuild: this compiles the addon, more than the 4 min allowed
-      // before on 2 cores busy with other work (npm ci's build took 5 min there): 20 min here.
-      ok(run(which('npm'), ['run', 'prebuilds'], { cwd: ROOT, env, timeout: 1_200_000 }), 'npm run prebuilds');
+      // Three cross builds with zig (and, the first time, zig's libc++ for each target, the
+      // Debian packages and the Node binaries of the smoke tests): 45 min allowed on busy cores.
+      ok(run(which('npm'), ['run', 'prebuilds'], { cwd: ROOT, env, timeout: 2_700_000 }), 'npm run prebuilds');
     }
+    // The prepack check passes (npm pack --ignore-scripts below skips it).
+    ok(run(process.execPath, [path.join(ROOT, 'scripts', 'prepack-check.js')], { cwd: ROOT, env: cleanEnv() }), 'prepack check');
     // 2. dist/ (npm pack's `prepare` compiles it; run here only when stale, so that the
     //    rest of the suite, which may be reading dist/ in parallel, is left alone). Type errors
     //    are `npm run lint`'s business: tsc still writes dist/, which is what is packed here.
@@ -137,7 +149,7 @@ describeLinuxX64('the packed package', () => {
     );
     installed = path.join(consumer, 'node_modules', PKG.name);
     fs.copyFileSync(path.join(FIXTURES, 'blobs.npy'), path.join(consumer, 'blobs.npy'));
-  }, 1_500_000);
+  }, 3_300_000);
 
   afterAll(() => {
     if (tmp && !process.env.DSE_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
@@ -160,8 +172,9 @@ describeLinuxX64('the packed package', () => {
       'CMakeLists.txt',
       'dist/index.js',
       'dist/index.d.ts',
-      PREBUILD_REL,
+      ...PREBUILDS.map((p) => path.relative(ROOT, p).split(path.sep).join('/')),
       'native/find-openblas.js',
+      'docs/install.md',
       'native/vendor/eigen/Eigen/Core',
       'native/vendor/eigen/Eigen/Eigenvalues',
       'native/vendor/eigen/COPYING',
@@ -173,15 +186,27 @@ describeLinuxX64('the packed package', () => {
     }
     const unwanted = files.filter(
       (p) =>
-        /^(test|tests|bench|benchmarks|build|coverage|examples|docs|\.ci|node_modules|lib)\//.test(p) ||
+        /^(test|tests|bench|benchmarks|build|coverage|examples|\.ci|\.github|\.cache|scripts|node_modules|lib)\//.test(p) ||
         /(^|\/)(fixtures|__tests__)\//.test(p) ||
         /(^|\/)test_[^/]*\//.test(p) || // scratch test programs beside sources
         /\.(test|spec)\.[cm]?[jt]s$/.test(p) ||
         /\.(o|a|so|tgz|log)$/.test(p),
     );
     expect(unwanted).toEqual([]);
-    // Size budget: the prebuild (OpenBLAS with all its CPU kernels) is most of it.
-    expect(pack.size).toBeLessThan(12 * 1024 * 1024);
+    // Size budget: the prebuilds (OpenBLAS with all its CPU kernels, twice) are most of it.
+    expect(pack.size).toBeLessThan(30 * 1024 * 1024);
+    // Only the listed prebuilds: no stale names beside them (node-gyp-build could pick one).
+    expect(files.filter((p) => p.startsWith('prebuilds/')).sort()).toEqual(PREBUILDS.map((p) => path.relative(ROOT, p).split(path.sep).join('/')).sort());
+  });
+
+  it('ships prebuilds that pass the static checks: glibc floor, exports, no C++/Fortran/BLAS shared libraries, BIND_NOW', () => {
+    for (const target of TARGETS) {
+      const facts = checkBinary(target, path.join(ROOT, 'prebuilds', target.name, target.file));
+      console.log(`${target.name}: ${(facts.bytes / 1048576).toFixed(1)} MB, ${facts.format}, glibc ${facts.glibc}, needs ${facts.needed.join(' ')}`);
+      expect(facts.exported.sort()).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+      expect(facts.needed.filter((n) => /stdc\+\+|gfortran|openblas|quadmath|gcc_s|c\+\+|winpthread/i.test(n))).toEqual([]);
+      if (target.glibcFloor) expect(cmpVersion(facts.glibc, target.glibcFloor)).toBeLessThanOrEqual(0);
+    }
   });
 
   it('installs with only node, npm and sh on PATH and uses the prebuild (nothing compiled)', () => {
@@ -308,6 +333,23 @@ export const isError = (e: unknown): e is DseError => e instanceof DseError;
     expect([r.status, r.stdout + r.stderr]).toEqual([0, '']);
   });
 
+  // The other platforms' prebuilds from the installed tarball, in their own Node (qemu, wine).
+  for (const target of TARGETS.filter((t) => t.runner !== 'host')) {
+    const unavailable = smokeUnavailable(target);
+    const title = `loads ${target.name}'s prebuild from the installed tarball and passes the smoke script under ${target.runner}`;
+    (unavailable ? it.skip : it)(unavailable ? `${title} (skipped: ${unavailable})` : title, () => {
+      const r = runSmoke(target, undefined, { installed });
+      expect(r.failures).toEqual([]);
+      expect(r.ok).toBe(true);
+      expect(r.platform).toBe(target.name);
+      expect(r.info.source).toBe('prebuild');
+      expect(r.checks.some((c) => c.startsWith('loads from prebuilds/') && c.includes(`prebuilds${target.platform === 'win32' ? '\\' : '/'}${target.name}`))).toBe(true);
+      if (target.blas === 'openblas' && OPENBLAS_EXPECTED) expect(r.info.blas).toMatch(/^OpenBLAS/);
+      else expect(r.info.lapack).toBe('Eigen');
+      console.log(`smoke ${target.name} (${r.runner}, ${r.node}): ${r.checks.length} checks passed in ${r.seconds.toFixed(0)} s; ${r.info.blas}`);
+    }, 1_200_000);
+  }
+
   // Last: these break the installed copy.
   it('fails to load with ERR_DSE_LOAD saying what failed and what to do (broken prebuild, then none)', () => {
     const probe = path.join(consumer, 'check-load.cjs');
@@ -324,7 +366,7 @@ catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, isDseError:
     const advice = (message: string) => {
       expect(message).toMatch(/Could not load the dse-dsmi native addon/);
       expect(message).toContain('linux-x64');
-      expect(message).toMatch(/Prebuilt binaries ship for linux-x64 with glibc >= \d+\.\d+/);
+      expect(message).toMatch(/Prebuilt binaries ship for linux-x64 with glibc >= 2\.28 \(OpenBLAS\), linux-arm64 with glibc >= 2\.17 \(OpenBLAS\) and win32-x64/);
       expect(message).toContain('npm_config_build_from_source=true npm rebuild dse-dsmi');
       expect(message).toMatch(/C\+\+17 compiler/);
       expect(message).toContain('apt-get install libopenblas-dev');
@@ -336,8 +378,9 @@ catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, isDseError:
     const broken = probeLoad();
     expect(broken.loaded).toBeUndefined();
     expect([broken.name, broken.code, broken.isDseError]).toEqual(['DseError', 'ERR_DSE_LOAD', true]);
-    expect(broken.message).toContain(path.join('prebuilds', TUPLE, `${PKG.name}.node`));
+    expect(broken.message).toContain(PREBUILD_REL);
     expect(broken.message).toMatch(/invalid ELF header|file too short/);
+    expect(broken.message).toContain('The addon file is damaged or built for another platform: reinstall');
     advice(broken.message);
 
     // No prebuild and no build folder.
@@ -346,6 +389,7 @@ catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, isDseError:
     const missing = probeLoad();
     expect([missing.name, missing.code, missing.isDseError]).toEqual(['DseError', 'ERR_DSE_LOAD', true]);
     expect(missing.message).toMatch(/No native build was found for platform=linux arch=x64/);
+    expect(missing.message).toContain("The package's prebuilds/linux-x64 folder is missing");
     advice(missing.message);
   });
 });
