@@ -157,7 +157,15 @@ function* eigenvaluesPlan(X: Matrix, sigma: number, randomSeed: number | bigint 
   return ev;
 }
 
-const CHEBYSHEV_EIGENVALUES: Operation<[X: MatrixLike], Parsed<typeof SPEC>, Matrix, Float64Array> = {
+type ChebyshevOperation = Operation<
+  [X: MatrixLike],
+  Parsed<typeof SPEC>,
+  Matrix,
+  Float64Array,
+  ChebyshevEigenvaluesOptions
+>;
+const CHEBYSHEV_EIGENVALUES: ChebyshevOperation = {
+  name: 'chebyshevEigenvalues',
   inputs: 1,
   spec: SPEC,
   read: ([X], _o, owned) => (owned ? toOwnedMatrix : toMatrix)(X, 'X'),
@@ -176,8 +184,7 @@ const CHEBYSHEV_EIGENVALUES: Operation<[X: MatrixLike], Parsed<typeof SPEC>, Mat
  * approx.length; // ~X.rows
  * ```
  */
-export const chebyshevEigenvalues: (X: MatrixLike, options?: ChebyshevEigenvaluesOptions) => Promise<Float64Array> =
-  promiseForm('chebyshevEigenvalues', CHEBYSHEV_EIGENVALUES);
+export const chebyshevEigenvalues = promiseForm(CHEBYSHEV_EIGENVALUES);
 
 /**
  * Synchronous {@link chebyshevEigenvalues}.
@@ -187,5 +194,4 @@ export const chebyshevEigenvalues: (X: MatrixLike, options?: ChebyshevEigenvalue
  * const approx = chebyshevEigenvaluesSync(X, { gaussianKernelSigma: 10 });
  * ```
  */
-export const chebyshevEigenvaluesSync: (X: MatrixLike, options?: ChebyshevEigenvaluesSyncOptions) => Float64Array =
-  syncForm('chebyshevEigenvaluesSync', CHEBYSHEV_EIGENVALUES);
+export const chebyshevEigenvaluesSync = syncForm(CHEBYSHEV_EIGENVALUES);

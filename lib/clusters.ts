@@ -246,7 +246,9 @@ function readY([Y]: [MatrixLike], o: Parsed<typeof CLUSTER_SPEC>, owned: boolean
   return m;
 }
 
-const CLUSTERING: Operation<[Y: MatrixLike], Parsed<typeof CLUSTER_SPEC>, Matrix, Int32Array> = {
+type ClusterOptions = Parsed<typeof CLUSTER_SPEC>;
+const CLUSTERING: Operation<[Y: MatrixLike], ClusterOptions, Matrix, Int32Array, SpectralClusteringOptions> = {
+  name: 'spectralClustering',
   inputs: 1,
   spec: CLUSTER_SPEC,
   read: readY,
@@ -264,8 +266,7 @@ const CLUSTERING: Operation<[Y: MatrixLike], Parsed<typeof CLUSTER_SPEC>, Matrix
  * const labels = await spectralClustering(images, { nClusters: 10 });
  * ```
  */
-export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOptions) => Promise<Int32Array> =
-  promiseForm('spectralClustering', CLUSTERING);
+export const spectralClustering = promiseForm(CLUSTERING);
 
 /**
  * Synchronous {@link spectralClustering}.
@@ -275,7 +276,4 @@ export const spectralClustering: (Y: MatrixLike, options?: SpectralClusteringOpt
  * const labels = spectralClusteringSync(Y, { nClusters: 3, nNeighbors: 10 });
  * ```
  */
-export const spectralClusteringSync: (Y: MatrixLike, options?: SpectralClusteringSyncOptions) => Int32Array = syncForm(
-  'spectralClusteringSync',
-  CLUSTERING,
-);
+export const spectralClusteringSync = syncForm(CLUSTERING);

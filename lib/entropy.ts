@@ -23,8 +23,6 @@ import {
   type AseResolved,
   type DiffusionEigenvaluesOptions,
   type DiffusionEigenvaluesSyncOptions,
-  type DiffusionSpectralEntropySyncOptions,
-  type AdjacencySpectralEntropySyncOptions,
   type DiffusionSpectralEntropyOptions,
   type DseResolved,
   type Precision,
@@ -193,20 +191,16 @@ function rowsUsed(X: Matrix | null, maxN: number | null): number {
   return maxN !== null && X.rows > maxN ? maxN : X.rows;
 }
 
+/** A method-'slq' result as an EntropyEstimate, timed from `start`. */
+function slqEstimate(r: SlqResult, start: bigint): EntropyEstimate {
+  const { value, standardError, n, slq } = r;
+  return { value, standardError, method: 'slq', n, seconds: secondsSince(start), slq };
+}
+
 function* dseDetailedPlan(X: Matrix | null, o: DseResolved): Plan<EntropyEstimate> {
   const start = process.hrtime.bigint();
   checkSlqCombination(o, 'diffusionSpectralEntropyDetailed');
-  if (o.method === 'slq') {
-    const r = yield* dseSlqPlan(X, o);
-    return {
-      value: r.value,
-      standardError: r.standardError,
-      method: 'slq',
-      n: r.n,
-      seconds: secondsSince(start),
-      slq: r.slq,
-    };
-  }
+  if (o.method === 'slq') return slqEstimate(yield* dseSlqPlan(X, o), start);
   const value = yield* dsePlan(X, o);
   const chebyshev = o.chebyshevApprox && !o.classicShannonEntropy && !o.matrixEntryEntropy;
   const method = chebyshev ? 'chebyshev' : 'exact';
@@ -216,17 +210,7 @@ function* dseDetailedPlan(X: Matrix | null, o: DseResolved): Plan<EntropyEstimat
 function* aseDetailedPlan(X: Matrix | null, o: AseResolved): Plan<EntropyEstimate> {
   const start = process.hrtime.bigint();
   checkSlqCombination(o, 'adjacencySpectralEntropyDetailed');
-  if (o.method === 'slq') {
-    const r = yield* aseSlqPlan(X, o);
-    return {
-      value: r.value,
-      standardError: r.standardError,
-      method: 'slq',
-      n: r.n,
-      seconds: secondsSince(start),
-      slq: r.slq,
-    };
-  }
+  if (o.method === 'slq') return slqEstimate(yield* aseSlqPlan(X, o), start);
   const value = yield* asePlan(X, o);
   return { value, standardError: 0, method: 'exact', n: rowsUsed(X, o.maxN), seconds: secondsSince(start) };
 }
@@ -239,21 +223,41 @@ function* eigenvaluesPlan(X: Matrix, sigma: number, precision: Precision): Plan<
 // ---------------------------------------------------------------------------------------------
 // Operations: each defined once, its Promise and Sync forms derived (lib/operation.ts)
 
-type Entropy<O extends { memoryLimitBytes: number | null }, R> = Operation<[X: MatrixLike | null], O, Matrix | null, R>;
+type Entropy<O extends { memoryLimitBytes: number | null }, R, A> = Operation<
+  [X: MatrixLike | null],
+  O,
+  Matrix | null,
+  R,
+  A
+>;
 
 function readX(inputs: [MatrixLike | null], o: { eigvalSavePath: string | null }, owned: boolean): Matrix | null {
   return matrixOrNull(inputs[0], o.eigvalSavePath, owned ? toOwnedMatrix : toMatrix);
 }
 
-const DSE: Entropy<DseResolved, number> = { inputs: 1, spec: DSE_SPEC, read: readX, plan: dsePlan };
-const ASE: Entropy<AseResolved, number> = { inputs: 1, spec: ASE_SPEC, read: readX, plan: asePlan };
-const DSE_DETAILED: Entropy<DseResolved, EntropyEstimate> = {
+const DSE: Entropy<DseResolved, number, DiffusionSpectralEntropyOptions> = {
+  name: 'diffusionSpectralEntropy',
+  inputs: 1,
+  spec: DSE_SPEC,
+  read: readX,
+  plan: dsePlan,
+};
+const ASE: Entropy<AseResolved, number, AdjacencySpectralEntropyOptions> = {
+  name: 'adjacencySpectralEntropy',
+  inputs: 1,
+  spec: ASE_SPEC,
+  read: readX,
+  plan: asePlan,
+};
+const DSE_DETAILED: Entropy<DseResolved, EntropyEstimate, DiffusionSpectralEntropyOptions> = {
+  name: 'diffusionSpectralEntropyDetailed',
   inputs: 1,
   spec: DSE_SPEC,
   read: readX,
   plan: dseDetailedPlan,
 };
-const ASE_DETAILED: Entropy<AseResolved, EntropyEstimate> = {
+const ASE_DETAILED: Entropy<AseResolved, EntropyEstimate, AdjacencySpectralEntropyOptions> = {
+  name: 'adjacencySpectralEntropyDetailed',
   inputs: 1,
   spec: ASE_SPEC,
   read: readX,
@@ -265,7 +269,14 @@ const EIGENVALUES_SPEC = {
   precision: KERNEL_SPEC.precision,
   memoryLimitBytes: KERNEL_SPEC.memoryLimitBytes,
 };
-const EIGENVALUES: Operation<[X: MatrixLike], Resolved<DiffusionEigenvaluesSyncOptions>, Matrix, Float64Array> = {
+const EIGENVALUES: Operation<
+  [X: MatrixLike],
+  Resolved<DiffusionEigenvaluesSyncOptions>,
+  Matrix,
+  Float64Array,
+  DiffusionEigenvaluesOptions
+> = {
+  name: 'diffusionEigenvalues',
   inputs: 1,
   spec: EIGENVALUES_SPEC,
   read: ([X], _o, owned) => (owned ? toOwnedMatrix : toMatrix)(X, 'X'),
@@ -284,10 +295,7 @@ const EIGENVALUES: Operation<[X: MatrixLike], Resolved<DiffusionEigenvaluesSyncO
  * const bits = await diffusionSpectralEntropy(X, { gaussianKernelSigma: 10, t: 1 });
  * ```
  */
-export const diffusionSpectralEntropy: (
-  X: MatrixLike | null,
-  options?: DiffusionSpectralEntropyOptions,
-) => Promise<number> = promiseForm('diffusionSpectralEntropy', DSE);
+export const diffusionSpectralEntropy = promiseForm(DSE);
 
 /**
  * Synchronous {@link diffusionSpectralEntropy}: blocks the calling thread.
@@ -297,10 +305,7 @@ export const diffusionSpectralEntropy: (
  * const bits = diffusionSpectralEntropySync([[0, 0], [1, 0], [0, 1], [1, 1]], { gaussianKernelSigma: 1 });
  * ```
  */
-export const diffusionSpectralEntropySync: (
-  X: MatrixLike | null,
-  options?: DiffusionSpectralEntropySyncOptions,
-) => number = syncForm('diffusionSpectralEntropySync', DSE);
+export const diffusionSpectralEntropySync = syncForm(DSE);
 
 /**
  * Adjacency Spectral Entropy (the reference's `adjacency_spectral_entropy`): the entropy of the
@@ -312,10 +317,7 @@ export const diffusionSpectralEntropySync: (
  * const bits = await adjacencySpectralEntropy(X, { useKnn: true, knn: 10 });
  * ```
  */
-export const adjacencySpectralEntropy: (
-  X: MatrixLike | null,
-  options?: AdjacencySpectralEntropyOptions,
-) => Promise<number> = promiseForm('adjacencySpectralEntropy', ASE);
+export const adjacencySpectralEntropy = promiseForm(ASE);
 
 /**
  * Synchronous {@link adjacencySpectralEntropy}.
@@ -325,10 +327,7 @@ export const adjacencySpectralEntropy: (
  * const bits = adjacencySpectralEntropySync(X, { gaussianKernelSigma: 2, anisotropic: true });
  * ```
  */
-export const adjacencySpectralEntropySync: (
-  X: MatrixLike | null,
-  options?: AdjacencySpectralEntropySyncOptions,
-) => number = syncForm('adjacencySpectralEntropySync', ASE);
+export const adjacencySpectralEntropySync = syncForm(ASE);
 
 /**
  * {@link diffusionSpectralEntropy} with its error estimate and cost:
@@ -341,10 +340,7 @@ export const adjacencySpectralEntropySync: (
  * console.log(`${value.toFixed(3)} +- ${(2 * standardError).toFixed(3)} bits`);
  * ```
  */
-export const diffusionSpectralEntropyDetailed: (
-  X: MatrixLike | null,
-  options?: DiffusionSpectralEntropyOptions,
-) => Promise<EntropyEstimate> = promiseForm('diffusionSpectralEntropyDetailed', DSE_DETAILED);
+export const diffusionSpectralEntropyDetailed = promiseForm(DSE_DETAILED);
 
 /**
  * Synchronous {@link diffusionSpectralEntropyDetailed}.
@@ -354,10 +350,7 @@ export const diffusionSpectralEntropyDetailed: (
  * const est = diffusionSpectralEntropyDetailedSync(Z, { method: 'slq', randomSeed: 1 });
  * ```
  */
-export const diffusionSpectralEntropyDetailedSync: (
-  X: MatrixLike | null,
-  options?: DiffusionSpectralEntropySyncOptions,
-) => EntropyEstimate = syncForm('diffusionSpectralEntropyDetailedSync', DSE_DETAILED);
+export const diffusionSpectralEntropyDetailedSync = syncForm(DSE_DETAILED);
 
 /**
  * {@link adjacencySpectralEntropy} with its error estimate and cost (see
@@ -369,10 +362,7 @@ export const diffusionSpectralEntropyDetailedSync: (
  * const est = await adjacencySpectralEntropyDetailed(Z, { anisotropic: true, method: 'slq' });
  * ```
  */
-export const adjacencySpectralEntropyDetailed: (
-  X: MatrixLike | null,
-  options?: AdjacencySpectralEntropyOptions,
-) => Promise<EntropyEstimate> = promiseForm('adjacencySpectralEntropyDetailed', ASE_DETAILED);
+export const adjacencySpectralEntropyDetailed = promiseForm(ASE_DETAILED);
 
 /**
  * Synchronous {@link adjacencySpectralEntropyDetailed}.
@@ -382,10 +372,7 @@ export const adjacencySpectralEntropyDetailed: (
  * const est = adjacencySpectralEntropyDetailedSync(Z, { method: 'slq' });
  * ```
  */
-export const adjacencySpectralEntropyDetailedSync: (
-  X: MatrixLike | null,
-  options?: AdjacencySpectralEntropySyncOptions,
-) => EntropyEstimate = syncForm('adjacencySpectralEntropyDetailedSync', ASE_DETAILED);
+export const adjacencySpectralEntropyDetailedSync = syncForm(ASE_DETAILED);
 
 /**
  * Eigenvalues of the symmetric diffusion kernel K = D^-1/2 G D^-1/2 of all rows of X, ascending.
@@ -397,8 +384,7 @@ export const adjacencySpectralEntropyDetailedSync: (
  * ev[ev.length - 1]; // 1 (up to rounding)
  * ```
  */
-export const diffusionEigenvalues: (X: MatrixLike, options?: DiffusionEigenvaluesOptions) => Promise<Float64Array> =
-  promiseForm('diffusionEigenvalues', EIGENVALUES);
+export const diffusionEigenvalues = promiseForm(EIGENVALUES);
 
 /**
  * Synchronous {@link diffusionEigenvalues}.
@@ -408,5 +394,4 @@ export const diffusionEigenvalues: (X: MatrixLike, options?: DiffusionEigenvalue
  * const ev = diffusionEigenvaluesSync([[0], [1], [3]], { gaussianKernelSigma: 1 });
  * ```
  */
-export const diffusionEigenvaluesSync: (X: MatrixLike, options?: DiffusionEigenvaluesSyncOptions) => Float64Array =
-  syncForm('diffusionEigenvaluesSync', EIGENVALUES);
+export const diffusionEigenvaluesSync = syncForm(EIGENVALUES);

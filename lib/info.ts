@@ -18,9 +18,15 @@ export interface BuildInfo {
   threads: number;
   /** `'prebuild'` when loaded from the package's prebuilds/, `'build'` when compiled on install. */
   source: 'prebuild' | 'build';
-  /** The platform the addon was loaded for, as the prebuilds/ folders name it: `'linux-x64'`, `'linux-arm64'`, `'win32-x64'`, ... */
+  /**
+   * The platform the addon was loaded for, as the prebuilds/ folders name it: `'linux-x64'`, `'linux-arm64'`,
+   * `'win32-x64'`, ...
+   */
   platform: string;
-  /** The C library on Linux (`'glibc 2.36'`, `'musl'`); absent elsewhere. The prebuilds need glibc >= 2.28 (x64) / 2.17 (arm64). */
+  /**
+   * The C library on Linux (`'glibc 2.36'`, `'musl'`); absent elsewhere. The prebuilds need glibc >= 2.28 (x64) / 2.17
+   * (arm64).
+   */
   libc?: string;
 }
 
@@ -29,7 +35,8 @@ export interface BuildInfo {
  *
  * @example
  * ```ts
- * buildInfo(); // { blas: 'OpenBLAS 0.3.21 (Cooperlake)', lapack: 'OpenBLAS LAPACK', threads: 2, source: 'prebuild', platform: 'linux-x64', libc: 'glibc 2.36' }
+ * buildInfo(); // { blas: 'OpenBLAS 0.3.21 (Cooperlake)', lapack: 'OpenBLAS LAPACK', threads: 2, source: 'prebuild',
+ * platform: 'linux-x64', libc: 'glibc 2.36' }
  * ```
  */
 export function buildInfo(): BuildInfo {

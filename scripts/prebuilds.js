@@ -31,7 +31,10 @@ function parseArgs(argv) {
     else if (a.startsWith('--targets=')) {
       const names = a.slice('--targets='.length).split(',').filter(Boolean);
       const unknown = names.filter((n) => !TARGETS.some((t) => t.name === n));
-      if (unknown.length) throw new PrebuildError(`unknown targets ${unknown.join(', ')} (known: ${TARGETS.map((t) => t.name).join(', ')})`);
+      if (unknown.length)
+        throw new PrebuildError(
+          `unknown targets ${unknown.join(', ')} (known: ${TARGETS.map((t) => t.name).join(', ')})`,
+        );
       opts.targets = TARGETS.filter((t) => names.includes(t.name));
     } else throw new PrebuildError(`unknown argument ${a}`);
   }
@@ -51,7 +54,10 @@ const mb = (bytes) => `${(bytes / 1048576).toFixed(1)} MB`;
 
 async function main() {
   if (`${process.platform}-${process.arch}` !== 'linux-x64') {
-    throw new PrebuildError('the cross builds run on linux-x64 (zig and Debian packages); on other platforms `npx prebuildify --napi --strip --tag-libc` builds the host binary (.github/workflows/prebuilds.yml)');
+    throw new PrebuildError(
+      'the cross builds run on linux-x64 (zig and Debian packages); on other platforms `npx prebuildify --napi ' +
+        '--strip --tag-libc` builds the host binary (.github/workflows/prebuilds.yml)',
+    );
   }
   const opts = parseArgs(process.argv.slice(2));
   process.env.ZIG_GLOBAL_CACHE_DIR = process.env.ZIG_GLOBAL_CACHE_DIR || path.join(cacheDir, 'zig');
@@ -69,22 +75,33 @@ async function main() {
     }
     const found = checkBinary(target, file);
     console.log(
-      `prebuilds: ${target.name}: ${path.relative(root, file)} ${mb(found.bytes)}, ${found.format}, needs ${found.needed.join(' ')}` +
-        `${found.glibc !== '-' ? `, glibc >= ${found.glibc}` : ''}, exports ${found.exported.join(' ')}${seconds ? `, built in ${seconds.toFixed(0)} s` : ''}`,
+      `prebuilds: ${target.name}: ${path.relative(root, file)} ${mb(found.bytes)}, ${found.format}, needs ` +
+        `${found.needed.join(' ')}` +
+        `${found.glibc !== '-' ? `, glibc >= ${found.glibc}` : ''}, exports ` +
+        `${found.exported.join(' ')}${seconds ? `, built in ${seconds.toFixed(0)} s` : ''}`,
     );
     let smoke;
     if (opts.smoke) {
       smoke = runSmoke(target, file);
-      if (!smoke.ok) throw new PrebuildError(`the smoke test of ${target.name} failed:\n  ${smoke.failures.join('\n  ')}`);
+      if (!smoke.ok)
+        throw new PrebuildError(`the smoke test of ${target.name} failed:\n  ${smoke.failures.join('\n  ')}`);
       const blasWanted = target.blas === 'openblas' && (process.env.DSE_BLAS || '').toLowerCase() !== 'none';
-      if (blasWanted && !/^OpenBLAS/.test(smoke.info.blas)) throw new PrebuildError(`${target.name} was built without OpenBLAS (${smoke.info.blas})`);
-      console.log(`prebuilds: ${target.name}: smoke test passed in ${smoke.runner === 'host' ? 'this Node' : smoke.runner} (${smoke.node}, ${smoke.seconds.toFixed(0)} s): ${smoke.checks.length} checks, ${smoke.info.blas} / ${smoke.info.lapack}`);
+      if (blasWanted && !/^OpenBLAS/.test(smoke.info.blas))
+        throw new PrebuildError(`${target.name} was built without OpenBLAS (${smoke.info.blas})`);
+      console.log(
+        `prebuilds: ${target.name}: smoke test passed in ${smoke.runner === 'host' ? 'this Node' : smoke.runner} ` +
+          `(${smoke.node}, ${smoke.seconds.toFixed(0)} s): ${smoke.checks.length} checks, ${smoke.info.blas} / ` +
+          `${smoke.info.lapack}`,
+      );
     }
     rows.push({ target, found, smoke });
   }
   console.log('\nprebuilds: summary');
   for (const { target, found, smoke } of rows) {
-    console.log(`  ${target.name.padEnd(12)} ${mb(found.bytes).padStart(8)}  glibc ${found.glibc.padEnd(5)} ${smoke ? `smoke ok (${smoke.runner}, ${smoke.info.blas})` : 'smoke not run'}`);
+    console.log(
+      `  ${target.name.padEnd(12)} ${mb(found.bytes).padStart(8)}  glibc ${found.glibc.padEnd(5)} ` +
+        `${smoke ? `smoke ok (${smoke.runner}, ${smoke.info.blas})` : 'smoke not run'}`,
+    );
   }
 }
 

@@ -58,7 +58,10 @@ function main() {
   }
   const lines = found.map((p) => `  - ${p}`).join('\n');
   if (process.env.DSE_ALLOW_MISSING_PREBUILDS === '1') {
-    process.stderr.write(`prepack: DSE_ALLOW_MISSING_PREBUILDS=1: packing without\n${lines}\nUsers of those platforms will compile on install.\n`);
+    process.stderr.write(
+      `prepack: DSE_ALLOW_MISSING_PREBUILDS=1: packing without\n${lines}\nUsers of those platforms will compile on ` +
+        `install.\n`,
+    );
     return;
   }
   process.stderr.write(

@@ -42,7 +42,9 @@ describe('async execution', () => {
   it('gives the same value as the sync form, and runs concurrent calls correctly', async () => {
     const X = uniformMatrix(300, 8, 3);
     const expected = diffusionSpectralEntropySync(X, { gaussianKernelSigma: 0.7 });
-    const values = await Promise.all(Array.from({ length: 6 }, () => diffusionSpectralEntropy(X, { gaussianKernelSigma: 0.7 })));
+    const values = await Promise.all(
+      Array.from({ length: 6 }, () => diffusionSpectralEntropy(X, { gaussianKernelSigma: 0.7 })),
+    );
     for (const v of values) expect(v).toBe(expected);
   });
 
@@ -52,7 +54,9 @@ describe('async execution', () => {
     const blocker = path.join(dir, 'a-file');
     fs.writeFileSync(blocker, 'x');
     try {
-      const e: unknown = await diffusionSpectralEntropy(uniformMatrix(200, 4), { eigvalSavePath: path.join(blocker, 'sub', 'c.npz') }).catch((err: unknown) => err);
+      const e: unknown = await diffusionSpectralEntropy(uniformMatrix(200, 4), {
+        eigvalSavePath: path.join(blocker, 'sub', 'c.npz'),
+      }).catch((err: unknown) => err);
       expect(e).toMatchObject({ name: 'DseError', code: 'ERR_DSE_CACHE' });
       expect((e as Error).stack).toContain('async.test.ts');
     } finally {
@@ -70,7 +74,7 @@ describe('async execution', () => {
     }
   });
 
-  it('turns native failures into DseError with the caller\'s stack', () => {
+  it("turns native failures into DseError with the caller's stack", () => {
     const native = Object.assign(new Error('native: dsyevd failed to converge (info = 3)'), { code: 'ERR_DSE_NATIVE' });
     const stack = new Error('here').stack;
     const e = fromNative(native, stack) as Error & { code: string };
@@ -78,14 +82,22 @@ describe('async execution', () => {
     expect(e.code).toBe('ERR_DSE_NATIVE');
     expect(e.message).toBe('internal: dsyevd failed to converge (info = 3)');
     expect(e.stack).toContain('async.test.ts');
-    expect((fromNative(Object.assign(new Error('x'), { code: 'ERR_DSE_MEMORY' })) as Error & { code: string }).code).toBe('ERR_DSE_MEMORY');
+    expect(
+      (fromNative(Object.assign(new Error('x'), { code: 'ERR_DSE_MEMORY' })) as Error & { code: string }).code,
+    ).toBe('ERR_DSE_MEMORY');
     expect(fromNative(Object.assign(new Error('x'), { code: 'ABORT_ERR' })).name).toBe('AbortError');
   });
 
   it('rejects a subset index out of range inside native with a DseError, not a crash', async () => {
     const { native } = await import('../lib/native');
     expect(() =>
-      native().spectra(new Float64Array(4), 2, 2, [Int32Array.from([0, 5])], { kind: 0, sigma: 1, knn: 1, precision: 0, output: 0 }),
+      native().spectra(new Float64Array(4), 2, 2, [Int32Array.from([0, 5])], {
+        kind: 0,
+        sigma: 1,
+        knn: 1,
+        precision: 0,
+        output: 0,
+      }),
     ).toThrow(/row index out of range/);
     await expectDseRejection(
       diffusionSpectralEntropy({ data: new Float64Array([1, NaN]), rows: 2, cols: 1 }),
@@ -103,27 +115,37 @@ describe('#buildInfo', () => {
     expect(['prebuild', 'build']).toContain(info.source);
     expectBlasAsConfigured(info); // OpenBLAS, unless DSE_BLAS=none
     expect(info.platform).toBe(`${process.platform}-${process.arch}`);
-    const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime;
+    const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header
+      .glibcVersionRuntime;
     expect(info.libc).toBe(glibc ? `glibc ${glibc}` : process.platform === 'linux' ? 'musl' : undefined);
   });
 });
 
 describe('the compute queue', () => {
-  it('holds no libuv pool thread while calls wait: a file read completes before half of 8 queued DSE calls', async () => {
-    const X = uniformMatrix(700, 8, 11);
-    let settled = 0;
-    const calls = Array.from({ length: 8 }, () => diffusionSpectralEntropy(X, { gaussianKernelSigma: 1 }).then(() => settled++));
-    // Four pool threads held by waiting calls would queue the read behind the fifth call.
-    const settledWhenRead = await fs.promises.readFile(__filename).then(() => settled);
-    await Promise.all(calls);
-    expect(settled).toBe(8);
-    expect(settledWhenRead).toBeLessThan(4);
-  });
+  it(
+    'holds no libuv pool thread while calls wait: a file read completes before half of 8 queued DSE ' + 'calls',
+    async () => {
+      const X = uniformMatrix(700, 8, 11);
+      let settled = 0;
+      const calls = Array.from({ length: 8 }, () =>
+        diffusionSpectralEntropy(X, { gaussianKernelSigma: 1 }).then(() => settled++),
+      );
+      // Four pool threads held by waiting calls would queue the read behind the fifth call.
+      const settledWhenRead = await fs.promises.readFile(__filename).then(() => settled);
+      await Promise.all(calls);
+      expect(settled).toBe(8);
+      expect(settledWhenRead).toBeLessThan(4);
+    },
+  );
 
   it('runs async calls one after the other in the order they were made', async () => {
     const order: number[] = [];
     const sizes = [900, 60, 500, 30];
-    await Promise.all(sizes.map((n, i) => diffusionSpectralEntropy(uniformMatrix(n, 4, i + 1), { gaussianKernelSigma: 1 }).then(() => order.push(i))));
+    await Promise.all(
+      sizes.map((n, i) =>
+        diffusionSpectralEntropy(uniformMatrix(n, 4, i + 1), { gaussianKernelSigma: 1 }).then(() => order.push(i)),
+      ),
+    );
     expect(order).toEqual([0, 1, 2, 3]);
   });
 
@@ -131,7 +153,10 @@ describe('the compute queue', () => {
     const { native } = await import('../lib/native');
     const running = diffusionSpectralEntropy(uniformMatrix(1500, 8, 5), { gaussianKernelSigma: 1 });
     const controller = new AbortController();
-    const queued = diffusionSpectralEntropy(uniformMatrix(1000, 8, 6), { gaussianKernelSigma: 1, signal: controller.signal });
+    const queued = diffusionSpectralEntropy(uniformMatrix(1000, 8, 6), {
+      gaussianKernelSigma: 1,
+      signal: controller.signal,
+    });
     const before = native().queuedJobs();
     expect(before).toBeGreaterThanOrEqual(2);
     controller.abort();
@@ -178,7 +203,10 @@ describe('AbortError', () => {
 
   it('is the rejection of ac.abort() on a running call', async () => {
     const controller = new AbortController();
-    const p = diffusionSpectralEntropy(uniformMatrix(2500, 8, 3), { gaussianKernelSigma: 1, signal: controller.signal });
+    const p = diffusionSpectralEntropy(uniformMatrix(2500, 8, 3), {
+      gaussianKernelSigma: 1,
+      signal: controller.signal,
+    });
     await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     expectAbortError(await rejection(p), controller.signal.reason);
@@ -195,7 +223,13 @@ describe('AbortError', () => {
 
   it('is the rejection of AbortSignal.timeout(), with the TimeoutError as its cause', async () => {
     const signal = AbortSignal.timeout(1);
-    const e = await rejection(diffusionSpectralMutualInformation(uniformMatrix(2000, 8, 2), Array.from({ length: 2000 }, (_, i) => i % 2), { signal }));
+    const e = await rejection(
+      diffusionSpectralMutualInformation(
+        uniformMatrix(2000, 8, 2),
+        Array.from({ length: 2000 }, (_, i) => i % 2),
+        { signal },
+      ),
+    );
     expectAbortError(e, signal.reason);
     expect((e.cause as Error).name).toBe('TimeoutError');
   });
@@ -205,7 +239,9 @@ describe('classic Shannon entropy', () => {
   it('runs on the compute queue behind earlier calls (not on the main thread) and gives the sync value', async () => {
     const X = uniformMatrix(4000, 6, 8);
     const order: string[] = [];
-    const dse = diffusionSpectralEntropy(uniformMatrix(1200, 8, 1), { gaussianKernelSigma: 1 }).then(() => order.push('dse'));
+    const dse = diffusionSpectralEntropy(uniformMatrix(1200, 8, 1), { gaussianKernelSigma: 1 }).then(() =>
+      order.push('dse'),
+    );
     const cse = diffusionSpectralEntropy(X, { classicShannonEntropy: true, numBinsPerDim: 3 }).then((v) => {
       order.push('cse');
       return v;
@@ -226,7 +262,11 @@ describe('classic Shannon entropy', () => {
     const controller = new AbortController();
     const X = uniformMatrix(3000, 4, 2);
     const cse = diffusionSpectralEntropy(X, { classicShannonEntropy: true, signal: controller.signal });
-    const csmi = diffusionSpectralMutualInformation(X, Array.from({ length: 3000 }, (_, i) => i % 4), { classicShannonEntropy: true, signal: controller.signal });
+    const csmi = diffusionSpectralMutualInformation(
+      X,
+      Array.from({ length: 3000 }, (_, i) => i % 4),
+      { classicShannonEntropy: true, signal: controller.signal },
+    );
     controller.abort();
     await expect(cse).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
     await expect(csmi).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
@@ -247,9 +287,19 @@ describe('inputs of async calls', () => {
     ['diffusionEigenvalues', (X) => diffusionEigenvalues(X, sigma)],
     ['chebyshevEigenvalues', (X) => chebyshevEigenvalues(X, { gaussianKernelSigma: 1, randomSeed: 1 })],
     ['spectralClustering', (X) => spectralClustering(X, { nClusters: 3 })],
-    ['diffusionSpectralMutualInformation', (X, Y) => diffusionSpectralMutualInformation(X, Y, { ...sigma, nClusters: 3 }).then((r) => r.value)],
-    ['diffusionSpectralMutualInformation (CSMI)', (X, Y) => diffusionSpectralMutualInformation(X, Y, { classicShannonEntropy: true, nClusters: 3 }).then((r) => r.value)],
-    ['adjacencySpectralMutualInformation', (X, Y) => adjacencySpectralMutualInformation(X, Y, { ...sigma, nClusters: 3 }).then((r) => r.value)],
+    [
+      'diffusionSpectralMutualInformation',
+      (X, Y) => diffusionSpectralMutualInformation(X, Y, { ...sigma, nClusters: 3 }).then((r) => r.value),
+    ],
+    [
+      'diffusionSpectralMutualInformation (CSMI)',
+      (X, Y) =>
+        diffusionSpectralMutualInformation(X, Y, { classicShannonEntropy: true, nClusters: 3 }).then((r) => r.value),
+    ],
+    [
+      'adjacencySpectralMutualInformation',
+      (X, Y) => adjacencySpectralMutualInformation(X, Y, { ...sigma, nClusters: 3 }).then((r) => r.value),
+    ],
   ];
   const copy = (m: Matrix): Matrix => ({ data: Float64Array.from(m.data), rows: m.rows, cols: m.cols });
   const X0 = uniformMatrix(240, 4, 21);
@@ -265,21 +315,28 @@ describe('inputs of async calls', () => {
     expect(await p).toEqual(expected);
   });
 
-  it.each(entries)('%s: transferring the buffers of X and the reference during the call changes nothing', async (_, call) => {
-    const expected = await call(copy(X0), copy(Y0));
-    const X = copy(X0);
-    const Y = copy(Y0);
-    const p = call(X, Y);
-    const buffers = [X.data.buffer, Y.data.buffer] as ArrayBuffer[];
-    structuredClone(buffers, { transfer: buffers });
-    expect(X.data.length).toBe(0);
-    expect(await p).toEqual(expected);
-  });
+  it.each(entries)(
+    '%s: transferring the buffers of X and the reference during the call changes nothing',
+    async (_, call) => {
+      const expected = await call(copy(X0), copy(Y0));
+      const X = copy(X0);
+      const Y = copy(Y0);
+      const p = call(X, Y);
+      const buffers = [X.data.buffer, Y.data.buffer] as ArrayBuffer[];
+      structuredClone(buffers, { transfer: buffers });
+      expect(X.data.length).toBe(0);
+      expect(await p).toEqual(expected);
+    },
+  );
 
   it('precomputedClusters: mutating or transferring them during a DSMI call changes nothing', async () => {
     const labels = Int32Array.from({ length: 240 }, (_, i) => i % 3);
     const run = (clusters: Int32Array) =>
-      diffusionSpectralMutualInformation(copy(X0), copy(Y0), { ...sigma, referenceDiscrete: false, precomputedClusters: clusters });
+      diffusionSpectralMutualInformation(copy(X0), copy(Y0), {
+        ...sigma,
+        referenceDiscrete: false,
+        precomputedClusters: clusters,
+      });
     const expected = (await run(Int32Array.from(labels))).value;
     const mutated = Int32Array.from(labels);
     const p = run(mutated);
@@ -294,7 +351,10 @@ describe('inputs of async calls', () => {
   it('the eigenvalue cache fingerprints X as it was at the call, mutated or transferred after', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-async-'));
     try {
-      for (const [i, disturb] of [(m: Matrix) => m.data.fill(0.25), (m: Matrix) => structuredClone(m.data.buffer, { transfer: [m.data.buffer as ArrayBuffer] })].entries()) {
+      for (const [i, disturb] of [
+        (m: Matrix) => m.data.fill(0.25),
+        (m: Matrix) => structuredClone(m.data.buffer, { transfer: [m.data.buffer as ArrayBuffer] }),
+      ].entries()) {
         const file = path.join(dir, `${i}.npz`);
         const X = copy(X0);
         const p = diffusionSpectralEntropy(X, { ...sigma, eigvalSavePath: file });
@@ -302,7 +362,10 @@ describe('inputs of async calls', () => {
         const value = await p;
         // The file belongs to the X of the call: the same X is served from it, another is refused.
         expect(diffusionSpectralEntropySync(copy(X0), { ...sigma, eigvalSavePath: file })).toBe(value);
-        expectDseError(() => diffusionSpectralEntropySync(uniformMatrix(240, 4, 5), { ...sigma, eigvalSavePath: file }), 'ERR_DSE_CACHE_STALE');
+        expectDseError(
+          () => diffusionSpectralEntropySync(uniformMatrix(240, 4, 5), { ...sigma, eigvalSavePath: file }),
+          'ERR_DSE_CACHE_STALE',
+        );
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -314,7 +377,10 @@ describe('the Promise forms, derived from one definition each', () => {
   const X = blobsMatrix(120, 4);
   const labels = Int32Array.from({ length: 120 }, (_, i) => i % 3);
   // Every public Promise form, with the inputs and options that make it run one native batch.
-  const forms: [string, (o: { signal?: AbortSignal; onProgress?: (d: number, t: number) => void }) => Promise<unknown>][] = [
+  const forms: [
+    string,
+    (o: { signal?: AbortSignal; onProgress?: (d: number, t: number) => void }) => Promise<unknown>,
+  ][] = [
     ['diffusionSpectralEntropy', (o) => diffusionSpectralEntropy(X, { gaussianKernelSigma: 2, ...o })],
     ['adjacencySpectralEntropy', (o) => adjacencySpectralEntropy(X, { gaussianKernelSigma: 2, ...o })],
     ['diffusionSpectralEntropyDetailed', (o) => diffusionSpectralEntropyDetailed(X, { gaussianKernelSigma: 2, ...o })],
@@ -322,8 +388,14 @@ describe('the Promise forms, derived from one definition each', () => {
     ['diffusionEigenvalues', (o) => diffusionEigenvalues(X, { gaussianKernelSigma: 2, ...o })],
     ['chebyshevEigenvalues', (o) => chebyshevEigenvalues(X, { gaussianKernelSigma: 2, ...o })],
     ['spectralClustering', (o) => spectralClustering(X, { nClusters: 3, ...o })],
-    ['diffusionSpectralMutualInformation', (o) => diffusionSpectralMutualInformation(X, labels, { gaussianKernelSigma: 2, ...o })],
-    ['adjacencySpectralMutualInformation', (o) => adjacencySpectralMutualInformation(X, labels, { gaussianKernelSigma: 2, ...o })],
+    [
+      'diffusionSpectralMutualInformation',
+      (o) => diffusionSpectralMutualInformation(X, labels, { gaussianKernelSigma: 2, ...o }),
+    ],
+    [
+      'adjacencySpectralMutualInformation',
+      (o) => adjacencySpectralMutualInformation(X, labels, { gaussianKernelSigma: 2, ...o }),
+    ],
   ];
 
   it.each(forms)('%s takes signal and onProgress', async (_name, call) => {
@@ -342,11 +414,34 @@ describe('the Promise forms, derived from one definition each', () => {
   });
 
   it('the Sync forms refuse signal and onProgress by name', () => {
-    expectDseError(() => diffusionSpectralEntropySync(X, { signal: new AbortController().signal } as never), 'ERR_DSE_OPTION', /Unknown option "signal" for diffusionSpectralEntropySync/);
-    expectDseError(() => diffusionSpectralMutualInformationSync(X, labels, { onProgress: () => undefined } as never), 'ERR_DSE_OPTION', /Unknown option "onProgress" for diffusionSpectralMutualInformationSync/);
+    expectDseError(
+      () => diffusionSpectralEntropySync(X, { signal: new AbortController().signal } as never),
+      'ERR_DSE_OPTION',
+      /Unknown option "signal" for diffusionSpectralEntropySync/,
+    );
+    expectDseError(
+      () => diffusionSpectralMutualInformationSync(X, labels, { onProgress: () => undefined } as never),
+      'ERR_DSE_OPTION',
+      /Unknown option "onProgress" for diffusionSpectralMutualInformationSync/,
+    );
   });
 
   it('keeps the function names', () => {
-    for (const [name] of forms) expect(({ diffusionSpectralEntropy, adjacencySpectralEntropy, diffusionSpectralEntropyDetailed, adjacencySpectralEntropyDetailed, diffusionEigenvalues, chebyshevEigenvalues, spectralClustering, diffusionSpectralMutualInformation, adjacencySpectralMutualInformation } as Record<string, { name: string }>)[name].name).toBe(name);
+    for (const [name] of forms)
+      expect(
+        (
+          {
+            diffusionSpectralEntropy,
+            adjacencySpectralEntropy,
+            diffusionSpectralEntropyDetailed,
+            adjacencySpectralEntropyDetailed,
+            diffusionEigenvalues,
+            chebyshevEigenvalues,
+            spectralClustering,
+            diffusionSpectralMutualInformation,
+            adjacencySpectralMutualInformation,
+          } as Record<string, { name: string }>
+        )[name].name,
+      ).toBe(name);
   });
 });

@@ -60,14 +60,20 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function run(cmd: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): SpawnSyncReturns<string> {
+function run(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number },
+): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 240_000, ...options });
 }
 
 function ok(r: SpawnSyncReturns<string>, what: string): string {
   if (r.error) throw new Error(`${what}: ${r.error.message}`);
   if (r.status !== 0) {
-    throw new Error(`${what} failed (exit ${r.status}, signal ${r.signal}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+    throw new Error(
+      `${what} failed (exit ${r.status}, signal ${r.signal}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`,
+    );
   }
   return r.stdout;
 }
@@ -111,11 +117,16 @@ describeLinuxX64('the packed package', () => {
       ok(run(which('npm'), ['run', 'prebuilds'], { cwd: ROOT, env, timeout: 2_700_000 }), 'npm run prebuilds');
     }
     // The prepack check passes (npm pack --ignore-scripts below skips it).
-    ok(run(process.execPath, [path.join(ROOT, 'scripts', 'prepack-check.js')], { cwd: ROOT, env: cleanEnv() }), 'prepack check');
+    ok(
+      run(process.execPath, [path.join(ROOT, 'scripts', 'prepack-check.js')], { cwd: ROOT, env: cleanEnv() }),
+      'prepack check',
+    );
     // 2. dist/ (npm pack's `prepare` compiles it; run here only when stale, so that the
     //    rest of the suite, which may be reading dist/ in parallel, is left alone). Type errors
     //    are `npm run lint`'s business: tsc still writes dist/, which is what is packed here.
-    if (newestMtime(path.join(ROOT, 'lib'), (f) => f.endsWith('.ts')) > newestMtime(path.join(ROOT, 'dist', 'index.js'))) {
+    if (
+      newestMtime(path.join(ROOT, 'lib'), (f) => f.endsWith('.ts')) > newestMtime(path.join(ROOT, 'dist', 'index.js'))
+    ) {
       run(process.execPath, [TSC, '-p', path.join(ROOT, 'tsconfig.json')], { cwd: ROOT });
       if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) throw new Error('tsc did not write dist/index.js');
     }
@@ -123,7 +134,10 @@ describeLinuxX64('the packed package', () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-dsmi-pack-'));
     // 3. npm pack.
     const out = ok(
-      run(which('npm'), ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, env: cleanEnv() }),
+      run(which('npm'), ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], {
+        cwd: ROOT,
+        env: cleanEnv(),
+      }),
       'npm pack',
     );
     pack = (JSON.parse(out) as PackResult[])[0];
@@ -139,12 +153,19 @@ describeLinuxX64('the packed package', () => {
     // 5. npm install <tarball> into an empty project.
     consumer = path.join(tmp, 'consumer');
     fs.mkdirSync(consumer);
-    fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }, null, 2));
+    fs.writeFileSync(
+      path.join(consumer, 'package.json'),
+      JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }, null, 2),
+    );
     ok(
-      run(path.join(bin, 'npm'), ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(tmp, pack.filename)], {
-        cwd: consumer,
-        env: consumerEnv,
-      }),
+      run(
+        path.join(bin, 'npm'),
+        ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(tmp, pack.filename)],
+        {
+          cwd: consumer,
+          env: consumerEnv,
+        },
+      ),
       'npm install <tarball> (PATH = node, npm, sh)',
     );
     installed = path.join(consumer, 'node_modules', PKG.name);
@@ -157,12 +178,15 @@ describeLinuxX64('the packed package', () => {
 
   it('holds what a user needs and no tests, fixtures, benches or build folders', () => {
     console.log(
-      `npm pack: ${pack.filename} ${(pack.size / 1048576).toFixed(2)} MB packed, ${(pack.unpackedSize / 1048576).toFixed(2)} MB unpacked, ` +
+      `npm pack: ${pack.filename} ${(pack.size / 1048576).toFixed(2)} MB packed, ` +
+        `${(pack.unpackedSize / 1048576).toFixed(2)} MB unpacked, ` +
         `${pack.entryCount} files; prebuild ${(fs.statSync(PREBUILD).size / 1048576).toFixed(2)} MB`,
     );
     const files = pack.files.map((f) => f.path);
     const has = (p: string) => files.includes(p);
-    const gypSources = [...fs.readFileSync(path.join(ROOT, 'binding.gyp'), 'utf8').matchAll(/"(native\/[^"]+\.(?:cc|c|h))"/g)].map((m) => m[1]);
+    const gypSources = [
+      ...fs.readFileSync(path.join(ROOT, 'binding.gyp'), 'utf8').matchAll(/"(native\/[^"]+\.(?:cc|c|h))"/g),
+    ].map((m) => m[1]);
     expect(gypSources.length).toBeGreaterThan(5);
     for (const p of [
       'package.json',
@@ -186,7 +210,9 @@ describeLinuxX64('the packed package', () => {
     }
     const unwanted = files.filter(
       (p) =>
-        /^(test|tests|bench|benchmarks|build|coverage|examples|\.ci|\.github|\.cache|scripts|node_modules|lib)\//.test(p) ||
+        /^(test|tests|bench|benchmarks|build|coverage|examples|\.ci|\.github|\.cache|scripts|node_modules|lib)\//.test(
+          p,
+        ) ||
         /(^|\/)(fixtures|__tests__)\//.test(p) ||
         /(^|\/)test_[^/]*\//.test(p) || // scratch test programs beside sources
         /\.(test|spec)\.[cm]?[jt]s$/.test(p) ||
@@ -196,18 +222,29 @@ describeLinuxX64('the packed package', () => {
     // Size budget: the prebuilds (OpenBLAS with all its CPU kernels, twice) are most of it.
     expect(pack.size).toBeLessThan(30 * 1024 * 1024);
     // Only the listed prebuilds: no stale names beside them (node-gyp-build could pick one).
-    expect(files.filter((p) => p.startsWith('prebuilds/')).sort()).toEqual(PREBUILDS.map((p) => path.relative(ROOT, p).split(path.sep).join('/')).sort());
+    expect(files.filter((p) => p.startsWith('prebuilds/')).sort()).toEqual(
+      PREBUILDS.map((p) => path.relative(ROOT, p).split(path.sep).join('/')).sort(),
+    );
   });
 
-  it('ships prebuilds that pass the static checks: glibc floor, exports, no C++/Fortran/BLAS shared libraries, BIND_NOW', () => {
-    for (const target of TARGETS) {
-      const facts = checkBinary(target, path.join(ROOT, 'prebuilds', target.name, target.file));
-      console.log(`${target.name}: ${(facts.bytes / 1048576).toFixed(1)} MB, ${facts.format}, glibc ${facts.glibc}, needs ${facts.needed.join(' ')}`);
-      expect(facts.exported.sort()).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
-      expect(facts.needed.filter((n) => /stdc\+\+|gfortran|openblas|quadmath|gcc_s|c\+\+|winpthread/i.test(n))).toEqual([]);
-      if (target.glibcFloor) expect(cmpVersion(facts.glibc, target.glibcFloor)).toBeLessThanOrEqual(0);
-    }
-  });
+  it(
+    'ships prebuilds that pass the static checks: glibc floor, exports, no C++/Fortran/BLAS shared libraries, ' +
+      'BIND_NOW',
+    () => {
+      for (const target of TARGETS) {
+        const facts = checkBinary(target, path.join(ROOT, 'prebuilds', target.name, target.file));
+        console.log(
+          `${target.name}: ${(facts.bytes / 1048576).toFixed(1)} MB, ${facts.format}, glibc ${facts.glibc}, needs ` +
+            `${facts.needed.join(' ')}`,
+        );
+        expect(facts.exported.sort()).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+        expect(
+          facts.needed.filter((n) => /stdc\+\+|gfortran|openblas|quadmath|gcc_s|c\+\+|winpthread/i.test(n)),
+        ).toEqual([]);
+        if (target.glibcFloor) expect(cmpVersion(facts.glibc, target.glibcFloor)).toBeLessThanOrEqual(0);
+      }
+    },
+  );
 
   it('installs with only node, npm and sh on PATH and uses the prebuild (nothing compiled)', () => {
     expect(fs.existsSync(path.join(installed, PREBUILD_REL))).toBe(true);
@@ -222,7 +259,8 @@ describeLinuxX64('the packed package', () => {
     const a = d.readNpy('blobs.npy');
     const X = { data: a.data, rows: a.shape[0], cols: a.shape[1] };
     const value = d.diffusionSpectralEntropySync(X, ${JSON.stringify(GOLDEN.options)});
-    console.log(JSON.stringify({ load: ${JSON.stringify(load)}, value, info: d.buildInfo(), dseError: typeof d.DseError }));
+    const dseError = typeof d.DseError;
+    console.log(JSON.stringify({ load: ${JSON.stringify(load)}, value, info: d.buildInfo(), dseError }));
   `;
 
   function checkGolden(stdout: string, load: string): void {
@@ -240,8 +278,14 @@ describeLinuxX64('the packed package', () => {
   }
 
   it('works with require(): the golden DSE of blobs.npy, buildInfo() from the prebuild with OpenBLAS', () => {
-    fs.writeFileSync(path.join(consumer, 'check-require.cjs'), `const d = require('${PKG.name}');\n${checkCode('require')}`);
-    const out = ok(run(path.join(bin, 'node'), ['check-require.cjs'], { cwd: consumer, env: consumerEnv }), 'node check-require.cjs');
+    fs.writeFileSync(
+      path.join(consumer, 'check-require.cjs'),
+      `const d = require('${PKG.name}');\n${checkCode('require')}`,
+    );
+    const out = ok(
+      run(path.join(bin, 'node'), ['check-require.cjs'], { cwd: consumer, env: consumerEnv }),
+      'node check-require.cjs',
+    );
     checkGolden(out, 'require');
   });
 
@@ -250,40 +294,47 @@ describeLinuxX64('the packed package', () => {
       path.join(consumer, 'check-import.mjs'),
       `import { diffusionSpectralEntropySync, readNpy, buildInfo } from '${PKG.name}';\n` +
         `const d = await import('${PKG.name}');\n` +
-        `if (d.diffusionSpectralEntropySync !== diffusionSpectralEntropySync || d.readNpy !== readNpy || d.buildInfo !== buildInfo) throw new Error('named and namespace imports differ');\n` +
+        `if (d.diffusionSpectralEntropySync !== diffusionSpectralEntropySync || d.readNpy !== readNpy || d.buildInfo ` +
+        `!== buildInfo) throw new Error('named and namespace imports differ');\n` +
         checkCode('import'),
     );
-    const out = ok(run(path.join(bin, 'node'), ['check-import.mjs'], { cwd: consumer, env: consumerEnv }), 'node check-import.mjs');
+    const out = ok(
+      run(path.join(bin, 'node'), ['check-import.mjs'], { cwd: consumer, env: consumerEnv }),
+      'node check-import.mjs',
+    );
     checkGolden(out, 'import');
   });
 
-  it('type-checks a TypeScript consumer (CommonJS and ESM, moduleResolution node16) against the shipped declarations', () => {
-    const dir = path.join(consumer, 'ts');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, 'tsconfig.json'),
-      JSON.stringify(
-        {
-          compilerOptions: {
-            target: 'ES2022',
-            lib: ['ES2022'],
-            module: 'node16',
-            moduleResolution: 'node16',
-            strict: true,
-            noEmit: true,
-            skipLibCheck: false, // check the shipped .d.ts files too
-            typeRoots: [path.join(ROOT, 'node_modules', '@types')],
-            types: ['node'],
+  it(
+    'type-checks a TypeScript consumer (CommonJS and ESM, moduleResolution node16) against the shipped ' +
+      'declarations',
+    () => {
+      const dir = path.join(consumer, 'ts');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, 'tsconfig.json'),
+        JSON.stringify(
+          {
+            compilerOptions: {
+              target: 'ES2022',
+              lib: ['ES2022'],
+              module: 'node16',
+              moduleResolution: 'node16',
+              strict: true,
+              noEmit: true,
+              skipLibCheck: false, // check the shipped .d.ts files too
+              typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+              types: ['node'],
+            },
+            files: ['consumer.ts', 'consumer.mts'],
           },
-          files: ['consumer.ts', 'consumer.mts'],
-        },
-        null,
-        2,
-      ),
-    );
-    fs.writeFileSync(
-      path.join(dir, 'consumer.ts'),
-      `import {
+          null,
+          2,
+        ),
+      );
+      fs.writeFileSync(
+        path.join(dir, 'consumer.ts'),
+        `import {
   diffusionSpectralEntropySync,
   adjacencySpectralEntropy,
   buildInfo,
@@ -320,34 +371,50 @@ diffusionSpectralEntropySync(X, { sigma: 10 });
 // @ts-expect-error data must be a Float64Array or Float32Array
 export const bad: Matrix = { data: new Int16Array(6), rows: 3, cols: 2 };
 `,
-    );
-    fs.writeFileSync(
-      path.join(dir, 'consumer.mts'),
-      `import { diffusionSpectralEntropy, DseError, type Matrix } from '${PKG.name}';
+      );
+      fs.writeFileSync(
+        path.join(dir, 'consumer.mts'),
+        `import { diffusionSpectralEntropy, DseError, type Matrix } from '${PKG.name}';
 const m: Matrix = { data: new Float32Array(4), rows: 2, cols: 2 };
 export const v: Promise<number> = diffusionSpectralEntropy(m, { gaussianKernelSigma: 1 });
 export const isError = (e: unknown): e is DseError => e instanceof DseError;
 `,
-    );
-    const r = run(path.join(bin, 'node'), [TSC, '-p', 'tsconfig.json'], { cwd: dir, env: consumerEnv });
-    expect([r.status, r.stdout + r.stderr]).toEqual([0, '']);
-  });
+      );
+      const r = run(path.join(bin, 'node'), [TSC, '-p', 'tsconfig.json'], { cwd: dir, env: consumerEnv });
+      expect([r.status, r.stdout + r.stderr]).toEqual([0, '']);
+    },
+  );
 
   // The other platforms' prebuilds from the installed tarball, in their own Node (qemu, wine).
   for (const target of TARGETS.filter((t) => t.runner !== 'host')) {
     const unavailable = smokeUnavailable(target);
-    const title = `loads ${target.name}'s prebuild from the installed tarball and passes the smoke script under ${target.runner}`;
-    (unavailable ? it.skip : it)(unavailable ? `${title} (skipped: ${unavailable})` : title, () => {
-      const r = runSmoke(target, undefined, { installed });
-      expect(r.failures).toEqual([]);
-      expect(r.ok).toBe(true);
-      expect(r.platform).toBe(target.name);
-      expect(r.info.source).toBe('prebuild');
-      expect(r.checks.some((c) => c.startsWith('loads from prebuilds/') && c.includes(`prebuilds${target.platform === 'win32' ? '\\' : '/'}${target.name}`))).toBe(true);
-      if (target.blas === 'openblas' && OPENBLAS_EXPECTED) expect(r.info.blas).toMatch(/^OpenBLAS/);
-      else expect(r.info.lapack).toBe('Eigen');
-      console.log(`smoke ${target.name} (${r.runner}, ${r.node}): ${r.checks.length} checks passed in ${r.seconds.toFixed(0)} s; ${r.info.blas}`);
-    }, 1_200_000);
+    const title =
+      `loads ${target.name}'s prebuild from the installed tarball and passes the smoke script under ` +
+      `${target.runner}`;
+    (unavailable ? it.skip : it)(
+      unavailable ? `${title} (skipped: ${unavailable})` : title,
+      () => {
+        const r = runSmoke(target, undefined, { installed });
+        expect(r.failures).toEqual([]);
+        expect(r.ok).toBe(true);
+        expect(r.platform).toBe(target.name);
+        expect(r.info.source).toBe('prebuild');
+        expect(
+          r.checks.some(
+            (c) =>
+              c.startsWith('loads from prebuilds/') &&
+              c.includes(`prebuilds${target.platform === 'win32' ? '\\' : '/'}${target.name}`),
+          ),
+        ).toBe(true);
+        if (target.blas === 'openblas' && OPENBLAS_EXPECTED) expect(r.info.blas).toMatch(/^OpenBLAS/);
+        else expect(r.info.lapack).toBe('Eigen');
+        console.log(
+          `smoke ${target.name} (${r.runner}, ${r.node}): ${r.checks.length} checks passed in ` +
+            `${r.seconds.toFixed(0)} s; ${r.info.blas}`,
+        );
+      },
+      1_200_000,
+    );
   }
 
   // Last: these break the installed copy.
@@ -357,16 +424,28 @@ export const isError = (e: unknown): e is DseError => e instanceof DseError;
       probe,
       `const d = require('${PKG.name}');
 try { d.buildInfo(); console.log(JSON.stringify({ loaded: true })); }
-catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, isDseError: e instanceof d.DseError, message: e.message })); }`,
+catch (e) {
+  const isDseError = e instanceof d.DseError;
+  console.log(JSON.stringify({ name: e.name, code: e.code, isDseError, message: e.message }));
+}`,
     );
     const probeLoad = () => {
       const out = ok(run(path.join(bin, 'node'), [probe], { cwd: consumer, env: consumerEnv }), 'node check-load.cjs');
-      return JSON.parse(out.trim().split('\n').pop()!) as { loaded?: boolean; name: string; code: string; isDseError: boolean; message: string };
+      return JSON.parse(out.trim().split('\n').pop()!) as {
+        loaded?: boolean;
+        name: string;
+        code: string;
+        isDseError: boolean;
+        message: string;
+      };
     };
     const advice = (message: string) => {
       expect(message).toMatch(/Could not load the dse-dsmi native addon/);
       expect(message).toContain('linux-x64');
-      expect(message).toMatch(/Prebuilt binaries ship for linux-x64 with glibc >= 2\.28 \(OpenBLAS\), linux-arm64 with glibc >= 2\.17 \(OpenBLAS\) and win32-x64/);
+      expect(message).toContain(
+        'Prebuilt binaries ship for linux-x64 with glibc >= 2.28 (OpenBLAS), ' +
+          'linux-arm64 with glibc >= 2.17 (OpenBLAS) and win32-x64',
+      );
       expect(message).toContain('npm_config_build_from_source=true npm rebuild dse-dsmi');
       expect(message).toMatch(/C\+\+17 compiler/);
       expect(message).toContain('apt-get install libopenblas-dev');

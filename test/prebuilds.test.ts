@@ -60,7 +60,11 @@ describe('the prepack check', () => {
   afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
   it('lists the platforms of the README table', () => {
-    expect(TARGETS.map((t) => `${t.name}/${t.file}`)).toEqual(['linux-x64/dse-dsmi.glibc.node', 'linux-arm64/dse-dsmi.glibc.node', 'win32-x64/dse-dsmi.node']);
+    expect(TARGETS.map((t) => `${t.name}/${t.file}`)).toEqual([
+      'linux-x64/dse-dsmi.glibc.node',
+      'linux-arm64/dse-dsmi.glibc.node',
+      'win32-x64/dse-dsmi.node',
+    ]);
   });
 
   it('passes when every listed platform has its binary', () => {
@@ -87,7 +91,10 @@ describe('the prepack check', () => {
   });
 
   it('refuses a binary built for another machine', () => {
-    const dir = prebuildsDir(TARGETS.map((t) => t.name), { 'linux-arm64': HEADERS['linux-x64'], 'win32-x64': Buffer.from('not a binary') });
+    const dir = prebuildsDir(
+      TARGETS.map((t) => t.name),
+      { 'linux-arm64': HEADERS['linux-x64'], 'win32-x64': Buffer.from('not a binary') },
+    );
     dirs.push(dir);
     expect(machineOf(path.join(dir, 'linux-arm64', 'dse-dsmi.glibc.node'))).toBe('linux-x64');
     expect(problems(dir)).toEqual([
@@ -107,7 +114,9 @@ describe('the prepack check', () => {
   });
 
   it('is the package.json prepack script', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     expect(pkg.scripts.prepack).toBe('node scripts/prepack-check.js');
   });
 });
@@ -123,7 +132,8 @@ describe('the release workflow', () => {
 
   it('has the native runners, the cross job and a pack job collecting the prebuilds', () => {
     const text = fs.readFileSync(workflow, 'utf8');
-    for (const runner of ['macos-14', 'macos-13', 'windows-2022', 'ubuntu-24.04-arm', 'node:20-alpine']) expect(text).toContain(runner);
+    for (const runner of ['macos-14', 'macos-13', 'windows-2022', 'ubuntu-24.04-arm', 'node:20-alpine'])
+      expect(text).toContain(runner);
     expect(text).toContain('npm run prebuilds');
     expect(text).toMatch(/pack:\n[\s\S]*needs: \[cross, native-test, native-build, alpine\][\s\S]*npm pack/);
   });
@@ -132,7 +142,13 @@ describe('the release workflow', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-dsmi-lint-'));
     try {
       const broken = path.join(dir, 'broken.yml');
-      fs.writeFileSync(broken, fs.readFileSync(workflow, 'utf8').replace('needs: cross', 'needs: crosss').replace('runs-on: ubuntu-latest', 'runs-on: ubuntu-lastest'));
+      fs.writeFileSync(
+        broken,
+        fs
+          .readFileSync(workflow, 'utf8')
+          .replace('needs: cross', 'needs: crosss')
+          .replace('runs-on: ubuntu-latest', 'runs-on: ubuntu-lastest'),
+      );
       const r = spawnSync(process.execPath, [LINT, broken], { encoding: 'utf8' });
       expect(r.status).toBe(1);
       expect(r.stderr).toContain('[job-needs]');

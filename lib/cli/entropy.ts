@@ -6,40 +6,18 @@ import type { EntropyEstimate } from '../slq';
 import { UsageError, type CliIo } from './io';
 import { orNull, type None } from './args';
 import { resolvePath, secondsSince, toJson } from './common';
-import {
-  addFlags,
-  addMeasureOptions,
-  checkApplicable,
-  functionOf,
-  kindsHelp,
-  measureOptions,
-  MEASURE_FLAGS,
-  type FlagName,
-  type Kind,
-} from './flags';
+import { addFlags, addMeasureOptions, checkApplicable, functionOf, kindsHelp, measureOptions } from './flags';
+import { MEASURE_FLAGS, type FlagName, type MeasureFlags } from './flags';
 import { loadMatrix } from './load';
 import { spinner } from './progress';
 import { ownProperties } from '../validate';
 
 /** The flags of `dse entropy` (and of `dse compare` without a reference file). */
-export interface EntropyFlags {
-  kind: Kind;
-  sigma: number;
-  t: number;
+export interface EntropyFlags extends MeasureFlags {
   maxN: number | None;
-  seed: number | bigint | None;
-  anisotropic: boolean;
-  knn: number;
-  bins: number;
-  precision: 'float64' | 'float32';
   cache?: string;
   cachePrecision?: string;
   chebyshev: boolean;
-  method?: 'exact' | 'slq';
-  probes?: number;
-  lanczosSteps?: number;
-  key?: string;
-  json: boolean;
 }
 
 /**

@@ -11,7 +11,7 @@ import { ASE_SPEC, DSE_SPEC, DSMI_SPEC } from '../options';
 import { CLUSTER_SPEC } from '../clusters';
 import { SLQ_DEFAULTS } from '../slq';
 import { UsageError } from './io';
-import { positive, nonNegative, count, countOrNone, seedValue, orNull } from './args';
+import { positive, nonNegative, count, countOrNone, seedValue, orNull, type None } from './args';
 
 /** What is measured: the reference's entropy variants. */
 export type Kind = 'diffusion' | 'adjacency' | 'knn' | 'classic' | 'entry';
@@ -269,6 +269,20 @@ export interface MethodFlags {
   method?: 'exact' | 'slq';
   probes?: number;
   lanczosSteps?: number;
+}
+
+/** The parsed MEASURE_FLAGS and `--kind`, `--key` and `--json`, as commander gives them. */
+export interface MeasureFlags extends MethodFlags {
+  kind: Kind;
+  sigma: number;
+  t: number;
+  seed: number | bigint | None;
+  anisotropic: boolean;
+  knn: number;
+  bins: number;
+  precision: 'float64' | 'float32';
+  key?: string;
+  json: boolean;
 }
 
 /**

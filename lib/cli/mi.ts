@@ -11,33 +11,15 @@ import { uniqueCounts } from '../clusters';
 import { writeNpy } from '../io/npy';
 import { writeCsv } from '../io/csv';
 import type { CliIo } from './io';
-import type { None } from './args';
 import { checkOutputs, resolvePath, secondsSince, toJson } from './common';
-import {
-  addMeasureOptions,
-  checkApplicable,
-  flagOption,
-  functionOf,
-  kindsHelp,
-  measureOptions,
-  MEASURE_FLAGS,
-  type FlagName,
-  type Kind,
-} from './flags';
+import { addMeasureOptions, checkApplicable, flagOption, functionOf, kindsHelp, measureOptions } from './flags';
+import { MEASURE_FLAGS, type FlagName, type MeasureFlags } from './flags';
 import { loadMatrix, loadReference, loadLabels } from './load';
 import { progressBar } from './progress';
 import { ownProperties } from '../validate';
 
 /** The flags of `dse mi` (and of `dse compare` with a reference file). */
-export interface MiFlags {
-  kind: Kind;
-  sigma: number;
-  t: number;
-  seed: number | bigint | None;
-  anisotropic: boolean;
-  knn: number;
-  bins: number;
-  precision: 'float64' | 'float32';
+export interface MiFlags extends MeasureFlags {
   discrete?: boolean;
   continuous?: boolean;
   nClusters: number;
@@ -46,10 +28,6 @@ export interface MiFlags {
   saveClusters?: string;
   key?: string;
   referenceKey?: string;
-  method?: 'exact' | 'slq';
-  probes?: number;
-  lanczosSteps?: number;
-  json: boolean;
 }
 
 /**

@@ -23,7 +23,6 @@ function gypTarget() {
     .split('\n')
     .map((l) => (/^\s*#/.test(l) ? '' : l))
     .join('\n');
-  // eslint-disable-next-line no-new-func
   const gyp = new Function(`return (${text});`)();
   return gyp.targets[0];
 }
@@ -102,7 +101,9 @@ async function buildTarget(target, outFile, { openblas, jobs }) {
       const args = [isC ? 'cc' : 'c++', ...common, ...(isC ? [] : cxx), '-c', src, '-o', obj];
       return { cmd: zig(), args, label: `zig ${isC ? 'cc' : 'c++'} ${path.relative(root, src)} (${target.zig})` };
     });
-    console.log(`prebuilds: ${target.name}: compiling ${sources.length} files with zig (-target ${target.zig}, ${jobs} jobs)`);
+    console.log(
+      `prebuilds: ${target.name}: compiling ${sources.length} files with zig (-target ${target.zig}, ${jobs} jobs)`,
+    );
     await pool(commands, jobs);
 
     const linked = path.join(work, windows ? 'out.dll' : 'out.so');
@@ -111,12 +112,17 @@ async function buildTarget(target, outFile, { openblas, jobs }) {
       link.push('-s', '-Wl,--gc-sections');
     } else {
       const versionScript = path.join(work, 'exports.map');
-      fs.writeFileSync(versionScript, '{\n  global: napi_register_module_v1; node_api_module_get_api_version_v1;\n  local: *;\n};\n');
+      fs.writeFileSync(
+        versionScript,
+        '{\n  global: napi_register_module_v1; node_api_module_get_api_version_v1;\n  local: *;\n};\n',
+      );
       link.push('-s', '-Wl,--gc-sections', '-Wl,-z,now', '-Wl,-z,relro', `-Wl,--version-script=${versionScript}`);
       if (openblas) link.push(openblas);
       link.push('-lpthread', '-lm');
     }
-    console.log(`prebuilds: ${target.name}: linking${openblas ? ` with ${path.relative(root, openblas).startsWith('..') ? openblas : path.relative(root, openblas)}` : ' (Eigen only)'}`);
+    const shown =
+      openblas && (path.relative(root, openblas).startsWith('..') ? openblas : path.relative(root, openblas));
+    console.log(`prebuilds: ${target.name}: linking${openblas ? ` with ${shown}` : ' (Eigen only)'}`);
     runOk(zig(), link);
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
     // Write beside, then rename: a reader never sees half a file.

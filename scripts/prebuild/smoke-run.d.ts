@@ -11,5 +11,9 @@ export interface SmokeResult {
   seconds: number;
   runner: string;
 }
-export function runSmoke(target: PrebuildTarget, binary: string | undefined, options?: { installed?: string; timeoutMs?: number }): SmokeResult;
+export function runSmoke(
+  target: PrebuildTarget,
+  binary: string | undefined,
+  options?: { installed?: string; timeoutMs?: number },
+): SmokeResult;
 export function smokeUnavailable(target: PrebuildTarget): string;

