@@ -24,6 +24,8 @@
         "native/core/bulge.cc",
         "native/core/chebyshev.cc",
         "native/core/cluster.cc",
+        "native/core/cluster_affinity.cc",
+        "native/core/cluster_eigen.cc",
         "native/core/cluster_knn.cc",
         "native/core/cluster_qr.cc",
         "native/core/cse.cc",

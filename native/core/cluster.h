@@ -79,7 +79,8 @@ struct ClusteringBytes {
 };
 ClusteringBytes estimateSpectralClusteringBytes(std::size_t n, std::size_t d, std::size_t k, std::size_t nNeighbors);
 
-// The stages cluster.cc (the affinity, the eigensolvers and the driver) hands to files of their own.
+// Stages in files of their own that the driver (cluster.cc) calls; the affinity and the eigensolvers
+// are declared in cluster_parts.h.
 namespace cluster {
 
 // nbr[i*nn .. i*nn+nn) = the nn nearest rows of row i of the row-major n x d Y, itself included

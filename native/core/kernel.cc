@@ -6,8 +6,10 @@
 #include <cstring>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "blas.h"
 #include "linalg.h"
 #include "parallel.h"
 #include "simd.h"
@@ -93,6 +95,14 @@ template <typename T>
 inline T distance(T dot, T ni, T nj) {
   T d2 = (T(-2) * dot + ni) + nj;
   return std::sqrt(d2 > T(0) ? d2 : T(0));
+}
+
+// The squared distance as distance() forms it, without the sqrt (method 'slq's tiles: no ties
+// to match there). Written out again: distance() calling this changes GCC's float32 code and bits.
+template <typename T>
+inline T squaredDistance(T dot, T ni, T nj) {
+  const T d2 = (T(-2) * dot + ni) + nj;
+  return d2 > T(0) ? d2 : T(0);
 }
 
 // Splits the columns of a lower triangle (column j holds m - j entries) into a fixed number of
@@ -313,6 +323,32 @@ void buildKnn(T* M, std::size_t m, const Rows<T>& rows, const KernelSpec& spec, 
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// The tile layout (method 'slq').
+
+// Kernel entries below this fraction of the diagonal are stored as 0: exp(-69) ~ 1e-30. They
+// cannot move the entropy, and float32 denormals would slow every product down ~100x.
+constexpr double kFlushExponent = 69.0;
+
+// The rows `subset` of X as float64, centred: distances do not change, and the Gram products
+// lose less to cancellation.
+std::vector<double> centredRows(const InputMatrix& X, const std::int32_t* subset, std::size_t n, std::size_t threads) {
+  const std::size_t d = X.cols;
+  std::vector<double> Xc;
+  if (X.isFloat32) gatherRows<double>(static_cast<const float*>(X.data), d, subset, n, Xc, threads);
+  else gatherRows<double>(static_cast<const double*>(X.data), d, subset, n, Xc, threads);
+  std::vector<double> mean(d, 0.0);
+  parallelFor(threads, d, 16, [&](std::size_t c, std::size_t) {
+    double s = 0;
+    for (std::size_t r = 0; r < n; ++r) s += Xc[r * d + c];
+    mean[c] = s / static_cast<double>(n);
+  });
+  parallelFor(threads, n, 256, [&](std::size_t r, std::size_t) {
+    for (std::size_t c = 0; c < d; ++c) Xc[r * d + c] -= mean[c];
+  });
+  return Xc;
+}
+
 }  // namespace
 
 template <typename T>
@@ -340,6 +376,131 @@ void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m
   linalg::gram(rows.data, m, X.cols, rows.stride, M, layout);
   if (spec.kind == KernelKind::Knn) buildKnn(M, m, rows, spec, threads);
   else buildGaussianLike(M, layout, rows, spec, threads, s);
+}
+
+TiledKernelSums buildKernelTiles(const InputMatrix& X, const std::int32_t* subset, const KernelSpec& spec,
+                                 const TileLayout& L, float* M, std::size_t threads, CancelFlag cancel) {
+  const std::size_t n = L.n, d = X.cols, T = L.tile;
+  std::vector<std::pair<std::size_t, std::size_t>> tiles;
+  for (std::size_t J = 0; J < L.count; ++J)
+    for (std::size_t I = 0; I <= J; ++I) tiles.push_back({I, J});
+  std::vector<double> Xc = centredRows(X, subset, n, threads), norms;
+  squaredNorms(Xc.data(), n, d, threads, norms);
+  checkpoint(cancel);
+
+  // Entries stay in [0, 1] whatever sigma (no 1 / (sigma sqrt(2 pi))), so float32 never underflows.
+  const double sigma = spec.sigma;
+  const double twoSigma2 = 2.0 * (sigma * sigma);
+  const bool normalise = spec.kind == KernelKind::Diffusion || spec.kind == KernelKind::Anisotropic;
+  // Per tile: partial row sums (rows of I) and column sums (rows of J), reduced in tile order.
+  std::vector<std::vector<double>> rowPart(tiles.size()), colPart(tiles.size());
+  std::vector<std::vector<double>> scratch(threads, std::vector<double>(T * T));
+  parallelFor(threads, tiles.size(), 1, [&](std::size_t k, std::size_t w) {
+    checkpoint(cancel);
+    const std::size_t I = tiles[k].first, J = tiles[k].second;
+    const std::size_t rI = L.rows(I), cJ = L.rows(J), i0 = I * T, j0 = J * T;
+    double* C = scratch[w].data();
+    // C = X_I X_J^T: the rows are row-major, i.e. column-major d x rows. A diagonal tile needs
+    // only its upper triangle (mirrored below after the exp): half the flops with xSYRK.
+    if (d == 0) std::fill(C, C + rI * cJ, 0.0);
+    else if (I == J) blas::syrkUpper(Xc.data() + i0 * d, rI, d, d, C);
+    else blas::gemm(true, false, rI, cJ, d, 1.0, Xc.data() + i0 * d, d, Xc.data() + j0 * d, d, 0.0, C, rI);
+    // exp in float32: the argument's rounding to float costs at most 2^-24 |a| e^-a <= 2^-24 / e
+    // of the largest entry, the order of the float32 storage rounding itself.
+    float* out = M + L.offset(I, J);
+    for (std::size_t jj = 0; jj < cJ; ++jj) {
+      const double* col = C + jj * rI;
+      float* o = out + jj * rI;
+      const double nj = norms[j0 + jj];
+      const std::size_t upto = I == J ? jj + 1 : rI;  // a diagonal tile: its upper triangle
+      for (std::size_t ii = 0; ii < upto; ++ii) {
+        const double a = -squaredDistance(col[ii], norms[i0 + ii], nj) / twoSigma2;
+        o[ii] = expNonPositive(static_cast<float>(a < -kFlushExponent ? -100.0 : a));
+      }
+      if (I == J) o[jj] = 1.0f;  // exp(0): the diagonal distance is exactly 0
+    }
+    if (I == J) {  // the same bits in both triangles
+      for (std::size_t jj = 0; jj < cJ; ++jj)
+        for (std::size_t ii = jj + 1; ii < rI; ++ii) out[ii + jj * rI] = out[jj + ii * rI];
+    }
+    std::vector<double> rs(rI, 0.0), cs(I == J ? 0 : cJ, 0.0);
+    const float tiny = static_cast<float>(std::exp(-kFlushExponent));
+    for (std::size_t jj = 0; jj < cJ; ++jj) {
+      float* o = out + jj * rI;
+      double colSum = 0;
+      for (std::size_t ii = 0; ii < rI; ++ii) {
+        float f = o[ii];
+        if (f < tiny) o[ii] = f = 0.0f;  // flushed
+        rs[ii] += f;
+        colSum += f;
+      }
+      if (I != J) cs[jj] = colSum;
+    }
+    rowPart[k] = std::move(rs);
+    colPart[k] = std::move(cs);
+  });
+  scratch.clear();
+  scratch.shrink_to_fit();
+  Xc.clear();
+  Xc.shrink_to_fit();
+
+  // Row sums d_i, each in a fixed order over the tiles of its block row.
+  std::vector<double> r(n, 1.0);
+  if (normalise) {
+    std::vector<double> rowsum(n, 0.0);
+    parallelFor(threads, L.count, 1, [&](std::size_t B, std::size_t) {
+      for (std::size_t k = 0; k < tiles.size(); ++k) {
+        const std::size_t I = tiles[k].first, J = tiles[k].second;
+        if (I == B)
+          for (std::size_t ii = 0; ii < L.rows(I); ++ii) rowsum[I * T + ii] += rowPart[k][ii];
+        else if (J == B)
+          for (std::size_t jj = 0; jj < L.rows(J); ++jj) rowsum[J * T + jj] += colPart[k][jj];
+      }
+    });
+    for (std::size_t i = 0; i < n; ++i) r[i] = 1.0 / std::sqrt(rowsum[i]);
+  }
+  // K = D^-1/2 G D^-1/2 has the eigenpair (1, v), v = D^1/2 1 / |D^1/2 1|, exactly (for the
+  // stored G). The tiles hold K - v v^T, computed in float64 and then rounded: for a flat
+  // kernel (large sigma) K is nearly v v^T, and the small difference keeps the float32
+  // products' summands (hence their rounding) small, where storing K itself would add
+  // rounding noise far above the small eigenvalues that carry the remaining entropy.
+  // Traces in float64 from the stored float32 entries, plus the held-apart pair.
+  TiledKernelSums sums;
+  std::vector<double>& v = sums.top;
+  if (normalise) {
+    double S = 0;
+    for (std::size_t i = 0; i < n; ++i) S += 1.0 / (r[i] * r[i]);
+    v.resize(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = 1.0 / (r[i] * std::sqrt(S));
+  }
+  std::vector<double> traceParts(tiles.size(), 0.0), frobParts(tiles.size(), 0.0);
+  parallelFor(threads, tiles.size(), 1, [&](std::size_t k, std::size_t) {
+    const std::size_t I = tiles[k].first, J = tiles[k].second;
+    const std::size_t rI = L.rows(I), cJ = L.rows(J), i0 = I * T, j0 = J * T;
+    float* A = M + L.offset(I, J);
+    double fro = 0, tr = 0;
+    for (std::size_t jj = 0; jj < cJ; ++jj) {
+      const double rj = r[j0 + jj];
+      for (std::size_t ii = 0; ii < rI; ++ii) {
+        float& a = A[ii + jj * rI];
+        if (normalise) a = static_cast<float>(static_cast<double>(a) * r[i0 + ii] * rj - v[i0 + ii] * v[j0 + jj]);
+        const double e = a;
+        fro += e * e;
+      }
+      if (I == J) tr += A[jj + jj * rI];
+    }
+    traceParts[k] = tr;
+    frobParts[k] = I == J ? fro : 2 * fro;
+  });
+  for (std::size_t k = 0; k < tiles.size(); ++k) {
+    sums.trace += traceParts[k];
+    sums.frobenius2 += frobParts[k];
+  }
+  if (normalise) {  // tr K = tr(K - v v^T) + 1 and ||K||^2 = ||K - v v^T||^2 + 1 (K v = v)
+    sums.trace += 1;
+    sums.frobenius2 += 1;
+  }
+  return sums;
 }
 
 template <typename T>

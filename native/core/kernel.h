@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "cancel.h"
 #include "layout.h"
 
 namespace dse {
@@ -51,6 +52,23 @@ struct KernelScratch {
 template <typename T>
 void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m, const KernelSpec& spec, T* M,
                  std::size_t threads, KernelScratch<T>* scratch = nullptr, TriangleLayout layout = TriangleLayout());
+
+// What buildKernelTiles returns: tr K and ||K||_F^2 of the whole kernel, and the diffusion
+// kernel's top eigenvector v (empty for the plain Gaussian kernel).
+struct TiledKernelSums {
+  double trace = 0;
+  double frobenius2 = 0;
+  std::vector<double> top;
+};
+
+// The float32 kernel of method 'slq' of the rows `subset` of X (all rows when null; m = L.n),
+// in the tile layout L (layout.h), into M (L.size() entries): rows centred in float64, Gram
+// products and exponents in float64, exp in float32, entries below exp(-69) stored as 0, and
+// no factor 1 / (sigma sqrt(2 pi)) (the normalisation cancels it; the plain Gaussian's entropy
+// does not depend on it). The diffusion kernel K = D^-1/2 G D^-1/2 has the eigenpair (1, v),
+// v = D^1/2 1 / |D^1/2 1|: the tiles hold K - v v^T (kernel.cc says why). Polls `cancel`.
+TiledKernelSums buildKernelTiles(const InputMatrix& X, const std::int32_t* subset, const KernelSpec& spec,
+                                 const TileLayout& L, float* M, std::size_t threads, CancelFlag cancel);
 
 // True when the m x m column-major matrix M equals its transpose exactly.
 template <typename T>

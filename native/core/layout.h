@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Where a symmetric kernel's lower triangle lives in its buffer.
+// Where a symmetric kernel lives in its buffer: its lower triangle (full or panels), or tiles.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 
 namespace dse {
@@ -43,6 +44,32 @@ struct TriangleLayout {
     const std::size_t last = panelCount() - 1;
     return panelOffset(last) + panelRows(last) * panelColumns(last);
   }
+};
+
+// The upper tiles (I <= J) of an n x n symmetric matrix cut into square tiles of side `tile`
+// (those of the last tile row and column cut at n), each column-major with leading dimension its
+// rows, the diagonal tiles whole (both triangles), one after the other: tile column J after
+// tile column J - 1, tile I <= J within it. Every tile is one BLAS operand: method 'slq' keeps
+// its float32 kernel so.
+struct TileLayout {
+  std::size_t n = 0;
+  std::size_t tile = 0;
+  std::size_t count = 0;  // tiles per side
+
+  // Depends on n only (never on the thread count), so the bits do not either.
+  static TileLayout forRows(std::size_t n) {
+    std::size_t t = (n + 7) / 8;
+    t = std::max<std::size_t>(256, std::min<std::size_t>(2048, (t + 63) / 64 * 64));
+    return TileLayout{n, t, (n + t - 1) / t};
+  }
+
+  std::size_t rows(std::size_t I) const { return std::min(tile, n - I * tile); }
+  // Where tile (I, J) starts: the tiles before it are all full but the last row's and column's.
+  std::size_t offset(std::size_t I, std::size_t J) const {
+    return tile * tile * (J * (J + 1) / 2) + I * tile * rows(J);
+  }
+  // Entries the buffer needs.
+  std::size_t size() const { return count ? offset(count - 1, count - 1) + rows(count - 1) * rows(count - 1) : 0; }
 };
 
 }  // namespace dse

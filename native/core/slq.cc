@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Method 'slq': see slq.h. This file is the estimator; the tiled kernel is slq_tiles.cc, the
-// deflation and Lanczos stages slq_krylov.cc (slq_parts.h).
+// Method 'slq': see slq.h. This file is the estimator; the tiled kernel is built by kernel.cc and
+// applied by slq_tiles.cc, the deflation and Lanczos stages are slq_krylov.cc (slq_parts.h).
 #include "slq.h"
 
 #include <algorithm>
@@ -36,9 +36,7 @@ using slq::kRowChunk;
 using slq::lanczos;
 using slq::normalAt;
 using slq::quadrature;
-using slq::tiledBytes;
 using slq::TiledKernel;
-using slq::tileSizeFor;
 using slq::Tridiagonals;
 
 // ---------------------------------------------------------------------------------------------
@@ -377,8 +375,9 @@ double estimateSlqBytes(const SlqRequest& req, std::size_t threads) {
   for (const auto& s : req.subsets) {
     const double n = static_cast<double>(s.size), d = static_cast<double>(req.X.cols);
     if (req.t == 0) continue;
-    const double T = static_cast<double>(tileSizeFor(s.size));
-    const double tiles = tiledBytes(s.size);
+    const TileLayout tiling = TileLayout::forRows(s.size);
+    const double T = static_cast<double>(tiling.tile);
+    const double tiles = static_cast<double>(tiling.size()) * 4.0;
     const double nbd = std::ceil(n / T);
     // Building: centred rows, per-thread Gram scratch, partial row sums.
     const double build = n * d * 8 + static_cast<double>(threads) * T * T * 8 + 2 * n * nbd * 8;
