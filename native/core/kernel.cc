@@ -327,7 +327,7 @@ void buildKnn(T* M, std::size_t m, const Rows<T>& rows, const KernelSpec& spec, 
 // The tile layout (method 'slq').
 
 // Kernel entries below this fraction of the diagonal are stored as 0: exp(-69) ~ 1e-30. They
-// cannot move the entropy, and float32 denormals would slow every product down ~100x.
+// cannot move the entropy, and float32 denormals would slow every product down.
 constexpr double kFlushExponent = 69.0;
 
 // The rows `subset` of X as float64, centred: distances do not change, and the Gram products

@@ -25,8 +25,7 @@ namespace {
 
 constexpr double kLn2 = 0.69314718055994530942;
 constexpr double kEps = 2.220446049250313e-16;  // 2^-52, numpy's eps
-// Allowance for storing K in float32 (relative rounding 2^-24 per entry): the entropy of the
-// rounded kernel differed from the float64 kernel's by at most 2e-7 bits in our measurements.
+// Allowance for storing K in float32 (relative rounding 2^-24 per entry; docs/internals/slq.md).
 constexpr double kFloat32Allowance = 0x1.0p-22;
 
 using random::splitmix;

@@ -37,7 +37,7 @@ namespace {
 // A Ritz pair is deflated when its residual is below this fraction of its value: its exact
 // contribution f(theta) is then off by O((|r| / theta)^2) <= 1e-4 of that value's own share of
 // the entropy (counted in systematicError). Looser deflates more of a slowly decaying spectrum
-// (less variance), tighter deflates less; measured best around 1e-2 (docs/performance.md).
+// (less variance), tighter deflates less; best around 1e-2 (docs/internals/slq.md).
 constexpr double kRitzTolerance = 1e-2;
 // A new Krylov direction (or Lanczos residual) below this fraction of the product it came from is
 // treated as zero: the space is invariant to the precision of the float32 products (their

@@ -27,7 +27,7 @@ constexpr std::size_t kRowChunk = 2048;
 class TiledKernel {
  public:
   // Uninitialised: every entry is written by build(), and the pages are first touched there, by
-  // the worker that fills the tile (a zeroing pass would cost ~1 s at N = 40000).
+  // the worker that fills the tile (a zeroing pass would be one more sweep over K; docs/internals/slq.md).
   explicit TiledKernel(std::size_t n) : L_(TileLayout::forRows(n)), data_(new float[L_.size()]) {}
 
   std::size_t n() const { return L_.n; }
