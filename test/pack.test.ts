@@ -255,6 +255,28 @@ describeLinuxX64('the packed package', () => {
     expect(fs.readdirSync(bin).sort()).toEqual(['node', 'npm', 'sh']);
   });
 
+  // README and docs/install.md: "8 packages instead of 93".
+  it('installs 8 packages besides itself, without the optional chart packages', () => {
+    const modules = path.join(consumer, 'node_modules');
+    const names: string[] = [];
+    for (const entry of fs.readdirSync(modules)) {
+      if (entry.startsWith('.')) continue;
+      if (entry.startsWith('@'))
+        for (const sub of fs.readdirSync(path.join(modules, entry))) names.push(`${entry}/${sub}`);
+      else names.push(entry);
+    }
+    const others = names.filter((n) => n !== PKG.name).sort();
+    const du = spawnSync('du', ['-sk', modules], { encoding: 'utf8' });
+    const own = spawnSync('du', ['-sk', installed], { encoding: 'utf8' });
+    const mb = (r: SpawnSyncReturns<string>) => (Number(r.stdout.split('\t')[0]) / 1024).toFixed(1);
+    const list = others.join(', ');
+    console.log(
+      `installed: ${others.length} packages besides dse-dsmi (${list}); ${mb(du)} MB, dse-dsmi ${mb(own)} MB`,
+    );
+    expect(others.filter((n) => /^(vega|d3-)/.test(n))).toEqual([]);
+    expect(others.length).toBeLessThanOrEqual(8);
+  });
+
   const checkCode = (load: string) => `
     const a = d.readNpy('blobs.npy');
     const X = { data: a.data, rows: a.shape[0], cols: a.shape[1] };

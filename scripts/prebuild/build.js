@@ -12,9 +12,24 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn } = require('child_process');
+const { execSync, spawn } = require('child_process');
 const { root, PrebuildError, runOk, zig, tempDir } = require('./toolchain');
 const { napiWindowsSource } = require('./napi-win');
+
+/**
+ * gyp's expansions in a list, as node-gyp does them: `<!@(cmd)` becomes the words `cmd` prints,
+ * `<!(cmd)` its output as one item, `<(module_root_dir)` the package's folder.
+ */
+function expandGyp(list) {
+  const run = (cmd) => execSync(cmd, { cwd: root, encoding: 'utf8' }).trim();
+  return list.flatMap((item) => {
+    const words = /^<!@\((.*)\)$/.exec(item);
+    if (words) return run(words[1]).split(/\s+/).filter(Boolean);
+    const one = /^<!\((.*)\)$/.exec(item);
+    if (one) return [run(one[1])];
+    return [item.replace(/<\(module_root_dir\)/g, root)];
+  });
+}
 
 /** binding.gyp's first target (a Python literal: comments stripped, read as a JS literal). */
 function gypTarget() {
@@ -23,8 +38,9 @@ function gypTarget() {
     .split('\n')
     .map((l) => (/^\s*#/.test(l) ? '' : l))
     .join('\n');
-  const gyp = new Function(`return (${text});`)();
-  return gyp.targets[0];
+  const target = new Function(`return (${text});`)().targets[0];
+  for (const key of ['cflags', 'cflags_cc']) target[key] = expandGyp(target[key] ?? []);
+  return target;
 }
 
 /** Runs the commands, `jobs` at a time; rejects with the first failure's output. */
