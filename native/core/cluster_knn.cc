@@ -17,6 +17,7 @@
 #include "blas.h"
 #include "cluster.h"
 #include "parallel.h"
+#include "select.h"
 #include "threads.h"
 
 namespace dse {
@@ -89,8 +90,8 @@ DSE_NO_CONTRACT_FN inline double rdist(const double* x1, const double* x2, std::
 }
 
 // sklearn's KDTree (leaf_size 30), reproduced: the same node layout (n_levels, the array
-// heap of nodes), split dimension (first of largest spread), partition (std::nth_element
-// with sklearn's IndexComparator on int64 indices), node bounds, min_rdist, and depth-first
+// heap of nodes), split dimension (first of largest spread), partition (libstdc++'s nth_element,
+// select.h, with sklearn's IndexComparator on int64 indices), node bounds, min_rdist, and depth-first
 // query order; the pushes reach the heap in sklearn's order.
 class SkKdTree {
  public:
@@ -159,13 +160,13 @@ class SkKdTree {
     const std::size_t nMid = nPoints / 2;
     const double* data = Y_;
     const std::size_t nf = d_;
-    std::nth_element(idx_.begin() + static_cast<Index>(start), idx_.begin() + static_cast<Index>(start + nMid),
-                     idx_.begin() + static_cast<Index>(end),
-                     [data, nf, jMax](const std::int64_t& a, const std::int64_t& b) {
-                       const double av = data[static_cast<std::size_t>(a) * nf + jMax];
-                       const double bv = data[static_cast<std::size_t>(b) * nf + jMax];
-                       return av == bv ? a < b : av < bv;
-                     });
+    select::nthElement(idx_.begin() + static_cast<Index>(start), idx_.begin() + static_cast<Index>(start + nMid),
+                       idx_.begin() + static_cast<Index>(end),
+                       [data, nf, jMax](const std::int64_t& a, const std::int64_t& b) {
+                         const double av = data[static_cast<std::size_t>(a) * nf + jMax];
+                         const double bv = data[static_cast<std::size_t>(b) * nf + jMax];
+                         return av == bv ? a < b : av < bv;
+                       });
     build(2 * node + 1, start, start + nMid);
     build(2 * node + 2, start + nMid, end);
   }
