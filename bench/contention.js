@@ -13,6 +13,7 @@
 // DseTracker while the next epoch trains (bench/contention-tfjs.js). A value out of tolerance
 // fails the run (exit 1); speed never does. Writes bench/results/contention-<date>.json.
 'use strict';
+const { printUsage } = require('./help');
 const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -64,17 +65,8 @@ function parseArgs(argv) {
     else if (a === '--no-tfjs') o.tfjs = false;
     else if (a === '--data') o.data = path.resolve(argv[++i]);
     else if (a === '--json') o.json = path.resolve(argv[++i]);
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(
-        fs
-          .readFileSync(__filename, 'utf8')
-          .split('\n')
-          .slice(2, 14)
-          .map((l) => l.replace(/^\/\/ ?/, ''))
-          .join('\n') + '\n',
-      );
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
+    else if (a === '--help' || a === '-h') printUsage(__filename);
+    else throw new Error(`unknown argument ${a}`);
   }
   if (!o.busy.every((k) => Number.isInteger(k) && k >= 0)) throw new Error('--busy takes whole numbers, e.g. 0,2,4,6');
   if (!o.busy.includes(0)) o.busy.unshift(0); // the idle time is what the fair share is measured from

@@ -15,6 +15,7 @@
 // A value outside its tolerance makes the run fail (exit 1); speed never does. Writes
 // bench/results.json (or --json PATH).
 'use strict';
+const { printUsage } = require('./help');
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -123,17 +124,8 @@ function parseArgs(argv) {
       o.slq = argv.slice(i + 1); // the rest goes to bench/slq.js
     else if (a === '--contention')
       o.contention = argv.slice(i + 1); // the rest goes to bench/contention.js
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(
-        fs
-          .readFileSync(__filename, 'utf8')
-          .split('\n')
-          .slice(2, 14)
-          .map((l) => l.replace(/^\/\/ ?/, ''))
-          .join('\n') + '\n',
-      );
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
+    else if (a === '--help' || a === '-h') printUsage(__filename);
+    else throw new Error(`unknown argument ${a}`);
     if (o.slq || o.contention) break;
   }
   if (o.repeat !== undefined && !(Number.isInteger(o.repeat) && o.repeat >= 1))

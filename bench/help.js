@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+// `--help` of the bench scripts: the comment block that opens the script (lines 3-14), printed
+// without its comment markers.
+'use strict';
+const fs = require('fs');
+
+/** Prints the opening comment of `file` (a bench script's __filename) and exits 0. */
+function printUsage(file) {
+  const lines = fs.readFileSync(file, 'utf8').split('\n').slice(2, 14);
+  process.stdout.write(lines.map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.exit(0);
+}
+
+module.exports = { printUsage };
