@@ -56,6 +56,34 @@ describe('#setConcurrency / #concurrency', () => {
     const one = diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1 });
     expect(Math.abs(one - many)).toBeLessThan(1e-12 * Math.abs(many));
   });
+
+  it('gives the same bits on one thread as on two below 800 rows, in both precisions', () => {
+    // In a child with the load left out (DSE_LOAD_AWARE=0), so that two threads are two threads
+    // however busy the machine is. OpenBLAS's own threaded float32 xSYRK moved the kernel's
+    // last bits between 1 and 2 threads; the Gram blocks are now fixed by n alone.
+    const code = `
+      const d = require(${JSON.stringify(DIST)});
+      const X = require(${JSON.stringify(path.resolve(__dirname, '..', 'bench', 'synthetic.js'))}).blobs(500, 16, 3);
+      const runs = {
+        dse: (o) => d.diffusionEigenvaluesSync(X, { gaussianKernelSigma: 1, ...o }),
+        ase: (o) => [d.adjacencySpectralEntropySync(X, { gaussianKernelSigma: 1, ...o })],
+        anisotropic: (o) => [d.adjacencySpectralEntropySync(X, { gaussianKernelSigma: 1, anisotropic: true, ...o })],
+        knn: (o) => [d.adjacencySpectralEntropySync(X, { useKnn: true, knn: 10, ...o })],
+      };
+      const out = {};
+      for (const [name, run] of Object.entries(runs))
+        for (const precision of ['float64', 'float32']) {
+          d.setConcurrency(1);
+          const one = run({ precision });
+          d.setConcurrency(2);
+          const two = run({ precision });
+          out[name + ' ' + precision] = one.filter((v, i) => !Object.is(v, two[i])).length;
+        }
+      console.log(JSON.stringify(out));`;
+    const differing = JSON.parse(child(code, { DSE_LOAD_AWARE: '0', DSE_THREADS: '2' }));
+    expect(Object.keys(differing)).toHaveLength(8);
+    for (const [name, count] of Object.entries(differing)) expect(`${name}: ${count}`).toBe(`${name}: 0`);
+  });
 });
 
 describe('the budget at load', () => {

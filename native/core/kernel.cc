@@ -367,13 +367,13 @@ void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m
       const double* x = static_cast<const double*>(X.data);
       Rows<float> rows;
       rows.norms = squaredNorms(x, m, X.cols, threads, s.norms);
-      linalg::gram(x, m, X.cols, X.cols, M, layout);
+      linalg::gram(x, m, X.cols, X.cols, M, layout, threads);
       buildGaussianLike(M, layout, rows, spec, threads, s);
       return;
     }
   }
   Rows<T> rows = prepareRows<T>(X, subset, m, threads, s);
-  linalg::gram(rows.data, m, X.cols, rows.stride, M, layout);
+  linalg::gram(rows.data, m, X.cols, rows.stride, M, layout, threads);
   if (spec.kind == KernelKind::Knn) buildKnn(M, m, rows, spec, threads);
   else buildGaussianLike(M, layout, rows, spec, threads, s);
 }

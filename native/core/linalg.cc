@@ -10,6 +10,7 @@
 #include <Eigen/Dense>
 
 #include "blas.h"
+#include "parallel.h"
 #include "threads.h"
 
 namespace dse {
@@ -79,19 +80,38 @@ void setBlasThreads(int n) {
   if (n != openblas_get_num_threads()) openblas_set_num_threads(std::max(1, n));
 }
 
-void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) {
-  // Row-major A (n x d) is column-major A^T (d x n): C = (A^T)^T A^T, lower triangle.
-  const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"),
-            LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
-  const double one = 1, zero = 0;
-  blas::syrk("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N);
-}
+namespace {
+// The Gram products in blocks fixed by n alone, each one single-threaded BLAS call, the blocks
+// spread over the threads: every entry is then the same bits for any thread count, where
+// OpenBLAS's own threaded xSYRK moves float32 entries in the last bit between 1 and 2 threads,
+// and a value would depend on the machine's load (docs/internals/determinism.md).
+constexpr std::size_t kGramBlock = 128;
 
-void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C) {
-  const int N = checkedInt(n, "rows"), K = checkedInt(d, "columns"),
-            LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
-  const float one = 1, zero = 0;
-  blas::syrk("L", "T", &N, &K, &one, A, &LDA, &zero, C, &N);
+// Full layout: block b is columns [j0, j1) of the lower triangle: its diagonal block by xSYRK
+// (lower), the rows below it by one xGEMM.
+template <typename T>
+void gramFull(const T* A, std::size_t n, std::size_t d, std::size_t lda, T* C, std::size_t threads) {
+  const int K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride"),
+            LDC = checkedInt(std::max<std::size_t>(n, 1), "rows");
+  const T one = 1, zero = 0;
+  const std::size_t blocks = (n + kGramBlock - 1) / kGramBlock;
+  BlasThreadsScope single(1);
+  parallelFor(threads, blocks, 1, [&](std::size_t b, std::size_t) {
+    const std::size_t j0 = b * kGramBlock, j1 = std::min(n, j0 + kGramBlock);
+    const int w = static_cast<int>(j1 - j0), below = static_cast<int>(n - j1);
+    T* diag = C + j0 + j0 * n;
+    blas::syrk("L", "T", &w, &K, &one, A + j0 * lda, &LDA, &zero, diag, &LDC);
+    if (below)
+      blas::gemm("T", "N", &below, &w, &K, &one, A + j1 * lda, &LDA, A + j0 * lda, &LDA, &zero, diag + w, &LDC);
+  });
+}
+}  // namespace
+
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, std::size_t threads) {
+  gramFull<double>(A, n, d, lda, C, threads);
+}
+void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, std::size_t threads) {
+  gramFull<float>(A, n, d, lda, C, threads);
 }
 
 namespace {
@@ -159,49 +179,57 @@ void symEigvals(float* A, std::size_t n, float* w) { symEigvalsOf<float>(A, n, w
 std::size_t panelWidth(std::size_t n) { return n >= kPanelMin ? bandWidth(n) : 0; }
 
 namespace {
+// Panel J = rows [J b, n) of A times rows [J b, J b + w) of A, transposed: one single-threaded
+// xGEMM each, the panels spread over the threads (the same bits for any count, as gramFull).
 template <typename T>
-void gramPanels(const T* A, std::size_t d, std::size_t lda, T* C, const TriangleLayout& L) {
-  // Panel J = rows [J b, n) of A times rows [J b, J b + w) of A, transposed: one xGEMM each.
+void gramPanels(const T* A, std::size_t d, std::size_t lda, T* C, const TriangleLayout& L, std::size_t threads) {
   const int K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const T one = 1, zero = 0;
-  for (std::size_t J = 0; J < L.panelCount(); ++J) {
+  BlasThreadsScope single(1);
+  parallelFor(threads, L.panelCount(), 1, [&](std::size_t J, std::size_t) {
     const int rows = checkedInt(L.panelRows(J), "rows"), cols = static_cast<int>(L.panelColumns(J));
     const T* first = A + J * L.panel * lda;
     blas::gemm("T", "N", &rows, &cols, &K, &one, first, &LDA, first, &LDA, &zero, C + L.panelOffset(J), &rows);
-  }
+  });
 }
 }  // namespace
 
-void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L) {
-  if (L.isFull()) gram(A, n, d, lda, C);
-  else gramPanels<double>(A, d, lda, C, L);
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L,
+          std::size_t threads) {
+  if (L.isFull()) gram(A, n, d, lda, C, threads);
+  else gramPanels<double>(A, d, lda, C, L, threads);
 }
-void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
-  if (L.isFull()) gram(A, n, d, lda, C);
-  else gramPanels<float>(A, d, lda, C, L);
+void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L,
+          std::size_t threads) {
+  if (L.isFull()) gram(A, n, d, lda, C, threads);
+  else gramPanels<float>(A, d, lda, C, L, threads);
 }
 
-void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
-  // Row chunks of each panel in float64 (dgemm), rounded into the float32 panel.
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L,
+          std::size_t threads) {
+  // Row chunks of each panel in float64 (dgemm, single-threaded), rounded into the float32
+  // panel; the panels spread over the threads, a chunk buffer each.
   if (L.isFull() || L.n != n) throw std::logic_error("gram: a float64 X takes a panel layout of its n rows");
   const int K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const double one = 1, zero = 0;
   constexpr std::size_t kChunk = 512;
-  std::vector<double> chunk(kChunk * L.panel);
-  for (std::size_t J = 0; J < L.panelCount(); ++J) {
+  const std::size_t workers = std::max<std::size_t>(1, std::min(threads, L.panelCount()));
+  std::vector<std::vector<double>> chunks(workers, std::vector<double>(kChunk * L.panel));
+  BlasThreadsScope single(1);
+  parallelFor(workers, L.panelCount(), 1, [&](std::size_t J, std::size_t worker) {
+    double* chunk = chunks[worker].data();
     const std::size_t rows = L.panelRows(J), first = J * L.panel;
     const int cols = static_cast<int>(L.panelColumns(J));
     float* panel = C + L.panelOffset(J);
     for (std::size_t r = 0; r < rows; r += kChunk) {
       const int c = static_cast<int>(std::min(kChunk, rows - r));
-      blas::gemm("T", "N", &c, &cols, &K, &one, A + (first + r) * lda, &LDA, A + first * lda, &LDA, &zero, chunk.data(),
-                 &c);
+      blas::gemm("T", "N", &c, &cols, &K, &one, A + (first + r) * lda, &LDA, A + first * lda, &LDA, &zero, chunk, &c);
       for (int j = 0; j < cols; ++j)
         for (int i = 0; i < c; ++i)
           panel[r + static_cast<std::size_t>(j) * rows + i] =
               static_cast<float>(chunk[i + static_cast<std::size_t>(j) * c]);
     }
-  }
+  });
 }
 
 void generalEigvals(double* A, std::size_t n, double* wr, double* wi) {
@@ -230,8 +258,13 @@ int blasThreads() { return 1; }
 void setBlasThreads(int) {}
 std::size_t adaptThreads() { return 1; }
 
-void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C) { gramEigen(A, n, d, lda, C); }
-void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C) { gramEigen(A, n, d, lda, C); }
+// Eigen's products here are single-threaded: the same bits for any thread count as they are.
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, std::size_t) {
+  gramEigen(A, n, d, lda, C);
+}
+void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, std::size_t) {
+  gramEigen(A, n, d, lda, C);
+}
 void symEigvals(double* A, std::size_t n, double* w) {
   if (n) symEigvalsEigen(A, n, w);
 }
@@ -265,15 +298,18 @@ void panelEigvalsEigen(T* P, const TriangleLayout& L, T* w) {
 }
 }  // namespace
 
-void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L) {
-  if (L.isFull()) gram(A, n, d, lda, C);
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L,
+          std::size_t) {
+  if (L.isFull()) gramEigen(A, n, d, lda, C);
   else gramPanelsEigen(A, d, lda, C, L);
 }
-void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
-  if (L.isFull()) gram(A, n, d, lda, C);
+void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L,
+          std::size_t) {
+  if (L.isFull()) gramEigen(A, n, d, lda, C);
   else gramPanelsEigen(A, d, lda, C, L);
 }
-void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L) {
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L,
+          std::size_t) {
   if (L.isFull() || L.n != n) throw std::logic_error("gram: a float64 X takes a panel layout of its n rows");
   std::vector<double> P(L.size());
   gramPanelsEigen(A, d, lda, P.data(), L);

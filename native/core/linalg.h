@@ -60,9 +60,9 @@ class BlasThreadsScope {
 // its lower triangle (C[i + j*n], i >= j) is written: half the flops and no transpose pass.
 // Lower, not upper: LAPACK's reductions are faster from it (docs/internals/performance-history.md,
 // "Lower triangle instead of upper").
-// One BLAS-3 call (dsyrk) with OpenBLAS.
-void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C);
-void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C);
+// Blocks of single-threaded BLAS-3 calls on `threads` workers: the same bits for any count.
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, std::size_t threads);
+void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, std::size_t threads);
 
 // Eigenvalues (ascending, into w[n]) of the symmetric column-major n x n matrix A, read from
 // its lower triangle; A is destroyed.
@@ -77,11 +77,14 @@ void symEigvals(float* A, std::size_t n, float* w);
 std::size_t panelWidth(std::size_t n);
 // gram() into a layout: with panels, one xGEMM per panel (the upper halves of the diagonal
 // blocks are written too, and never read).
-void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L);
-void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L);
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double* C, const TriangleLayout& L,
+          std::size_t threads);
+void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L,
+          std::size_t threads);
 // A float32 kernel of a float64 X without a float32 copy of X: the Gram products of a panel
 // layout in float64, 512 rows at a time, rounded into C.
-void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L);
+void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L,
+          std::size_t threads);
 // Eigenvalues (ascending, into w[L.n]) of the symmetric matrix whose lower triangle P holds in
 // panels of width panelWidth(L.n); P is destroyed. The two-stage path of symEigvals with its
 // first stage on the panels (linalg.cc, panelsToBand).
