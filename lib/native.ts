@@ -75,8 +75,46 @@ export interface NativeBinsOptions extends NativeCallOptions {
   bins: number;
 }
 
-/** What the compiled addon exports; the loaded module is cast to this once, here. */
-export interface NativeBinding {
+/** The arguments of every native operation: X (row-major rows x cols), its row subsets (null: all rows), options. */
+type NativeArgs<O> = [
+  X: Float64Array | Float32Array,
+  rows: number,
+  cols: number,
+  subsets: Int32Array[] | null,
+  options: O,
+];
+
+/**
+ * One native operation as native/binding/operation.h registers it: `Name` computes on the
+ * calling thread, `${Name}Async` queues on the compute thread (with a cancel flag and a progress
+ * callback), and `Bytes` returns the peak working bytes of the same call.
+ */
+type NativeOperation<Name extends string, Bytes extends string, O, R> = Record<Name, (...args: NativeArgs<O>) => R> &
+  Record<
+    `${Name}Async`,
+    (
+      ...args: [
+        ...NativeArgs<O>,
+        cancelFlag: Int32Array | null,
+        onProgress: ((done: number, total: number) => void) | null,
+      ]
+    ) => Promise<R>
+  > &
+  Record<Bytes, (...args: NativeArgs<O>) => number>;
+
+/**
+ * What the compiled addon exports; the loaded module is cast to this once, here. The operations:
+ * eigenvalue spectra (or matrix-entry entropies) of kernels, spectral clustering, Chebyshev
+ * moments, method 'slq', and the classic Shannon entropy's counting step (per subset, the sizes
+ * of the groups of identical binned rows, in order of first appearance).
+ */
+export interface NativeBinding
+  extends
+    NativeOperation<'spectra', 'spectraBytes', NativeSpectraOptions, Float64Array[]>,
+    NativeOperation<'spectralClustering', 'clusterBytes', NativeClusterOptions, Int32Array>,
+    NativeOperation<'chebyshevMoments', 'chebyshevBytes', NativeChebyshevOptions, Float64Array[]>,
+    NativeOperation<'slqEntropy', 'slqBytes', NativeSlqOptions, Float64Array[]>,
+    NativeOperation<'binnedRowCounts', 'binnedRowCountsBytes', NativeBinsOptions, Float64Array[]> {
   buildInfo(): {
     blas: string;
     lapack: string;
@@ -90,133 +128,10 @@ export interface NativeBinding {
   concurrency(): number;
   /** Runnable tasks on the machine besides the calling thread (/proc/loadavg; 0 where unknown). */
   othersRunnable(): number;
-  spectra(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeSpectraOptions,
-  ): Float64Array[];
-  spectraAsync(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeSpectraOptions,
-    cancelFlag: Int32Array | null,
-    onProgress: ((done: number, total: number) => void) | null,
-  ): Promise<Float64Array[]>;
-  spectralClustering(
-    Y: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: null,
-    options: NativeClusterOptions,
-  ): Int32Array;
-  spectralClusteringAsync(
-    Y: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: null,
-    options: NativeClusterOptions,
-    cancelFlag: Int32Array | null,
-    onProgress: null,
-  ): Promise<Int32Array>;
-  /** Peak working bytes of spectralClustering (connected graph assumed). */
-  clusterBytes(
-    Y: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: null,
-    options: NativeClusterOptions,
-  ): number;
-  spectraBytes(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeSpectraOptions,
-  ): number;
-  chebyshevMoments(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeChebyshevOptions,
-  ): Float64Array[];
-  chebyshevMomentsAsync(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeChebyshevOptions,
-    cancelFlag: Int32Array | null,
-    onProgress: ((done: number, total: number) => void) | null,
-  ): Promise<Float64Array[]>;
-  /** Peak working bytes of chebyshevMoments. */
-  chebyshevBytes(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeChebyshevOptions,
-  ): number;
-  /** Method 'slq': one Float64Array per subset, [value, standardError, probeError,
-   * quadratureError, deflated, n, kernelSeconds, deflationSeconds, lanczosSeconds, systematicError]. */
-  slqEntropy(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeSlqOptions,
-  ): Float64Array[];
-  slqEntropyAsync(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeSlqOptions,
-    cancelFlag: Int32Array | null,
-    onProgress: ((done: number, total: number) => void) | null,
-  ): Promise<Float64Array[]>;
-  /** Classic Shannon entropy's counting step (native/core/cse.h): per subset, the sizes of the
-   * groups of identical binned rows, in order of first appearance. */
-  binnedRowCounts(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeBinsOptions,
-  ): Float64Array[];
-  binnedRowCountsAsync(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeBinsOptions,
-    cancelFlag: Int32Array | null,
-    onProgress: null,
-  ): Promise<Float64Array[]>;
-  /** Peak working bytes of binnedRowCounts. */
-  binnedRowCountsBytes(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeBinsOptions,
-  ): number;
   /** Removes this thread's queued async jobs whose cancel flag is set, rejecting them; returns how many. */
   dropCancelled(): number;
   /** Async jobs queued or running in the whole process (all threads). */
   queuedJobs(): number;
-  /** Peak working bytes of slqEntropy (including the async API's snapshot of X). */
-  slqBytes(
-    X: Float64Array | Float32Array,
-    rows: number,
-    cols: number,
-    subsets: Int32Array[] | null,
-    options: NativeSlqOptions,
-  ): number;
   /** Normal deviate `index` of stream `stream` of the method-'slq' generator (for tests). */
   slqNormal(seedHi: number, seedLo: number, stream: number, index: number): number;
 }
