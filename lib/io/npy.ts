@@ -118,26 +118,40 @@ export const MAX_NPY_HEADER_BYTES = 1 << 20;
 /** numpy's limit on the number of dimensions (NPY_MAXDIMS). */
 const MAX_NDIM = 64;
 
+/** A typed array class, as its constructor. */
+type ArrayClass = new (bufferOrLength: ArrayBuffer | number, byteOffset?: number, length?: number) => NpyData;
+
 interface DtypeInfo {
   dtype: NpyDtype;
   kind: 'f' | 'i' | 'u' | 'b';
   size: 1 | 2 | 4 | 8;
+  /** The typed array holding the elements' bytes as they are in the file (float16: their bits). */
+  array: ArrayClass;
 }
 
-const DTYPES: Record<NpyDtype, DtypeInfo> = {
-  float64: { dtype: 'float64', kind: 'f', size: 8 },
-  float32: { dtype: 'float32', kind: 'f', size: 4 },
-  float16: { dtype: 'float16', kind: 'f', size: 2 },
-  int8: { dtype: 'int8', kind: 'i', size: 1 },
-  int16: { dtype: 'int16', kind: 'i', size: 2 },
-  int32: { dtype: 'int32', kind: 'i', size: 4 },
-  int64: { dtype: 'int64', kind: 'i', size: 8 },
-  uint8: { dtype: 'uint8', kind: 'u', size: 1 },
-  uint16: { dtype: 'uint16', kind: 'u', size: 2 },
-  uint32: { dtype: 'uint32', kind: 'u', size: 4 },
-  uint64: { dtype: 'uint64', kind: 'u', size: 8 },
-  bool: { dtype: 'bool', kind: 'b', size: 1 },
+/** Where each dtype's elements are held as they are in the file (float16: their bits). */
+const ARRAYS: Record<NpyDtype, ArrayClass> = {
+  float64: Float64Array,
+  float32: Float32Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
 };
+
+/** Kind and size read from the name: 'uint16' is kind 'u', 2 bytes; 'bool' is 'b', 1 byte. */
+const DTYPES = Object.fromEntries(
+  Object.entries(ARRAYS).map(([dtype, array]) => {
+    const bits = Number(/\d+$/.exec(dtype)?.[0] ?? 8);
+    return [dtype, { dtype, kind: dtype[0], size: bits / 8, array }];
+  }),
+) as Record<NpyDtype, DtypeInfo>;
 
 const DTYPE_NAMES = Object.keys(DTYPES) as NpyDtype[];
 
@@ -551,40 +565,13 @@ function fortranToC(src: ArrayBuffer, shape: number[], count: number, size: numb
 }
 
 function wrap(buffer: ArrayBuffer, info: DtypeInfo, count: number): NpyData {
-  switch (info.dtype) {
-    case 'float64':
-      return new Float64Array(buffer, 0, count);
-    case 'float32':
-      return new Float32Array(buffer, 0, count);
-    case 'float16': {
-      const bits = new Uint16Array(buffer, 0, count);
-      const table = float16Table();
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = table[bits[i]];
-      return out;
-    }
-    case 'int8':
-      return new Int8Array(buffer, 0, count);
-    case 'int16':
-      return new Int16Array(buffer, 0, count);
-    case 'int32':
-      return new Int32Array(buffer, 0, count);
-    case 'int64':
-      return new BigInt64Array(buffer, 0, count);
-    case 'uint8':
-      return new Uint8Array(buffer, 0, count);
-    case 'uint16':
-      return new Uint16Array(buffer, 0, count);
-    case 'uint32':
-      return new Uint32Array(buffer, 0, count);
-    case 'uint64':
-      return new BigUint64Array(buffer, 0, count);
-    case 'bool': {
-      const out = new Uint8Array(buffer, 0, count);
-      for (let i = 0; i < count; i++) out[i] = out[i] !== 0 ? 1 : 0;
-      return out;
-    }
+  const data = new info.array(buffer, 0, count);
+  if (info.dtype === 'float16') {
+    const table = float16Table();
+    return Float32Array.from(data as Uint16Array, (bits) => table[bits]);
   }
+  if (info.dtype === 'bool') for (let i = 0; i < count; i++) data[i] = data[i] !== 0 ? 1 : 0;
+  return data;
 }
 
 /**
@@ -767,49 +754,18 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
 // Writing
 // ---------------------------------------------------------------------------------------
 
+/** The dtype whose elements a typed array holds as they are (Uint8ClampedArray: uint8), or null. */
+function typedDtype(data: ArrayBufferView): NpyDtype | null {
+  if (data instanceof Uint8ClampedArray) return 'uint8';
+  return DTYPE_NAMES.find((d) => d !== 'float16' && d !== 'bool' && data instanceof DTYPES[d].array) ?? null;
+}
+
 function defaultDtype(data: NpyArrayInput['data']): NpyDtype {
-  if (data instanceof Float64Array) return 'float64';
-  if (data instanceof Float32Array) return 'float32';
-  if (data instanceof Int8Array) return 'int8';
-  if (data instanceof Int16Array) return 'int16';
-  if (data instanceof Int32Array) return 'int32';
-  if (data instanceof BigInt64Array) return 'int64';
-  if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) return 'uint8';
-  if (data instanceof Uint16Array) return 'uint16';
-  if (data instanceof Uint32Array) return 'uint32';
-  if (data instanceof BigUint64Array) return 'uint64';
+  if (ArrayBuffer.isView(data)) return typedDtype(data) ?? 'float64';
   const first = (data as ArrayLike<unknown>)[0];
   if (typeof first === 'bigint') return 'int64';
   if (typeof first === 'boolean') return 'bool';
   return 'float64';
-}
-
-/** True when `data` already holds exactly the elements of `dtype` in memory. */
-function sameLayout(data: NpyArrayInput['data'], dtype: NpyDtype): boolean {
-  switch (dtype) {
-    case 'float64':
-      return data instanceof Float64Array;
-    case 'float32':
-      return data instanceof Float32Array;
-    case 'int8':
-      return data instanceof Int8Array;
-    case 'int16':
-      return data instanceof Int16Array;
-    case 'int32':
-      return data instanceof Int32Array;
-    case 'int64':
-      return data instanceof BigInt64Array;
-    case 'uint8':
-      return data instanceof Uint8Array || data instanceof Uint8ClampedArray;
-    case 'uint16':
-      return data instanceof Uint16Array;
-    case 'uint32':
-      return data instanceof Uint32Array;
-    case 'uint64':
-      return data instanceof BigUint64Array;
-    default:
-      return false;
-  }
 }
 
 const INT_RANGES: Partial<Record<NpyDtype, [bigint, bigint]>> = {
@@ -851,19 +807,14 @@ function encodeData(data: NpyArrayInput['data'], info: DtypeInfo, label: string)
   const n = data.length;
   const dtype = info.dtype;
   let typed: ArrayBufferView;
-  if (sameLayout(data, dtype)) {
+  if (ArrayBuffer.isView(data) && typedDtype(data) === dtype) {
     typed = data as ArrayBufferView;
   } else {
     const src = data as ArrayLike<unknown>;
     switch (dtype) {
-      case 'float64': {
-        const out = new Float64Array(n);
-        for (let i = 0; i < n; i++) out[i] = toNumber(src[i], i, dtype, label);
-        typed = out;
-        break;
-      }
+      case 'float64':
       case 'float32': {
-        const out = new Float32Array(n);
+        const out = new DTYPES[dtype].array(n) as Float64Array;
         for (let i = 0; i < n; i++) out[i] = toNumber(src[i], i, dtype, label);
         typed = out;
         break;
@@ -894,15 +845,7 @@ function encodeData(data: NpyArrayInput['data'], info: DtypeInfo, label: string)
       }
       default: {
         const [lo, hi] = INT_RANGES[dtype]!.map(Number);
-        const Ctor = {
-          int8: Int8Array,
-          int16: Int16Array,
-          int32: Int32Array,
-          uint8: Uint8Array,
-          uint16: Uint16Array,
-          uint32: Uint32Array,
-        }[dtype as 'int8'];
-        const out = new Ctor(n);
+        const out = new DTYPES[dtype].array(n) as Int32Array;
         for (let i = 0; i < n; i++) {
           const v = src[i];
           const x =
@@ -944,7 +887,7 @@ function checkInput(array: unknown, label: string): { data: NpyArrayInput['data'
     );
   }
   const arr = data as NpyArrayInput['data'];
-  if (isTyped && defaultDtypeOrNull(arr) === null) {
+  if (isTyped && typedDtype(arr as ArrayBufferView) === null) {
     throw new DseError(
       'ERR_DSE_TYPE',
       `Expected a numeric typed array (Float64Array, Float32Array, Int8/16/32Array, Uint8/16/32Array, BigInt64Array, ` +
@@ -998,23 +941,6 @@ function checkInput(array: unknown, label: string): { data: NpyArrayInput['data'
     );
   }
   return { data: arr, shape: dims, info };
-}
-
-function defaultDtypeOrNull(data: NpyArrayInput['data']): NpyDtype | null {
-  if (!ArrayBuffer.isView(data)) return defaultDtype(data);
-  const ok =
-    data instanceof Float64Array ||
-    data instanceof Float32Array ||
-    data instanceof Int8Array ||
-    data instanceof Int16Array ||
-    data instanceof Int32Array ||
-    data instanceof BigInt64Array ||
-    data instanceof Uint8Array ||
-    data instanceof Uint8ClampedArray ||
-    data instanceof Uint16Array ||
-    data instanceof Uint32Array ||
-    data instanceof BigUint64Array;
-  return ok ? defaultDtype(data) : null;
 }
 
 function pyShape(shape: number[]): string {

@@ -242,6 +242,10 @@ function extractMembers(bytes: Uint8Array, where: string, list: Member[]): Map<s
     // The output buffer is allocated only once the member's .npy header has arrived and agrees
     // with the declared size: a member declaring gigabytes for a small array (or the reverse)
     // is refused before anything that size exists.
+    const unreadable = (e: unknown) =>
+      e instanceof DseError
+        ? e
+        : formatError(where, field, 'a valid .npy member', `an unreadable one (${messageOf(e)})`);
     let out: Uint8Array | null = null;
     let head = new Uint8Array(0);
     let pos = 0;
@@ -257,11 +261,7 @@ function extractMembers(bytes: Uint8Array, where: string, list: Member[]): Map<s
         try {
           total = npyTotalBytes(joined, `member ${JSON.stringify(m.name)} of ${where}`);
         } catch (e) {
-          fail(
-            e instanceof DseError
-              ? e
-              : formatError(where, field, 'a valid .npy member', `an unreadable one (${messageOf(e)})`),
-          );
+          fail(unreadable(e));
         }
         if (total === null && !final && joined.length < MAX_HEAD_BYTES) {
           head = joined;
@@ -303,11 +303,7 @@ function extractMembers(bytes: Uint8Array, where: string, list: Member[]): Map<s
         try {
           array = decodeNpy(out, `member ${JSON.stringify(m.name)} of ${where}`);
         } catch (e) {
-          fail(
-            e instanceof DseError
-              ? e
-              : formatError(where, field, 'a valid .npy member', `an unreadable one (${messageOf(e)})`),
-          );
+          fail(unreadable(e));
         }
         done.set(m.name, array);
       }
