@@ -20,7 +20,7 @@ import { ownProperties } from '../validate';
 import { ExitStatus, UsageError, type CliIo } from './io';
 import { count, nonNegative, positive, orNull } from './args';
 import { resolvePath, toJson, packageVersion } from './common';
-import { addFlags, addMeasureOptions, checkApplicable, kindsHelp } from './flags';
+import { addFlags, addMeasureHelp, addMeasureOptions, checkApplicable } from './flags';
 import { entropyCall, type EntropyFlags } from './entropy';
 import { addReferenceOptions, miCall, type MiFlags } from './mi';
 import { loadArray, asMatrix, loadReference, loadLabels, type LoadedArray } from './load';
@@ -364,46 +364,21 @@ function isText(file: string): boolean {
 }
 
 type OursValue = { value: number; clusters: Int32Array | null };
+type Reference = Int32Array | Float64Array | Matrix | null;
 
-async function callOurs(
-  fn: LibraryFunction,
-  X: Matrix,
-  reference: Int32Array | Float64Array | Matrix | null,
-  options: Record<string, unknown>,
-): Promise<OursValue> {
-  switch (fn) {
-    case 'diffusionSpectralEntropy':
-      return {
-        value: (
-          await diffusionSpectralEntropyDetailed(X, options as Parameters<typeof diffusionSpectralEntropyDetailed>[1])
-        ).value,
-        clusters: null,
-      };
-    case 'adjacencySpectralEntropy':
-      return {
-        value: (
-          await adjacencySpectralEntropyDetailed(X, options as Parameters<typeof adjacencySpectralEntropyDetailed>[1])
-        ).value,
-        clusters: null,
-      };
-    case 'diffusionSpectralMutualInformation': {
-      const r = await diffusionSpectralMutualInformation(
-        X,
-        reference!,
-        options as Parameters<typeof diffusionSpectralMutualInformation>[2],
-      );
-      return { value: r.value, clusters: r.clusters };
-    }
-    case 'adjacencySpectralMutualInformation': {
-      const r = await adjacencySpectralMutualInformation(
-        X,
-        reference!,
-        options as Parameters<typeof adjacencySpectralMutualInformation>[2],
-      );
-      return { value: r.value, clusters: r.clusters };
-    }
-  }
-}
+/** Each function as `dse compare` calls it: its value and, for DSMI, the clusters it used. */
+const OURS: Record<LibraryFunction, (X: Matrix, ref: Reference, o: Record<string, unknown>) => Promise<OursValue>> = {
+  diffusionSpectralEntropy: async (X, _ref, o) => ({
+    value: (await diffusionSpectralEntropyDetailed(X, o)).value,
+    clusters: null,
+  }),
+  adjacencySpectralEntropy: async (X, _ref, o) => ({
+    value: (await adjacencySpectralEntropyDetailed(X, o)).value,
+    clusters: null,
+  }),
+  diffusionSpectralMutualInformation: (X, ref, o) => diffusionSpectralMutualInformation(X, ref!, o),
+  adjacencySpectralMutualInformation: (X, ref, o) => adjacencySpectralMutualInformation(X, ref!, o),
+};
 
 /** The process's peak resident set in bytes (the counter getrusage's ru_maxrss reads). */
 function peakRss(): number {
@@ -452,227 +427,223 @@ export function registerCompare(program: Command, io: CliIo): void {
         '--atol <bits>',
         `absolute tolerance in bits (default ${small(DEFAULT_ATOL)}; ${small(FLOAT32_ATOL)} with --precision float32)`,
       ).argParser(nonNegative),
-    )
-    .option('--json', 'print JSON: both values, times, peak memories, the difference and the verdict', false)
-    .addHelpText('after', kindsHelp())
-    .addHelpText(
-      'after',
-      '\nExamples:\n  dse compare embeddings.npy --python .venv/bin/python\n  dse compare embeddings.npy labels.npy ' +
-        '--repeat 3 --json > compare.json\n' +
-        '  dse compare embeddings.npy --kind knn --max-n 2000 --seed 7\n  dse compare embeddings.npy images.npy ' +
-        '--n-clusters 10 --timeout 600',
-    )
-    .action(async (xFile: string, refFile: string | undefined, givenFlags: CompareFlags, command: Command) => {
-      const flags = ownProperties(givenFlags) as CompareFlags;
-      checkApplicable(command, flags.kind);
-      const mi = refFile !== undefined;
-      for (const name of mi
-        ? ['maxN']
-        : ['discrete', 'continuous', 'nClusters', 'repetitions', 'clusters', 'referenceKey'])
-        if (cliOnly(command, name))
-          throw new UsageError(
-            mi
-              ? `${flagOf(command, name)} applies to entropies only (the reference's DSMI has no max_N)`
-              : `${flagOf(command, name)} applies only with a reference file (DSMI)`,
-          );
-      if (mi && flags.kind === 'knn' && flags.knn !== 10)
+    );
+  addMeasureHelp(cmd, 'both values, times, peak memories, the difference and the verdict', [
+    'dse compare embeddings.npy --python .venv/bin/python',
+    'dse compare embeddings.npy labels.npy --repeat 3 --json > compare.json',
+    'dse compare embeddings.npy --kind knn --max-n 2000 --seed 7',
+    'dse compare embeddings.npy images.npy --n-clusters 10 --timeout 600',
+  ]).action(async (xFile: string, refFile: string | undefined, givenFlags: CompareFlags, command: Command) => {
+    const flags = ownProperties(givenFlags) as CompareFlags;
+    checkApplicable(command, flags.kind);
+    const mi = refFile !== undefined;
+    for (const name of mi
+      ? ['maxN']
+      : ['discrete', 'continuous', 'nClusters', 'repetitions', 'clusters', 'referenceKey'])
+      if (cliOnly(command, name))
         throw new UsageError(
-          `--knn ${flags.knn} cannot be compared: the reference's adjacency_spectral_mutual_information has no knn ` +
-            `keyword (it uses 10)`,
+          mi
+            ? `${flagOf(command, name)} applies to entropies only (the reference's DSMI has no max_N)`
+            : `${flagOf(command, name)} applies only with a reference file (DSMI)`,
         );
+    if (mi && flags.kind === 'knn' && flags.knn !== 10)
+      throw new UsageError(
+        `--knn ${flags.knn} cannot be compared: the reference's adjacency_spectral_mutual_information has no knn ` +
+          `keyword (it uses 10)`,
+      );
 
-      // Our side's call, from the same flag -> option mapping as `dse entropy` / `dse mi`.
-      const call = mi ? miCall(flags) : entropyCall(flags);
-      const fn = call.fn as LibraryFunction;
-      const options = call.options;
-      if (mi && flags.chebyshev) options.chebyshevApprox = true;
+    // Our side's call, from the same flag -> option mapping as `dse entropy` / `dse mi`.
+    const call = mi ? miCall(flags) : entropyCall(flags);
+    const fn = call.fn as LibraryFunction;
+    const options = call.options;
+    if (mi && flags.chebyshev) options.chebyshevApprox = true;
 
-      const xPath = resolvePath(io, xFile);
-      const refPath = refFile === undefined ? undefined : resolvePath(io, refFile);
-      const xArray = loadArray(xPath, flags.key);
-      const X = asMatrix(xArray);
-      const ref = refPath === undefined ? null : loadReference(refPath, flags.referenceKey);
-      const clustersPath = flags.clusters === undefined ? undefined : resolvePath(io, flags.clusters);
-      if (clustersPath !== undefined) options.precomputedClusters = loadLabels(clustersPath);
+    const xPath = resolvePath(io, xFile);
+    const refPath = refFile === undefined ? undefined : resolvePath(io, refFile);
+    const xArray = loadArray(xPath, flags.key);
+    const X = asMatrix(xArray);
+    const ref = refPath === undefined ? null : loadReference(refPath, flags.referenceKey);
+    const clustersPath = flags.clusters === undefined ? undefined : resolvePath(io, flags.clusters);
+    if (clustersPath !== undefined) options.precomputedClusters = loadLabels(clustersPath);
 
-      const maxN = orNull(flags.maxN);
-      const drawsRows = mi || (maxN !== null && X.rows > maxN);
-      const random = flags.chebyshev
-        ? "--chebyshev (the reference's probes are numpy's, unseeded)"
-        : flags.method === 'slq'
-          ? '--method slq (an estimate; the reference has no such method)'
-          : orNull(flags.seed) === null && drawsRows
-            ? '--seed none (each side draws its own rows)'
-            : null;
-      const tol = tolerance(flags, mi, random);
-
-      const py = pythonCall(fn, options);
-      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-compare-'));
-      const bar = progressBar(io, `dse compare (${flags.kind})`);
-      let pyResult: PythonResult;
-      const ours: {
-        values: number[];
-        seconds: number[];
-        clusters: Int32Array | null;
-        peakRssBeforeBytes: number;
-        peakRssBytes: number;
-      } = {
-        values: [],
-        seconds: [],
-        clusters: null,
-        peakRssBeforeBytes: 0,
-        peakRssBytes: 0,
-      };
-      try {
-        const request: PythonRequest = {
-          module: 'dse_dsmi',
-          function: py.function,
-          x: isText(xPath) ? { path: asNpy(xArray, tmp, 'x') } : { path: xPath, key: flags.key ?? null },
-          reference:
-            refPath === undefined
-              ? null
-              : isText(refPath)
-                ? { path: asNpy(loadArray(refPath), tmp, 'reference') }
-                : { path: refPath, key: flags.referenceKey ?? null },
-          clusters:
-            clustersPath === undefined
-              ? null
-              : isText(clustersPath)
-                ? { path: asNpy(loadArray(clustersPath), tmp, 'clusters') }
-                : { path: clustersPath },
-          kwargs: py.kwargs,
-          repeat: flags.repeat,
-        };
-        bar.start(1 + flags.repeat, `Python (${flags.python})`);
-        // One side after the other, never both at once: neither slows the other down.
-        pyResult = await runPython(
-          { python: flags.python, env: io.env, cwd: io.cwd, timeoutSeconds: flags.timeout },
-          request,
-        );
-        bar.tick('dse-dsmi');
-        ours.peakRssBeforeBytes = peakRss();
-        for (let r = 0; r < flags.repeat; r++) {
-          const t0 = process.hrtime.bigint();
-          const v = await callOurs(fn, X, ref?.reference ?? null, options);
-          ours.seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
-          ours.values.push(v.value);
-          ours.clusters = v.clusters;
-          bar.tick();
-        }
-        ours.peakRssBytes = peakRss();
-      } finally {
-        bar.stop();
-        fs.rmSync(tmp, { recursive: true, force: true });
-      }
-
-      const oursValue = ours.values[ours.values.length - 1];
-      const pyValue = typeof pyResult.value === 'number' ? pyResult.value : Number.NaN;
-      const absDiff = Math.abs(oursValue - pyValue);
-      const relDiff = absDiff === 0 ? 0 : absDiff / Math.abs(pyValue);
-      const agree = Number.isFinite(pyValue) && absDiff <= tol.atol + tol.rtol * Math.abs(pyValue);
-      const pyMedian = median(pyResult.seconds);
-      const oursMedian = median(ours.seconds);
-      const speedup = pyMedian / oursMedian;
-      const clusters =
-        pyResult.clusters && ours.clusters
-          ? {
-              python: new Set(pyResult.clusters).size,
-              ours: new Set(ours.clusters).size,
-              samePartition: samePartition(pyResult.clusters, ours.clusters),
-            }
+    const maxN = orNull(flags.maxN);
+    const drawsRows = mi || (maxN !== null && X.rows > maxN);
+    const random = flags.chebyshev
+      ? "--chebyshev (the reference's probes are numpy's, unseeded)"
+      : flags.method === 'slq'
+        ? '--method slq (an estimate; the reference has no such method)'
+        : orNull(flags.seed) === null && drawsRows
+          ? '--seed none (each side draws its own rows)'
           : null;
-      const tolText =
-        [tol.rtol ? `${small(tol.rtol)} relative` : '', tol.atol ? `${small(tol.atol)} bits` : '']
-          .filter(Boolean)
-          .join(' + ') || '0';
-      const memoryHow =
-        'peak resident set of each process, the loaded arrays included: getrusage ru_maxrss (Python), ' +
-        'process.resourceUsage().maxRSS (Node)';
+    const tol = tolerance(flags, mi, random);
 
-      if (flags.json) {
-        io.stdout.write(
-          toJson({
-            command: 'compare',
-            kind: flags.kind,
-            function: fn,
-            pythonFunction: py.function,
-            xFile,
-            referenceFile: refFile ?? null,
-            N: X.rows,
-            D: X.cols,
-            referenceShape: ref?.shape ?? null,
-            options: { ...options, ...(clustersPath !== undefined ? { precomputedClusters: flags.clusters } : {}) },
-            pythonKeywords: {
-              ...py.kwargs,
-              ...(clustersPath !== undefined ? { precomputed_clusters: flags.clusters } : {}),
-            },
-            repeat: flags.repeat,
-            python: {
-              executable: flags.python,
-              version: pyResult.python,
-              numpy: pyResult.numpy,
-              module: pyResult.module,
-              value: pyResult.value,
-              seconds: pyResult.seconds,
-              medianSeconds: pyMedian,
-              peakRssBytes: pyResult.peakRssBytes,
-              peakRssBeforeBytes: pyResult.peakRssBeforeBytes,
-            },
-            ours: {
-              package: 'dse-dsmi (npm)',
-              version: packageVersion(),
-              node: process.version,
-              value: oursValue,
-              seconds: ours.seconds,
-              medianSeconds: oursMedian,
-              peakRssBytes: ours.peakRssBytes,
-              peakRssBeforeBytes: ours.peakRssBeforeBytes,
-            },
-            absDiff,
-            relDiff,
-            tolerance: tol,
-            agree,
-            speedup,
-            clusters,
-            memory: memoryHow,
-          }),
-        );
-      } else {
-        const mb = (b: number | null) => (b === null ? '-' : bytes(b));
-        const version = pyResult.module.version ?? 'version unknown';
-        io.stdout.write(
-          `${py.function} on ${xFile}${refFile ? ` and ${refFile}` : ''} (${X.rows} x ${X.cols}), --kind ` +
-            `${flags.kind}\n` +
-            `Python ${pyResult.python}, numpy ${pyResult.numpy}, dse_dsmi ${version} ` +
-            `(${pyResult.module.file ?? '?'})\n\n` +
-            textTable(
-              ['side', 'value (bits)', 'median s', 'peak RSS'],
-              [
-                ['Python dse_dsmi', String(pyResult.value), pyMedian.toFixed(3), mb(pyResult.peakRssBytes)],
-                [`Node dse-dsmi ${packageVersion()}`, String(oursValue), oursMedian.toFixed(3), mb(ours.peakRssBytes)],
-              ],
-            ) +
-            `\nrelative difference ${relDiff.toExponential(2)} (absolute ${absDiff.toExponential(2)} bits): ` +
-            `${agree ? 'within' : 'BEYOND'} the tolerance ` +
-            `${tolText}${tol.why === 'given' || tol.why === 'default' ? '' : ` (${tol.why})`}\n` +
-            (clusters
-              ? `clusters: ${clusters.python} in Python, ${clusters.ours} here, ` +
-                `${clusters.samePartition ? 'the same partition' : 'DIFFERENT partitions'}\n`
-              : '') +
-            `speed-up ${speedup.toFixed(2)}x (median of ${flags.repeat} run${flags.repeat > 1 ? 's' : ''} each); ` +
-            `memory: ${memoryHow}\n`,
-        );
+    const py = pythonCall(fn, options);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-compare-'));
+    const bar = progressBar(io, `dse compare (${flags.kind})`);
+    let pyResult: PythonResult;
+    const ours: {
+      values: number[];
+      seconds: number[];
+      clusters: Int32Array | null;
+      peakRssBeforeBytes: number;
+      peakRssBytes: number;
+    } = {
+      values: [],
+      seconds: [],
+      clusters: null,
+      peakRssBeforeBytes: 0,
+      peakRssBytes: 0,
+    };
+    try {
+      const request: PythonRequest = {
+        module: 'dse_dsmi',
+        function: py.function,
+        x: isText(xPath) ? { path: asNpy(xArray, tmp, 'x') } : { path: xPath, key: flags.key ?? null },
+        reference:
+          refPath === undefined
+            ? null
+            : isText(refPath)
+              ? { path: asNpy(loadArray(refPath), tmp, 'reference') }
+              : { path: refPath, key: flags.referenceKey ?? null },
+        clusters:
+          clustersPath === undefined
+            ? null
+            : isText(clustersPath)
+              ? { path: asNpy(loadArray(clustersPath), tmp, 'clusters') }
+              : { path: clustersPath },
+        kwargs: py.kwargs,
+        repeat: flags.repeat,
+      };
+      bar.start(1 + flags.repeat, `Python (${flags.python})`);
+      // One side after the other, never both at once: neither slows the other down.
+      pyResult = await runPython(
+        { python: flags.python, env: io.env, cwd: io.cwd, timeoutSeconds: flags.timeout },
+        request,
+      );
+      bar.tick('dse-dsmi');
+      ours.peakRssBeforeBytes = peakRss();
+      for (let r = 0; r < flags.repeat; r++) {
+        const t0 = process.hrtime.bigint();
+        const v = await OURS[fn](X, ref?.reference ?? null, options);
+        ours.seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+        ours.values.push(v.value);
+        ours.clusters = v.clusters;
+        bar.tick();
       }
-      if (!agree)
-        throw new ExitStatus(
-          1,
-          `the values differ beyond the tolerance: Python ${pyResult.value}, here ${oursValue} (relative difference ` +
-            `${relDiff.toExponential(2)}, tolerance ${tolText})` +
-            (Object.prototype.toString.call(xArray.data) === '[object Float32Array]' && flags.precision === 'float64'
-              ? '; X is stored in single (or half) precision, which the reference computes in float32 and this ' +
-                'package in float64 (README: Float32Array input)'
-              : '') +
-            (clusters && !clusters.samePartition ? '; the two sides clustered the reference differently' : ''),
-        );
-    });
+      ours.peakRssBytes = peakRss();
+    } finally {
+      bar.stop();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+
+    const oursValue = ours.values[ours.values.length - 1];
+    const pyValue = typeof pyResult.value === 'number' ? pyResult.value : Number.NaN;
+    const absDiff = Math.abs(oursValue - pyValue);
+    const relDiff = absDiff === 0 ? 0 : absDiff / Math.abs(pyValue);
+    const agree = Number.isFinite(pyValue) && absDiff <= tol.atol + tol.rtol * Math.abs(pyValue);
+    const pyMedian = median(pyResult.seconds);
+    const oursMedian = median(ours.seconds);
+    const speedup = pyMedian / oursMedian;
+    const clusters =
+      pyResult.clusters && ours.clusters
+        ? {
+            python: new Set(pyResult.clusters).size,
+            ours: new Set(ours.clusters).size,
+            samePartition: samePartition(pyResult.clusters, ours.clusters),
+          }
+        : null;
+    const tolText =
+      [tol.rtol ? `${small(tol.rtol)} relative` : '', tol.atol ? `${small(tol.atol)} bits` : '']
+        .filter(Boolean)
+        .join(' + ') || '0';
+    const memoryHow =
+      'peak resident set of each process, the loaded arrays included: getrusage ru_maxrss (Python), ' +
+      'process.resourceUsage().maxRSS (Node)';
+
+    if (flags.json) {
+      io.stdout.write(
+        toJson({
+          command: 'compare',
+          kind: flags.kind,
+          function: fn,
+          pythonFunction: py.function,
+          xFile,
+          referenceFile: refFile ?? null,
+          N: X.rows,
+          D: X.cols,
+          referenceShape: ref?.shape ?? null,
+          options: { ...options, ...(clustersPath !== undefined ? { precomputedClusters: flags.clusters } : {}) },
+          pythonKeywords: {
+            ...py.kwargs,
+            ...(clustersPath !== undefined ? { precomputed_clusters: flags.clusters } : {}),
+          },
+          repeat: flags.repeat,
+          python: {
+            executable: flags.python,
+            version: pyResult.python,
+            numpy: pyResult.numpy,
+            module: pyResult.module,
+            value: pyResult.value,
+            seconds: pyResult.seconds,
+            medianSeconds: pyMedian,
+            peakRssBytes: pyResult.peakRssBytes,
+            peakRssBeforeBytes: pyResult.peakRssBeforeBytes,
+          },
+          ours: {
+            package: 'dse-dsmi (npm)',
+            version: packageVersion(),
+            node: process.version,
+            value: oursValue,
+            seconds: ours.seconds,
+            medianSeconds: oursMedian,
+            peakRssBytes: ours.peakRssBytes,
+            peakRssBeforeBytes: ours.peakRssBeforeBytes,
+          },
+          absDiff,
+          relDiff,
+          tolerance: tol,
+          agree,
+          speedup,
+          clusters,
+          memory: memoryHow,
+        }),
+      );
+    } else {
+      const mb = (b: number | null) => (b === null ? '-' : bytes(b));
+      const version = pyResult.module.version ?? 'version unknown';
+      io.stdout.write(
+        `${py.function} on ${xFile}${refFile ? ` and ${refFile}` : ''} (${X.rows} x ${X.cols}), --kind ` +
+          `${flags.kind}\n` +
+          `Python ${pyResult.python}, numpy ${pyResult.numpy}, dse_dsmi ${version} ` +
+          `(${pyResult.module.file ?? '?'})\n\n` +
+          textTable(
+            ['side', 'value (bits)', 'median s', 'peak RSS'],
+            [
+              ['Python dse_dsmi', String(pyResult.value), pyMedian.toFixed(3), mb(pyResult.peakRssBytes)],
+              [`Node dse-dsmi ${packageVersion()}`, String(oursValue), oursMedian.toFixed(3), mb(ours.peakRssBytes)],
+            ],
+          ) +
+          `\nrelative difference ${relDiff.toExponential(2)} (absolute ${absDiff.toExponential(2)} bits): ` +
+          `${agree ? 'within' : 'BEYOND'} the tolerance ` +
+          `${tolText}${tol.why === 'given' || tol.why === 'default' ? '' : ` (${tol.why})`}\n` +
+          (clusters
+            ? `clusters: ${clusters.python} in Python, ${clusters.ours} here, ` +
+              `${clusters.samePartition ? 'the same partition' : 'DIFFERENT partitions'}\n`
+            : '') +
+          `speed-up ${speedup.toFixed(2)}x (median of ${flags.repeat} run${flags.repeat > 1 ? 's' : ''} each); ` +
+          `memory: ${memoryHow}\n`,
+      );
+    }
+    if (!agree)
+      throw new ExitStatus(
+        1,
+        `the values differ beyond the tolerance: Python ${pyResult.value}, here ${oursValue} (relative difference ` +
+          `${relDiff.toExponential(2)}, tolerance ${tolText})` +
+          (Object.prototype.toString.call(xArray.data) === '[object Float32Array]' && flags.precision === 'float64'
+            ? '; X is stored in single (or half) precision, which the reference computes in float32 and this ' +
+              'package in float64 (README: Float32Array input)'
+            : '') +
+          (clusters && !clusters.samePartition ? '; the two sides clustered the reference differently' : ''),
+      );
+  });
 }

@@ -246,6 +246,14 @@ export function kindsHelp(): string {
   return `\nKinds:\n${lines.join('\n')}`;
 }
 
+/** Ends a measuring command's options and help: `--json` (what it prints), the kinds, the examples. */
+export function addMeasureHelp(cmd: Command, json: string, examples: string[]): Command {
+  return cmd
+    .option('--json', `print JSON: ${json}`, false)
+    .addHelpText('after', kindsHelp())
+    .addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}`);
+}
+
 /** Adds `--kind` and the flags of the measure to a command. */
 export function addMeasureOptions(cmd: Command): Command {
   cmd.addOption(

@@ -12,7 +12,7 @@ import { writeNpy } from '../io/npy';
 import { writeCsv } from '../io/csv';
 import type { CliIo } from './io';
 import { checkOutputs, resolvePath, secondsSince, toJson } from './common';
-import { addMeasureOptions, checkApplicable, flagOption, functionOf, kindsHelp, measureOptions } from './flags';
+import { addMeasureHelp, addMeasureOptions, checkApplicable, flagOption, functionOf, measureOptions } from './flags';
 import { MEASURE_FLAGS, type FlagName, type MeasureFlags } from './flags';
 import { loadMatrix, loadReference, loadLabels } from './load';
 import { progressBar } from './progress';
@@ -100,73 +100,69 @@ export function registerMi(program: Command, io: CliIo): void {
   cmd
     .option('--save-clusters <file>', 'write the cluster labels used (.npy or .csv), to reuse with --clusters')
     .option('--key <name>', 'array to read from X-file when it is a .npz')
-    .option('--reference-key <name>', 'array to read from reference-file when it is a .npz')
-    .option('--json', 'print JSON: value, options used, N, D, clusters, seconds', false)
-    .addHelpText('after', kindsHelp())
-    .addHelpText(
-      'after',
-      '\nExamples:\n  dse mi embeddings.npy labels.npy\n  dse mi embeddings.npy images.npy --n-clusters 10 ' +
-        '--save-clusters images_clusters.npy\n' +
-        '  dse mi embeddings_epoch2.npy images.npy --clusters images_clusters.npy --json',
-    )
-    .action(async (xFile: string, refFile: string, givenFlags: MiFlags, command: Command) => {
-      const flags = ownProperties(givenFlags) as MiFlags;
-      checkApplicable(command, flags.kind);
-      const start = process.hrtime.bigint();
-      if (flags.saveClusters !== undefined)
-        checkOutputs(
-          [['--save-clusters', resolvePath(io, flags.saveClusters)]],
-          [
-            ['the embeddings file', resolvePath(io, xFile)],
-            ['the reference file', resolvePath(io, refFile)],
-            ...(flags.clusters !== undefined
-              ? [['the --clusters file', resolvePath(io, flags.clusters)] as [string, string]]
-              : []),
-          ],
-        );
-      const X = loadMatrix(resolvePath(io, xFile), flags.key);
-      const ref = loadReference(resolvePath(io, refFile), flags.referenceKey);
-      const { fn, options } = miCall(flags);
-      if (flags.clusters !== undefined) options.precomputedClusters = loadLabels(resolvePath(io, flags.clusters));
-      const bar = progressBar(io, `dse mi (${flags.kind})`);
-      bar.start(1, 'clusters');
-      const onProgress = (done: number, total: number) => bar.update(done, 'entropies', total);
-      let result: MutualInformationResult;
-      try {
-        result =
-          fn === 'diffusionSpectralMutualInformation'
-            ? await diffusionSpectralMutualInformation(X, ref.reference, { ...options, onProgress } as Parameters<
-                typeof diffusionSpectralMutualInformation
-              >[2])
-            : await adjacencySpectralMutualInformation(X, ref.reference, { ...options, onProgress } as Parameters<
-                typeof adjacencySpectralMutualInformation
-              >[2]);
-      } finally {
-        bar.stop();
-      }
-      if (flags.saveClusters !== undefined) saveClusters(resolvePath(io, flags.saveClusters), result.clusters);
-      const seconds = secondsSince(start);
-      if (flags.json) {
-        const { values, counts } = uniqueCounts(result.clusters);
-        const shown = { ...options };
-        if (shown.precomputedClusters) shown.precomputedClusters = flags.clusters;
-        io.stdout.write(
-          toJson({
-            command: 'mi',
-            kind: flags.kind,
-            function: fn,
-            value: result.value,
-            xFile,
-            referenceFile: refFile,
-            N: X.rows,
-            D: X.cols,
-            referenceShape: ref.shape,
-            clusters: values.length,
-            clusterSizes: Object.fromEntries(values.map((v, i) => [String(v), counts[i]])),
-            options: shown,
-            seconds,
-          }),
-        );
-      } else io.stdout.write(`${result.value}\n`);
-    });
+    .option('--reference-key <name>', 'array to read from reference-file when it is a .npz');
+  addMeasureHelp(cmd, 'value, options used, N, D, clusters, seconds', [
+    'dse mi embeddings.npy labels.npy',
+    'dse mi embeddings.npy images.npy --n-clusters 10 --save-clusters images_clusters.npy',
+    'dse mi embeddings_epoch2.npy images.npy --clusters images_clusters.npy --json',
+  ]).action(async (xFile: string, refFile: string, givenFlags: MiFlags, command: Command) => {
+    const flags = ownProperties(givenFlags) as MiFlags;
+    checkApplicable(command, flags.kind);
+    const start = process.hrtime.bigint();
+    if (flags.saveClusters !== undefined)
+      checkOutputs(
+        [['--save-clusters', resolvePath(io, flags.saveClusters)]],
+        [
+          ['the embeddings file', resolvePath(io, xFile)],
+          ['the reference file', resolvePath(io, refFile)],
+          ...(flags.clusters !== undefined
+            ? [['the --clusters file', resolvePath(io, flags.clusters)] as [string, string]]
+            : []),
+        ],
+      );
+    const X = loadMatrix(resolvePath(io, xFile), flags.key);
+    const ref = loadReference(resolvePath(io, refFile), flags.referenceKey);
+    const { fn, options } = miCall(flags);
+    if (flags.clusters !== undefined) options.precomputedClusters = loadLabels(resolvePath(io, flags.clusters));
+    const bar = progressBar(io, `dse mi (${flags.kind})`);
+    bar.start(1, 'clusters');
+    const onProgress = (done: number, total: number) => bar.update(done, 'entropies', total);
+    let result: MutualInformationResult;
+    try {
+      result =
+        fn === 'diffusionSpectralMutualInformation'
+          ? await diffusionSpectralMutualInformation(X, ref.reference, { ...options, onProgress } as Parameters<
+              typeof diffusionSpectralMutualInformation
+            >[2])
+          : await adjacencySpectralMutualInformation(X, ref.reference, { ...options, onProgress } as Parameters<
+              typeof adjacencySpectralMutualInformation
+            >[2]);
+    } finally {
+      bar.stop();
+    }
+    if (flags.saveClusters !== undefined) saveClusters(resolvePath(io, flags.saveClusters), result.clusters);
+    const seconds = secondsSince(start);
+    if (flags.json) {
+      const { values, counts } = uniqueCounts(result.clusters);
+      const shown = { ...options };
+      if (shown.precomputedClusters) shown.precomputedClusters = flags.clusters;
+      io.stdout.write(
+        toJson({
+          command: 'mi',
+          kind: flags.kind,
+          function: fn,
+          value: result.value,
+          xFile,
+          referenceFile: refFile,
+          N: X.rows,
+          D: X.cols,
+          referenceShape: ref.shape,
+          clusters: values.length,
+          clusterSizes: Object.fromEntries(values.map((v, i) => [String(v), counts[i]])),
+          options: shown,
+          seconds,
+        }),
+      );
+    } else io.stdout.write(`${result.value}\n`);
+  });
 }
