@@ -22,6 +22,8 @@ import {
   TRACE_CSV_HEADER,
   type TraceFailure,
   type TraceFileStamp,
+  traceTableRows,
+  type TraceColumn,
   type TraceRecord,
 } from '../report/trace';
 import { ExitStatus, type CliIo } from './io';
@@ -77,6 +79,20 @@ interface TraceFlags {
   verbose: boolean;
 }
 
+const BITS = new Set<TraceColumn>(['dse', 'dsmiY', 'dsmiX']);
+const TEXT_HEADERS: Record<TraceColumn, string> = {
+  layer: 'layer',
+  epoch: 'epoch',
+  rows: 'N',
+  rowsUsed: 'N used',
+  cols: 'D',
+  dse: 'DSE(Z)',
+  dsmiY: 'DSMI(Z;Y)',
+  dsmiX: 'DSMI(Z;X)',
+  seconds: 'seconds',
+  error: 'error',
+};
+
 /**
  * The records (and the entries that failed, with their error) as a terminal table.
  *
@@ -86,39 +102,13 @@ interface TraceFlags {
  * ```
  */
 export function traceTable(records: TraceRecord[], failures: TraceFailure[] = []): string {
-  const hasY = records.some((r) => r.dsmiY !== null);
-  const hasX = records.some((r) => r.dsmiX !== null);
-  const subsampled = records.some((r) => r.rowsUsed !== undefined && r.rowsUsed < r.rows);
-  const header = [
-    'layer',
-    'epoch',
-    'N',
-    ...(subsampled ? ['N used'] : []),
-    'D',
-    'DSE(Z)',
-    ...(hasY ? ['DSMI(Z;Y)'] : []),
-    ...(hasX ? ['DSMI(Z;X)'] : []),
-    ...(failures.length ? ['error'] : []),
-  ];
-  const order = new Map<string, number>();
-  for (const r of [...records, ...failures]) if (!order.has(r.layer)) order.set(r.layer, order.size);
-  const all = [...records, ...failures].sort((a, b) => order.get(a.layer)! - order.get(b.layer)! || a.epoch - b.epoch);
-  const rows = all.map((r) =>
-    'error' in r && typeof r.error === 'string'
-      ? [r.layer, String(r.epoch), ...header.slice(2, -1).map(() => '-'), r.error]
-      : [
-          r.layer,
-          String(r.epoch),
-          String((r as TraceRecord).rows),
-          ...(subsampled ? [String((r as TraceRecord).rowsUsed ?? (r as TraceRecord).rows)] : []),
-          String((r as TraceRecord).cols),
-          fixed((r as TraceRecord).dse),
-          ...(hasY ? [fixed((r as TraceRecord).dsmiY)] : []),
-          ...(hasX ? [fixed((r as TraceRecord).dsmiX)] : []),
-          ...(failures.length ? [''] : []),
-        ],
+  const { columns, rows } = traceTableRows(records, failures, false);
+  const text = (v: string | number | null, c: TraceColumn): string =>
+    c === 'error' ? String(v ?? '') : typeof v === 'number' && BITS.has(c) ? fixed(v) : String(v ?? '-');
+  return textTable(
+    columns.map((c) => TEXT_HEADERS[c]),
+    rows.map((row) => row.map((v, i) => text(v, columns[i]))),
   );
-  return textTable(header, rows);
 }
 
 /** Size and modification time of a file, or null when it is gone. */

@@ -98,6 +98,59 @@ function isFailure(r: TraceRecord | TraceFailure): r is TraceFailure {
   return typeof (r as TraceFailure).error === 'string';
 }
 
+/** A column of a trace's values table: the field it shows. */
+export type TraceColumn =
+  'layer' | 'epoch' | 'rows' | 'rowsUsed' | 'cols' | 'dse' | 'dsmiY' | 'dsmiX' | 'seconds' | 'error';
+
+const REPORT_HEADERS: Record<TraceColumn, string> = {
+  layer: 'Layer / run',
+  epoch: 'Epoch',
+  rows: 'N',
+  rowsUsed: 'N used *',
+  cols: 'D',
+  dse: 'DSE(Z)',
+  dsmiY: 'DSMI(Z;Y)',
+  dsmiX: 'DSMI(Z;X)',
+  seconds: 'Seconds',
+  error: 'Error',
+};
+
+/**
+ * The values table of a trace, as the terminal and the report show it: records and failures in
+ * layer (first seen) then epoch order; N used, either DSMI, and the error only where an entry has
+ * one. A failure has its layer, epoch and error, and null elsewhere.
+ */
+export function traceTableRows(
+  records: readonly TraceRecord[],
+  failures: readonly TraceFailure[],
+  withSeconds: boolean,
+): { columns: TraceColumn[]; rows: (string | number | null)[][] } {
+  const some = (has: (r: TraceRecord) => boolean) => records.some(has);
+  const columns: TraceColumn[] = [
+    'layer',
+    'epoch',
+    'rows',
+    ...(some((r) => r.rowsUsed !== undefined && r.rowsUsed < r.rows) ? (['rowsUsed'] as const) : []),
+    'cols',
+    'dse',
+    ...(some((r) => r.dsmiY !== null) ? (['dsmiY'] as const) : []),
+    ...(some((r) => r.dsmiX !== null) ? (['dsmiX'] as const) : []),
+    ...(withSeconds ? (['seconds'] as const) : []),
+    ...(failures.length ? (['error'] as const) : []),
+  ];
+  const cell = (r: TraceRecord | TraceFailure, c: TraceColumn): string | number | null => {
+    if (c === 'layer' || c === 'epoch') return r[c];
+    if (isFailure(r)) return c === 'error' ? r.error : null;
+    if (c === 'rowsUsed') return r.rowsUsed ?? r.rows;
+    if (c === 'seconds') return Math.round(r.seconds * 1000) / 1000;
+    return c === 'error' ? null : r[c];
+  };
+  const rows = sortRecords<TraceRecord | TraceFailure>([...records, ...failures]).map((r) =>
+    columns.map((c) => cell(r, c)),
+  );
+  return { columns, rows };
+}
+
 /**
  * One line of {@link traceCsv} (no header), for appending a record or a failure as it comes.
  *
@@ -327,38 +380,10 @@ export function traceReport(records: readonly TraceRecord[], reportOptions: Trac
       seriesTitle,
     ),
   ].filter((c): c is LineChart => c !== null);
-  const hasY = sorted.some((r) => r.dsmiY !== null);
-  const hasX = sorted.some((r) => r.dsmiX !== null);
   const subsampled = sorted.filter((r) => r.rowsUsed !== undefined && r.rowsUsed < r.rows);
-  const columns = [
-    'Layer / run',
-    'Epoch',
-    'N',
-    ...(subsampled.length ? ['N used *'] : []),
-    'D',
-    'DSE(Z)',
-    ...(hasY ? ['DSMI(Z;Y)'] : []),
-    ...(hasX ? ['DSMI(Z;X)'] : []),
-    'Seconds',
-    ...(failures.length ? ['Error'] : []),
-  ];
-  const empty = (n: number) => Array.from({ length: n }, () => null);
-  const rows = sortRecords<TraceRecord | TraceFailure>([...sorted, ...failures]).map((r) =>
-    isFailure(r)
-      ? [r.layer, r.epoch, ...empty(columns.length - 3), r.error]
-      : [
-          r.layer,
-          r.epoch,
-          r.rows,
-          ...(subsampled.length ? [r.rowsUsed ?? r.rows] : []),
-          r.cols,
-          r.dse,
-          ...(hasY ? [r.dsmiY] : []),
-          ...(hasX ? [r.dsmiX] : []),
-          Math.round(r.seconds * 1000) / 1000,
-          ...(failures.length ? [null] : []),
-        ],
-  );
+  const table = traceTableRows(sorted, failures, true);
+  const columns = table.columns.map((c) => REPORT_HEADERS[c]);
+  const rows = table.rows;
   const subsampledWhich =
     subsampled.length === sorted.length ? 'every entry' : `${subsampled.length} of ${sorted.length} entries`;
   const notes = [
