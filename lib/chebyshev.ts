@@ -12,17 +12,8 @@
 import { probeSeed } from './random';
 import type { NativeChebyshevOptions } from './native';
 import { chebyshevMoments, type NativeRequest, type NativeResult, type Plan, type AsyncOptions } from './plan';
-import { promiseForm, syncForm, type Operation } from './operation';
-import {
-  toMatrix,
-  toOwnedMatrix,
-  positiveNumber,
-  seed,
-  memoryLimit,
-  type Matrix,
-  type MatrixLike,
-  type Parsed,
-} from './validate';
+import { matrixOperation, promiseForm, syncForm, type Operation } from './operation';
+import { positiveNumber, seed, memoryLimit, type Matrix, type MatrixLike, type Parsed } from './validate';
 
 /** The reference's constants: moments N = 50, probes nZ = 100, filter_thr = 1e-3, npts = 1001. */
 export const CHEBYSHEV = Object.freeze({ moments: 50, probes: 100, threshold: 1e-3, meshPoints: 1001 });
@@ -164,13 +155,9 @@ type ChebyshevOperation = Operation<
   Float64Array,
   ChebyshevEigenvaluesOptions
 >;
-const CHEBYSHEV_EIGENVALUES: ChebyshevOperation = {
-  name: 'chebyshevEigenvalues',
-  inputs: 1,
-  spec: SPEC,
-  read: ([X], _o, owned) => (owned ? toOwnedMatrix : toMatrix)(X, 'X'),
-  plan: (X, o) => eigenvaluesPlan(X, o.gaussianKernelSigma, o.randomSeed),
-};
+const CHEBYSHEV_EIGENVALUES: ChebyshevOperation = matrixOperation('chebyshevEigenvalues', SPEC, (X, o) =>
+  eigenvaluesPlan(X, o.gaussianKernelSigma, o.randomSeed),
+);
 
 /**
  * The eigenvalue multiset that `chebyshevApprox: true` feeds into the entropy, for all rows of

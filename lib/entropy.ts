@@ -14,7 +14,7 @@ import { checkSlqCombination, slqEntropies, type EntropyEstimate, type SlqResult
 import { classicShannonEntropies } from './cse';
 import { entropyBits, probabilitiesFromEigenvalues } from './spectralEntropy';
 import { log, secondsSince } from './log';
-import { promiseForm, syncForm, type Operation } from './operation';
+import { matrixOperation, promiseForm, syncForm, type Operation } from './operation';
 import {
   DSE_SPEC,
   ASE_SPEC,
@@ -275,13 +275,9 @@ const EIGENVALUES: Operation<
   Matrix,
   Float64Array,
   DiffusionEigenvaluesOptions
-> = {
-  name: 'diffusionEigenvalues',
-  inputs: 1,
-  spec: EIGENVALUES_SPEC,
-  read: ([X], _o, owned) => (owned ? toOwnedMatrix : toMatrix)(X, 'X'),
-  plan: (X, o) => eigenvaluesPlan(X, o.gaussianKernelSigma, o.precision),
-};
+> = matrixOperation('diffusionEigenvalues', EIGENVALUES_SPEC, (X, o) =>
+  eigenvaluesPlan(X, o.gaussianKernelSigma, o.precision),
+);
 
 /**
  * Diffusion Spectral Entropy of the rows of X (the reference's `diffusion_spectral_entropy`),

@@ -6,7 +6,8 @@
  * rejects with the caller's stack, and every form validates the same way.
  */
 import { runAsync, runSync, type AsyncOptions, type Plan } from './plan';
-import { readOptions, optionalSignal, optionalFunction, type OptionSpec } from './validate';
+import { readOptions, optionalSignal, optionalFunction, toMatrix, toOwnedMatrix, type OptionSpec } from './validate';
+import type { Matrix, MatrixLike } from './validate';
 
 export interface Operation<I extends unknown[], O extends { memoryLimitBytes: number | null }, P, R, A = unknown> {
   /** The Promise form's name; the Sync form's is it + `Sync`. */
@@ -20,6 +21,15 @@ export interface Operation<I extends unknown[], O extends { memoryLimitBytes: nu
   plan(parsed: P, o: O): Plan<R>;
   /** Never set: carries the public options type `A` of the Promise form to the derived forms' types. */
   readonly publicOptions?: A;
+}
+
+/** An operation on one matrix X (a private copy in the Promise form, which the caller could change meanwhile). */
+export function matrixOperation<O extends { memoryLimitBytes: number | null }, R, A>(
+  name: string,
+  spec: OptionSpec<O>,
+  plan: (X: Matrix, o: O) => Plan<R>,
+): Operation<[X: MatrixLike], O, Matrix, R, A> {
+  return { name, inputs: 1, spec, read: ([X], _o, owned) => (owned ? toOwnedMatrix : toMatrix)(X, 'X'), plan };
 }
 
 /** A Sync form's options: the Promise form's but `signal` and `onProgress`. */
