@@ -276,11 +276,6 @@ function tensorValues(values: unknown, name: string): Float64Array {
   return out;
 }
 
-/** Row subset as a new contiguous matrix (used only where a caller-side copy is unavoidable). */
-export function shapeOf(m: Matrix): string {
-  return `[${m.rows}, ${m.cols}]`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Options
 
@@ -435,13 +430,6 @@ export const optionalSignal = (): OptionRule<AbortSignal | undefined> =>
     )
       throw invalid('ERR_DSE_OPTION', name, 'an AbortSignal', v);
     return s;
-  });
-
-export const optionalString = (): OptionRule<string | undefined> =>
-  rule<string | undefined>(undefined, (v, name) => {
-    if (typeof v !== 'string' || v.length === 0)
-      throw invalid('ERR_DSE_OPTION', name, 'a non-empty string (a file path)', v);
-    return v;
   });
 
 /** A memory limit in bytes for one call, or null for the process-wide setting. */

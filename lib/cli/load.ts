@@ -27,18 +27,6 @@ export interface LoadedArray {
   file: string;
 }
 
-/**
- * True when the file name ends with one of {@link MATRIX_EXTENSIONS}.
- *
- * @example
- * ```ts
- * isMatrixFile('epoch_3.npy'); // true
- * ```
- */
-export function isMatrixFile(file: string): boolean {
-  return (MATRIX_EXTENSIONS as readonly string[]).includes(path.extname(file).toLowerCase());
-}
-
 function fromNpy(a: NpyArray, file: string): LoadedArray {
   const integer = a.dtype !== 'float64' && a.dtype !== 'float32' && a.dtype !== 'float16';
   let data: Float64Array | Float32Array;
