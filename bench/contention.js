@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // `npm run bench -- --contention [--busy 0,2,4,6] [--repeat R] [--only NAME,...] [--no-tfjs] [--data DIR] [--json
-// PATH]`
-//
+// PATH] [--against DIR | --against-addon FILE] [--wide]`
+// --against: the other side is another built checkout of this package (its bench/workload.js), not
+// the reference; --against-addon: this checkout with another addon (DSE_ADDON_PATH): A/B of a change.
+// --wide adds float32, kNN, spectral clustering and method 'slq' to the four default workloads.
 // Speed beside other work. Each workload runs with this package (bench/workload.js) and with the
 // Python reference stand-in (bench/reference.py), idle and beside K busy processes (each a Python
 // `while True: pass`, started before and stopped after the pair), and the table gives for each:
@@ -22,7 +24,7 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..');
 const RTOL = 1e-8;
 
-function workloads(data) {
+function workloads(data, wide) {
   const f = (name) => path.join(data, `${name}.npy`);
   const dse = (n, repeat) => ({
     name: `DSE uniform ${n} x 64, sigma 3`,
@@ -45,6 +47,45 @@ function workloads(data) {
       },
       repeat: 3,
     },
+    ...(wide ? wideWorkloads(f) : []),
+  ];
+}
+
+/**
+ * Workloads on the paths the default four leave out: float32, kNN, clustering, method 'slq'. Their
+ * tolerances (|a - b| <= atol + rtol |b|) allow float32 and 'slq' against a float64, exact other side.
+ */
+function wideWorkloads(f) {
+  const X = f('uniform_4000_64');
+  const one = (name, fn, options, tol, files = ['uniform_4000_64'], extra = {}) => ({
+    name,
+    files,
+    workload: { fn, X, options, ...extra },
+    repeat: 3,
+    ...tol,
+  });
+  return [
+    one(
+      'DSE uniform 4000 x 64, sigma 3, float32',
+      'diffusionSpectralEntropy',
+      { gaussianKernelSigma: 3, precision: 'float32' },
+      { atol: 1e-4 },
+    ),
+    one('ASE kNN (k = 10) uniform 4000 x 64', 'adjacencySpectralEntropy', { useKnn: true, knn: 10 }, { rtol: 5e-8 }),
+    one(
+      'DSMI uniform 3000 x 256 vs 3000 smooth images (clustering)',
+      'diffusionSpectralMutualInformation',
+      {},
+      {},
+      ['uniform_3000_256', 'images_3000'],
+      { X: f('uniform_3000_256'), reference: f('images_3000') },
+    ),
+    one(
+      'DSE uniform 4000 x 64, sigma 3, method slq',
+      'diffusionSpectralEntropy',
+      { gaussianKernelSigma: 3, method: 'slq', maxN: null },
+      { atol: 1e-2 },
+    ),
   ];
 }
 
@@ -56,6 +97,9 @@ function parseArgs(argv) {
     tfjs: true,
     data: path.join(os.tmpdir(), 'dse-dsmi-bench'),
     json: undefined,
+    against: undefined,
+    againstAddon: undefined,
+    wide: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -65,11 +109,17 @@ function parseArgs(argv) {
     else if (a === '--no-tfjs') o.tfjs = false;
     else if (a === '--data') o.data = path.resolve(argv[++i]);
     else if (a === '--json') o.json = path.resolve(argv[++i]);
+    else if (a === '--against') o.against = path.resolve(argv[++i]);
+    else if (a === '--against-addon') o.againstAddon = path.resolve(argv[++i]);
+    else if (a === '--wide') o.wide = true;
     else if (a === '--help' || a === '-h') printUsage(__filename);
     else throw new Error(`unknown argument ${a}`);
   }
   if (!o.busy.every((k) => Number.isInteger(k) && k >= 0)) throw new Error('--busy takes whole numbers, e.g. 0,2,4,6');
   if (!o.busy.includes(0)) o.busy.unshift(0); // the idle time is what the fair share is measured from
+  if (o.against && !fs.existsSync(path.join(o.against, 'bench', 'workload.js')))
+    throw new Error(`--against ${o.against}: no bench/workload.js there (a built checkout of this package)`);
+  if (o.againstAddon && !fs.existsSync(o.againstAddon)) throw new Error(`--against-addon ${o.againstAddon}: no file`);
   if (o.repeat !== undefined && !(Number.isInteger(o.repeat) && o.repeat >= 1))
     throw new Error('--repeat must be an integer >= 1');
   return o;
@@ -93,20 +143,26 @@ async function startBusy(k) {
   };
 }
 
+/** The command of each side: this checkout, and the reference or the build it is compared against. */
+function sides(o) {
+  const node = (root, env = {}) => ({
+    cmd: process.execPath,
+    args: ['--expose-gc', path.join(root, 'bench', 'workload.js')],
+    env: { ...process.env, ...env },
+  });
+  const other = o.against
+    ? { ...node(o.against), label: `the checkout ${o.against}` }
+    : o.againstAddon
+      ? { ...node(ROOT, { DSE_ADDON_PATH: o.againstAddon }), label: `this checkout with the addon ${o.againstAddon}` }
+      : { cmd: 'python3', args: [path.join(__dirname, 'reference.py')], env: process.env, label: 'reference' };
+  return { ours: node(ROOT), reference: other };
+}
+
 function measure(side, workload, repeat) {
   const args = ['--workload', JSON.stringify(workload), '--repeat', String(repeat)];
-  const r =
-    side === 'ours'
-      ? spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'workload.js'), ...args], {
-          encoding: 'utf8',
-          maxBuffer: 64 << 20,
-        })
-      : spawnSync('python3', [path.join(__dirname, 'reference.py'), ...args], {
-          encoding: 'utf8',
-          maxBuffer: 64 << 20,
-        });
+  const r = spawnSync(side.cmd, [...side.args, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env: side.env });
   if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${side} failed on ${workload.fn}:\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${side.label ?? 'ours'} failed on ${workload.fn}:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
@@ -116,7 +172,9 @@ async function main() {
   const lib = require(path.join(ROOT, 'dist'));
   const build = lib.buildInfo();
   const T = build.threads;
-  let list = workloads(o.data);
+  const side = sides(o);
+  if (o.against || o.againstAddon) log(`against ${side.reference.label}`);
+  let list = workloads(o.data, o.wide);
   if (o.only) list = list.filter((w) => o.only.some((s) => w.name.toLowerCase().includes(s)));
   const names = [...new Set(list.flatMap((w) => w.files))];
   const made = spawnSync('python3', [path.join(__dirname, 'make_data.py'), o.data, ...names], {
@@ -133,9 +191,9 @@ async function main() {
       let ours, ref;
       try {
         log(`${w.name}, ${k} busy: ours x${repeat} ...`);
-        ours = measure('ours', w.workload, repeat);
+        ours = measure(side.ours, w.workload, repeat);
         log(`${w.name}, ${k} busy: reference x${repeat} ...`);
-        ref = measure('reference', w.workload, repeat);
+        ref = measure(side.reference, w.workload, repeat);
       } finally {
         stop();
       }
@@ -143,7 +201,8 @@ async function main() {
         refS = median(ref.seconds);
       if (k === 0) idle = oursS;
       const fair = (idle * (k + T)) / T;
-      const rel = Math.abs(ours.value - ref.value) / Math.abs(ref.value);
+      const diff = Math.abs(ours.value - ref.value);
+      const rel = diff / Math.abs(ref.value);
       const row = {
         name: w.name,
         busy: k,
@@ -154,7 +213,7 @@ async function main() {
         ofFairShare: oursS / fair,
         oursOverReference: oursS / refS,
         relDiff: rel,
-        ok: rel <= RTOL,
+        ok: diff <= (w.atol ?? 0) + (w.rtol ?? (w.atol ? 0 : RTOL)) * Math.abs(ref.value),
         meetsTargets: oursS <= 1.5 * fair && oursS <= refS,
       };
       rows.push(row);
@@ -208,12 +267,14 @@ async function main() {
     `${build.blas}, budget ${T} threads`;
   lines.push('');
   lines.push(`${mach}; ${new Date().toISOString().slice(0, 10)}; fair share = ours idle x (K + ${T}) / ${T}.`);
+  if (o.against || o.againstAddon) lines.push(`"reference" here is ${side.reference.label}.`);
   const table = lines.join('\n');
   process.stdout.write(table + '\n');
 
   const result = {
     date: new Date().toISOString(),
     machine: mach,
+    against: side.reference.label,
     addon: build,
     seconds: (Date.now() - started) / 1000,
     rows,
