@@ -3,7 +3,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import fc from 'fast-check';
 import { DseError } from '../lib/errors';
-import * as io from '../lib/io';
 import { checkPath, ioError, writeFileAtomic } from '../lib/io/atomic';
 import { float16BitsToFloat64, float64ToFloat16Bits } from '../lib/io/float16';
 import {
@@ -723,28 +722,5 @@ describe('#ioError', () => {
     expect(e.code).toBe('ERR_DSE_IO');
     expect(e.message).toBe('Could not read "a.npy": ENOENT: no such file');
     expect(e.cause).toBe(cause);
-  });
-});
-
-describe('lib/io index', () => {
-  it('re-exports the public API', () => {
-    expect(Object.keys(io).sort()).toEqual(
-      [
-        'DEFAULT_NPZ_MAX_BYTES',
-        'MAX_NPY_HEADER_BYTES',
-        'encodeFloat16',
-        'encodeNpy',
-        'encodeNpz',
-        'float16BitsToFloat64',
-        'float64ToFloat16Bits',
-        'parseNpy',
-        'readNpy',
-        'readNpz',
-        'roundToFloat16',
-        'writeFileAtomic',
-        'writeNpy',
-        'writeNpz',
-      ].sort(),
-    );
   });
 });
