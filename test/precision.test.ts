@@ -90,6 +90,24 @@ describe("precision: 'float32'", () => {
     expect(diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1, precision: 'float32' })).toBe(b);
   });
 
+  // A nearly flat kernel (D = 8, sigma 5: DSE 0.26 bits) has many tiny eigenvalues that the
+  // float32 solver's error (~6e-8 of the top eigenvalue) used to lift: +1.5e-4 bits here, growing
+  // with N. With the top pair held apart it measured 2.0e-5 (DSE) and 2.0e-5 (anisotropic ASE).
+  it('stays within 5e-5 bits on a nearly flat normalised kernel (1000 x 8, sigma 5)', () => {
+    const X = uniformMatrix(1000, 8, 1008);
+    const o = { gaussianKernelSigma: 5 };
+    const dse64 = diffusionSpectralEntropySync(X, o);
+    const dse32 = diffusionSpectralEntropySync(X, { ...o, precision: 'float32' });
+    expect(Math.abs(dse32 - dse64)).toBeLessThanOrEqual(5e-5);
+    const a = { ...o, useKnn: false, anisotropic: true };
+    const ase64 = adjacencySpectralEntropySync(X, a);
+    const ase32 = adjacencySpectralEntropySync(X, { ...a, precision: 'float32' });
+    expect(Math.abs(ase32 - ase64)).toBeLessThanOrEqual(5e-5);
+    const e = diffusionEigenvaluesSync(X, { ...o, precision: 'float32' });
+    expect(e[e.length - 1]).toBe(1); // the held-apart eigenvalue, put back exactly
+    expect(e[0]).toBeGreaterThan(-1e-8); // PSD: the noise floor was ~-2e-7 before
+  });
+
   it('stays within 1e-4 bits at a size that takes the two-stage path (n = 1500)', () => {
     const X = uniformMatrix(1500, 16);
     for (const sigma of [0.5, 2]) {

@@ -261,9 +261,35 @@ void normaliseColumn(double* col, std::size_t j, std::size_t m, const double* r)
 DSE_VECTOR_CLONES
 void normaliseColumn(float* col, std::size_t j, std::size_t m, const float* r) { normaliseColumnBody(col, j, m, r); }
 
+// The top eigenvector v = D^1/2 1 / |D^1/2 1| of K = D^-1/2 G D^-1/2, from r_i = 1 / sqrt(d_i).
+void topEigenvector(const double* r, std::size_t m, double* v) {
+  double S = 0;
+  for (std::size_t i = 0; i < m; ++i) S += 1.0 / (r[i] * r[i]);
+  for (std::size_t i = 0; i < m; ++i) v[i] = 1.0 / (r[i] * std::sqrt(S));
+}
+
+// Entry (i, j) of K - v v^T in float64 from the stored G_ij, rounded once.
+template <typename T>
+inline T heldApart(T g, double ri, double rj, double vi, double vj) {
+  return static_cast<T>(static_cast<double>(g) * ri * rj - vi * vj);
+}
+template <typename T>
+inline void holdApartColumnBody(T* col, std::size_t j, std::size_t m, const double* r, const double* v) {
+  const double rj = r[j], vj = v[j];
+  for (std::size_t i = j; i < m; ++i) col[i] = heldApart(col[i], r[i], rj, v[i], vj);
+}
+DSE_VECTOR_CLONES
+void holdApartColumn(double* col, std::size_t j, std::size_t m, const double* r, const double* v) {
+  holdApartColumnBody(col, j, m, r, v);
+}
+DSE_VECTOR_CLONES
+void holdApartColumn(float* col, std::size_t j, std::size_t m, const double* r, const double* v) {
+  holdApartColumnBody(col, j, m, r, v);
+}
+
 template <typename T>
 void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const KernelSpec& spec, std::size_t threads,
-                       KernelScratch<T>& scratch) {
+                       KernelScratch<T>& scratch, bool holdTopApart) {
   const std::size_t m = L.n;
   const T sigma = static_cast<T>(spec.sigma);
   const T twoSigma2 = T(2) * (sigma * sigma);
@@ -284,6 +310,21 @@ void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const
       gaussianColumn(M + L.column(j), j, m, rows.norms, twoSigma2, invScale, acc, asymmetric);
   });
   if (!normalise) return;
+  if (holdTopApart) {
+    // The solver errs by ~eps ||M||: without the top pair, ||M|| is the second eigenvalue, not 1.
+    scratch.top.resize(2 * m);
+    double* r = scratch.top.data();
+    double* v = r + m;
+    for (std::size_t i = 0; i < m; ++i) {
+      double d = 0;
+      for (std::size_t b = 0; b < nb; ++b) d += partial[b * m + i];
+      r[i] = 1.0 / std::sqrt(d);
+    }
+    topEigenvector(r, m, v);
+    parallelFor(threads, m, kColumnChunk,
+                [&](std::size_t j, std::size_t) { holdApartColumn(M + L.column(j), j, m, r, v); });
+    return;
+  }
   scratch.scale.resize(m);
   T* r = scratch.scale.data();
   for (std::size_t i = 0; i < m; ++i) {
@@ -353,7 +394,7 @@ std::vector<double> centredRows(const InputMatrix& X, const std::int32_t* subset
 
 template <typename T>
 void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m, const KernelSpec& spec, T* M,
-                 std::size_t threads, KernelScratch<T>* scratch, TriangleLayout layout) {
+                 std::size_t threads, KernelScratch<T>* scratch, TriangleLayout layout, bool holdTopApart) {
   if (layout.isFull()) layout = TriangleLayout::full(m);
   if (layout.n != m || (spec.kind == KernelKind::Knn && !layout.isFull()))
     throw std::logic_error("buildKernel: the layout must be m x m, and full for the kNN adjacency");
@@ -368,14 +409,14 @@ void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m
       Rows<float> rows;
       rows.norms = squaredNorms(x, m, X.cols, threads, s.norms);
       linalg::gram(x, m, X.cols, X.cols, M, layout, threads);
-      buildGaussianLike(M, layout, rows, spec, threads, s);
+      buildGaussianLike(M, layout, rows, spec, threads, s, holdTopApart);
       return;
     }
   }
   Rows<T> rows = prepareRows<T>(X, subset, m, threads, s);
   linalg::gram(rows.data, m, X.cols, rows.stride, M, layout, threads);
   if (spec.kind == KernelKind::Knn) buildKnn(M, m, rows, spec, threads);
-  else buildGaussianLike(M, layout, rows, spec, threads, s);
+  else buildGaussianLike(M, layout, rows, spec, threads, s, holdTopApart);
 }
 
 TiledKernelSums buildKernelTiles(const InputMatrix& X, const std::int32_t* subset, const KernelSpec& spec,
@@ -468,10 +509,8 @@ TiledKernelSums buildKernelTiles(const InputMatrix& X, const std::int32_t* subse
   TiledKernelSums sums;
   std::vector<double>& v = sums.top;
   if (normalise) {
-    double S = 0;
-    for (std::size_t i = 0; i < n; ++i) S += 1.0 / (r[i] * r[i]);
     v.resize(n);
-    for (std::size_t i = 0; i < n; ++i) v[i] = 1.0 / (r[i] * std::sqrt(S));
+    topEigenvector(r.data(), n, v.data());
   }
   std::vector<double> traceParts(tiles.size(), 0.0), frobParts(tiles.size(), 0.0);
   parallelFor(threads, tiles.size(), 1, [&](std::size_t k, std::size_t) {
@@ -483,7 +522,7 @@ TiledKernelSums buildKernelTiles(const InputMatrix& X, const std::int32_t* subse
       const double rj = r[j0 + jj];
       for (std::size_t ii = 0; ii < rI; ++ii) {
         float& a = A[ii + jj * rI];
-        if (normalise) a = static_cast<float>(static_cast<double>(a) * r[i0 + ii] * rj - v[i0 + ii] * v[j0 + jj]);
+        if (normalise) a = heldApart(a, r[i0 + ii], rj, v[i0 + ii], v[j0 + jj]);
         const double e = a;
         fro += e * e;
       }
@@ -558,9 +597,9 @@ double entryEntropy(const T* M, std::size_t m, std::size_t threads) {
 }
 
 template void buildKernel<double>(const InputMatrix&, const std::int32_t*, std::size_t, const KernelSpec&, double*,
-                                  std::size_t, KernelScratch<double>*, TriangleLayout);
+                                  std::size_t, KernelScratch<double>*, TriangleLayout, bool);
 template void buildKernel<float>(const InputMatrix&, const std::int32_t*, std::size_t, const KernelSpec&, float*,
-                                 std::size_t, KernelScratch<float>*, TriangleLayout);
+                                 std::size_t, KernelScratch<float>*, TriangleLayout, bool);
 template bool isSymmetric<double>(const double*, std::size_t);
 template bool isSymmetric<float>(const float*, std::size_t);
 template double entryEntropy<double>(const double*, std::size_t, std::size_t);

@@ -40,6 +40,7 @@ struct KernelScratch {
   std::vector<T> norms;
   std::vector<double> partial;
   std::vector<T> scale;
+  std::vector<double> top;  // holdTopApart: 1 / sqrt(d_i), then v
 };
 
 // Builds the kernel of the rows `subset` of X (all rows when subset is null) into M
@@ -48,10 +49,14 @@ struct KernelScratch {
 // panels of the width linalg::panelWidth(m) gives, for linalg::symEigvalsPanels. The kNN
 // adjacency fills the whole column-major matrix and takes the default layout only.
 // `threads` bounds the threads used here and by BLAS. T is the working precision (double or
-// float); `scratch` (optional) is reused between calls.
+// float); `scratch` (optional) is reused between calls. With `holdTopApart`, a diffusion or
+// anisotropic kernel K is stored as K - v v^T, where (1, v) is its exact top eigenpair
+// (v = D^1/2 1 / |D^1/2 1| for the stored G): entries in float64 from the stored G, then
+// rounded to T. Its spectrum is K's with the eigenvalue 1 replaced by 0.
 template <typename T>
 void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m, const KernelSpec& spec, T* M,
-                 std::size_t threads, KernelScratch<T>* scratch = nullptr, TriangleLayout layout = TriangleLayout());
+                 std::size_t threads, KernelScratch<T>* scratch = nullptr, TriangleLayout layout = TriangleLayout(),
+                 bool holdTopApart = false);
 
 // What buildKernelTiles returns: tr K and ||K||_F^2 of the whole kernel, and the diffusion
 // kernel's top eigenvector v (empty for the plain Gaussian kernel).
