@@ -478,7 +478,8 @@ export function matrixOrNull(
     throw invalid(
       'ERR_DSE_TYPE',
       'X',
-      'a matrix ({ data, rows, cols }, number[][] or a 2-D tensor), or null together with an eigvalSavePath',
+      'a matrix ({ data, rows, cols }, { data, shape }, number[][] or a 2-D tensor), or null together with an ' +
+        'eigvalSavePath',
       null,
     );
   return toMatrix(X, 'X');

@@ -89,14 +89,14 @@ export function parseReference(reference: unknown, name = 'reference'): ParsedRe
     }
     return column(reference as unknown[] as number[], name, false);
   }
-  const tensor = reference as { shape?: unknown; dataSync?: () => unknown };
-  if (Array.isArray(tensor.shape) && typeof tensor.dataSync === 'function') {
-    if (tensor.shape.length === 1) {
-      const values = tensor.dataSync() as ArrayLike<number>;
-      return column(values, name, INTEGER_ARRAYS.has(typeName(values)));
-    }
-    const values = tensor.dataSync();
-    return { values: toMatrix(reference, name), integer: INTEGER_ARRAYS.has(typeName(values)) };
+  // A tensor (shape + dataSync()) or an array with its shape ({ data, shape }: readNpy's result).
+  const shaped = reference as { shape?: unknown; dataSync?: () => unknown; data?: unknown };
+  const isTensor = typeof shaped.dataSync === 'function';
+  if (Array.isArray(shaped.shape) && (isTensor || ('data' in shaped && !('rows' in shaped)))) {
+    const values = isTensor ? shaped.dataSync!() : shaped.data;
+    const integer = INTEGER_ARRAYS.has(typeName(values));
+    if (shaped.shape.length === 1) return column(values as ArrayLike<number>, name, integer);
+    return { values: toMatrix(reference, name), integer };
   }
   return { values: toMatrix(reference, name), integer: false };
 }

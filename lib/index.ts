@@ -4,7 +4,7 @@
  * Public exports only; see README.md for the API reference.
  */
 export { DseError, AbortError, type DseErrorCode } from './errors';
-export type { Matrix, MatrixLike, TensorLike } from './validate';
+export type { Matrix, MatrixLike, TensorLike, ShapedArray } from './validate';
 export {
   diffusionSpectralEntropy,
   diffusionSpectralEntropySync,

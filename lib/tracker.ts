@@ -106,7 +106,7 @@ export interface TrackerRecordInput extends TrackerAsyncOptions {
   epoch: number;
   /** Layer or run name (one line per name). Default 'embeddings'. */
   layer?: string;
-  /** Z: a Matrix, number[][] or a 2-D tensor (`shape` + `dataSync()`), one row per sample. */
+  /** Z: a Matrix, number[][], a 2-D tensor (`shape` + `dataSync()`) or `{ data, shape }`, one row per sample. */
   embeddings: MatrixLike;
   /** Where the embeddings came from (shown in the results), e.g. a file path. */
   source?: string;

@@ -20,8 +20,17 @@ export interface TensorLike {
   dataSync(): ArrayLike<number>;
 }
 
-/** What the functions accept as a matrix: a `Matrix`, an array of equal-length rows, or a tensor. */
-export type MatrixLike = Matrix | number[][] | TensorLike;
+/** A 2-D array with its shape, as {@link readNpy} returns it: `{ data, shape: [rows, cols] }`. */
+export interface ShapedArray {
+  data: ArrayLike<number> | BigInt64Array | BigUint64Array;
+  shape: number[];
+}
+
+/**
+ * What the functions accept as a matrix: a `Matrix`, an array of equal-length rows, a tensor, or
+ * a 2-D array with its shape (what `readNpy` returns).
+ */
+export type MatrixLike = Matrix | number[][] | TensorLike | ShapedArray;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -184,16 +193,28 @@ export function toMatrix(X: unknown, name = 'X'): Matrix {
 /** {@link toMatrix} without the scan for non-finite values (the caller scans: ownedFiniteMatrix). */
 export function toShapedMatrix(X: unknown, name = 'X'): Matrix {
   if (X === null || X === undefined || typeof X !== 'object')
-    throw invalid('ERR_DSE_TYPE', name, 'a matrix ({ data, rows, cols }, number[][] or a 2-D tensor)', X);
+    throw invalid(
+      'ERR_DSE_TYPE',
+      name,
+      'a matrix ({ data, rows, cols }, { data, shape }, number[][] or a 2-D tensor)',
+      X,
+    );
   let m: Matrix;
   if (Array.isArray(X)) {
     m = fromRows(X, name);
   } else if (isTensorLike(X)) {
     m = fromTensor(X, name);
+  } else if (isShapedArray(X)) {
+    m = fromShape(X.shape, X.data, name, `${name}.data`);
   } else {
     const o = X as Record<string, unknown>;
     if (!('data' in o) || !('rows' in o) || !('cols' in o))
-      throw invalid('ERR_DSE_TYPE', name, 'a matrix ({ data, rows, cols }, number[][] or a 2-D tensor)', X);
+      throw invalid(
+        'ERR_DSE_TYPE',
+        name,
+        'a matrix ({ data, rows, cols }, { data, shape }, number[][] or a 2-D tensor)',
+        X,
+      );
     const rows = checkDimension(o.rows, `${name}.rows`, 'rows');
     const cols = checkDimension(o.cols, `${name}.cols`, 'columns');
     let data = o.data as unknown;
@@ -237,12 +258,12 @@ function isTensorLike(X: object): X is TensorLike {
   return Array.isArray(o.shape) && typeof o.dataSync === 'function';
 }
 
+function isShapedArray(X: object): X is ShapedArray {
+  const o = X as Partial<ShapedArray> & { rows?: unknown };
+  return Array.isArray(o.shape) && 'data' in o && !('rows' in o);
+}
+
 function fromTensor(X: TensorLike, name: string): Matrix {
-  const shape = X.shape;
-  if (shape.length !== 2)
-    throw invalid('ERR_DSE_SHAPE', `${name}.shape`, 'a 2-D shape [rows, cols]', raw(`[${shape.join(', ')}]`));
-  const rows = checkDimension(shape[0], `${name}.shape[0]`, 'rows');
-  const cols = checkDimension(shape[1], `${name}.shape[1]`, 'columns');
   let values: unknown;
   try {
     values = X.dataSync();
@@ -251,15 +272,23 @@ function fromTensor(X: TensorLike, name: string): Matrix {
       cause: e,
     });
   }
-  const data = isFloatArray(values) ? values : adopt(tensorValues(values, name));
+  return fromShape(X.shape, values, name, `${name}.dataSync()`);
+}
+
+/** A matrix of `shape` over `values` (read from `where`): float arrays as they are, others as float64. */
+function fromShape(shape: unknown[], values: unknown, name: string, where: string): Matrix {
+  if (shape.length !== 2)
+    throw invalid('ERR_DSE_SHAPE', `${name}.shape`, 'a 2-D shape [rows, cols]', raw(`[${shape.join(', ')}]`));
+  const rows = checkDimension(shape[0], `${name}.shape[0]`, 'rows');
+  const cols = checkDimension(shape[1], `${name}.shape[1]`, 'columns');
+  const data = isFloatArray(values) ? values : adopt(float64Values(values, where));
   if (data.length !== rows * cols)
-    throw invalid('ERR_DSE_SHAPE', `${name}.dataSync()`, `${rows * cols} values`, raw(`${data.length}`));
+    throw invalid('ERR_DSE_SHAPE', where, `${rows * cols} values`, raw(`${data.length}`));
   return { data, rows, cols };
 }
 
-/** dataSync()'s values as float64: typed arrays (bigint ones converted as numpy would) or numbers. */
-function tensorValues(values: unknown, name: string): Float64Array {
-  const where = `${name}.dataSync()`;
+/** Values as float64: typed arrays (bigint ones converted as numpy would) or numbers. */
+function float64Values(values: unknown, where: string): Float64Array {
   if (types.isBigInt64Array(values) || types.isBigUint64Array(values)) {
     const out = new Float64Array(values.length);
     for (let i = 0; i < values.length; i++) out[i] = Number(values[i]);

@@ -5,8 +5,11 @@ import {
   diffusionSpectralEntropy,
   adjacencySpectralEntropySync,
   diffusionEigenvaluesSync,
+  diffusionSpectralMutualInformationSync,
+  readNpy,
 } from '../lib';
-import { expectDseError, expectDseRejection } from './helpers';
+import * as path from 'path';
+import { expectDseError, expectDseRejection, FIXTURES, loadMatrix } from './helpers';
 
 const fns: [string, (X: never) => unknown][] = [
   ['diffusionSpectralEntropySync', (X) => diffusionSpectralEntropySync(X)],
@@ -120,5 +123,58 @@ describe('#diffusionSpectralEntropy options object', () => {
     const base = diffusionSpectralEntropySync(X);
     expect(diffusionSpectralEntropySync(X, { t: undefined })).toBe(base);
     expect(diffusionSpectralEntropySync(X, null as never)).toBe(base);
+  });
+});
+
+describe('{ data, shape }: what readNpy returns, passed as it is', () => {
+  const X = loadMatrix('blobs.npy');
+  const npy = () => readNpy(path.join(FIXTURES, 'blobs.npy'));
+
+  it('gives the value of the same data as { data, rows, cols }, in both forms', async () => {
+    const expected = diffusionSpectralEntropySync(X, { gaussianKernelSigma: 1 });
+    expect(diffusionSpectralEntropySync(npy(), { gaussianKernelSigma: 1 })).toBe(expected);
+    expect(await diffusionSpectralEntropy(npy(), { gaussianKernelSigma: 1 })).toBe(expected);
+  });
+
+  it('reads integer arrays (int64 as BigInt64Array) as float64, as numpy would', () => {
+    const ints = { data: BigInt64Array.from(X.data, (v) => BigInt(Math.round(v * 10))), shape: [500, 16] };
+    const asFloats = { data: Float64Array.from(ints.data, Number), rows: 500, cols: 16 };
+    expect(diffusionSpectralEntropySync(ints, { gaussianKernelSigma: 10 })).toBe(
+      diffusionSpectralEntropySync(asFloats, { gaussianKernelSigma: 10 }),
+    );
+  });
+
+  it('takes labels and vectors of .npy files as the reference of DSMI', () => {
+    const labels = readNpy(path.join(FIXTURES, 'clusters_dsmi_labels.npy'));
+    const int32 = Int32Array.from(labels.data as BigInt64Array, Number);
+    const expected = diffusionSpectralMutualInformationSync(X, int32, { gaussianKernelSigma: 1 }).value;
+    expect(labels.shape).toEqual([500]);
+    expect(diffusionSpectralMutualInformationSync(X, labels, { gaussianKernelSigma: 1 }).value).toBe(expected);
+    const vectors = { data: X.data.slice(0, 500 * 2), shape: [500, 2] };
+    expect(diffusionSpectralMutualInformationSync(X, vectors, { gaussianKernelSigma: 1, nClusters: 3 }).value).toBe(
+      diffusionSpectralMutualInformationSync(
+        X,
+        { data: vectors.data, rows: 500, cols: 2 },
+        { gaussianKernelSigma: 1, nClusters: 3 },
+      ).value,
+    );
+  });
+
+  it('refuses a shape that is not 2-D, or that does not match the data, naming the field', () => {
+    expectDseError(
+      () => diffusionSpectralEntropySync({ data: new Float64Array(6), shape: [6] }),
+      'ERR_DSE_SHAPE',
+      /a 2-D shape \[rows, cols\] for X\.shape but received \[6\]/,
+    );
+    expectDseError(
+      () => diffusionSpectralEntropySync({ data: new Float64Array(5), shape: [2, 3] }),
+      'ERR_DSE_SHAPE',
+      /6 values for X\.data but received 5/,
+    );
+    expectDseError(
+      () => diffusionSpectralEntropySync({ data: ['a', 'b'], shape: [1, 2] } as never),
+      'ERR_DSE_TYPE',
+      /a number for X\.data\[0\]/,
+    );
   });
 });
