@@ -34,6 +34,10 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const dse = (args: string[], options: { tty?: boolean; env?: Record<string, string> } = {}): Promise<CliResult> =>
   runCli(tmp, args, options);
 
+/** Runs `dse trace <folder> --labels <folder>/labels.npy ...args`. */
+const trace = (folder: string, ...args: string[]): Promise<CliResult> =>
+  dse(['trace', folder, '--labels', `${folder}/labels.npy`, ...args]);
+
 let seedState = 1;
 function rand(): number {
   seedState = (seedState * 48271) % 2147483647;
@@ -495,11 +499,8 @@ describe('dse trace', () => {
   });
 
   it('computes DSE(Z), DSMI(Z;Y), DSMI(Z;X) per layer and epoch (natural order), as DseTracker does', async () => {
-    const r = await dse([
-      'trace',
+    const r = await trace(
       'runs',
-      '--labels',
-      'runs/labels.npy',
       '--inputs',
       'runs/inputs.npy',
       '--n-clusters',
@@ -511,7 +512,7 @@ describe('dse trace', () => {
       '--out',
       'trace.html',
       '--json',
-    ]);
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
@@ -714,17 +715,7 @@ describe('dse trace keeps its work', () => {
       fs.writeFileSync(last, fs.readFileSync(last).subarray(0, 300)); // a truncated last epoch
       fs.writeFileSync(path.join(dir, 'README.txt'), 'epochs 1..4\n');
       fs.writeFileSync(path.join(dir, 'fc', 'notes.md'), '# run 7\n');
-      const r = await dse([
-        'trace',
-        'keep',
-        '--labels',
-        'keep/labels.npy',
-        '--csv',
-        'keep.csv',
-        '--out',
-        'keep.html',
-        '--verbose',
-      ]);
+      const r = await trace('keep', '--csv', 'keep.csv', '--out', 'keep.html', '--verbose');
       expect(r.code).toBe(2);
       const err = r.stderr.split('\n');
       expect(err[0]).toBe('dse trace: ignored (not .npy, .npz, .csv, .tsv): README.txt, fc/notes.md');
@@ -754,17 +745,7 @@ describe('dse trace keeps its work', () => {
       expect(html).toContain('1 entry could not be computed');
       // --strict stops at the first failure, still writing what it has
       fs.writeFileSync(path.join(dir, 'fc', 'epoch_2.npy'), 'not numpy');
-      const strict = await dse([
-        'trace',
-        'keep',
-        '--labels',
-        'keep/labels.npy',
-        '--csv',
-        'strict.csv',
-        '--no-report',
-        '--strict',
-        '--json',
-      ]);
+      const strict = await trace('keep', '--csv', 'strict.csv', '--no-report', '--strict', '--json');
       expect(strict.code).toBe(2);
       const j = JSON.parse(strict.stdout);
       expect(j.records.map((x: { epoch: number }) => x.epoch)).toEqual([1]);
@@ -776,16 +757,7 @@ describe('dse trace keeps its work', () => {
 
   it('checks every output path before computing anything', async () => {
     traceFolder('outs', [1, 2]);
-    const missing = await dse([
-      'trace',
-      'outs',
-      '--labels',
-      'outs/labels.npy',
-      '--out',
-      'no/such/folder/r.html',
-      '--csv',
-      'outs.csv',
-    ]);
+    const missing = await trace('outs', '--out', 'no/such/folder/r.html', '--csv', 'outs.csv');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(
       `dse: Could not write --out ${JSON.stringify(file('no/such/folder/r.html'))}: the folder ` +
@@ -793,7 +765,7 @@ describe('dse trace keeps its work', () => {
     );
     expect(fs.existsSync(file('outs.csv'))).toBe(false); // nothing computed, nothing written
     fs.mkdirSync(file('a-folder'), { recursive: true });
-    const folder = await dse(['trace', 'outs', '--labels', 'outs/labels.npy', '--csv', 'a-folder']);
+    const folder = await trace('outs', '--csv', 'a-folder');
     expect(folder.stderr).toBe(`dse: Could not write --csv ${JSON.stringify(file('a-folder'))}: it is a folder\n`);
     expect(folder.code).toBe(2);
   });
@@ -847,7 +819,7 @@ describe('dse trace keeps its work', () => {
       expect(JSON.parse((await dse([...args, '--fresh'])).stdout).reused).toBe(0);
       // a CSV that is not a trace CSV is not overwritten
       fs.writeFileSync(file('data.csv'), 'x,y\n1,2\n');
-      const other = await dse(['trace', 'resume', '--labels', 'resume/labels.npy', '--csv', 'data.csv', '--no-report']);
+      const other = await trace('resume', '--csv', 'data.csv', '--no-report');
       expect(other.code).toBe(2);
       expect(other.stderr).toMatch(
         /Expected a trace CSV with a "layer" column in "data.csv" .* pass --fresh to overwrite it/,
@@ -899,19 +871,7 @@ describe('dse trace keeps its work', () => {
 
   it('says when rows are subsampled above --max-n: stderr, rowsUsed in the JSON and the CSV', async () => {
     traceFolder('sub', [1, 2]);
-    const r = await dse([
-      'trace',
-      'sub',
-      '--labels',
-      'sub/labels.npy',
-      '--max-n',
-      '50',
-      '--csv',
-      'sub.csv',
-      '--out',
-      'sub.html',
-      '--json',
-    ]);
+    const r = await trace('sub', '--max-n', '50', '--csv', 'sub.csv', '--out', 'sub.html', '--json');
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(
       'note: DSE(Z) used a random subsample of 50 rows (--max-n) for 2 of 2 entries (90 rows); --max-n none uses ' +
@@ -926,49 +886,23 @@ describe('dse trace keeps its work', () => {
     'reads the epoch after epoch/ep/e, else the last number, or from --epoch-pattern; names a file without ' + 'one',
     async () => {
       traceFolder('names2', [3, 12], ['fc'], 90, (e) => `emb-e${e}-loss0.25.npy`);
-      const r = await dse(['trace', 'names2', '--labels', 'names2/labels.npy', '--no-report', '--json']);
+      const r = await trace('names2', '--no-report', '--json');
       expect(JSON.parse(r.stdout).records.map((x: { epoch: number }) => x.epoch)).toEqual([3, 12]);
-      const p = await dse([
-        'trace',
-        'names2',
-        '--labels',
-        'names2/labels.npy',
-        '--no-report',
-        '--json',
-        '--epoch-pattern',
-        'loss0\\.(\\d+)',
-      ]);
+      const p = await trace('names2', '--no-report', '--json', '--epoch-pattern', 'loss0\\.(\\d+)');
       expect(p.code).toBe(2); // both files are "epoch 25", the number the old rule (the last number) took
       expect(p.stderr).toBe(
         'dse: Expected one file per epoch in series "fc" but epoch 25 has two: "emb-e3-loss0.25.npy" and ' +
           '"emb-e12-loss0.25.npy"\n',
       );
-      const ok = await dse([
-        'trace',
-        'names2',
-        '--labels',
-        'names2/labels.npy',
-        '--no-report',
-        '--json',
-        '--epoch-pattern',
-        '^emb-e(\\d+)',
-      ]);
+      const ok = await trace('names2', '--no-report', '--json', '--epoch-pattern', '^emb-e(\\d+)');
       expect(JSON.parse(ok.stdout).records.map((x: { epoch: number }) => x.epoch)).toEqual([3, 12]);
-      const none = await dse([
-        'trace',
-        'names2',
-        '--labels',
-        'names2/labels.npy',
-        '--no-report',
-        '--epoch-pattern',
-        'step(\\d+)',
-      ]);
+      const none = await trace('names2', '--no-report', '--epoch-pattern', 'step(\\d+)');
       expect(none.code).toBe(2);
       expect(none.stderr).toBe(
         'dse: Expected --epoch-pattern "step(\\\\d+)" to match every file name but "fc/emb-e3-loss0.25.npy" has no ' +
           'match (a number in its capture group)\n',
       );
-      const groups = await dse(['trace', 'names2', '--labels', 'names2/labels.npy', '--epoch-pattern', '(e)(\\d+)']);
+      const groups = await trace('names2', '--epoch-pattern', '(e)(\\d+)');
       expect(groups.code).toBe(1);
       expect(groups.stderr).toBe(
         'dse: Expected exactly one capture group (the epoch) in --epoch-pattern but "(e)(\\\\d+)" has 2\n',

@@ -22,6 +22,7 @@ import {
   assertWellFormed,
   describeArray,
   formatOrValid,
+  mutate,
   loadExpected,
   numpyLoad,
   tempDir,
@@ -373,16 +374,7 @@ describe('#readNpy', () => {
         fc.nat({ max: seeds.length - 1 }),
         fc.array(mutation, { minLength: 1, maxLength: 4 }),
         (which, mutations) => {
-          let bytes = seeds[which].slice();
-          for (const m of mutations) {
-            const at = m.at % (bytes.length + 1);
-            if (m.kind === 'flip' && bytes.length > 0) bytes[at % bytes.length] = m.value;
-            else if (m.kind === 'cut') bytes = bytes.slice(0, at);
-            else if (m.kind === 'insert')
-              bytes = Uint8Array.from([...bytes.subarray(0, at), m.value, ...bytes.subarray(at)]);
-            else if (m.kind === 'header' && bytes.length > 10)
-              bytes[10 + (at % Math.min(bytes.length - 10, 70))] = m.value;
-          }
+          const bytes = mutate(seeds[which], mutations);
           formatOrValid(() => readNpy(bytes), assertWellFormed);
         },
       ),

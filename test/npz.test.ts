@@ -14,6 +14,8 @@ import {
   assertWellFormed,
   describeArray,
   formatOrValid,
+  mutate,
+  type Mutation,
   loadExpected,
   numpyLoad,
   runNumpy,
@@ -304,7 +306,7 @@ describe('#readNpz', () => {
     seeds.push(encodeNpz({ a: { data: [1, 2, 3] }, b: { data: new Int8Array([1]) } }));
     seeds.push(encodeNpz({ a: { data: [1, 2, 3] } }, { compress: true }));
     const mutation = fc.record({
-      kind: fc.constantFrom('flip', 'cut', 'insert', 'zero'),
+      kind: fc.constantFrom<Mutation['kind']>('flip', 'cut', 'insert', 'zero'),
       at: fc.nat(),
       value: fc.integer({ min: 0, max: 255 }),
     });
@@ -313,15 +315,7 @@ describe('#readNpz', () => {
         fc.nat({ max: seeds.length - 1 }),
         fc.array(mutation, { minLength: 1, maxLength: 3 }),
         (which, mutations) => {
-          let bytes = seeds[which].slice();
-          for (const m of mutations) {
-            const at = m.at % (bytes.length + 1);
-            if (m.kind === 'flip' && bytes.length > 0) bytes[at % bytes.length] = m.value;
-            else if (m.kind === 'zero' && bytes.length > 0) bytes.fill(0, at % bytes.length, (at % bytes.length) + 4);
-            else if (m.kind === 'cut') bytes = bytes.slice(0, at);
-            else if (m.kind === 'insert')
-              bytes = Uint8Array.from([...bytes.subarray(0, at), m.value, ...bytes.subarray(at)]);
-          }
+          const bytes = mutate(seeds[which], mutations);
           formatOrValid(
             () => readNpz(bytes, { maxBytes: 1 << 20 }),
             (z) => Object.values(z).forEach(assertWellFormed),

@@ -15,7 +15,7 @@ import {
   spectralEntropy,
   SLQ_DEFAULTS,
 } from '../lib';
-import { native } from '../lib/native';
+import { native, type NativeSlqOptions } from '../lib/native';
 import type { Matrix } from '../lib/validate';
 import {
   golden,
@@ -32,6 +32,11 @@ import {
 function exactFor(X: Matrix, sigma: number, ts: number[]): Record<number, number> {
   const ev = diffusionEigenvaluesSync(X, { gaussianKernelSigma: sigma });
   return Object.fromEntries(ts.map((t) => [t, spectralEntropy(ev, { t })]));
+}
+
+/** The native method-'slq' options of the diffusion kernel at `sigma`, 16 probes and steps, probe seed `seedLo`. */
+function nativeSlqOptions(sigma: number, seedLo: number): NativeSlqOptions {
+  return { kind: 0, sigma, t: 1, probes: 16, steps: 16, blockSize: 32, blockIterations: 8, seedHi: 0, seedLo };
 }
 
 const TOLERANCE = 0.02; // bits: the issue's accuracy target
@@ -126,17 +131,7 @@ describe("method: 'slq'", () => {
     });
 
     it('the bits do not depend on the number of threads', () => {
-      const opts = {
-        kind: 0 as const,
-        sigma: 2,
-        t: 1,
-        probes: 16,
-        steps: 16,
-        blockSize: 32,
-        blockIterations: 8,
-        seedHi: 0,
-        seedLo: 7,
-      };
+      const opts = nativeSlqOptions(2, 7);
       const one = native().slqEntropy(X.data, X.rows, X.cols, null, { ...opts, maxThreads: 1 })[0];
       const all = native().slqEntropy(X.data, X.rows, X.cols, null, { ...opts, maxThreads: 0 })[0];
       expect(Array.from(all.subarray(0, 6))).toEqual(Array.from(one.subarray(0, 6)));
@@ -262,17 +257,7 @@ describe("method: 'slq'", () => {
     it('the guard knows the peak: about half of a float32 kernel, below the exact float64 one', () => {
       const n = 40000;
       const X = new Float64Array(n * 256);
-      const opts = {
-        kind: 0 as const,
-        sigma: 1,
-        t: 1,
-        probes: 16,
-        steps: 16,
-        blockSize: 32,
-        blockIterations: 8,
-        seedHi: 0,
-        seedLo: 0,
-      };
+      const opts = nativeSlqOptions(1, 0);
       const slq = native().slqBytes(X, n, 256, null, opts);
       expect(slq).toBeGreaterThan((n * n * 4) / 2);
       expect(slq).toBeLessThan(5e9); // measured peak RSS of a whole process at N = 40000: 3.7 GB
