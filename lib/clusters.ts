@@ -11,6 +11,8 @@ import {
   toMatrix,
   integerAtLeast,
   isFloatArray,
+  isShapedArray,
+  isTensorLike,
   memoryLimit,
   adopt,
   ownedMatrix,
@@ -89,13 +91,10 @@ export function parseReference(reference: unknown, name = 'reference'): ParsedRe
     }
     return column(reference as unknown[] as number[], name, false);
   }
-  // A tensor (shape + dataSync()) or an array with its shape ({ data, shape }: readNpy's result).
-  const shaped = reference as { shape?: unknown; dataSync?: () => unknown; data?: unknown };
-  const isTensor = typeof shaped.dataSync === 'function';
-  if (Array.isArray(shaped.shape) && (isTensor || ('data' in shaped && !('rows' in shaped)))) {
-    const values = isTensor ? shaped.dataSync!() : shaped.data;
+  if (isTensorLike(reference) || isShapedArray(reference)) {
+    const values = isTensorLike(reference) ? reference.dataSync() : reference.data;
     const integer = INTEGER_ARRAYS.has(typeName(values));
-    if (shaped.shape.length === 1) return column(values as ArrayLike<number>, name, integer);
+    if (reference.shape.length === 1) return column(values as ArrayLike<number>, name, integer);
     return { values: toMatrix(reference, name), integer };
   }
   return { values: toMatrix(reference, name), integer: false };

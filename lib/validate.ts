@@ -253,12 +253,14 @@ export function toShapedMatrix(X: unknown, name = 'X'): Matrix {
   return m;
 }
 
-function isTensorLike(X: object): X is TensorLike {
+/** A tensor: a `shape` and `dataSync()`. */
+export function isTensorLike(X: object): X is TensorLike {
   const o = X as Partial<TensorLike>;
   return Array.isArray(o.shape) && typeof o.dataSync === 'function';
 }
 
-function isShapedArray(X: object): X is ShapedArray {
+/** An array with its shape, `{ data, shape }` (not a `{ data, rows, cols }` matrix). */
+export function isShapedArray(X: object): X is ShapedArray {
   const o = X as Partial<ShapedArray> & { rows?: unknown };
   return Array.isArray(o.shape) && 'data' in o && !('rows' in o);
 }
