@@ -310,16 +310,18 @@ void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const
       gaussianColumn(M + L.column(j), j, m, rows.norms, twoSigma2, invScale, acc, asymmetric);
   });
   if (!normalise) return;
+  // 1 / sqrt(d_i), the row sum added over the column blocks in a fixed order.
+  auto invSqrtRowSum = [&](std::size_t i) {
+    double d = 0;
+    for (std::size_t b = 0; b < nb; ++b) d += partial[b * m + i];
+    return 1.0 / std::sqrt(d);
+  };
   if (holdTopApart) {
     // The solver errs by ~eps ||M||: without the top pair, ||M|| is the second eigenvalue, not 1.
     scratch.top.resize(2 * m);
     double* r = scratch.top.data();
     double* v = r + m;
-    for (std::size_t i = 0; i < m; ++i) {
-      double d = 0;
-      for (std::size_t b = 0; b < nb; ++b) d += partial[b * m + i];
-      r[i] = 1.0 / std::sqrt(d);
-    }
+    for (std::size_t i = 0; i < m; ++i) r[i] = invSqrtRowSum(i);
     topEigenvector(r, m, v);
     parallelFor(threads, m, kColumnChunk,
                 [&](std::size_t j, std::size_t) { holdApartColumn(M + L.column(j), j, m, r, v); });
@@ -327,11 +329,7 @@ void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const
   }
   scratch.scale.resize(m);
   T* r = scratch.scale.data();
-  for (std::size_t i = 0; i < m; ++i) {
-    double d = 0;
-    for (std::size_t b = 0; b < nb; ++b) d += partial[b * m + i];
-    r[i] = static_cast<T>(1.0 / std::sqrt(d));
-  }
+  for (std::size_t i = 0; i < m; ++i) r[i] = static_cast<T>(invSqrtRowSum(i));
   parallelFor(threads, m, kColumnChunk, [&](std::size_t j, std::size_t) { normaliseColumn(M + L.column(j), j, m, r); });
 }
 
