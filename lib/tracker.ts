@@ -34,6 +34,7 @@ import {
   type MatrixLike,
   type OptionRule,
   type Parsed,
+  type ShapedArray,
 } from './validate';
 import {
   traceCsv,
@@ -64,7 +65,7 @@ export interface TrackerAsyncOptions {
 
 /** Labels: one value per row (integers are classes; other numbers are binned into `nClusters`). */
 export type TrackerLabels =
-  ArrayLike<number> | BigInt64Array | BigUint64Array | { shape: number[]; dataSync(): ArrayLike<number> };
+  ArrayLike<number> | BigInt64Array | BigUint64Array | { shape: number[]; dataSync(): ArrayLike<number> } | ShapedArray;
 
 /** Options of {@link DseTracker}. */
 export interface DseTrackerOptions {

@@ -7,6 +7,7 @@ import {
   diffusionEigenvaluesSync,
   diffusionSpectralMutualInformationSync,
   readNpy,
+  DseTracker,
 } from '../lib';
 import * as path from 'path';
 import { expectDseError, expectDseRejection, FIXTURES, loadMatrix } from './helpers';
@@ -158,6 +159,14 @@ describe('{ data, shape }: what readNpy returns, passed as it is', () => {
         { gaussianKernelSigma: 1, nClusters: 3 },
       ).value,
     );
+  });
+
+  it('serves DseTracker as labels and embeddings, with the values of the plain forms', async () => {
+    const labels = readNpy(path.join(FIXTURES, 'clusters_dsmi_labels.npy'));
+    const fromNpy = await new DseTracker({ labels, gaussianKernelSigma: 1 }).record({ epoch: 1, embeddings: npy() });
+    const int32 = Int32Array.from(labels.data as BigInt64Array, Number);
+    const plain = await new DseTracker({ labels: int32, gaussianKernelSigma: 1 }).record({ epoch: 1, embeddings: X });
+    expect([fromNpy.dse, fromNpy.dsmiY]).toEqual([plain.dse, plain.dsmiY]);
   });
 
   it('refuses a shape that is not 2-D, or that does not match the data, naming the field', () => {
