@@ -91,7 +91,7 @@ async function main() {
       console.log(
         `prebuilds: ${target.name}: smoke test passed in ${smoke.runner === 'host' ? 'this Node' : smoke.runner} ` +
           `(${smoke.node}, ${smoke.seconds.toFixed(0)} s): ${smoke.checks.length} checks, ${smoke.info.blas} / ` +
-          `${smoke.info.lapack}`,
+          `${smoke.info.lapack}${smoke.retried ? `, on a second run; the first ended so: ${smoke.retried}` : ''}`,
       );
     }
     rows.push({ target, found, smoke });

@@ -432,7 +432,8 @@ export const isError = (e: unknown): e is DseError => e instanceof DseError;
         else expect(r.info.lapack).toBe('Eigen');
         console.log(
           `smoke ${target.name} (${r.runner}, ${r.node}): ${r.checks.length} checks passed in ` +
-            `${r.seconds.toFixed(0)} s; ${r.info.blas}`,
+            `${r.seconds.toFixed(0)} s; ${r.info.blas}` +
+            `${r.retried ? `, on a second run; the first ended so: ${r.retried}` : ''}`,
         );
       },
       1_200_000,

@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { TARGETS } from '../scripts/prebuild/targets';
 import { problems, machineOf } from '../scripts/prepack-check';
+import type * as SmokeRun from '../scripts/prebuild/smoke-run';
 
 const ROOT = path.resolve(__dirname, '..');
 const PREPACK = path.join(ROOT, 'scripts', 'prepack-check.js');
@@ -153,6 +154,110 @@ describe('the release workflow', () => {
       expect(r.status).toBe(1);
       expect(r.stderr).toContain('[job-needs]');
       expect(r.stderr).toContain('label "ubuntu-lastest" is unknown');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the smoke runner', () => {
+  type Outcome = 'writes a result' | 'dies';
+  interface Run {
+    calls: string[];
+    result?: { ok: boolean; retried: string; runner: string };
+    error?: Error;
+  }
+
+  /**
+   * runSmoke against an installed-package folder, with the emulator (or host Node) replaced: the
+   * n-th run writes a result or dies (exit 1 after a line in the progress log, no result), as
+   * `outcomes` says. Nothing is installed or downloaded.
+   */
+  function smokeWith(runner: string, outcomes: Outcome[]): Run {
+    const out: Run = { calls: [] };
+    const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-dsmi-smoke-runner-'));
+    try {
+      jest.isolateModules(() => {
+        const actual = jest.requireActual('../scripts/prebuild/toolchain');
+        jest.doMock('../scripts/prebuild/toolchain', () => ({
+          ...actual,
+          ensureDebian: () => undefined,
+          nodeBinary: () => '/opt/node/bin/node',
+          run: (cmd: string, args: string[]) => {
+            out.calls.push(cmd);
+            const resultFile = args[args.length - 1];
+            fs.appendFileSync(`${resultFile}.log`, 'loading the package\n');
+            if (outcomes[out.calls.length - 1] === 'dies')
+              return { status: 1, signal: null, stdout: '', stderr: 'err:module:import_dll Library x.dll not found' };
+            fs.writeFileSync(resultFile, JSON.stringify({ ok: true, checks: ['loads'], failures: [], info: {} }));
+            return { status: 0, signal: null, stdout: '', stderr: '' };
+          },
+        }));
+        // A fresh copy of the module, bound to the mock above (an import would share the real one).
+        const { runSmoke } = jest.requireActual<typeof SmokeRun>('../scripts/prebuild/smoke-run');
+        try {
+          out.result = runSmoke(
+            TARGETS.find((t) => t.runner === runner)!,
+            undefined,
+            { installed: pkg },
+          );
+        } catch (e) {
+          out.error = e as Error;
+        }
+      });
+    } finally {
+      fs.rmSync(pkg, { recursive: true, force: true });
+    }
+    return out;
+  }
+
+  it('runs an emulator once more when its first run writes no result, and says how that run ended', () => {
+    const r = smokeWith('qemu-aarch64', ['dies', 'writes a result']);
+    expect(r.error).toBeUndefined();
+    expect(r.calls).toEqual(['qemu-aarch64', 'qemu-aarch64']);
+    expect(r.result?.ok).toBe(true);
+    expect(r.result?.retried).toContain('wrote no result');
+    expect(r.result?.retried).toContain('exit 1');
+    expect(r.result?.retried).toContain('Library x.dll not found');
+    expect(r.result?.retried).toContain('loading the package');
+  });
+
+  it('fails with both endings when the second run writes no result either', () => {
+    const r = smokeWith('qemu-aarch64', ['dies', 'dies']);
+    expect(r.calls).toHaveLength(2);
+    expect(r.error?.message).toMatch(/wrote no result[\s\S]*and once more: [\s\S]*wrote no result/);
+  });
+
+  it('does not run again on the host, where no result means the addon crashed Node', () => {
+    const r = smokeWith('host', ['dies', 'writes a result']);
+    expect(r.calls).toHaveLength(1);
+    expect(r.error?.message).toContain('wrote no result');
+  });
+
+  it('returns the first run untouched when it writes a result', () => {
+    const r = smokeWith('qemu-aarch64', ['writes a result']);
+    expect(r.calls).toHaveLength(1);
+    expect(r.result?.retried).toBe('');
+  });
+
+  it('the smoke script logs its steps as they happen and writes a result when loading fails', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-dsmi-smoke-log-'));
+    try {
+      const resultFile = path.join(dir, 'result.json');
+      const missing = path.join(dir, 'no-such-package');
+      const r = spawnSync(
+        process.execPath,
+        [path.join(ROOT, 'scripts', 'prebuild', 'smoke.js'), missing, path.join(ROOT, 'test', 'fixtures'), resultFile],
+        { encoding: 'utf8' },
+      );
+      expect(r.status).toBe(1);
+      const result = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { ok: boolean; failures: string[] };
+      expect(result.ok).toBe(false);
+      expect(result.failures[0]).toMatch(/^smoke script: Error: Cannot find module/);
+      const log = fs.readFileSync(`${resultFile}.log`, 'utf8').trim().split('\n');
+      expect(log[0]).toMatch(new RegExp(`Z? ${process.version} ${process.platform}-${process.arch}: loading `));
+      expect(log[1]).toContain('FAILED smoke script: Error: Cannot find module');
+      expect(log[log.length - 1]).toMatch(/Z exit 1$/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

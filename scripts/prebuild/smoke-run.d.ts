@@ -10,6 +10,8 @@ export interface SmokeResult {
   failures: string[];
   seconds: number;
   runner: string;
+  /** '' on the first run; else how an emulator's first run ended (it wrote no result). */
+  retried: string;
 }
 export function runSmoke(
   target: PrebuildTarget,

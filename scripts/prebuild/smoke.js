@@ -5,8 +5,9 @@
 // binary, node_modules): node-gyp-build must pick the prebuild by itself. Checks: it loads from
 // prebuilds/, buildInfo(), one golden case per function of test/fixtures/cases.json (sync),
 // the async API (same bits), an abort before and during a call, a C++ exception thrown through
-// Node-API. Writes {ok, checks, failures, info} as JSON to the result file (wine's stdout is
-// unreliable) and to stdout; exits 1 on a failure.
+// Node-API. Writes {ok, checks, failures, info} as JSON to the result file (under wine, Node's
+// stdout on a pipe fails with EBADF) and to stdout; exits 1 on a failure. Each step is appended
+// to <result file>.log as it happens, so a run that dies says how far it got.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -16,8 +17,16 @@ const checks = [];
 const failures = [];
 let info;
 
+/** Appends `line` to the progress log, synchronously (it must outlive a crash). */
+function progress(line) {
+  if (resultFile) fs.appendFileSync(`${resultFile}.log`, `${new Date().toISOString()} ${line}\n`);
+}
+process.on('exit', (code) => progress(`exit ${code}`));
+
 function check(name, ok, detail) {
-  (ok ? checks : failures).push(detail === undefined ? name : `${name}: ${detail}`);
+  const line = detail === undefined ? name : `${name}: ${detail}`;
+  (ok ? checks : failures).push(line);
+  progress(`${ok ? 'ok' : 'FAILED'} ${line}`);
 }
 
 function finish() {
@@ -31,7 +40,11 @@ function finish() {
   };
   const text = JSON.stringify(result);
   if (resultFile) fs.writeFileSync(resultFile, text);
-  process.stdout.write(`${text}\n`);
+  try {
+    process.stdout.write(`${text}\n`);
+  } catch {
+    // wine: the result file has it
+  }
   process.exitCode = result.ok ? 0 : 1;
 }
 
@@ -39,6 +52,7 @@ function finish() {
 const CASES = ['dse_blobs_s10_t1', 'ase_blobs_gauss', 'dsmi_labels', 'asmi_gauss_labels'];
 
 async function main() {
+  progress(`${process.version} ${process.platform}-${process.arch}: loading ${pkgDir}`);
   const d = require(pkgDir);
   info = d.buildInfo();
   const bindingPath = require(require.resolve('node-gyp-build', { paths: [pkgDir] })).resolve(pkgDir);
@@ -66,6 +80,7 @@ async function main() {
       check(name, false, 'not in cases.json');
       continue;
     }
+    progress(`running ${name}`);
     const X = matrix(c.args.embeddingVectors);
     const args = c.args.referenceVectors ? [X, reference(c.args.referenceVectors), c.options] : [X, c.options];
     const out = d[`${c.fn}Sync`](...args);

