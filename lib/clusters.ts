@@ -12,6 +12,7 @@ import {
   integerAtLeast,
   isFloatArray,
   isShapedArray,
+  tensorValues,
   isTensorLike,
   memoryLimit,
   adopt,
@@ -92,10 +93,12 @@ export function parseReference(reference: unknown, name = 'reference'): ParsedRe
     return column(reference as unknown[] as number[], name, false);
   }
   if (isTensorLike(reference) || isShapedArray(reference)) {
-    const values = isTensorLike(reference) ? reference.dataSync() : reference.data;
+    const values = isTensorLike(reference) ? tensorValues(reference, name) : reference.data;
     const integer = INTEGER_ARRAYS.has(typeName(values));
     if (reference.shape.length === 1) return column(values as ArrayLike<number>, name, integer);
-    return { values: toMatrix(reference, name), integer };
+    // The values read above, not a second dataSync() (a tensor may copy them from a GPU).
+    const read = isTensorLike(reference) ? { shape: reference.shape, dataSync: () => values } : reference;
+    return { values: toMatrix(read, name), integer };
   }
   return { values: toMatrix(reference, name), integer: false };
 }

@@ -265,16 +265,19 @@ export function isShapedArray(X: object): X is ShapedArray {
   return Array.isArray(o.shape) && 'data' in o && !('rows' in o);
 }
 
-function fromTensor(X: TensorLike, name: string): Matrix {
-  let values: unknown;
+/** A tensor's values, read once; a throwing `dataSync()` (a disposed tensor) becomes a DseError. */
+export function tensorValues(X: TensorLike, name: string): ArrayLike<number> {
   try {
-    values = X.dataSync();
+    return X.dataSync();
   } catch (e) {
     throw new DseError('ERR_DSE_TYPE', `Could not read ${name}: its dataSync() threw ${(e as Error)?.message ?? e}`, {
       cause: e,
     });
   }
-  return fromShape(X.shape, values, name, `${name}.dataSync()`);
+}
+
+function fromTensor(X: TensorLike, name: string): Matrix {
+  return fromShape(X.shape, tensorValues(X, name), name, `${name}.dataSync()`);
 }
 
 /** A matrix of `shape` over `values` (read from `where`): float arrays as they are, others as float64. */

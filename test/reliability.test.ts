@@ -325,6 +325,38 @@ describe('item 10: every failure is a DseError', () => {
     );
   });
 
+  it('gives ERR_DSE_TYPE for a DSMI reference tensor whose dataSync() throws, and reads a 2-D one once', async () => {
+    const X = uniformMatrix(30, 2, 102);
+    const disposed = (shape: number[]) =>
+      ({
+        shape,
+        dataSync: () => {
+          throw new Error('disposed');
+        },
+      }) as never;
+    for (const shape of [[30], [30, 2]]) {
+      expectDseError(
+        () => diffusionSpectralMutualInformationSync(X, disposed(shape)),
+        'ERR_DSE_TYPE',
+        /Could not read reference: its dataSync\(\) threw disposed/,
+      );
+      await expectDseRejection(diffusionSpectralMutualInformation(X, disposed(shape)), 'ERR_DSE_TYPE');
+    }
+    const Y = uniformMatrix(30, 2, 103);
+    let reads = 0;
+    const tensor = {
+      shape: [30, 2],
+      dataSync: () => {
+        reads++;
+        return Y.data;
+      },
+    };
+    expect(diffusionSpectralMutualInformationSync(X, tensor as never).value).toBe(
+      diffusionSpectralMutualInformationSync(X, Y).value,
+    );
+    expect(reads).toBe(1);
+  });
+
   it('wraps a failure of the memory estimate in a DseError (async too)', async () => {
     const fake = { [Symbol.toStringTag]: 'Float32Array', length: 6 };
     await expectDseRejection(
