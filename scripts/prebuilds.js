@@ -91,16 +91,17 @@ async function main() {
       console.log(
         `prebuilds: ${target.name}: smoke test passed in ${smoke.runner === 'host' ? 'this Node' : smoke.runner} ` +
           `(${smoke.node}, ${smoke.seconds.toFixed(0)} s): ${smoke.checks.length} checks, ${smoke.info.blas} / ` +
-          `${smoke.info.lapack}${smoke.retried ? `, on a second run; the first ended so: ${smoke.retried}` : ''}`,
+          `${smoke.info.lapack}${smoke.retried ? `, on a second start; the first ended so: ${smoke.retried}` : ''}`,
       );
     }
     rows.push({ target, found, smoke });
   }
   console.log('\nprebuilds: summary');
   for (const { target, found, smoke } of rows) {
+    const second = smoke && smoke.retried ? ', on a second start' : '';
     console.log(
       `  ${target.name.padEnd(12)} ${mb(found.bytes).padStart(8)}  glibc ${found.glibc.padEnd(5)} ` +
-        `${smoke ? `smoke ok (${smoke.runner}, ${smoke.info.blas})` : 'smoke not run'}`,
+        `${smoke ? `smoke ok (${smoke.runner}, ${smoke.info.blas}${second})` : 'smoke not run'}`,
     );
   }
 }

@@ -433,7 +433,7 @@ export const isError = (e: unknown): e is DseError => e instanceof DseError;
         console.log(
           `smoke ${target.name} (${r.runner}, ${r.node}): ${r.checks.length} checks passed in ` +
             `${r.seconds.toFixed(0)} s; ${r.info.blas}` +
-            `${r.retried ? `, on a second run; the first ended so: ${r.retried}` : ''}`,
+            `${r.retried ? `, on a second start; the first ended so: ${r.retried}` : ''}`,
         );
       },
       1_200_000,

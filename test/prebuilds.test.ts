@@ -161,21 +161,30 @@ describe('the release workflow', () => {
 });
 
 describe('the smoke runner', () => {
-  type Outcome = 'writes a result' | 'dies';
+  /** What the n-th run of the smoke script does: writes a result, never starts (no log), or dies after starting. */
+  type Outcome = 'writes a result' | 'does not start' | 'dies' | 'times out';
   interface Run {
     calls: string[];
     result?: { ok: boolean; retried: string; runner: string };
     error?: Error;
   }
+  interface Fake {
+    /** wineboot's exit status. */
+    wineboot?: number;
+  }
 
   /**
-   * runSmoke against an installed-package folder, with the emulator (or host Node) replaced: the
-   * n-th run writes a result or dies (exit 1 after a line in the progress log, no result), as
-   * `outcomes` says. Nothing is installed or downloaded.
+   * runSmoke against an installed-package folder, with the emulator (or host Node) and wine's
+   * tools replaced as `outcomes` and `fake` say, and the cache in `cache` (a temporary folder by
+   * default). Nothing is installed or downloaded.
    */
-  function smokeWith(runner: string, outcomes: Outcome[]): Run {
+  function smokeWith(runner: string, outcomes: Outcome[], fake: Fake = {}, cache?: string): Run {
     const out: Run = { calls: [] };
     const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-dsmi-smoke-runner-'));
+    const cacheDir = cache ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dse-dsmi-smoke-cache-'));
+    const saved = process.env.DSE_PREBUILD_CACHE;
+    process.env.DSE_PREBUILD_CACHE = cacheDir;
+    let smokeRuns = 0;
     try {
       jest.isolateModules(() => {
         const actual = jest.requireActual('../scripts/prebuild/toolchain');
@@ -183,14 +192,27 @@ describe('the smoke runner', () => {
           ...actual,
           ensureDebian: () => undefined,
           nodeBinary: () => '/opt/node/bin/node',
-          run: (cmd: string, args: string[]) => {
+          run: (cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv }) => {
+            const ok = { status: 0, signal: null, stdout: '', stderr: '' };
+            if (cmd === 'wineboot') {
+              out.calls.push('wineboot');
+              fs.writeFileSync(path.join(options.env!.WINEPREFIX!, 'system.reg'), '');
+              return { ...ok, status: fake.wineboot ?? 0, stderr: fake.wineboot ? 'wineboot: no display' : '' };
+            }
+            if (cmd === 'wineserver' || (cmd === 'wine' && args[0] === 'reg')) return ok;
             out.calls.push(cmd);
-            const resultFile = args[args.length - 1];
+            // Under wine the paths are Windows ones on its Z: drive (the Unix root).
+            const given = args[args.length - 1];
+            const resultFile = given.startsWith('Z:') ? given.slice(2).replace(/\\/g, '/') : given;
+            const outcome = outcomes[smokeRuns++];
+            if (outcome === 'does not start')
+              return { ...ok, status: 1, stderr: 'err:module:import_dll Library x.dll not found' };
             fs.appendFileSync(`${resultFile}.log`, 'loading the package\n');
-            if (outcomes[out.calls.length - 1] === 'dies')
-              return { status: 1, signal: null, stdout: '', stderr: 'err:module:import_dll Library x.dll not found' };
+            if (outcome === 'dies') return { ...ok, status: 1 };
+            if (outcome === 'times out')
+              return { ...ok, status: null, signal: 'SIGTERM', error: new Error('spawnSync wine ETIMEDOUT') };
             fs.writeFileSync(resultFile, JSON.stringify({ ok: true, checks: ['loads'], failures: [], info: {} }));
-            return { status: 0, signal: null, stdout: '', stderr: '' };
+            return ok;
           },
         }));
         // A fresh copy of the module, bound to the mock above (an import would share the real one).
@@ -206,30 +228,46 @@ describe('the smoke runner', () => {
         }
       });
     } finally {
+      if (saved === undefined) delete process.env.DSE_PREBUILD_CACHE;
+      else process.env.DSE_PREBUILD_CACHE = saved;
       fs.rmSync(pkg, { recursive: true, force: true });
+      if (!cache) fs.rmSync(cacheDir, { recursive: true, force: true });
     }
     return out;
   }
 
-  it('runs an emulator once more when its first run writes no result, and says how that run ended', () => {
-    const r = smokeWith('qemu-aarch64', ['dies', 'writes a result']);
-    expect(r.error).toBeUndefined();
-    expect(r.calls).toEqual(['qemu-aarch64', 'qemu-aarch64']);
-    expect(r.result?.ok).toBe(true);
-    expect(r.result?.retried).toContain('wrote no result');
-    expect(r.result?.retried).toContain('exit 1');
-    expect(r.result?.retried).toContain('Library x.dll not found');
-    expect(r.result?.retried).toContain('loading the package');
+  it('starts an emulator once more when Node never ran the script, and says how the first start ended', () => {
+    for (const runner of ['qemu-aarch64', 'wine']) {
+      const r = smokeWith(runner, ['does not start', 'writes a result']);
+      expect(r.error).toBeUndefined();
+      expect(r.calls.filter((c) => c === runner)).toHaveLength(2);
+      expect(r.result?.ok).toBe(true);
+      expect(r.result?.retried).toMatch(
+        /wrote no result after \d+ s \(exit 1\):\nerr:module:import_dll Library x\.dll/,
+      );
+      expect(r.result?.retried).toContain('its progress log: none');
+    }
   });
 
-  it('fails with both endings when the second run writes no result either', () => {
-    const r = smokeWith('qemu-aarch64', ['dies', 'dies']);
+  it('fails, without a second run, when the script started and died or timed out', () => {
+    const died = smokeWith('wine', ['dies', 'writes a result']);
+    expect(died.calls.filter((c) => c === 'wine')).toHaveLength(1);
+    expect(died.error?.message).toMatch(
+      /wrote no result after \d+ s \(exit 1\):\n\nits progress log: \n {2}loading the package/,
+    );
+    const hung = smokeWith('qemu-aarch64', ['times out', 'writes a result']);
+    expect(hung.calls).toHaveLength(1);
+    expect(hung.error?.message).toContain('(exit null, SIGTERM, spawnSync wine ETIMEDOUT)');
+  });
+
+  it('fails with both endings when the second start fails too', () => {
+    const r = smokeWith('qemu-aarch64', ['does not start', 'does not start']);
     expect(r.calls).toHaveLength(2);
     expect(r.error?.message).toMatch(/wrote no result[\s\S]*and once more: [\s\S]*wrote no result/);
   });
 
   it('does not run again on the host, where no result means the addon crashed Node', () => {
-    const r = smokeWith('host', ['dies', 'writes a result']);
+    const r = smokeWith('host', ['does not start', 'writes a result']);
     expect(r.calls).toHaveLength(1);
     expect(r.error?.message).toContain('wrote no result');
   });
@@ -238,6 +276,27 @@ describe('the smoke runner', () => {
     const r = smokeWith('qemu-aarch64', ['writes a result']);
     expect(r.calls).toHaveLength(1);
     expect(r.result?.retried).toBe('');
+  });
+
+  it('makes the wine prefix once, and again when a step failed or it has no marker', () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'dse-dsmi-smoke-cache-'));
+    try {
+      const prefix = path.join(cache, 'wine');
+      const failed = smokeWith('wine', ['writes a result'], { wineboot: 1 }, cache);
+      expect(failed.error?.message).toMatch(
+        /creating the wine prefix: wineboot --init failed \(exit 1\):\nwineboot: no display/,
+      );
+      expect(fs.existsSync(prefix)).toBe(false);
+      expect(fs.readdirSync(cache)).toEqual([]); // the partial prefix is gone
+      const made = smokeWith('wine', ['writes a result'], {}, cache);
+      expect(made.calls).toEqual(['wineboot', 'wine']);
+      expect(fs.existsSync(path.join(prefix, '.dse-dsmi-ready'))).toBe(true);
+      expect(smokeWith('wine', ['writes a result'], {}, cache).calls).toEqual(['wine']);
+      fs.rmSync(path.join(prefix, '.dse-dsmi-ready'));
+      expect(smokeWith('wine', ['writes a result'], {}, cache).calls).toEqual(['wineboot', 'wine']);
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it('the smoke script logs its steps as they happen and writes a result when loading fails', () => {
@@ -254,8 +313,12 @@ describe('the smoke runner', () => {
       const result = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { ok: boolean; failures: string[] };
       expect(result.ok).toBe(false);
       expect(result.failures[0]).toMatch(/^smoke script: Error: Cannot find module/);
+      expect(fs.readdirSync(dir).sort()).toEqual(['result.json', 'result.json.log']);
       const log = fs.readFileSync(`${resultFile}.log`, 'utf8').trim().split('\n');
-      expect(log[0]).toMatch(new RegExp(`Z? ${process.version} ${process.platform}-${process.arch}: loading `));
+      const version = process.version.replace(/\./g, '\\.');
+      expect(log[0]).toMatch(
+        new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${version} ${process.platform}-${process.arch}: loading `),
+      );
       expect(log[1]).toContain('FAILED smoke script: Error: Cannot find module');
       expect(log[log.length - 1]).toMatch(/Z exit 1$/);
     } finally {

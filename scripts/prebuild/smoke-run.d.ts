@@ -10,7 +10,7 @@ export interface SmokeResult {
   failures: string[];
   seconds: number;
   runner: string;
-  /** '' on the first run; else how an emulator's first run ended (it wrote no result). */
+  /** '' on the first start; else how an emulator's first start failed (Node never ran the script). */
   retried: string;
 }
 export function runSmoke(

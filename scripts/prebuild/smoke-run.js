@@ -36,39 +36,56 @@ function stage(target, binary) {
 /** A Windows path for wine (its Z: drive is the Unix root). */
 const winPath = (p) => `Z:${p.replace(/\//g, '\\')}`;
 
-/** Where an output of `r` ends: its exit status or signal, then the tails of stderr and stdout. */
+/** How a run ended: its exit status, signal or error, then the tails of stderr and stdout. */
 const ending = (r) =>
-  `exit ${r.status}${r.signal ? `, ${r.signal}` : ''}${r.error ? `, ${r.error.message}` : ''}:\n` +
+  `exit ${r.status}${r.signal ? `, ${r.signal}` : ''}${r.error ? `, ${r.error.message}` : ''}):\n` +
   `${(r.stderr || '').slice(-4000)}${(r.stdout || '').slice(-2000)}`;
 
 /**
  * wine's environment for the prefix in the cache, made on first use. Wine's own errors stay on
- * (err+all: a crash, a missing DLL) and everything else off, so a failed run says why. A prefix
- * counts only once every step that made it succeeded (the marker file): a partial one (an
- * interrupted or failed wineboot) is made again.
+ * (err+all: a crash, a missing DLL) and everything else off, so a failed run says why. The prefix
+ * is made in a folder of its own and renamed into place once every step succeeded, so a partial
+ * one (an interrupted or failed wineboot) never counts, and two processes sharing the cache do
+ * not remove each other's. A prefix of older code (no marker) is made again, once.
  */
 function winePrefix() {
-  ensureDebian(['wine', 'wineboot', 'wineserver', '/usr/lib/wine/wine64']);
+  ensureDebian(['wine', 'wineboot', 'wineserver']);
   const prefix = path.join(cacheDir, 'wine');
-  const env = { ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all,err+all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
-  const ready = path.join(prefix, '.dse-dsmi-ready');
-  if (fs.existsSync(ready)) return env;
-  fs.rmSync(prefix, { recursive: true, force: true });
+  const envFor = (dir) => ({
+    ...process.env,
+    WINEPREFIX: dir,
+    WINEDEBUG: '-all,err+all',
+    WINEDLLOVERRIDES: 'mscoree,mshtml=',
+  });
+  const MARKER = '.dse-dsmi-ready';
+  if (fs.existsSync(path.join(prefix, MARKER))) return envFor(prefix);
+  const tmp = `${prefix}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
   console.log(`prebuilds: creating the wine prefix ${path.relative(root, prefix)} (Windows 10)`);
+  const env = envFor(tmp);
   const steps = [
     ['wineboot', ['--init'], 300_000],
     ['wine', ['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], 120_000],
     ['wineserver', ['-w'], 120_000],
   ];
-  for (const [cmd, args, timeout] of steps) {
-    const r = run(cmd, args, { env, timeout });
-    if (r.status !== 0)
-      throw new PrebuildError(`creating the wine prefix: ${cmd} ${args.join(' ')} failed (${ending(r)}`);
+  try {
+    for (const [cmd, args, timeout] of steps) {
+      const r = run(cmd, args, { env, timeout });
+      if (r.status !== 0)
+        throw new PrebuildError(`creating the wine prefix: ${cmd} ${args.join(' ')} failed (${ending(r)}`);
+    }
+    if (!fs.existsSync(path.join(tmp, 'system.reg')))
+      throw new PrebuildError(`creating the wine prefix: wineboot made no system.reg in ${tmp}`);
+    fs.writeFileSync(path.join(tmp, MARKER), `${new Date().toISOString()}\n`);
+    if (!fs.existsSync(path.join(prefix, MARKER))) {
+      fs.rmSync(prefix, { recursive: true, force: true });
+      fs.renameSync(tmp, prefix);
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
-  if (!fs.existsSync(path.join(prefix, 'system.reg')))
-    throw new PrebuildError(`creating the wine prefix: wineboot made no ${path.join(prefix, 'system.reg')}`);
-  fs.writeFileSync(ready, `${new Date().toISOString()}\n`);
-  return env;
+  return envFor(prefix);
 }
 
 /** The command that runs node with `args` for `target`, and its environment. */
@@ -87,19 +104,30 @@ function command(target, args) {
   throw new PrebuildError(`unknown runner ${target.runner}`);
 }
 
-/** One run of the smoke script: its result, or why it wrote none (its ending and the script's progress log). */
+/**
+ * One run of the smoke script: its result, or why it wrote none (how it ended and the script's
+ * progress log, absent when Node never got to run the script).
+ */
 function attempt(target, pkg, dir, n, timeoutMs) {
   const resultFile = path.join(dir, `result-${n}.json`);
+  const logFile = `${resultFile}.log`;
   const { cmd, args, env } = command(target, [SMOKE, pkg, FIXTURES, resultFile]);
   const t0 = Date.now();
   const r = run(cmd, args, { env, cwd: dir, timeout: timeoutMs });
   const seconds = (Date.now() - t0) / 1000;
-  if (fs.existsSync(resultFile)) return { result: JSON.parse(fs.readFileSync(resultFile, 'utf8')), seconds };
-  const log = fs.existsSync(`${resultFile}.log`) ? fs.readFileSync(`${resultFile}.log`, 'utf8').trim() : '(none)';
+  const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim().split('\n') : [];
+  let result;
+  try {
+    result = fs.existsSync(resultFile) ? JSON.parse(fs.readFileSync(resultFile, 'utf8')) : undefined;
+  } catch (e) {
+    log.push(`(the result file does not parse: ${e.message})`);
+  }
+  if (result) return { result, seconds };
   return {
+    started: log.length > 0,
     failure:
       `the smoke test of ${target.name} (${cmd}) wrote no result after ${seconds.toFixed(0)} s ` +
-      `(${ending(r)}\nits progress log: ${log.split('\n').slice(-12).join('\n  ')}`,
+      `(${ending(r)}\nits progress log: ${log.length ? `\n  ${log.slice(-12).join('\n  ')}` : 'none'}`,
   };
 }
 
@@ -107,9 +135,10 @@ function attempt(target, pkg, dir, n, timeoutMs) {
  * Runs the smoke script against `binary` (staged alone in a package folder) or, with
  * `{ installed }`, against an installed copy of the package (node-gyp-build picks among all its
  * prebuilds). Returns its result ({ok, checks, failures, info, seconds, runner, retried}).
- * A run under an emulator (qemu, wine) that ends without writing a result (the emulator or the
- * Node binary died; a failed check still writes one) is run once more; `retried` then says how
- * the first run ended, and the caller prints it. A second such ending throws both.
+ * A run under an emulator (qemu, wine) that ends before the script logged its first step (the
+ * emulator or Node failed to start) is run once more; `retried` then says how the first run
+ * ended, and the caller prints it. A run that died after the script started is a failure, as is
+ * any failure on the host Node, and a second failed start.
  */
 function runSmoke(target, binary, { installed, timeoutMs = 900_000 } = {}) {
   const { dir, pkg } = installed
@@ -118,7 +147,9 @@ function runSmoke(target, binary, { installed, timeoutMs = 900_000 } = {}) {
   try {
     const first = attempt(target, pkg, dir, 1, timeoutMs);
     if (first.result) return { ...first.result, seconds: first.seconds, runner: target.runner, retried: '' };
-    if (target.runner === 'host') throw new PrebuildError(first.failure);
+    if (target.runner === 'host' || first.started) throw new PrebuildError(first.failure);
+    // A wineserver still shutting down from an earlier run is waited for before the second start.
+    if (target.runner === 'wine') run('wineserver', ['-w'], { env: command(target, []).env, timeout: 120_000 });
     const second = attempt(target, pkg, dir, 2, timeoutMs);
     if (!second.result) throw new PrebuildError(`${first.failure}\n\nand once more: ${second.failure}`);
     return { ...second.result, seconds: second.seconds, runner: target.runner, retried: first.failure };

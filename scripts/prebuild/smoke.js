@@ -39,7 +39,11 @@ function finish() {
     failures,
   };
   const text = JSON.stringify(result);
-  if (resultFile) fs.writeFileSync(resultFile, text);
+  if (resultFile) {
+    // Whole or not at all: the runner reads a result file only once it is complete.
+    fs.writeFileSync(`${resultFile}.tmp`, text);
+    fs.renameSync(`${resultFile}.tmp`, resultFile);
+  }
   try {
     process.stdout.write(`${text}\n`);
   } catch {

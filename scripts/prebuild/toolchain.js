@@ -22,9 +22,10 @@ const cacheDir = path.resolve(process.env.DSE_PREBUILD_CACHE || path.join(root, 
 
 class PrebuildError extends Error {}
 
+/** spawnSync; throws when `cmd` could not start. A timeout is returned (signal, `error` ETIMEDOUT). */
 function run(cmd, args, options = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20, ...options });
-  if (r.error) throw new PrebuildError(`${cmd} could not run: ${r.error.message}`);
+  if (r.error && !r.pid) throw new PrebuildError(`${cmd} could not run: ${r.error.message}`);
   return r;
 }
 
