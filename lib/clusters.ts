@@ -4,6 +4,7 @@
  * cluster label per row. Discrete labels are used as they are; continuous scalars are min-max
  * binned as numpy's `digitize` does; vectors go through spectral clustering (native).
  */
+import { types } from 'util';
 import { DseError, invalid, raw } from './errors';
 import { cluster, type AsyncOptions } from './plan';
 import { promiseForm, syncForm, type Operation } from './operation';
@@ -95,7 +96,19 @@ export function parseReference(reference: unknown, name = 'reference'): ParsedRe
   if (isTensorLike(reference) || isShapedArray(reference)) {
     const values = isTensorLike(reference) ? tensorValues(reference, name) : reference.data;
     const integer = INTEGER_ARRAYS.has(typeName(values));
-    if (reference.shape.length === 1) return column(values as ArrayLike<number>, name, integer);
+    if (reference.shape.length === 1) {
+      const where = isTensorLike(reference) ? `${name}.dataSync()` : `${name}.data`;
+      if (!Array.isArray(values) && !types.isTypedArray(values))
+        throw invalid('ERR_DSE_TYPE', where, 'a typed array or an array of numbers', values);
+      if (values.length !== reference.shape[0])
+        throw invalid(
+          'ERR_DSE_SHAPE',
+          where,
+          `${String(reference.shape[0])} values (${name}.shape)`,
+          raw(`${values.length}`),
+        );
+      return column(values as ArrayLike<number>, name, integer);
+    }
     // The values read above, not a second dataSync() (a tensor may copy them from a GPU).
     const read = isTensorLike(reference) ? { shape: reference.shape, dataSync: () => values } : reference;
     return { values: toMatrix(read, name), integer };

@@ -355,6 +355,34 @@ describe('item 10: every failure is a DseError', () => {
       diffusionSpectralMutualInformationSync(X, Y).value,
     );
     expect(reads).toBe(1);
+    // DseTracker's labels go the same way.
+    expect(() => new DseTracker({ labels: disposed([30]) })).toThrow(
+      expect.objectContaining({ name: 'DseError', code: 'ERR_DSE_TYPE', message: expect.stringContaining('labels') }),
+    );
+  });
+
+  it('checks the values of a 1-D reference tensor or { data, shape } against its shape', () => {
+    const X = uniformMatrix(30, 2, 104);
+    const cases: [unknown, string, RegExp][] = [
+      [
+        { shape: [30], dataSync: () => null },
+        'ERR_DSE_TYPE',
+        /typed array or an array of numbers for reference.dataSync\(\) but received null/,
+      ],
+      [{ shape: [30], data: undefined }, 'ERR_DSE_TYPE', /for reference.data but received undefined/],
+      [
+        { shape: [99], data: new Int32Array(30) },
+        'ERR_DSE_SHAPE',
+        /99 values \(reference.shape\) for reference.data but received 30/,
+      ],
+      [
+        { shape: [99], dataSync: () => new Int32Array(30) },
+        'ERR_DSE_SHAPE',
+        /for reference.dataSync\(\) but received 30/,
+      ],
+    ];
+    for (const [reference, code, message] of cases)
+      expectDseError(() => diffusionSpectralMutualInformationSync(X, reference as never), code, message);
   });
 
   it('wraps a failure of the memory estimate in a DseError (async too)', async () => {
