@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -287,6 +288,86 @@ void holdApartColumn(float* col, std::size_t j, std::size_t m, const double* r, 
   holdApartColumnBody(col, j, m, r, v);
 }
 
+// Column j's part of y = K x: adds K_ij x_j to acc[i] below the diagonal, and returns
+// sum_i>=j K_ij x_i (four running sums in a fixed order, so not one chain of dependent adds).
+template <typename T>
+inline double productColumnBody(const T* col, std::size_t j, std::size_t m, const double* x, double* acc) {
+  const double xj = x[j];
+  for (std::size_t i = j + 1; i < m; ++i) acc[i] += static_cast<double>(col[i]) * xj;
+  double s[4] = {0, 0, 0, 0};
+  std::size_t i = j + 1;
+  for (; i + 4 <= m; i += 4)
+    for (std::size_t q = 0; q < 4; ++q) s[q] += static_cast<double>(col[i + q]) * x[i + q];
+  for (; i < m; ++i) s[0] += static_cast<double>(col[i]) * x[i];
+  return static_cast<double>(col[j]) * xj + ((s[0] + s[1]) + (s[2] + s[3]));
+}
+DSE_VECTOR_CLONES
+double productColumn(const double* col, std::size_t j, std::size_t m, const double* x, double* acc) {
+  return productColumnBody(col, j, m, x, acc);
+}
+DSE_VECTOR_CLONES
+double productColumn(const float* col, std::size_t j, std::size_t m, const double* x, double* acc) {
+  return productColumnBody(col, j, m, x, acc);
+}
+
+// y = K x in float64 for the symmetric K stored as the lower triangle of M in layout L. Each block
+// of columns accumulates privately and the blocks are added in a fixed order, so y is the same
+// bits whatever the number of threads.
+template <typename T>
+void triangleProduct(const T* M, const TriangleLayout& L, const std::vector<std::size_t>& blocks, const double* x,
+                     double* y, std::vector<double>& partial, std::size_t threads) {
+  const std::size_t m = L.n, nb = blocks.size() - 1;
+  partial.assign(nb * m, 0.0);
+  parallelFor(threads, nb, 1, [&](std::size_t b, std::size_t) {
+    double* acc = partial.data() + b * m;
+    for (std::size_t j = blocks[b]; j < blocks[b + 1]; ++j) acc[j] += productColumn(M + L.column(j), j, m, x, acc);
+  });
+  for (std::size_t i = 0; i < m; ++i) {
+    double sum = 0;
+    for (std::size_t b = 0; b < nb; ++b) sum += partial[b * m + i];
+    y[i] = sum;
+  }
+}
+
+// The top eigenpair (lambda, v) of the stored plain Gaussian kernel by power iteration in
+// float64 from the constant vector, or NaN when it does not pay: the residual |K v - lambda v|
+// must fall to 1e-12 lambda, and shrink at least 10x a step from the fourth (the second
+// eigenvalue under a tenth of the first; above that, float32's error is small already). A nearly
+// flat kernel converges in a few steps.
+template <typename T>
+double gaussianTopPair(const T* M, const TriangleLayout& L, std::size_t threads, KernelScratch<T>& s) {
+  const std::size_t m = L.n;
+  const auto blocks = triangleBlocks(m);
+  s.top.assign(2 * m, 1.0 / std::sqrt(static_cast<double>(m)));
+  double* v = s.top.data();
+  double* y = v + m;
+  double previous = std::numeric_limits<double>::infinity();
+  for (int step = 0; step < 16; ++step) {
+    triangleProduct(M, L, blocks, v, y, s.partial, threads);
+    double lambda = 0, residual = 0, norm = 0;
+    for (std::size_t i = 0; i < m; ++i) lambda += v[i] * y[i];
+    for (std::size_t i = 0; i < m; ++i) {
+      residual += (y[i] - lambda * v[i]) * (y[i] - lambda * v[i]);
+      norm += y[i] * y[i];
+    }
+    residual = std::sqrt(residual);
+    if (!(lambda > 0) || !std::isfinite(residual)) break;
+    if (residual <= 1e-12 * lambda) return lambda;
+    if (step >= 3 && residual > 0.1 * previous) break;
+    previous = residual;
+    norm = std::sqrt(norm);
+    for (std::size_t i = 0; i < m; ++i) v[i] = y[i] / norm;
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+// Entry (i, j) of G - lambda v v^T in float64 from the stored G_ij, rounded once.
+template <typename T>
+inline void holdApartGaussianColumn(T* col, std::size_t j, std::size_t m, double lambda, const double* v) {
+  const double lvj = lambda * v[j];
+  for (std::size_t i = j; i < m; ++i) col[i] = static_cast<T>(static_cast<double>(col[i]) - lvj * v[i]);
+}
+
 template <typename T>
 void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const KernelSpec& spec, std::size_t threads,
                        KernelScratch<T>& scratch, bool holdTopApart) {
@@ -309,7 +390,16 @@ void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const
     for (std::size_t j = blocks[b]; j < blocks[b + 1]; ++j)
       gaussianColumn(M + L.column(j), j, m, rows.norms, twoSigma2, invScale, acc, asymmetric);
   });
-  if (!normalise) return;
+  if (!normalise) {
+    if (!holdTopApart) return;
+    const double lambda = gaussianTopPair(M, L, threads, scratch);
+    scratch.held = lambda;
+    if (std::isnan(lambda)) return;
+    const double* v = scratch.top.data();
+    parallelFor(threads, m, kColumnChunk,
+                [&](std::size_t j, std::size_t) { holdApartGaussianColumn(M + L.column(j), j, m, lambda, v); });
+    return;
+  }
   // 1 / sqrt(d_i), the row sum added over the column blocks in a fixed order.
   auto invSqrtRowSum = [&](std::size_t i) {
     double d = 0;
@@ -325,6 +415,7 @@ void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const
     topEigenvector(r, m, v);
     parallelFor(threads, m, kColumnChunk,
                 [&](std::size_t j, std::size_t) { holdApartColumn(M + L.column(j), j, m, r, v); });
+    scratch.held = 1.0;
     return;
   }
   scratch.scale.resize(m);
@@ -398,6 +489,7 @@ void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m
     throw std::logic_error("buildKernel: the layout must be m x m, and full for the kNN adjacency");
   KernelScratch<T> local;
   KernelScratch<T>& s = scratch ? *scratch : local;
+  s.held = std::numeric_limits<double>::quiet_NaN();
   if constexpr (std::is_same<T, float>::value) {
     if (!subset && !X.isFloat32 && !layout.isFull()) {
       // A float32 kernel in panels of the caller's float64 X, read in place as float64 reads

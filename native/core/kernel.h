@@ -40,7 +40,8 @@ struct KernelScratch {
   std::vector<T> norms;
   std::vector<double> partial;
   std::vector<T> scale;
-  std::vector<double> top;  // holdTopApart: 1 / sqrt(d_i), then v
+  std::vector<double> top;  // holdTopApart: 1 / sqrt(d_i), then v (diffusion); v, then K v (Gaussian)
+  double held = 0;          // holdTopApart: the eigenvalue held apart, or NaN when none was
 };
 
 // Builds the kernel of the rows `subset` of X (all rows when subset is null) into M
@@ -52,7 +53,11 @@ struct KernelScratch {
 // float); `scratch` (optional) is reused between calls. With `holdTopApart`, a diffusion or
 // anisotropic kernel K is stored as K - v v^T, where (1, v) is its exact top eigenpair
 // (v = D^1/2 1 / |D^1/2 1| for the stored G): entries in float64 from the stored G, then
-// rounded to T. Its spectrum is K's with the eigenvalue 1 replaced by 0.
+// rounded to T. Its spectrum is K's with the eigenvalue 1 replaced by 0. A plain Gaussian
+// kernel has no such closed form: its top pair (lambda, v) of the stored G comes from a power
+// iteration in float64, and G - lambda v v^T is stored when that converges within a few steps
+// (a nearly flat kernel, the case that needs it); otherwise G is left as it is. scratch->held
+// says which eigenvalue was held apart (1, lambda), or NaN for none.
 template <typename T>
 void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m, const KernelSpec& spec, T* M,
                  std::size_t threads, KernelScratch<T>* scratch = nullptr, TriangleLayout layout = TriangleLayout(),

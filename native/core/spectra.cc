@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -95,10 +96,11 @@ std::vector<double> solveOne(const BatchRequest& req, const Subset& subset, std:
   if (threads > 1) threads = linalg::adaptThreads();
   const TriangleLayout layout = kernelLayout(req, m);
   T* M = buffers.reserve(layout.size());
-  // float32 solves K - v v^T (kernel.h): its error no longer lifts a flat kernel's small eigenvalues.
-  const bool holdTopApart = std::is_same<T, float>::value && req.output == Output::Eigenvalues &&
-                            (req.kernel.kind == KernelKind::Diffusion || req.kernel.kind == KernelKind::Anisotropic);
+  // float32 solves K - lambda v v^T (kernel.h): its error no longer lifts a flat kernel's small eigenvalues.
+  const bool holdTopApart =
+      std::is_same<T, float>::value && req.output == Output::Eigenvalues && req.kernel.kind != KernelKind::Knn;
   buildKernel<T>(req.X, subset.rows, m, req.kernel, M, threads, &buffers.kernel, layout, holdTopApart);
+  const double held = holdTopApart ? buffers.kernel.held : std::numeric_limits<double>::quiet_NaN();
   if (alone) buffers.kernel = KernelScratch<T>();
   checkpoint(cancel);
   if (req.output == Output::EntryEntropy) return {entryEntropy<T>(M, m, threads)};
@@ -128,12 +130,12 @@ std::vector<double> solveOne(const BatchRequest& req, const Subset& subset, std:
   if (!layout.isFull()) linalg::symEigvalsPanels(M, layout, w.data());
   else linalg::symEigvals(M, m, w.data());
   std::copy(w.begin(), w.end(), out.begin());
-  if (holdTopApart && m > 0) {
-    // The held-apart eigenvalue 1 replaces the computed one nearest 0, v's within the solver's error.
+  if (!std::isnan(held) && m > 0) {
+    // The held-apart eigenvalue replaces the computed one nearest 0, v's within the solver's error.
     const auto nearest =
         std::min_element(out.begin(), out.end(), [](double a, double b) { return std::abs(a) < std::abs(b); });
     out.erase(nearest);
-    out.push_back(1.0);
+    out.push_back(held);
     std::sort(out.begin(), out.end());
   }
   if (req.kernel.kind == KernelKind::Knn) {
