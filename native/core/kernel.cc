@@ -332,8 +332,9 @@ void triangleProduct(const T* M, const TriangleLayout& L, const std::vector<std:
 // The top eigenpair (lambda, v) of the stored plain Gaussian kernel by power iteration in
 // float64 from the constant vector, or NaN when it does not pay: the residual |K v - lambda v|
 // must fall to 1e-12 lambda, and shrink at least 10x a step from the fourth (the second
-// eigenvalue under a tenth of the first; above that, float32's error is small already). A nearly
-// flat kernel converges in a few steps.
+// eigenvalue under a tenth of the first; above that, float32's error is small already), and
+// lambda must be at least twice the largest diagonal entry. A nearly flat kernel converges in a
+// few steps.
 template <typename T>
 double gaussianTopPair(const T* M, const TriangleLayout& L, std::size_t threads, KernelScratch<T>& s) {
   const std::size_t m = L.n;
@@ -352,7 +353,13 @@ double gaussianTopPair(const T* M, const TriangleLayout& L, std::size_t threads,
     }
     residual = std::sqrt(residual);
     if (!(lambda > 0) || !std::isfinite(residual)) break;
-    if (residual <= 1e-12 * lambda) return lambda;
+    if (residual <= 1e-12 * lambda) {
+      // Near the identity (a sharp kernel) nothing dominates: there the solver's error is already
+      // ~eps of every eigenvalue, and a held-apart pair would only cost the exact diagonal.
+      double diagonal = 0;
+      for (std::size_t j = 0; j < m; ++j) diagonal = std::max(diagonal, static_cast<double>(M[L.column(j) + j]));
+      return lambda >= 2 * diagonal ? lambda : std::numeric_limits<double>::quiet_NaN();
+    }
     if (step >= 3 && residual > 0.1 * previous) break;
     previous = residual;
     norm = std::sqrt(norm);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "cancel.h"
@@ -41,7 +42,8 @@ struct KernelScratch {
   std::vector<double> partial;
   std::vector<T> scale;
   std::vector<double> top;  // holdTopApart: 1 / sqrt(d_i), then v (diffusion); v, then K v (Gaussian)
-  double held = 0;          // holdTopApart: the eigenvalue held apart, or NaN when none was
+  // holdTopApart: the eigenvalue held apart, or NaN when none was.
+  double held = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Builds the kernel of the rows `subset` of X (all rows when subset is null) into M
