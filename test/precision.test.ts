@@ -11,6 +11,7 @@ import {
   diffusionSpectralEntropy,
   diffusionSpectralEntropySync,
   diffusionSpectralMutualInformationSync,
+  type Matrix,
 } from '../lib';
 import { golden, loadMatrix, loadReference, optionsOf, uniformMatrix, type GoldenCase } from './helpers';
 
@@ -110,6 +111,27 @@ describe("precision: 'float32'", () => {
     const e = diffusionEigenvaluesSync(X, { ...o, precision: 'float32' });
     expect(e[e.length - 1]).toBe(1); // the held-apart eigenvalue, put back exactly
     expect(e[0]).toBeGreaterThan(-1e-8); // PSD: the noise floor was ~-2e-7 before
+  });
+
+  // float32 forms distances as |x|^2 + |y|^2 - 2 x.y: rows far from the origin next to their
+  // spread lost them to cancellation (1.2e-2 bits at 600 x 8 shifted by 100, 2.4e-2 at 3000 x 16,
+  // 5.6e-2 from a Float32Array) until the rows were centred in float64 first.
+  it('does not lose the distances of rows far from the origin (full layout, panels, Float32Array)', () => {
+    const shifted = (rows: number, cols: number, by: number) => {
+      const X = uniformMatrix(rows, cols, 5);
+      return { ...X, data: X.data.map((v, i) => (i % cols === 0 ? v + by : v)) };
+    };
+    const cases: [Matrix, number][] = [
+      [shifted(600, 8, 100), 5],
+      [shifted(3000, 16, 100), 2],
+    ];
+    const f32 = shifted(1500, 16, 100);
+    cases.push([{ data: Float32Array.from(f32.data), rows: 1500, cols: 16 }, 2]);
+    for (const [X, sigma] of cases) {
+      const a = diffusionSpectralEntropySync(X, { gaussianKernelSigma: sigma, precision: 'float32' });
+      const b = diffusionSpectralEntropySync(X, { gaussianKernelSigma: sigma });
+      expect(Math.abs(a - b)).toBeLessThanOrEqual(5e-5);
+    }
   });
 
   it('stays within 1e-4 bits at a size that takes the two-stage path (n = 1500)', () => {

@@ -42,6 +42,31 @@ void gatherRows(const S* src, std::size_t d, const std::int32_t* subset, std::si
   });
 }
 
+// The column means of the m rows `subset` of src (all rows when null), in float64, the rows
+// added in order (row-major reads; the same bits on any thread count).
+template <typename S>
+std::vector<double> columnMeans(const S* src, std::size_t d, const std::int32_t* subset, std::size_t m) {
+  std::vector<double> mean(d, 0.0);
+  for (std::size_t r = 0; r < m; ++r) {
+    const S* row = src + static_cast<std::size_t>(subset ? subset[r] : static_cast<std::int32_t>(r)) * d;
+    for (std::size_t c = 0; c < d; ++c) mean[c] += static_cast<double>(row[c]);
+  }
+  for (double& v : mean) v /= static_cast<double>(m);
+  return mean;
+}
+
+// gatherRows of x - mean, subtracted in float64 and rounded once to T.
+template <typename T, typename S>
+void gatherCentredRows(const S* src, std::size_t d, const std::int32_t* subset, std::size_t m,
+                       const std::vector<double>& mean, std::vector<T>& owned, std::size_t threads) {
+  owned.resize(m * d);
+  parallelFor(threads, m, 64, [&](std::size_t r, std::size_t) {
+    const S* from = src + static_cast<std::size_t>(subset ? subset[r] : static_cast<std::int32_t>(r)) * d;
+    T* to = owned.data() + r * d;
+    for (std::size_t c = 0; c < d; ++c) to[c] = static_cast<T>(static_cast<double>(from[c]) - mean[c]);
+  });
+}
+
 // |x|^2 in the order of numpy's einsum('ij,ij->i') (scikit-learn's row_norms): near-ties in
 // the distances depend on these last bits. Two lanes, even and odd columns; each block of 8
 // columns is added from its last pair to its first; then lane 0 + lane 1.
@@ -498,14 +523,42 @@ void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m
   KernelScratch<T>& s = scratch ? *scratch : local;
   s.held = std::numeric_limits<double>::quiet_NaN();
   if constexpr (std::is_same<T, float>::value) {
-    if (!subset && !X.isFloat32 && !layout.isFull()) {
-      // A float32 kernel in panels of the caller's float64 X, read in place as float64 reads
-      // it: norms and Gram products in float64, rounded to float32. The float32 copy of X
-      // (m x d, 3.9 MiB at 4000 x 256) would be the largest buffer next to the kernel.
-      const double* x = static_cast<const double*>(X.data);
+    if (spec.kind != KernelKind::Knn) {
+      // float32 forms a distance as |x|^2 + |y|^2 - 2 x.y: rows far from the origin next to their
+      // spread would lose it to cancellation, so it works on x - mean, formed in float64 (no
+      // distance changes), as method 'slq' does.
+      const std::size_t d = X.cols;
+      const std::vector<double> mean = X.isFloat32 ? columnMeans(static_cast<const float*>(X.data), d, subset, m)
+                                                   : columnMeans(static_cast<const double*>(X.data), d, subset, m);
       Rows<float> rows;
-      rows.norms = squaredNorms(x, m, X.cols, threads, s.norms);
-      linalg::gram(x, m, X.cols, X.cols, M, layout, threads);
+      rows.stride = d;
+      if (!subset && !X.isFloat32 && !layout.isFull()) {
+        // In panels of the caller's float64 X, read in place (no m x d copy): the Gram products
+        // of X in float64, less shift_i + shift_j with shift_i = mean . x_i - |mean|^2 / 2, which
+        // makes them (x_i - mean) . (x_j - mean), then rounded to float32.
+        const double* x = static_cast<const double*>(X.data);
+        double meanNorm = 0;
+        for (std::size_t c = 0; c < d; ++c) meanNorm += mean[c] * mean[c];
+        std::vector<double> shift(m);
+        s.norms.resize(m);
+        parallelFor(threads, m, 256, [&](std::size_t r, std::size_t) {
+          double dot = 0, norm = 0;
+          for (std::size_t c = 0; c < d; ++c) {
+            dot += mean[c] * x[r * d + c];
+            norm += (x[r * d + c] - mean[c]) * (x[r * d + c] - mean[c]);
+          }
+          shift[r] = dot - meanNorm / 2;
+          s.norms[r] = static_cast<float>(norm);
+        });
+        rows.norms = s.norms.data();
+        linalg::gram(x, m, d, d, M, layout, threads, shift.data());
+      } else {
+        if (X.isFloat32) gatherCentredRows(static_cast<const float*>(X.data), d, subset, m, mean, s.rows, threads);
+        else gatherCentredRows(static_cast<const double*>(X.data), d, subset, m, mean, s.rows, threads);
+        rows.data = s.rows.data();
+        rows.norms = squaredNorms(rows.data, m, d, threads, s.norms);
+        linalg::gram(rows.data, m, d, rows.stride, M, layout, threads);
+      }
       buildGaussianLike(M, layout, rows, spec, threads, s, holdTopApart);
       return;
     }

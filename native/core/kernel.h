@@ -52,8 +52,10 @@ struct KernelScratch {
 // panels of the width linalg::panelWidth(m) gives, for linalg::symEigvalsPanels. The kNN
 // adjacency fills the whole column-major matrix and takes the default layout only.
 // `threads` bounds the threads used here and by BLAS. T is the working precision (double or
-// float); `scratch` (optional) is reused between calls. With `holdTopApart`, a diffusion or
-// anisotropic kernel K is stored as K - v v^T, where (1, v) is its exact top eigenpair
+// float); `scratch` (optional) is reused between calls. In float32 the rows are centred first
+// (in float64; distances do not change), so that |x|^2 + |y|^2 - 2 x.y keeps them. With
+// `holdTopApart`, a diffusion or anisotropic kernel K is stored as K - v v^T, where (1, v) is
+// its exact top eigenpair
 // (v = D^1/2 1 / |D^1/2 1| for the stored G): entries in float64 from the stored G, then
 // rounded to T. Its spectrum is K's with the eigenvalue 1 replaced by 0. A plain Gaussian
 // kernel has no such closed form: its top pair (lambda, v) of the stored G comes from a power

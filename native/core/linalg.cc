@@ -206,9 +206,9 @@ void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* 
 }
 
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L,
-          std::size_t threads) {
-  // Row chunks of each panel in float64 (dgemm, single-threaded), rounded into the float32
-  // panel; the panels spread over the threads, a chunk buffer each.
+          std::size_t threads, const double* shift) {
+  // Row chunks of each panel in float64 (dgemm, single-threaded), shifted, rounded into the
+  // float32 panel; the panels spread over the threads, a chunk buffer each.
   if (L.isFull() || L.n != n) throw std::logic_error("gram: a float64 X takes a panel layout of its n rows");
   const int K = checkedInt(d, "columns"), LDA = checkedInt(std::max<std::size_t>(lda, 1), "row stride");
   const double one = 1, zero = 0;
@@ -224,10 +224,17 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float*
     for (std::size_t r = 0; r < rows; r += kChunk) {
       const int c = static_cast<int>(std::min(kChunk, rows - r));
       blas::gemm("T", "N", &c, &cols, &K, &one, A + (first + r) * lda, &LDA, A + first * lda, &LDA, &zero, chunk, &c);
-      for (int j = 0; j < cols; ++j)
-        for (int i = 0; i < c; ++i)
-          panel[r + static_cast<std::size_t>(j) * rows + i] =
-              static_cast<float>(chunk[i + static_cast<std::size_t>(j) * c]);
+      for (int j = 0; j < cols; ++j) {
+        const double* from = chunk + static_cast<std::size_t>(j) * c;
+        float* to = panel + r + static_cast<std::size_t>(j) * rows;
+        if (!shift) {
+          for (int i = 0; i < c; ++i) to[i] = static_cast<float>(from[i]);
+        } else {
+          const double* si = shift + first + r;
+          const double sj = shift[first + j];
+          for (int i = 0; i < c; ++i) to[i] = static_cast<float>(from[i] - si[i] - sj);
+        }
+      }
     }
   });
 }

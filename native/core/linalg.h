@@ -82,9 +82,10 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, double
 void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L,
           std::size_t threads);
 // A float32 kernel of a float64 X without a float32 copy of X: the Gram products of a panel
-// layout in float64, 512 rows at a time, rounded into C.
+// layout in float64, 512 rows at a time, less shift[i] + shift[j] when `shift` is given, rounded
+// into C.
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L,
-          std::size_t threads);
+          std::size_t threads, const double* shift = nullptr);
 // Eigenvalues (ascending, into w[L.n]) of the symmetric matrix whose lower triangle P holds in
 // panels of width panelWidth(L.n); P is destroyed. The two-stage path of symEigvals with its
 // first stage on the panels (linalg.cc, panelsToBand).
