@@ -316,11 +316,20 @@ void gram(const float* A, std::size_t n, std::size_t d, std::size_t lda, float* 
   else gramPanelsEigen(A, d, lda, C, L);
 }
 void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float* C, const TriangleLayout& L,
-          std::size_t) {
+          std::size_t, const double* shift) {
   if (L.isFull() || L.n != n) throw std::logic_error("gram: a float64 X takes a panel layout of its n rows");
   std::vector<double> P(L.size());
   gramPanelsEigen(A, d, lda, P.data(), L);
-  std::copy(P.begin(), P.end(), C);
+  if (!shift) {
+    std::copy(P.begin(), P.end(), C);
+    return;
+  }
+  for (std::size_t J = 0; J < L.panelCount(); ++J) {
+    const std::size_t rows = L.panelRows(J), first = J * L.panel, offset = L.panelOffset(J);
+    for (std::size_t j = 0; j < L.panelColumns(J); ++j)
+      for (std::size_t i = 0; i < rows; ++i)
+        C[offset + j * rows + i] = static_cast<float>(P[offset + j * rows + i] - shift[first + i] - shift[first + j]);
+  }
 }
 void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) {
   if (L.n) panelEigvalsEigen(P, L, w);
