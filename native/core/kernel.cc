@@ -31,14 +31,20 @@ struct Rows {
   const T* norms = nullptr;
 };
 
+// The rows `subset` of src (all rows when null) into `owned` as T; with `mean`, x - mean,
+// subtracted in float64 and rounded once.
 template <typename T, typename S>
 void gatherRows(const S* src, std::size_t d, const std::int32_t* subset, std::size_t m, std::vector<T>& owned,
-                std::size_t threads) {
+                std::size_t threads, const double* mean = nullptr) {
   owned.resize(m * d);
   parallelFor(threads, m, 64, [&](std::size_t r, std::size_t) {
     const S* from = src + static_cast<std::size_t>(subset ? subset[r] : static_cast<std::int32_t>(r)) * d;
     T* to = owned.data() + r * d;
-    for (std::size_t c = 0; c < d; ++c) to[c] = static_cast<T>(from[c]);
+    if (!mean) {
+      for (std::size_t c = 0; c < d; ++c) to[c] = static_cast<T>(from[c]);
+    } else {
+      for (std::size_t c = 0; c < d; ++c) to[c] = static_cast<T>(static_cast<double>(from[c]) - mean[c]);
+    }
   });
 }
 
@@ -53,18 +59,6 @@ std::vector<double> columnMeans(const S* src, std::size_t d, const std::int32_t*
   }
   for (double& v : mean) v /= static_cast<double>(m);
   return mean;
-}
-
-// gatherRows of x - mean, subtracted in float64 and rounded once to T.
-template <typename T, typename S>
-void gatherCentredRows(const S* src, std::size_t d, const std::int32_t* subset, std::size_t m,
-                       const std::vector<double>& mean, std::vector<T>& owned, std::size_t threads) {
-  owned.resize(m * d);
-  parallelFor(threads, m, 64, [&](std::size_t r, std::size_t) {
-    const S* from = src + static_cast<std::size_t>(subset ? subset[r] : static_cast<std::int32_t>(r)) * d;
-    T* to = owned.data() + r * d;
-    for (std::size_t c = 0; c < d; ++c) to[c] = static_cast<T>(static_cast<double>(from[c]) - mean[c]);
-  });
 }
 
 // |x|^2 in the order of numpy's einsum('ij,ij->i') (scikit-learn's row_norms): near-ties in
@@ -129,6 +123,13 @@ template <typename T>
 inline T squaredDistance(T dot, T ni, T nj) {
   const T d2 = (T(-2) * dot + ni) + nj;
   return d2 > T(0) ? d2 : T(0);
+}
+
+// Entry i summed over the per-block partial vectors (block b's at partial[b m]), in block order.
+inline double blockSum(const std::vector<double>& partial, std::size_t nb, std::size_t m, std::size_t i) {
+  double sum = 0;
+  for (std::size_t b = 0; b < nb; ++b) sum += partial[b * m + i];
+  return sum;
 }
 
 // Splits the columns of a lower triangle (column j holds m - j entries) into a fixed number of
@@ -347,11 +348,7 @@ void triangleProduct(const T* M, const TriangleLayout& L, const std::vector<std:
     double* acc = partial.data() + b * m;
     for (std::size_t j = blocks[b]; j < blocks[b + 1]; ++j) acc[j] += productColumn(M + L.column(j), j, m, x, acc);
   });
-  for (std::size_t i = 0; i < m; ++i) {
-    double sum = 0;
-    for (std::size_t b = 0; b < nb; ++b) sum += partial[b * m + i];
-    y[i] = sum;
-  }
+  for (std::size_t i = 0; i < m; ++i) y[i] = blockSum(partial, nb, m, i);
 }
 
 // The top eigenpair (lambda, v) of the stored plain Gaussian kernel by power iteration in
@@ -433,11 +430,7 @@ void buildGaussianLike(T* M, const TriangleLayout& L, const Rows<T>& rows, const
     return;
   }
   // 1 / sqrt(d_i), the row sum added over the column blocks in a fixed order.
-  auto invSqrtRowSum = [&](std::size_t i) {
-    double d = 0;
-    for (std::size_t b = 0; b < nb; ++b) d += partial[b * m + i];
-    return 1.0 / std::sqrt(d);
-  };
+  auto invSqrtRowSum = [&](std::size_t i) { return 1.0 / std::sqrt(blockSum(partial, nb, m, i)); };
   if (holdTopApart) {
     // The solver errs by ~eps ||M||: without the top pair, ||M|| is the second eigenvalue, not 1.
     scratch.top.resize(2 * m);
@@ -497,17 +490,13 @@ constexpr double kFlushExponent = 69.0;
 std::vector<double> centredRows(const InputMatrix& X, const std::int32_t* subset, std::size_t n, std::size_t threads) {
   const std::size_t d = X.cols;
   std::vector<double> Xc;
-  if (X.isFloat32) gatherRows<double>(static_cast<const float*>(X.data), d, subset, n, Xc, threads);
-  else gatherRows<double>(static_cast<const double*>(X.data), d, subset, n, Xc, threads);
-  std::vector<double> mean(d, 0.0);
-  parallelFor(threads, d, 16, [&](std::size_t c, std::size_t) {
-    double s = 0;
-    for (std::size_t r = 0; r < n; ++r) s += Xc[r * d + c];
-    mean[c] = s / static_cast<double>(n);
-  });
-  parallelFor(threads, n, 256, [&](std::size_t r, std::size_t) {
-    for (std::size_t c = 0; c < d; ++c) Xc[r * d + c] -= mean[c];
-  });
+  if (X.isFloat32) {
+    const auto* x = static_cast<const float*>(X.data);
+    gatherRows<double>(x, d, subset, n, Xc, threads, columnMeans(x, d, subset, n).data());
+  } else {
+    const auto* x = static_cast<const double*>(X.data);
+    gatherRows<double>(x, d, subset, n, Xc, threads, columnMeans(x, d, subset, n).data());
+  }
   return Xc;
 }
 
@@ -553,8 +542,8 @@ void buildKernel(const InputMatrix& X, const std::int32_t* subset, std::size_t m
         rows.norms = s.norms.data();
         linalg::gram(x, m, d, d, M, layout, threads, shift.data());
       } else {
-        if (X.isFloat32) gatherCentredRows(static_cast<const float*>(X.data), d, subset, m, mean, s.rows, threads);
-        else gatherCentredRows(static_cast<const double*>(X.data), d, subset, m, mean, s.rows, threads);
+        if (X.isFloat32) gatherRows(static_cast<const float*>(X.data), d, subset, m, s.rows, threads, mean.data());
+        else gatherRows(static_cast<const double*>(X.data), d, subset, m, s.rows, threads, mean.data());
         rows.data = s.rows.data();
         rows.norms = squaredNorms(rows.data, m, d, threads, s.norms);
         linalg::gram(rows.data, m, d, rows.stride, M, layout, threads);
