@@ -49,6 +49,16 @@ void symEigvalsEigen(T* A, std::size_t n, T* w) {
   Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(w, n) = es.eigenvalues();
 }
 
+// Column j of a float32 panel from its float64 Gram products: `count` entries, less
+// shift[i] + shift[j] when a shift is given (gram()'s shift; si = shift of the first row).
+inline void roundPanelColumn(const double* from, float* to, std::size_t count, const double* si, double sj) {
+  if (!si) {
+    for (std::size_t i = 0; i < count; ++i) to[i] = static_cast<float>(from[i]);
+  } else {
+    for (std::size_t i = 0; i < count; ++i) to[i] = static_cast<float>(from[i] - si[i] - sj);
+  }
+}
+
 }  // namespace
 
 #ifdef DSE_HAVE_LAPACK
@@ -224,17 +234,10 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float*
     for (std::size_t r = 0; r < rows; r += kChunk) {
       const int c = static_cast<int>(std::min(kChunk, rows - r));
       blas::gemm("T", "N", &c, &cols, &K, &one, A + (first + r) * lda, &LDA, A + first * lda, &LDA, &zero, chunk, &c);
-      for (int j = 0; j < cols; ++j) {
-        const double* from = chunk + static_cast<std::size_t>(j) * c;
-        float* to = panel + r + static_cast<std::size_t>(j) * rows;
-        if (!shift) {
-          for (int i = 0; i < c; ++i) to[i] = static_cast<float>(from[i]);
-        } else {
-          const double* si = shift + first + r;
-          const double sj = shift[first + j];
-          for (int i = 0; i < c; ++i) to[i] = static_cast<float>(from[i] - si[i] - sj);
-        }
-      }
+      for (int j = 0; j < cols; ++j)
+        roundPanelColumn(chunk + static_cast<std::size_t>(j) * c, panel + r + static_cast<std::size_t>(j) * rows,
+                         static_cast<std::size_t>(c), shift ? shift + first + r : nullptr,
+                         shift ? shift[first + j] : 0);
     }
   });
 }
@@ -320,15 +323,11 @@ void gram(const double* A, std::size_t n, std::size_t d, std::size_t lda, float*
   if (L.isFull() || L.n != n) throw std::logic_error("gram: a float64 X takes a panel layout of its n rows");
   std::vector<double> P(L.size());
   gramPanelsEigen(A, d, lda, P.data(), L);
-  if (!shift) {
-    std::copy(P.begin(), P.end(), C);
-    return;
-  }
   for (std::size_t J = 0; J < L.panelCount(); ++J) {
     const std::size_t rows = L.panelRows(J), first = J * L.panel, offset = L.panelOffset(J);
     for (std::size_t j = 0; j < L.panelColumns(J); ++j)
-      for (std::size_t i = 0; i < rows; ++i)
-        C[offset + j * rows + i] = static_cast<float>(P[offset + j * rows + i] - shift[first + i] - shift[first + j]);
+      roundPanelColumn(P.data() + offset + j * rows, C + offset + j * rows, rows, shift ? shift + first : nullptr,
+                       shift ? shift[first + j] : 0);
   }
 }
 void symEigvalsPanels(double* P, const TriangleLayout& L, double* w) {
