@@ -93,11 +93,12 @@ export function parseReference(reference: unknown, name = 'reference'): ParsedRe
     }
     return column(reference as unknown[] as number[], name, false);
   }
-  if (isTensorLike(reference) || isShapedArray(reference)) {
-    const values = isTensorLike(reference) ? tensorValues(reference, name) : reference.data;
+  const tensor = isTensorLike(reference);
+  if (tensor || isShapedArray(reference)) {
+    const values = tensor ? tensorValues(reference, name) : reference.data;
     const integer = INTEGER_ARRAYS.has(typeName(values));
     if (reference.shape.length === 1) {
-      const where = isTensorLike(reference) ? `${name}.dataSync()` : `${name}.data`;
+      const where = tensor ? `${name}.dataSync()` : `${name}.data`;
       if (!Array.isArray(values) && !types.isTypedArray(values))
         throw invalid('ERR_DSE_TYPE', where, 'a typed array or an array of numbers', values);
       if (values.length !== reference.shape[0])
@@ -110,7 +111,7 @@ export function parseReference(reference: unknown, name = 'reference'): ParsedRe
       return column(values as ArrayLike<number>, name, integer);
     }
     // The values read above, not a second dataSync() (a tensor may copy them from a GPU).
-    const read = isTensorLike(reference) ? { shape: reference.shape, dataSync: () => values } : reference;
+    const read = tensor ? { shape: reference.shape, dataSync: () => values } : reference;
     return { values: toMatrix(read, name), integer };
   }
   return { values: toMatrix(reference, name), integer: false };
