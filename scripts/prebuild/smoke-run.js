@@ -106,7 +106,7 @@ function command(target, args) {
 
 /**
  * One run of the smoke script: its result, or why it wrote none (how it ended and the script's
- * progress log, absent when Node never got to run the script).
+ * progress log, absent when Node never got to run the script) and the environment it ran in.
  */
 function attempt(target, pkg, dir, n, timeoutMs) {
   const resultFile = path.join(dir, `result-${n}.json`);
@@ -125,6 +125,7 @@ function attempt(target, pkg, dir, n, timeoutMs) {
   if (result) return { result, seconds };
   return {
     started: log.length > 0,
+    env,
     failure:
       `the smoke test of ${target.name} (${cmd}) wrote no result after ${seconds.toFixed(0)} s ` +
       `(${ending(r)}\nits progress log: ${log.length ? `\n  ${log.slice(-12).join('\n  ')}` : 'none'}`,
@@ -149,7 +150,7 @@ function runSmoke(target, binary, { installed, timeoutMs = 900_000 } = {}) {
     if (first.result) return { ...first.result, seconds: first.seconds, runner: target.runner, retried: '' };
     if (target.runner === 'host' || first.started) throw new PrebuildError(first.failure);
     // A wineserver still shutting down from an earlier run is waited for before the second start.
-    if (target.runner === 'wine') run('wineserver', ['-w'], { env: command(target, []).env, timeout: 120_000 });
+    if (target.runner === 'wine') run('wineserver', ['-w'], { env: first.env, timeout: 120_000 });
     const second = attempt(target, pkg, dir, 2, timeoutMs);
     if (!second.result) throw new PrebuildError(`${first.failure}\n\nand once more: ${second.failure}`);
     return { ...second.result, seconds: second.seconds, runner: target.runner, retried: first.failure };
